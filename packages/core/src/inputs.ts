@@ -1,0 +1,180 @@
+/**
+ * Inputs are read only here: each action declares a zod schema per input name
+ * (keys from names.ts), and parseInputs turns the first bad value into one line
+ * naming the input, the value and the expected form — before any side effect.
+ */
+import * as core from '@actions/core'
+import { z } from 'zod'
+import { InputError } from './errors.js'
+import { Names, type ActionName, type InputName } from './names.js'
+import {
+  DURATION_FORM,
+  HEADERS_FORM,
+  RATE_FORM,
+  STATUS_FORM,
+  StatusSet,
+  ValueError,
+  parseBoolean,
+  parseDuration,
+  parseHeaders,
+  parseKeyValues,
+  parseList,
+  parseRate
+} from './values.js'
+
+/** A schema for one raw input (always a trimmed string, '' when not given). */
+export type Field<T> = z.ZodType<T, string>
+
+/** What a field expects, in words; used for "is required" messages. */
+const expects = new WeakMap<z.ZodType, string>()
+
+function fromParser<T>(form: string, parse: (s: string) => T): Field<T> {
+  const schema = z.string().transform((s, ctx) => {
+    try {
+      return parse(s)
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof ValueError ? e.message : `expected ${form}` })
+      return z.NEVER
+    }
+  })
+  expects.set(schema, form)
+  return schema
+}
+
+function check(ok: boolean, form: string): void {
+  if (!ok) throw new ValueError(`expected ${form}`)
+}
+
+export const fields = {
+  string: (form = 'a string'): Field<string> =>
+    fromParser(form, (s) => {
+      check(s !== '', form)
+      return s
+    }),
+  duration: (): Field<number> => fromParser(DURATION_FORM, parseDuration),
+  rate: (): Field<number> => fromParser(RATE_FORM, parseRate),
+  statusSet: (): Field<StatusSet> => fromParser(STATUS_FORM, (s) => StatusSet.parse(s)),
+  boolean: (): Field<boolean> => fromParser('true or false', parseBoolean),
+  headers: (): Field<Array<[string, string]>> => fromParser(HEADERS_FORM, parseHeaders),
+  keyValues: (): Field<Record<string, string>> => fromParser("'KEY=VALUE' lines", parseKeyValues),
+  int: (min: number, max = Number.MAX_SAFE_INTEGER): Field<number> => {
+    const form = max === Number.MAX_SAFE_INTEGER ? `a whole number ≥ ${min}` : `a whole number from ${min} to ${max}`
+    return fromParser(form, (s) => {
+      check(/^-?\d+$/.test(s) && Number(s) >= min && Number(s) <= max, form)
+      return Number(s)
+    })
+  },
+  number: (min: number, form = `a number ≥ ${min}`): Field<number> =>
+    fromParser(form, (s) => {
+      check(/^\d+(\.\d+)?$/.test(s) && Number(s) >= min, form)
+      return Number(s)
+    }),
+  oneOf: <const T extends string>(values: readonly T[]): Field<T> => {
+    const form = `one of ${values.join(', ')}`
+    return fromParser(form, (s) => {
+      check((values as readonly string[]).includes(s), form)
+      return s as T
+    })
+  },
+  url: (): Field<URL> => fromParser('an http(s) URL', parseHttpUrl),
+  urls: (): Field<URL[]> =>
+    fromParser('one or more http(s) URLs, one per line', (s) => {
+      const list = parseList(s)
+      check(list.length > 0, 'one or more http(s) URLs, one per line')
+      return list.map(parseHttpUrl)
+    }),
+  regex: (): Field<RegExp> =>
+    fromParser('a valid regular expression', (s) => {
+      try {
+        return new RegExp(s)
+      } catch {
+        throw new ValueError('expected a valid regular expression')
+      }
+    }),
+  path: (): Field<string> =>
+    fromParser('a file or directory path', (s) => {
+      check(s !== '' && !s.includes('\0'), 'a file or directory path')
+      return s
+    }),
+  list: (form = 'one item per line'): Field<string[]> => fromParser(form, parseList)
+}
+
+function parseHttpUrl(s: string): URL {
+  let u: URL
+  try {
+    u = new URL(s)
+  } catch {
+    throw new ValueError('expected an http(s) URL such as https://example.com/healthz')
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new ValueError('expected an http(s) URL such as https://example.com/healthz')
+  }
+  return u
+}
+
+/** Required: '' is an error saying what was expected. */
+export function required<T>(field: Field<T>): Field<T> {
+  const form = expects.get(field) ?? 'a value'
+  const schema = z.string().transform((s, ctx) => {
+    if (s === '') {
+      ctx.addIssue({ code: 'custom', message: `is required: expected ${form}` })
+      return z.NEVER
+    }
+    return forward(field, s, ctx)
+  })
+  expects.set(schema, form)
+  return schema
+}
+
+/** Optional: '' (not given) is undefined. */
+export function optional<T>(field: Field<T>): Field<T | undefined> {
+  const schema = z.string().transform((s, ctx) => (s === '' ? undefined : forward(field, s, ctx)))
+  expects.set(schema, expects.get(field) ?? 'a value')
+  return schema
+}
+
+function forward<T>(field: Field<T>, s: string, ctx: z.RefinementCtx): T {
+  const r = field.safeParse(s)
+  if (r.success) return r.data
+  ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? 'is invalid' })
+  return z.NEVER
+}
+
+export type InputShape<A extends ActionName> = { [K in InputName<A>]: Field<unknown> }
+export type ParsedInputs<S> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never }
+
+export interface ParseOptions<A extends ActionName> {
+  /** Inputs whose values are never echoed (and are masked in logs). */
+  secrets?: ReadonlyArray<InputName<A>>
+  /** Raw reader; defaults to the runner's INPUT_* variables. */
+  read?: (name: string) => string
+}
+
+/** Parses every input of an action; throws InputError with one line on the first bad one. */
+export function parseInputs<A extends ActionName, S extends InputShape<A>>(
+  action: A,
+  shape: S,
+  options: ParseOptions<A> = {}
+): ParsedInputs<S> {
+  const read = options.read ?? ((name: string) => core.getInput(name))
+  const secrets = new Set<string>(options.secrets ?? [])
+  const out: Record<string, unknown> = {}
+  for (const name of Names[action].inputs as readonly InputName<A>[]) {
+    const raw = read(name)
+    if (secrets.has(name) && raw !== '') core.setSecret(raw)
+    const r = (shape[name] as Field<unknown>).safeParse(raw)
+    if (!r.success) {
+      const msg = r.error.issues[0]?.message ?? 'is invalid'
+      if (msg.startsWith('is required')) throw new InputError(`Input '${name}' ${msg}`)
+      const shown = secrets.has(name) ? '***' : quote(raw)
+      throw new InputError(`Input '${name}' has invalid value ${shown}: ${msg}`)
+    }
+    out[name] = r.data
+  }
+  return out as ParsedInputs<S>
+}
+
+function quote(raw: string): string {
+  const one = raw.replace(/\r?\n/g, '\\n')
+  return `'${one.length > 120 ? `${one.slice(0, 117)}...` : one}'`
+}

@@ -1,0 +1,130 @@
+/**
+ * The one place that names every input, output and state key of every action
+ * (like actions/cache's Inputs/Outputs/State enums). Action code reads inputs
+ * and sets outputs only through these names; test/contract.test.ts asserts they
+ * equal what each action.yml declares.
+ */
+
+export const ActionNames = [
+  'build-cache',
+  'deploy-atomic',
+  'health-gate',
+  'smoke-test',
+  'auto-rollback',
+  'notify'
+] as const
+export type ActionName = (typeof ActionNames)[number]
+
+const targetInputs = ['path', 'target', 'hosts', 'ssh-key', 'known-hosts'] as const
+
+export const Names = {
+  'health-gate': {
+    inputs: [
+      'url',
+      'method',
+      'headers',
+      'expect-status',
+      'expect-body',
+      'timeout',
+      'interval',
+      'max-wait',
+      'healthy-threshold',
+      'samples',
+      'concurrency',
+      'max-error-rate',
+      'max-p95',
+      'baseline',
+      'max-latency-ratio',
+      'fail-on-unhealthy'
+    ],
+    outputs: ['healthy', 'time-to-healthy', 'error-rate', 'p50', 'p95', 'p99', 'report'],
+    state: []
+  },
+  'smoke-test': {
+    inputs: ['spec', 'base-url', 'vars', 'concurrency', 'retries', 'timeout', 'junit', 'fail-fast'],
+    outputs: ['total', 'passed', 'failed', 'skipped', 'report', 'junit'],
+    state: []
+  },
+  'deploy-atomic': {
+    inputs: [
+      'source',
+      ...targetInputs,
+      'release-id',
+      'keep',
+      'shared',
+      'activate',
+      'environment',
+      'github-deployment',
+      'token'
+    ],
+    outputs: ['release-id', 'previous-release-id', 'release-path', 'report'],
+    state: []
+  },
+  'auto-rollback': {
+    inputs: [
+      ...targetInputs,
+      'to',
+      'reason',
+      'environment',
+      'watch',
+      'health-url',
+      'interval',
+      'unhealthy-threshold',
+      'max-error-rate',
+      'max-p95',
+      'baseline',
+      'max-latency-ratio',
+      'github-deployment-id',
+      'token'
+    ],
+    outputs: ['rolled-back', 'from', 'to', 'reason', 'duration', 'report'],
+    state: []
+  },
+  notify: {
+    inputs: [
+      'status',
+      'title',
+      'message',
+      'environment',
+      'release-id',
+      'environment-url',
+      'slack-webhook',
+      'slack-token',
+      'slack-channel',
+      'slack-ts',
+      'teams-webhook',
+      'discord-webhook',
+      'webhook',
+      'webhook-secret',
+      'github-deployment-id',
+      'token',
+      'timeout',
+      'fail-on-error'
+    ],
+    outputs: ['sent', 'slack-ts'],
+    state: []
+  },
+  'build-cache': {
+    inputs: [
+      'path',
+      'key-files',
+      'components',
+      'key-prefix',
+      'backend',
+      'local-dir',
+      'save',
+      'verify',
+      'working-directory'
+    ],
+    outputs: ['cache-hit', 'key', 'hash', 'changed', 'unchanged', 'report'],
+    // The post step gets back what main restored and what it must save.
+    state: ['isPost', 'plan']
+  }
+} as const satisfies Record<
+  ActionName,
+  { inputs: readonly string[]; outputs: readonly string[]; state: readonly string[] }
+>
+
+export type InputName<A extends ActionName> = (typeof Names)[A]['inputs'][number]
+export type OutputName<A extends ActionName> = (typeof Names)[A]['outputs'][number]
+export type StateName<A extends ActionName> = (typeof Names)[A]['state'][number]

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Bundles each action's src/index.ts with ncc into dist/<name>/ (ESM, with the
+// package.json ncc writes beside it). `npm run bundle -- health-gate` builds one.
+import { spawnSync } from 'node:child_process'
+import { readdirSync, rmSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const all = readdirSync(join(root, 'actions')).filter((n) => existsSync(join(root, 'actions', n, 'action.yml')))
+const names = process.argv.slice(2).length ? process.argv.slice(2) : all
+const outRoot = process.env.GANTRY_DIST_DIR || join(root, 'dist')
+const ncc = join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js')
+
+for (const name of names) {
+  if (!all.includes(name)) {
+    console.error(`bundle: no action named '${name}' (have: ${all.join(', ')})`)
+    process.exit(1)
+  }
+  const out = join(outRoot, name)
+  rmSync(out, { recursive: true, force: true })
+  const r = spawnSync(
+    process.execPath,
+    [ncc, 'build', join(root, 'actions', name, 'src', 'index.ts'), '-o', out, '--license', 'licenses.txt', '--quiet'],
+    { stdio: 'inherit', cwd: root }
+  )
+  if (r.status !== 0) {
+    console.error(`bundle: ncc failed for ${name}`)
+    process.exit(r.status ?? 1)
+  }
+  console.log(`bundled dist/${name}/index.js`)
+}

@@ -1,0 +1,52 @@
+// The public contract: every action.yml declares exactly the names the code
+// uses (packages/core/src/names.ts), and each implemented action's input schema
+// covers exactly those inputs.
+import { describe, expect, test } from '@jest/globals'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ActionNames, Names } from '@gantry/core'
+import { loadActionYml, repoRoot } from '../harness/runner.mjs'
+
+describe.each(ActionNames)('%s', (name) => {
+  const meta = loadActionYml(name)
+  const dir = join(repoRoot, 'actions', name)
+
+  test('declares exactly the registered inputs, in order', () => {
+    expect(Object.keys(meta.inputs ?? {})).toEqual([...Names[name].inputs])
+  })
+
+  test('declares exactly the registered outputs, in order', () => {
+    expect(Object.keys(meta.outputs ?? {})).toEqual([...Names[name].outputs])
+  })
+
+  test('every input is described, says whether it is required, and optional ones have a default', () => {
+    for (const [key, def] of Object.entries(meta.inputs ?? {})) {
+      expect({ key, described: typeof def.description === 'string' && def.description.length > 10 }).toEqual({
+        key,
+        described: true
+      })
+      expect({ key, required: typeof def.required }).toEqual({ key, required: 'boolean' })
+      if (!def.required) expect({ key, hasDefault: typeof def.default }).toEqual({ key, hasDefault: 'string' })
+    }
+    for (const [key, def] of Object.entries(meta.outputs ?? {})) {
+      expect({ key, described: (def.description ?? '').length > 5 }).toEqual({ key, described: true })
+    }
+  })
+
+  test('runs the committed bundle on node24, with branding and a README', () => {
+    expect(meta.runs.using).toBe('node24')
+    expect(meta.runs.main).toBe(`../../dist/${name}/index.js`)
+    if (meta.runs.post) expect(meta.runs.post).toBe(`../../dist/${name}/index.js`)
+    expect(meta.branding?.icon).toBeTruthy()
+    expect(existsSync(join(dir, 'README.md'))).toBe(true)
+    expect(existsSync(join(repoRoot, 'dist', name, 'index.js'))).toBe(true)
+  })
+
+  const implemented = !readFileSync(join(dir, 'src', 'main.ts'), 'utf8').includes('notImplemented(')
+  if (implemented) {
+    test('the input schema the code parses covers exactly the declared inputs', async () => {
+      const mod = (await import(join(dir, 'src', 'inputs.ts'))) as { inputs: Record<string, unknown> }
+      expect(Object.keys(mod.inputs).sort()).toEqual(Object.keys(meta.inputs ?? {}).sort())
+    })
+  }
+})

@@ -1,0 +1,78 @@
+import { describe, expect, test } from '@jest/globals'
+import { InputError, fields, optional, parseInputs, required } from '@gantry/core'
+
+// Uses the smoke-test input list because it is short; the schema here is the test's own.
+const shape = {
+  spec: required(fields.path()),
+  'base-url': optional(fields.url()),
+  vars: fields.keyValues(),
+  concurrency: fields.int(1, 256),
+  retries: fields.int(0, 10),
+  timeout: fields.duration(),
+  junit: optional(fields.path()),
+  'fail-fast': fields.boolean()
+}
+const good: Record<string, string> = {
+  spec: 'smoke.yml',
+  'base-url': 'http://127.0.0.1:8080',
+  vars: 'A=1',
+  concurrency: '8',
+  retries: '0',
+  timeout: '10s',
+  junit: '',
+  'fail-fast': 'false'
+}
+const parse = (over: Record<string, string>) =>
+  parseInputs('smoke-test', shape, { read: (n) => (over[n] ?? good[n] ?? '').trim() })
+
+describe('parseInputs', () => {
+  test('parses every input to its type', () => {
+    const i = parse({})
+    expect(i.timeout).toBe(10_000)
+    expect(i['base-url']?.port).toBe('8080')
+    expect(i.junit).toBeUndefined()
+    expect(i['fail-fast']).toBe(false)
+    expect(i.vars).toEqual({ A: '1' })
+  })
+  test('one line naming input, value and expected form', () => {
+    expect(() => parse({ timeout: 'banana' })).toThrow(
+      new InputError(
+        "Input 'timeout' has invalid value 'banana': expected a duration such as 250ms, 5s, 2m, 1h or 1m30s (a bare number is seconds)"
+      )
+    )
+  })
+  test('required inputs say what is expected', () => {
+    expect(() => parse({ spec: '' })).toThrow("Input 'spec' is required: expected a file or directory path")
+  })
+  test('ranges on numbers', () => {
+    expect(() => parse({ concurrency: '-1' })).toThrow(
+      "Input 'concurrency' has invalid value '-1': expected a whole number from 1 to 256"
+    )
+    expect(() => parse({ concurrency: '2.5' })).toThrow(/whole number/)
+  })
+  test('non-URLs are rejected', () => {
+    expect(() => parse({ 'base-url': 'ftp://x' })).toThrow(
+      "Input 'base-url' has invalid value 'ftp://x': expected an http(s) URL such as https://example.com/healthz"
+    )
+    expect(() => parse({ 'base-url': 'not a url' })).toThrow(/Input 'base-url'/)
+  })
+  test('secret values are never echoed', () => {
+    const msg = (() => {
+      try {
+        parseInputs('smoke-test', shape, {
+          secrets: ['vars'],
+          read: (n) => (n === 'vars' ? 'hunter2-no-equals' : (good[n] ?? ''))
+        })
+      } catch (e) {
+        return (e as Error).message
+      }
+      return ''
+    })()
+    expect(msg).toBe("Input 'vars' has invalid value ***: expected 'KEY=VALUE' lines")
+  })
+  test('multi-line values are shown on one line', () => {
+    expect(() => parse({ vars: 'A=1\nnope' })).toThrow(
+      "Input 'vars' has invalid value 'A=1\\nnope': expected 'KEY=VALUE' lines"
+    )
+  })
+})
