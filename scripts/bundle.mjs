@@ -2,7 +2,7 @@
 // Bundles each action's src/index.ts with ncc into dist/<name>/ (ESM, with the
 // package.json ncc writes beside it). `npm run bundle -- health-gate` builds one.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, rmSync, existsSync } from 'node:fs'
+import { readdirSync, rmSync, existsSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
@@ -17,15 +17,21 @@ for (const name of names) {
     process.exit(1)
   }
   const out = join(outRoot, name)
-  rmSync(out, { recursive: true, force: true })
+  // Build beside the old bundle and swap, so a failed build leaves dist/ as it was.
+  const tmp = `${out}.building`
+  rmSync(tmp, { recursive: true, force: true })
+  // ncc type-checks with the action's own tsconfig (src/ and what it imports).
   const r = spawnSync(
     process.execPath,
-    [ncc, 'build', join(root, 'actions', name, 'src', 'index.ts'), '-o', out, '--license', 'licenses.txt', '--quiet'],
-    { stdio: 'inherit', cwd: root }
+    [ncc, 'build', join(root, 'actions', name, 'src', 'index.ts'), '-o', tmp, '--license', 'licenses.txt', '--quiet'],
+    { stdio: 'inherit', cwd: join(root, 'actions', name) }
   )
   if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true })
     console.error(`bundle: ncc failed for ${name}`)
     process.exit(r.status ?? 1)
   }
+  rmSync(out, { recursive: true, force: true })
+  renameSync(tmp, out)
   console.log(`bundled dist/${name}/index.js`)
 }

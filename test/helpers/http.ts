@@ -12,7 +12,7 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void | Promise<void>
+export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => unknown
 
 export async function startServer(handler: Handler): Promise<TestServer> {
   const state = { hits: 0 }

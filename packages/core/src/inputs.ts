@@ -51,7 +51,15 @@ export const fields = {
       check(s !== '', form)
       return s
     }),
-  duration: (): Field<number> => fromParser(DURATION_FORM, parseDuration),
+  /** A duration in ms; `min` (ms) rules out e.g. a zero timeout. */
+  duration: (min = 0): Field<number> => {
+    const form = min > 0 ? `${DURATION_FORM}, greater than 0` : DURATION_FORM
+    return fromParser(form, (s) => {
+      const ms = parseDuration(s)
+      check(ms >= min, form)
+      return ms
+    })
+  },
   rate: (): Field<number> => fromParser(RATE_FORM, parseRate),
   statusSet: (): Field<StatusSet> => fromParser(STATUS_FORM, (s) => StatusSet.parse(s)),
   boolean: (): Field<boolean> => fromParser('true or false', parseBoolean),
@@ -64,10 +72,16 @@ export const fields = {
       return Number(s)
     })
   },
-  number: (min: number, form = `a number ≥ ${min}`): Field<number> =>
+  number: (min: number, form = `a number ≥ ${min}`, exclusive = false): Field<number> =>
     fromParser(form, (s) => {
-      check(/^\d+(\.\d+)?$/.test(s) && Number(s) >= min, form)
+      check(/^\d+(\.\d+)?$/.test(s) && (exclusive ? Number(s) > min : Number(s) >= min), form)
       return Number(s)
+    }),
+  /** An HTTP method token, upper-cased. */
+  method: (): Field<string> =>
+    fromParser('an HTTP method such as GET, HEAD or POST', (s) => {
+      check(/^[A-Za-z]+$/.test(s), 'an HTTP method such as GET, HEAD or POST')
+      return s.toUpperCase()
     }),
   oneOf: <const T extends string>(values: readonly T[]): Field<T> => {
     const form = `one of ${values.join(', ')}`

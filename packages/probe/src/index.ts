@@ -1,2 +1,3 @@
 export * from './request.js'
 export * from './stats.js'
+export * from './gate/index.js'

@@ -1,0 +1,180 @@
+/**
+ * The health gate: every URL is polled until healthy (in parallel), then
+ * sampled; a URL passes when it became healthy and its sample is within the
+ * error-rate, p95 and baseline limits. The gate passes when every URL passes.
+ */
+import { ProbeClient } from '../request.js'
+import { latencyStats } from '../stats.js'
+import { baselineP95, type Baseline } from './baseline.js'
+import type { Expectation } from './check.js'
+import { pollUntilHealthy } from './poll.js'
+import { sample } from './sample.js'
+
+export interface GateConfig {
+  urls: URL[]
+  method: string
+  headers: Array<[string, string]>
+  expect: Expectation
+  timeoutMs: number
+  intervalMs: number
+  maxWaitMs: number
+  threshold: number
+  samples: number
+  concurrency: number
+  maxErrorRate: number
+  maxP95Ms?: number
+  baseline?: Baseline
+  maxLatencyRatio: number
+  log?: (line: string) => void
+}
+
+export interface UrlSample {
+  count: number
+  errors: number
+  errorRate: number
+  p50: number | null
+  p95: number | null
+  p99: number | null
+  min: number | null
+  max: number | null
+  mean: number | null
+  statuses: Record<string, number>
+  failures: Record<string, number>
+}
+
+export interface UrlResult {
+  url: string
+  ok: boolean
+  healthy: boolean
+  attempts: number
+  timeToHealthyMs: number | null
+  lastReason: string | null
+  sample: UrlSample | null
+  baselineP95: number | null
+  /** Why the URL failed the gate; empty when it passed. */
+  reasons: string[]
+}
+
+export interface GateResult {
+  ok: boolean
+  timeToHealthyMs: number | null
+  errorRate: number
+  p50: number | null
+  p95: number | null
+  p99: number | null
+  urls: UrlResult[]
+}
+
+/** The URL as shown in logs and reports: credentials never appear. */
+export function displayUrl(u: URL): string {
+  if (!u.username && !u.password) return u.href
+  const c = new URL(u.href)
+  c.username = ''
+  c.password = ''
+  return c.href
+}
+
+const num = (v: number): number | null => (Number.isFinite(v) ? v : null)
+
+export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<GateResult> {
+  const client = new ProbeClient({ connections: Math.max(cfg.concurrency, 1) })
+  const log = cfg.log ?? (() => undefined)
+  const allLatencies: number[] = []
+  let totalSamples = 0
+  let totalErrors = 0
+  try {
+    const urls = await Promise.all(
+      cfg.urls.map(async (u): Promise<UrlResult> => {
+        const shown = displayUrl(u)
+        const request = { url: u, method: cfg.method, headers: cfg.headers, timeoutMs: cfg.timeoutMs }
+        const poll = await pollUntilHealthy(client, {
+          request,
+          expect: cfg.expect,
+          intervalMs: cfg.intervalMs,
+          maxWaitMs: cfg.maxWaitMs,
+          threshold: cfg.threshold,
+          signal,
+          onAttempt: (n, pass, reason) => log(`${shown} poll ${n}: ${pass ? 'pass' : `fail (${reason})`}`)
+        })
+        const result: UrlResult = {
+          url: shown,
+          ok: false,
+          healthy: poll.healthy,
+          attempts: poll.attempts,
+          timeToHealthyMs: poll.timeToHealthyMs ?? null,
+          lastReason: poll.lastReason ?? null,
+          sample: null,
+          baselineP95: cfg.baseline ? (baselineP95(cfg.baseline, shown) ?? null) : null,
+          reasons: []
+        }
+        if (!poll.healthy) {
+          result.reasons.push(
+            `not healthy after ${poll.attempts} attempts (max-wait ${cfg.maxWaitMs} ms): ${poll.lastReason}`
+          )
+          return result
+        }
+        log(`${shown} healthy after ${poll.timeToHealthyMs} ms; sampling ${cfg.samples} requests`)
+        if (cfg.samples > 0) {
+          const s = await sample(client, request, cfg.expect, cfg.samples, cfg.concurrency, signal)
+          allLatencies.push(...s.latencies)
+          totalSamples += s.count
+          totalErrors += s.errors
+          result.sample = {
+            count: s.count,
+            errors: s.errors,
+            errorRate: s.errorRate,
+            p50: num(s.latency.p50),
+            p95: num(s.latency.p95),
+            p99: num(s.latency.p99),
+            min: num(s.latency.min),
+            max: num(s.latency.max),
+            mean: num(s.latency.mean),
+            statuses: s.statuses,
+            failures: s.failures
+          }
+          result.reasons.push(...sampleReasons(result.sample, result.baselineP95, cfg))
+        }
+        result.ok = result.reasons.length === 0
+        return result
+      })
+    )
+    const agg = latencyStats(allLatencies)
+    const healthyTimes = urls.map((u) => u.timeToHealthyMs)
+    return {
+      ok: urls.every((u) => u.ok),
+      timeToHealthyMs: urls.every((u) => u.healthy) ? Math.max(...(healthyTimes as number[])) : null,
+      errorRate: totalSamples === 0 ? 0 : totalErrors / totalSamples,
+      p50: num(agg.p50),
+      p95: num(agg.p95),
+      p99: num(agg.p99),
+      urls
+    }
+  } finally {
+    await client.close()
+  }
+}
+
+function sampleReasons(s: UrlSample, base: number | null, cfg: GateConfig): string[] {
+  const out: string[] = []
+  if (s.errorRate > cfg.maxErrorRate) {
+    const kinds = Object.entries(s.failures)
+      .map(([k, n]) => `${n}× ${k}`)
+      .join(', ')
+    out.push(`error rate ${pct(s.errorRate)} > max-error-rate ${pct(cfg.maxErrorRate)} (${kinds})`)
+  }
+  if (s.p95 === null && s.count > 0) {
+    out.push('no sample request got a response, so p95 is unknown')
+    return out
+  }
+  if (cfg.maxP95Ms !== undefined && s.p95 !== null && s.p95 > cfg.maxP95Ms) {
+    out.push(`p95 ${s.p95} ms > max-p95 ${cfg.maxP95Ms} ms`)
+  }
+  if (base !== null && s.p95 !== null && s.p95 > cfg.maxLatencyRatio * base) {
+    out.push(`p95 ${s.p95} ms > ${cfg.maxLatencyRatio} × baseline p95 ${base} ms (${(s.p95 / base).toFixed(2)}×)`)
+  }
+  return out
+}
+
+function pct(r: number): string {
+  return `${Math.round(r * 10_000) / 100}%`
+}

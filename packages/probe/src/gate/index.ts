@@ -1,0 +1,6 @@
+export * from './check.js'
+export * from './poll.js'
+export * from './sample.js'
+export * from './baseline.js'
+export * from './gate.js'
+export * from './summary.js'
