@@ -1,0 +1,155 @@
+/**
+ * `<path>/.gantry/history.json`: the releases a target has had, in the order
+ * they were created, with their good/bad marks, and the events (deploys,
+ * rollbacks, prunes) with who and why. Pure functions here; targets only read
+ * and write the file.
+ */
+
+export type ReleaseStatus = 'good' | 'bad'
+
+export interface Mark {
+  reason: string
+  actor?: string
+  run?: string
+  at: string
+}
+
+export interface ReleaseRecord {
+  id: string
+  createdAt: string
+  status: ReleaseStatus
+  /** Set when the release first became current: only such releases are rollback targets. */
+  activatedAt?: string
+  sha?: string
+  ref?: string
+  run?: string
+  actor?: string
+  environment?: string
+  files?: number
+  bytes?: number
+  linked?: number
+  copied?: number
+  bad?: Mark
+  /** Set when pruned: the record stays so the history reads whole. */
+  prunedAt?: string
+}
+
+export type EventKind = 'deploy' | 'rollback' | 'mark-bad' | 'prune' | 'activate-failed' | 'switch-back' | 'clean'
+
+export interface HistoryEvent {
+  at: string
+  kind: EventKind
+  from?: string
+  to?: string
+  releases?: string[]
+  reason?: string
+  actor?: string
+  run?: string
+}
+
+export interface History {
+  version: 1
+  releases: ReleaseRecord[]
+  events: HistoryEvent[]
+}
+
+/** Events kept in the file (the oldest are dropped). */
+export const MAX_EVENTS = 500
+
+export function emptyHistory(): History {
+  return { version: 1, releases: [], events: [] }
+}
+
+export class HistoryError extends Error {}
+
+export function parseHistory(text: string): History {
+  let h: History
+  try {
+    h = JSON.parse(text) as History
+  } catch (e) {
+    throw new HistoryError(`history.json is not valid JSON (${(e as Error).message})`)
+  }
+  if (!h || h.version !== 1 || !Array.isArray(h.releases) || !Array.isArray(h.events)) {
+    throw new HistoryError('history.json is not a Gantry history (expected {"version": 1, "releases": [...]})')
+  }
+  return h
+}
+
+export function findRelease(h: History, id: string): ReleaseRecord | undefined {
+  return h.releases.find((r) => r.id === id)
+}
+
+export function addEvent(h: History, e: HistoryEvent): void {
+  h.events.push(e)
+  if (h.events.length > MAX_EVENTS) h.events.splice(0, h.events.length - MAX_EVENTS)
+}
+
+export function markBad(h: History, id: string, mark: Mark): void {
+  const r = findRelease(h, id)
+  if (!r) return
+  r.status = 'bad'
+  r.bad = mark
+  addEvent(h, { at: mark.at, kind: 'mark-bad', from: id, reason: mark.reason, actor: mark.actor, run: mark.run })
+}
+
+/** Releases present on disk and not pruned, oldest first (history order, then unknown ones by id). */
+function live(h: History, onDisk: ReadonlySet<string>): ReleaseRecord[] {
+  return h.releases.filter((r) => !r.prunedAt && onDisk.has(r.id))
+}
+
+/**
+ * The release a rollback goes to: the newest good, once-activated release
+ * created before `current` (before everything, when current is unknown to the
+ * history), that still exists on disk.
+ */
+export function rollbackTarget(
+  h: History,
+  current: string | undefined,
+  onDisk: ReadonlySet<string>
+): string | undefined {
+  const rs = live(h, onDisk)
+  const at = current === undefined ? -1 : rs.findIndex((r) => r.id === current)
+  const older = at < 0 ? rs : rs.slice(0, at)
+  for (let i = older.length - 1; i >= 0; i--) {
+    const r = older[i]
+    if (r.status === 'good' && r.activatedAt && r.id !== current) return r.id
+  }
+  return undefined
+}
+
+/** The newest good, once-activated release on disk. */
+export function newestGood(h: History, onDisk: ReadonlySet<string>): string | undefined {
+  const rs = live(h, onDisk)
+  for (let i = rs.length - 1; i >= 0; i--) if (rs[i].status === 'good' && rs[i].activatedAt) return rs[i].id
+  return undefined
+}
+
+/**
+ * Which releases to remove so that `keep` remain. Never the current release,
+ * the newest good one, or the one a rollback would go to now; releases the
+ * history does not know are left alone (someone put them there).
+ */
+export function pruneList(
+  h: History,
+  current: string | undefined,
+  onDisk: ReadonlySet<string>,
+  keep: number
+): string[] {
+  const rs = live(h, onDisk)
+  const protect = new Set<string>()
+  if (current) protect.add(current)
+  const good = newestGood(h, onDisk)
+  if (good) protect.add(good)
+  const back = rollbackTarget(h, current, onDisk)
+  if (back) protect.add(back)
+  let excess = rs.length - keep
+  const out: string[] = []
+  // Oldest first; protected ones count towards keep but are never removed.
+  for (const r of rs) {
+    if (excess <= 0) break
+    if (protect.has(r.id)) continue
+    out.push(r.id)
+    excess--
+  }
+  return out
+}

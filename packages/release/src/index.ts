@@ -1,0 +1,5 @@
+export * from './id.js'
+export * from './manifest.js'
+export * from './history.js'
+export * from './lock.js'
+export * from './target.js'

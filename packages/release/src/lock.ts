@@ -1,0 +1,171 @@
+/**
+ * `<path>/.gantry/lock`: one deploy or rollback at a time per target. The lock
+ * names its owner (run, host, pid, time) so a later run can tell a live owner
+ * from one a cancelled job left behind — the Capistrano/Deployer failure where a
+ * killed job blocks every deploy until someone deletes the file by hand.
+ *
+ * A lock may be broken only when its owner is provably gone: the same host and
+ * a pid that no longer exists, or its TTL passed (the owner refreshes it while
+ * it works, so an expired lock means a dead or hung owner on another machine).
+ */
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Target } from './target.js'
+
+export interface LockInfo {
+  /** Random; only the holder knows it, so only the holder removes or refreshes. */
+  token: string
+  run?: string
+  repository?: string
+  actor?: string
+  /** What holds it: deploy or rollback, and the release. */
+  purpose: string
+  host: string
+  pid: number
+  acquiredAt: string
+  expiresAt: string
+}
+
+export interface LockOptions {
+  /** How long a lock lives without a refresh. */
+  ttlMs: number
+  /** How long to wait for a live owner before failing. */
+  waitMs: number
+  /** Poll interval while waiting. */
+  pollMs?: number
+  /** Logs waits and breaks. */
+  log?: (line: string) => void
+  /** For tests: liveness of a pid on this host. */
+  isAlive?: (pid: number) => boolean
+  now?: () => number
+}
+
+export class LockError extends Error {}
+
+export function newLockInfo(purpose: string, ttlMs: number, env: NodeJS.ProcessEnv = process.env): LockInfo {
+  const now = Date.now()
+  return {
+    token: randomBytes(12).toString('hex'),
+    run: env.GITHUB_RUN_ID,
+    repository: env.GITHUB_REPOSITORY,
+    actor: env.GITHUB_ACTOR,
+    purpose,
+    host: hostname(),
+    pid: process.pid,
+    acquiredAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + ttlMs).toISOString()
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Why a lock may be broken, or undefined when its owner may still be alive. */
+export function staleReason(
+  lock: LockInfo,
+  now: number,
+  here: string = hostname(),
+  isAlive: (pid: number) => boolean = pidAlive
+): string | undefined {
+  const expires = Date.parse(lock.expiresAt)
+  if (!Number.isFinite(expires)) return 'its expiry time is not readable'
+  if (now > expires) return `its TTL passed at ${lock.expiresAt}`
+  if (lock.host === here && Number.isInteger(lock.pid) && lock.pid > 0 && !isAlive(lock.pid)) {
+    return `its owner (pid ${lock.pid} on ${lock.host}) is gone`
+  }
+  return undefined
+}
+
+export function describeOwner(lock: LockInfo): string {
+  const run = lock.run ? `run ${lock.run}` : 'a run'
+  return `${run} (${lock.purpose}) on ${lock.host}, pid ${lock.pid}, since ${lock.acquiredAt}`
+}
+
+/** A held lock on one or more targets; release() in a finally. */
+export interface HeldLock {
+  info: LockInfo
+  release(): Promise<void>
+}
+
+/**
+ * Takes the lock on every target, in the given order (the same order for every
+ * run, so two runs cannot deadlock), waiting up to waitMs for live owners and
+ * breaking stale ones. Refreshes the locks while held.
+ */
+export async function acquireLock(targets: readonly Target[], purpose: string, o: LockOptions): Promise<HeldLock> {
+  const info = newLockInfo(purpose, o.ttlMs)
+  const now = o.now ?? Date.now
+  const poll = o.pollMs ?? 200
+  const deadline = now() + o.waitMs
+  const taken: Target[] = []
+  const giveBack = async () => {
+    for (const t of taken.reverse()) await t.removeLock({ token: info.token }).catch(() => false)
+  }
+  try {
+    for (const t of targets) {
+      let announced = ''
+      for (;;) {
+        info.expiresAt = new Date(now() + o.ttlMs).toISOString()
+        if (await t.createLock(info)) break
+        const raw = await t.readLockRaw()
+        if (raw === undefined) continue // released between our two calls: try again at once
+        const lock = await t.readLock()
+        const why =
+          lock === 'unreadable'
+            ? 'it is unreadable'
+            : lock === undefined
+              ? undefined
+              : staleReason(lock, now(), undefined, o.isAlive)
+        if (why) {
+          // Break only the exact lock judged stale: if it changed meanwhile, judge again.
+          if (await t.removeLock({ raw })) {
+            o.log?.(
+              `${t.name}: broke a stale lock held by ${lock && lock !== 'unreadable' ? describeOwner(lock) : 'an unknown owner'}: ${why}`
+            )
+          }
+          continue
+        }
+        if (lock && lock !== 'unreadable') {
+          const owner = describeOwner(lock)
+          if (now() >= deadline) {
+            throw new LockError(
+              `${t.name}: another deploy holds the lock: ${owner}; gave up after waiting ${Math.round(o.waitMs / 1000)} s`
+            )
+          }
+          if (announced !== lock.token) {
+            o.log?.(`${t.name}: waiting for the lock held by ${owner}`)
+            announced = lock.token
+          }
+        }
+        await new Promise((r) => setTimeout(r, poll))
+      }
+      taken.push(t)
+    }
+  } catch (e) {
+    await giveBack()
+    throw e
+  }
+  // Refresh well before the TTL runs out, so only a dead or hung owner's lock expires.
+  const timer = setInterval(
+    () => {
+      info.expiresAt = new Date(now() + o.ttlMs).toISOString()
+      for (const t of taken) void t.refreshLock(info).catch(() => false)
+    },
+    Math.max(1000, Math.floor(o.ttlMs / 3))
+  )
+  timer.unref()
+  return {
+    info,
+    release: async () => {
+      clearInterval(timer)
+      await giveBack()
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * A deploy target: one host's `<path>` with the layout of DESIGN.md
+ *
+ *   <path>/releases/<id>/          complete, verified releases
+ *   <path>/releases/.partial-*     staging (a crash leaves these; cleanPartials() removes them)
+ *   <path>/current -> releases/<id>
+ *   <path>/shared/                 paths linked into every release
+ *   <path>/.gantry/history.json    written atomically
+ *   <path>/.gantry/lock            names its owner (LockInfo)
+ *   <path>/.gantry/manifests/<id>.json
+ *
+ * The policy (which release to link from, lock breaking, rollback target,
+ * what to prune, multi-host switch-back) lives in deploy.ts / rollback.ts /
+ * lock.ts / history.ts and is the same for every target. A target only does
+ * the primitive operations, each on its own host, and never decides. So the
+ * interface carries no local-fs assumptions: ids and release-relative paths
+ * in, plain data out; the source is always a directory on the runner (a
+ * tarball is extracted on the runner first), and the ssh target can implement
+ * every operation with `ssh`/`rsync` argument arrays.
+ */
+import type { History } from './history.js'
+import type { LockInfo } from './lock.js'
+import type { Manifest, VerifyResult } from './manifest.js'
+
+/** How a release was written: files hard-linked from the previous release vs. copied. */
+export interface PrepareResult {
+  /** Where the release now is, as the target sees it (the `release-path` output). */
+  path: string
+  files: number
+  bytes: number
+  linked: number
+  copied: number
+}
+
+export interface PrepareRequest {
+  id: string
+  /** A directory on the runner holding the release content (shared paths already excluded by the manifest). */
+  sourceDir: string
+  /** sha256 manifest of sourceDir (built once on the runner by buildManifest). */
+  manifest: Manifest
+  /**
+   * A complete release on this target whose files may be hard-linked when the
+   * manifest hash matches (the current release, usually), with its manifest.
+   */
+  linkFrom?: { id: string; manifest: Manifest }
+  /** Paths (release-relative) to link from `<path>/shared` (seeded from the source when missing there). */
+  shared: string[]
+}
+
+export interface ActivateRequest {
+  id: string
+  /** argv[0] and its arguments; spawned without a shell, cwd = the release directory. */
+  argv: string[]
+  /** Extra environment (GANTRY_RELEASE_ID, GANTRY_RELEASE_PATH, GANTRY_PREVIOUS_RELEASE_ID). */
+  env: Record<string, string>
+  timeoutMs: number
+}
+
+export interface ActivateResult {
+  code: number | null
+  signal?: string | null
+  /** Tail of the combined output, for the summary. */
+  output: string
+  timedOut: boolean
+}
+
+/** What cleanPartials() removed, for the report. */
+export interface CleanResult {
+  partials: string[]
+}
+
+export interface Target {
+  /** Label for logs and summaries: `local:/srv/app`, `deploy@web1:2222:/srv/app`. */
+  readonly name: string
+  /** `<path>` as the target sees it. */
+  readonly base: string
+
+  /** Creates releases/, shared/ and .gantry/ when missing (idempotent). */
+  init(): Promise<void>
+
+  // --- lock primitives (the policy — waiting, staleness, breaking — is lock.ts) ---
+  /** Atomically creates the lock naming `info`; false when a lock already exists. */
+  createLock(info: LockInfo): Promise<boolean>
+  /** The lock's owner; undefined when there is none; 'unreadable' when it exists but does not parse. */
+  readLock(): Promise<LockInfo | 'unreadable' | undefined>
+  /** Replaces the lock atomically when it still carries `info.token` (heartbeat); false otherwise. */
+  refreshLock(info: LockInfo): Promise<boolean>
+  /**
+   * Removes the lock when it still carries `token` (or, for a stale or unreadable
+   * lock being broken, when it is byte-for-byte what was judged); false when it changed.
+   */
+  removeLock(expect: { token?: string; raw?: string }): Promise<boolean>
+  /** The raw lock text (for break-if-unchanged). */
+  readLockRaw(): Promise<string | undefined>
+
+  // --- history ---
+  /** history.json, or an empty history when there is none yet. */
+  readHistory(): Promise<History>
+  /** Writes history.json atomically (temp file, fsync, rename, fsync of the directory). */
+  writeHistory(history: History): Promise<void>
+
+  // --- releases ---
+  /** Id of the release `current` names, or undefined when there is no current. */
+  current(): Promise<string | undefined>
+  /** Ids of the complete releases under releases/ (no partials), in no particular order. */
+  listReleases(): Promise<string[]>
+  /** The manifest stored with a release, or undefined when it has none. */
+  readManifest(id: string): Promise<Manifest | undefined>
+  /** Removes staging directories and manifests without a release that a crash left behind. */
+  cleanPartials(): Promise<CleanResult>
+  /**
+   * Writes the release into staging, hard-linking files from linkFrom whose hash
+   * matches, links shared paths, verifies it against the manifest, stores the
+   * manifest, then moves it into releases/<id>. Throws (leaving nothing under
+   * releases/<id>) when verification fails.
+   */
+  prepare(req: PrepareRequest): Promise<PrepareResult>
+  /** Re-reads a release and checks it against its stored manifest. */
+  verify(id: string): Promise<VerifyResult>
+  /** Points `current` at releases/<id> by rename(2) of a new symlink: atomic. */
+  switchTo(id: string): Promise<void>
+  /** Runs the activate command in the release directory. */
+  activate(req: ActivateRequest): Promise<ActivateResult>
+  /** Removes a release and its manifest (never called for the current one). */
+  removeRelease(id: string): Promise<void>
+  /** Path of a release as the target sees it. */
+  releasePath(id: string): string
+
+  /** Releases connections, removes temporary keys. */
+  close(): Promise<void>
+}
