@@ -115,8 +115,8 @@ export interface Target {
    * releases/<id>) when verification fails.
    */
   prepare(req: PrepareRequest): Promise<PrepareResult>
-  /** Re-reads a release and checks it against its stored manifest. */
-  verify(id: string): Promise<VerifyResult>
+  /** Re-reads a release and checks it against its stored manifest (deep: hashes; otherwise types and sizes). */
+  verify(id: string, deep: boolean): Promise<VerifyResult>
   /** Points `current` at releases/<id> by rename(2) of a new symlink: atomic. */
   switchTo(id: string): Promise<void>
   /** Runs the activate command in the release directory. */

@@ -1,0 +1,320 @@
+/**
+ * A deploy, the same on every target: lock → clean what a crash left → write
+ * the release (hard-linking unchanged files) and verify it → switch every host
+ * (switching all back if one fails) → activate → prune. The previous release
+ * serves until the switch; a crash anywhere leaves `current` on a complete,
+ * verified release.
+ */
+import { rmSync } from 'node:fs'
+import { addEvent, findRelease, markBad, pruneList, type History, type ReleaseRecord } from './history.js'
+import { defaultReleaseId, uniqueId } from './id.js'
+import { acquireLock } from './lock.js'
+import { buildManifest, type Manifest } from './manifest.js'
+import { extractTarball, sourceKind } from './source.js'
+import type { ActivateResult, PrepareResult, Target } from './target.js'
+
+export class DeployError extends Error {}
+
+export interface RunContext {
+  sha?: string
+  ref?: string
+  run?: string
+  actor?: string
+}
+
+export interface LockSettings {
+  ttlMs: number
+  waitMs: number
+}
+
+export interface DeployOptions {
+  targets: Target[]
+  source: string
+  /** Explicit id; default `<UTC stamp>-<sha7>`, made unique. */
+  releaseId?: string
+  keep: number
+  shared: string[]
+  activate?: string[]
+  activateTimeoutMs: number
+  environment?: string
+  /** Where a tarball is extracted (RUNNER_TEMP). */
+  tmpDir: string
+  context: RunContext
+  lock: LockSettings
+  log: (line: string) => void
+  now?: () => Date
+}
+
+export interface TargetOutcome {
+  target: string
+  previous?: string
+  prepared?: PrepareResult
+  cleaned: string[]
+  pruned: string[]
+  activate?: ActivateResult
+}
+
+export interface DeployResult {
+  id: string
+  previous?: string
+  path: string
+  manifest: { files: number; bytes: number }
+  targets: TargetOutcome[]
+  timings: Record<string, number>
+  /** Set when the deploy failed after the switch and was switched back. */
+  switchedBack?: boolean
+}
+
+interface TargetState {
+  t: Target
+  history: History
+  current?: string
+  onDisk: Set<string>
+  outcome: TargetOutcome
+}
+
+/** Adds the parent directories of shared paths the source lacks, so the release can hold the links. */
+function withSharedParents(m: Manifest): Manifest {
+  for (const s of m.shared) {
+    const parts = s.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const p = parts.slice(0, i).join('/')
+      if (!m.entries[p]) m.entries[p] = { type: 'dir', mode: 0o755 }
+    }
+  }
+  return m
+}
+
+export async function deploy(o: DeployOptions): Promise<DeployResult> {
+  const now = o.now ?? (() => new Date())
+  const timings: Record<string, number> = {}
+  const time = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now()
+    try {
+      return await f()
+    } finally {
+      timings[name] = Math.round((performance.now() - t0) * 10) / 10
+    }
+  }
+
+  const kind = sourceKind(o.source)
+  const extracted = kind === 'tar.gz' ? await time('extract', () => extractTarball(o.source, o.tmpDir)) : undefined
+  try {
+    const dir = extracted ?? o.source
+    const manifest = await time('manifest', async () => withSharedParents(buildManifest(dir, o.shared)))
+    for (const t of o.targets) await t.init()
+    const lock = await time('lock', () =>
+      acquireLock(o.targets, `deploy${o.releaseId ? ` ${o.releaseId}` : ''}`, { ...o.lock, log: o.log })
+    )
+    try {
+      return await locked(o, dir, manifest, now, time, timings)
+    } finally {
+      await lock.release()
+    }
+  } finally {
+    if (extracted) rmSync(extracted, { recursive: true, force: true })
+  }
+}
+
+async function locked(
+  o: DeployOptions,
+  sourceDir: string,
+  manifest: Manifest,
+  now: () => Date,
+  time: <T>(name: string, f: () => Promise<T>) => Promise<T>,
+  timings: Record<string, number>
+): Promise<DeployResult> {
+  const states: TargetState[] = []
+  for (const t of o.targets) {
+    const cleaned = (await t.cleanPartials()).partials
+    if (cleaned.length) o.log(`${t.name}: removed what an interrupted run left: ${cleaned.join(', ')}`)
+    const history = await t.readHistory()
+    const current = await t.current()
+    const onDisk = new Set(await t.listReleases())
+    states.push({ t, history, current, onDisk, outcome: { target: t.name, previous: current, cleaned, pruned: [] } })
+  }
+
+  // The id: never reused, on any host.
+  const taken = new Set<string>()
+  for (const s of states) {
+    for (const id of s.onDisk) taken.add(id)
+    for (const r of s.history.releases) taken.add(r.id)
+  }
+  let id: string
+  if (o.releaseId) {
+    if (taken.has(o.releaseId)) {
+      const where = states.find((s) => s.onDisk.has(o.releaseId!) || findRelease(s.history, o.releaseId!))
+      throw new DeployError(
+        `release-id '${o.releaseId}' already exists on ${where?.t.name}; release ids are never reused (leave release-id empty for a fresh one)`
+      )
+    }
+    id = o.releaseId
+  } else {
+    id = uniqueId(defaultReleaseId(now(), o.context.sha), taken)
+  }
+  const previous = states[0].current
+  o.log(`release ${id} (${manifest.files} files, ${manifest.bytes} bytes); current: ${previous ?? 'none'}`)
+
+  // Record the release before it exists: a crash then leaves a record without a
+  // directory (harmless) rather than a directory nobody knows about.
+  const record = (): ReleaseRecord => ({
+    id,
+    createdAt: now().toISOString(),
+    status: 'good',
+    sha: o.context.sha,
+    ref: o.context.ref,
+    run: o.context.run,
+    actor: o.context.actor,
+    environment: o.environment,
+    files: manifest.files,
+    bytes: manifest.bytes
+  })
+  await time('prepare', async () => {
+    for (const s of states) {
+      s.history.releases.push(record())
+      await s.t.writeHistory(s.history)
+      const linkFrom = await linkSource(s)
+      try {
+        s.outcome.prepared = await s.t.prepare({ id, sourceDir, manifest, linkFrom, shared: o.shared })
+      } catch (e) {
+        s.history.releases = s.history.releases.filter((r) => r.id !== id)
+        await s.t.writeHistory(s.history)
+        throw e
+      }
+      s.onDisk.add(id)
+      const r = findRelease(s.history, id)!
+      Object.assign(r, { linked: s.outcome.prepared.linked, copied: s.outcome.prepared.copied })
+    }
+  })
+
+  // Switch every host; if one fails, put the others back.
+  await time('switch', () => switchAll(states, id, o.log))
+  const at = now().toISOString()
+  for (const s of states) {
+    findRelease(s.history, id)!.activatedAt = at
+    addEvent(s.history, { at, kind: 'deploy', from: s.current, to: id, run: o.context.run, actor: o.context.actor })
+    await s.t.writeHistory(s.history)
+  }
+
+  let switchedBack = false
+  if (o.activate) {
+    await time('activate', async () => {
+      for (const s of states) {
+        o.log(`${s.t.name}: activate: ${o.activate!.join(' ')}`)
+        const r = await s.t.activate({
+          id,
+          argv: o.activate!,
+          env: {
+            GANTRY_RELEASE_ID: id,
+            GANTRY_RELEASE_PATH: s.t.releasePath(id),
+            GANTRY_PREVIOUS_RELEASE_ID: s.current ?? ''
+          },
+          timeoutMs: o.activateTimeoutMs
+        })
+        s.outcome.activate = r
+        if (r.code !== 0) {
+          const why = r.timedOut
+            ? `activate timed out after ${Math.round(o.activateTimeoutMs / 1000)} s`
+            : r.code === null
+              ? `activate could not run: ${r.output.trim().split('\n').pop()}`
+              : `activate exited with code ${r.code}`
+          switchedBack = await failActivation(states, id, why, o)
+          throw new DeployError(
+            `${s.t.name}: ${why}; ${switchedBack ? `switched back to ${previous}` : 'no previous release to switch back to'}, release ${id} marked bad`
+          )
+        }
+      }
+    })
+  }
+
+  await time('prune', async () => {
+    for (const s of states) {
+      const gone = pruneList(s.history, id, s.onDisk, o.keep)
+      for (const g of gone) {
+        await s.t.removeRelease(g)
+        s.onDisk.delete(g)
+        findRelease(s.history, g)!.prunedAt = now().toISOString()
+      }
+      if (gone.length) {
+        addEvent(s.history, { at: now().toISOString(), kind: 'prune', releases: gone, run: o.context.run })
+        await s.t.writeHistory(s.history)
+      }
+      s.outcome.pruned = gone
+    }
+  })
+
+  return {
+    id,
+    previous,
+    path: states[0].t.releasePath(id),
+    manifest: { files: manifest.files, bytes: manifest.bytes },
+    targets: states.map((s) => s.outcome),
+    timings,
+    switchedBack
+  }
+}
+
+/** The release to hard-link from: current when it has a manifest, else the newest one that has. */
+async function linkSource(s: TargetState): Promise<{ id: string; manifest: Manifest } | undefined> {
+  const candidates = [
+    ...(s.current ? [s.current] : []),
+    ...s.history.releases
+      .filter((r) => s.onDisk.has(r.id) && !r.prunedAt)
+      .map((r) => r.id)
+      .reverse()
+  ]
+  for (const c of candidates) {
+    const m = await s.t.readManifest(c)
+    if (m) return { id: c, manifest: m }
+  }
+  return undefined
+}
+
+/** Switches every host to `id`; when one fails, switches the ones done back and rethrows. */
+export async function switchAll(
+  states: ReadonlyArray<{ t: Target; current?: string }>,
+  id: string,
+  log: (line: string) => void
+): Promise<void> {
+  const done: Array<{ t: Target; current?: string }> = []
+  for (const s of states) {
+    try {
+      await s.t.switchTo(id)
+      done.push(s)
+    } catch (e) {
+      const back: string[] = []
+      for (const d of done.reverse()) {
+        if (!d.current) continue
+        try {
+          await d.t.switchTo(d.current)
+          back.push(`${d.t.name} -> ${d.current}`)
+        } catch (e2) {
+          log(`${d.t.name}: switching back to ${d.current} failed too: ${(e2 as Error).message}`)
+        }
+      }
+      throw new DeployError(
+        `${s.t.name}: switch to ${id} failed: ${(e as Error).message}${back.length ? `; switched back: ${back.join(', ')}` : ''}`
+      )
+    }
+  }
+}
+
+async function failActivation(states: TargetState[], id: string, why: string, o: DeployOptions): Promise<boolean> {
+  const previous = states[0].current
+  let back = false
+  if (previous) {
+    await switchAll(
+      states.map((s) => ({ t: s.t, current: id })),
+      previous,
+      o.log
+    )
+    back = true
+  }
+  const at = new Date().toISOString()
+  for (const s of states) {
+    markBad(s.history, id, { reason: why, actor: o.context.actor, run: o.context.run, at })
+    addEvent(s.history, { at, kind: 'activate-failed', from: id, to: previous, reason: why, run: o.context.run })
+    await s.t.writeHistory(s.history)
+  }
+  return back
+}

@@ -1,0 +1,64 @@
+/**
+ * Crash-safe file primitives: a reader sees the old file or the new one, never
+ * a half-written one, and after return the rename is on disk.
+ */
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** A temp name beside `file` (same directory, so rename(2) is atomic). */
+export function tempBeside(file: string): string {
+  return join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+}
+
+export function writeSynced(file: string, text: string): void {
+  const fd = openSync(file, 'w', 0o644)
+  try {
+    writeSync(fd, text)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** temp file, fsync, rename over `file`, fsync the directory. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = tempBeside(file)
+  try {
+    writeSynced(tmp, text)
+    renameSync(tmp, file)
+  } catch (e) {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // already gone
+    }
+    throw e
+  }
+  fsyncDir(dirname(file))
+}
+
+/** Creates `file` with `text` only when it does not exist (link(2) fails on EEXIST); false when it existed. */
+export function createFileExclusive(file: string, text: string): boolean {
+  const tmp = tempBeside(file)
+  writeSynced(tmp, text)
+  try {
+    linkSync(tmp, file)
+    fsyncDir(dirname(file))
+    return true
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw e
+  } finally {
+    unlinkSync(tmp)
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * The local target: `<path>` on this machine's filesystem. Writes each release
+ * into releases/.partial-<id>-*, hard-links files whose hash matches the
+ * previous release, verifies, and only then renames it to releases/<id>; so a
+ * crash at any point leaves either nothing under that name or a complete,
+ * verified release, and `current` is only ever switched (rename of a new
+ * symlink) to such a release.
+ */
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync
+} from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { dirname, join, resolve } from 'node:path'
+import { emptyHistory, parseHistory, type History } from '../history.js'
+import { isValidReleaseId } from '../id.js'
+import type { LockInfo } from '../lock.js'
+import { parseManifest, sharedLinkTarget, verifyDir, type Manifest, type VerifyResult } from '../manifest.js'
+import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
+import { createFileExclusive, fsyncDir, tempBeside, writeFileAtomic } from './atomic.js'
+import { runCommand } from './spawn.js'
+
+export class TargetError extends Error {}
+
+const PARTIAL = '.partial-'
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException).code
+}
+
+export class LocalTarget implements Target {
+  readonly base: string
+  readonly name: string
+  private readonly releases: string
+  private readonly meta: string
+  private readonly lockFile: string
+
+  constructor(
+    base: string,
+    private readonly log: (line: string) => void = () => undefined
+  ) {
+    this.base = resolve(base)
+    this.name = `local:${this.base}`
+    this.releases = join(this.base, 'releases')
+    this.meta = join(this.base, '.gantry')
+    this.lockFile = join(this.meta, 'lock')
+  }
+
+  async init(): Promise<void> {
+    for (const d of [this.base, this.releases, join(this.base, 'shared'), this.meta, join(this.meta, 'manifests')]) {
+      mkdirSync(d, { recursive: true })
+    }
+  }
+
+  // --- lock ---
+
+  async createLock(info: LockInfo): Promise<boolean> {
+    return createFileExclusive(this.lockFile, JSON.stringify(info, null, 2) + '\n')
+  }
+
+  async readLockRaw(): Promise<string | undefined> {
+    try {
+      return readFileSync(this.lockFile, 'utf8')
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return undefined
+      throw e
+    }
+  }
+
+  async readLock(): Promise<LockInfo | 'unreadable' | undefined> {
+    const raw = await this.readLockRaw()
+    if (raw === undefined) return undefined
+    try {
+      const l = JSON.parse(raw) as LockInfo
+      return typeof l.token === 'string' && typeof l.host === 'string' ? l : 'unreadable'
+    } catch {
+      return 'unreadable'
+    }
+  }
+
+  async refreshLock(info: LockInfo): Promise<boolean> {
+    const now = await this.readLock()
+    if (!now || now === 'unreadable' || now.token !== info.token) return false
+    writeFileAtomic(this.lockFile, JSON.stringify(info, null, 2) + '\n')
+    return true
+  }
+
+  async removeLock(expect: { token?: string; raw?: string }): Promise<boolean> {
+    const matches = (raw: string | undefined) => {
+      if (raw === undefined) return false
+      if (expect.raw !== undefined) return raw === expect.raw
+      try {
+        return (JSON.parse(raw) as LockInfo).token === expect.token
+      } catch {
+        return false
+      }
+    }
+    if (!matches(await this.readLockRaw())) return false
+    // Move it aside first, then look at what we moved: if another run replaced
+    // the lock between our read and the rename, put theirs back.
+    const aside = tempBeside(this.lockFile)
+    try {
+      renameSync(this.lockFile, aside)
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return false
+      throw e
+    }
+    const moved = readFileSync(aside, 'utf8')
+    if (!matches(moved)) {
+      try {
+        linkSync(aside, this.lockFile)
+      } catch {
+        // someone took the lock meanwhile; theirs stands
+      }
+      unlinkSync(aside)
+      return false
+    }
+    unlinkSync(aside)
+    fsyncDir(this.meta)
+    return true
+  }
+
+  // --- history ---
+
+  async readHistory(): Promise<History> {
+    const file = join(this.meta, 'history.json')
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return emptyHistory()
+      throw e
+    }
+    return parseHistory(text)
+  }
+
+  async writeHistory(history: History): Promise<void> {
+    writeFileAtomic(join(this.meta, 'history.json'), JSON.stringify(history, null, 2) + '\n')
+  }
+
+  // --- releases ---
+
+  releasePath(id: string): string {
+    return join(this.releases, id)
+  }
+
+  async current(): Promise<string | undefined> {
+    const link = join(this.base, 'current')
+    let target: string
+    try {
+      target = readlinkSync(link)
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return undefined
+      if (errno(e) === 'EINVAL') throw new TargetError(`${link} exists but is not a symlink; move it away first`)
+      throw e
+    }
+    const m = target.replace(/\/+$/, '').match(/^(?:\.\/)?releases\/([^/]+)$/)
+    if (!m) throw new TargetError(`${link} points at '${target}', not at releases/<id>`)
+    return m[1]
+  }
+
+  async listReleases(): Promise<string[]> {
+    try {
+      return readdirSync(this.releases).filter((n) => !n.startsWith('.') && isValidReleaseId(n))
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return []
+      throw e
+    }
+  }
+
+  private manifestFile(id: string): string {
+    return join(this.meta, 'manifests', `${id}.json`)
+  }
+
+  async readManifest(id: string): Promise<Manifest | undefined> {
+    try {
+      return parseManifest(readFileSync(this.manifestFile(id), 'utf8'))
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return undefined
+      throw e
+    }
+  }
+
+  async cleanPartials(): Promise<CleanResult> {
+    const partials: string[] = []
+    for (const n of existsSync(this.releases) ? readdirSync(this.releases) : []) {
+      if (!n.startsWith(PARTIAL)) continue
+      rmSync(join(this.releases, n), { recursive: true, force: true })
+      partials.push(`releases/${n}`)
+    }
+    // Temp files of interrupted atomic writes and switches.
+    for (const [dir, rel] of [
+      [this.base, ''],
+      [this.meta, '.gantry/'],
+      [join(this.meta, 'manifests'), '.gantry/manifests/']
+    ] as const) {
+      for (const n of existsSync(dir) ? readdirSync(dir) : []) {
+        if (/^\..*\.tmp-\d+-[0-9a-f]+$/.test(n)) {
+          rmSync(join(dir, n), { force: true })
+          partials.push(`${rel}${n}`)
+        }
+      }
+    }
+    // A manifest whose release never got its name.
+    const have = new Set(await this.listReleases())
+    const mdir = join(this.meta, 'manifests')
+    for (const n of existsSync(mdir) ? readdirSync(mdir) : []) {
+      const id = n.replace(/\.json$/, '')
+      if (n.endsWith('.json') && !have.has(id)) {
+        rmSync(join(mdir, n), { force: true })
+        partials.push(`.gantry/manifests/${n}`)
+      }
+    }
+    return { partials }
+  }
+
+  async prepare(req: PrepareRequest): Promise<PrepareResult> {
+    const final = this.releasePath(req.id)
+    if (existsSync(final)) throw new TargetError(`${this.name}: release ${req.id} already exists`)
+    let r = this.build(req)
+    if (!r.verify.ok && req.linkFrom) {
+      // A file of the previous release was changed in place (hard links share it):
+      // build again from the source alone rather than carry the change forward.
+      this.log(`${this.name}: linked files did not verify (${r.verify.problems[0]}); copying every file instead`)
+      rmSync(r.staging, { recursive: true, force: true })
+      r = this.build({ ...req, linkFrom: undefined })
+    }
+    if (!r.verify.ok) {
+      rmSync(r.staging, { recursive: true, force: true })
+      throw new TargetError(
+        `${this.name}: release ${req.id} does not match its manifest: ${r.verify.problems.slice(0, 5).join('; ')}`
+      )
+    }
+    writeFileAtomic(this.manifestFile(req.id), JSON.stringify(req.manifest) + '\n')
+    renameSync(r.staging, final)
+    fsyncDir(this.releases)
+    return { path: final, ...r.counts }
+  }
+
+  private build(req: PrepareRequest): {
+    staging: string
+    verify: VerifyResult
+    counts: Omit<PrepareResult, 'path'>
+  } {
+    const staging = join(this.releases, `${PARTIAL}${req.id}-${randomBytes(4).toString('hex')}`)
+    mkdirSync(staging)
+    const from = req.linkFrom ? this.releasePath(req.linkFrom.id) : undefined
+    // Content-addressed: any file of the previous release with the same hash and
+    // mode will do, whatever its path (renames link too).
+    const byHash = new Map<string, string>()
+    if (req.linkFrom) {
+      for (const [p, e] of Object.entries(req.linkFrom.manifest.entries)) {
+        if (e.type === 'file') byHash.set(`${e.sha256}:${e.mode}`, p)
+      }
+    }
+    let linked = 0
+    let copied = 0
+    const dirs: Array<[string, number]> = []
+    const paths = Object.keys(req.manifest.entries).sort()
+    for (const p of paths) {
+      const e = req.manifest.entries[p]
+      const dest = join(staging, p)
+      if (e.type === 'dir') {
+        mkdirSync(dest, { recursive: true })
+        dirs.push([dest, e.mode])
+      } else if (e.type === 'symlink') {
+        symlinkSync(e.target, dest)
+      } else {
+        const prev = from ? byHash.get(`${e.sha256}:${e.mode}`) : undefined
+        if (prev !== undefined && from) {
+          try {
+            linkSync(join(from, prev), dest)
+            linked++
+            continue
+          } catch (err) {
+            // EXDEV/EMLINK/ENOENT: fall back to a copy.
+            if (!['EXDEV', 'EMLINK', 'ENOENT', 'EPERM'].includes(errno(err) ?? '')) throw err
+          }
+        }
+        copyFileSync(join(req.sourceDir, p), dest)
+        chmodSync(dest, e.mode)
+        copied++
+      }
+    }
+    for (const p of req.shared) this.linkShared(staging, req.sourceDir, p)
+    // Directory modes last, so a read-only directory does not stop its own filling.
+    for (const [d, mode] of dirs.reverse()) chmodSync(d, mode)
+    const verify = verifyDir(staging, req.manifest)
+    return {
+      staging,
+      verify,
+      counts: { files: req.manifest.files, bytes: req.manifest.bytes, linked, copied }
+    }
+  }
+
+  /** `<release>/<p>` -> `<path>/shared/<p>`; the shared copy is seeded from the source (or an empty dir) once. */
+  private linkShared(staging: string, sourceDir: string, p: string): void {
+    const shared = join(this.base, 'shared', p)
+    if (!existsSync(shared)) {
+      mkdirSync(dirname(shared), { recursive: true })
+      const src = join(sourceDir, p)
+      if (existsSync(src)) cpSync(src, shared, { recursive: true, verbatimSymlinks: true })
+      else mkdirSync(shared)
+    }
+    const dest = join(staging, p)
+    mkdirSync(dirname(dest), { recursive: true })
+    symlinkSync(sharedLinkTarget(p), dest)
+  }
+
+  async verify(id: string, deep: boolean): Promise<VerifyResult> {
+    const m = await this.readManifest(id)
+    if (!m) return { ok: false, checked: 0, problems: [`release ${id} has no manifest`] }
+    return verifyDir(this.releasePath(id), m, deep)
+  }
+
+  async switchTo(id: string): Promise<void> {
+    if (!existsSync(this.releasePath(id))) throw new TargetError(`${this.name}: release ${id} does not exist`)
+    const link = join(this.base, 'current')
+    const tmp = tempBeside(link)
+    symlinkSync(`releases/${id}`, tmp)
+    try {
+      renameSync(tmp, link)
+    } catch (e) {
+      rmSync(tmp, { force: true })
+      if (errno(e) === 'EISDIR' || errno(e) === 'ENOTEMPTY' || errno(e) === 'EEXIST') {
+        throw new TargetError(`${link} is a directory, not a symlink; move it away first`)
+      }
+      throw e
+    }
+    fsyncDir(this.base)
+  }
+
+  async activate(req: ActivateRequest): Promise<ActivateResult> {
+    return runCommand(req.argv, {
+      cwd: this.releasePath(req.id),
+      env: req.env,
+      timeoutMs: req.timeoutMs,
+      onLine: (l) => this.log(`activate: ${l}`)
+    })
+  }
+
+  async removeRelease(id: string): Promise<void> {
+    const dir = this.releasePath(id)
+    if (!existsSync(dir) && !lstatExists(dir)) return
+    // Rename first: a crash mid-delete leaves a partial (cleaned later), never a half release under its name.
+    const aside = join(this.releases, `${PARTIAL}removing-${id}-${randomBytes(4).toString('hex')}`)
+    renameSync(dir, aside)
+    rmSync(this.manifestFile(id), { force: true })
+    rmSync(aside, { recursive: true, force: true })
+  }
+
+  async close(): Promise<void> {}
+}
+
+function lstatExists(p: string): boolean {
+  try {
+    lstatSync(p)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * A rollback: switch every host back to `to` (or the newest good release older
+ * than current), mark the release it leaves bad with who and why, record it.
+ * Never onto a bad release; with nothing to go back to, a clear failure and
+ * nothing changed.
+ */
+import { addEvent, findRelease, markBad, rollbackTarget } from './history.js'
+import { acquireLock } from './lock.js'
+import { DeployError, switchAll, type LockSettings, type RunContext } from './deploy.js'
+import type { Target } from './target.js'
+
+export class NothingToRollBack extends Error {}
+
+export interface RollbackOptions {
+  targets: Target[]
+  to?: string
+  reason: string
+  context: RunContext
+  lock: LockSettings
+  log: (line: string) => void
+}
+
+export interface RollbackResult {
+  from?: string
+  to: string
+  /** ms the verify + switch took (what users wait for). */
+  durationMs: number
+  switchMs: number
+}
+
+export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
+  const lock = await acquireLock(o.targets, `rollback${o.to ? ` to ${o.to}` : ''}`, { ...o.lock, log: o.log })
+  try {
+    const states = []
+    for (const t of o.targets) {
+      const history = await t.readHistory()
+      const current = await t.current()
+      const onDisk = new Set(await t.listReleases())
+      states.push({ t, history, current, onDisk })
+    }
+    const first = states[0]
+    const from = first.current
+    const skew = states.filter((s) => s.current !== from)
+    if (skew.length) {
+      o.log(`hosts disagree on current: ${states.map((s) => `${s.t.name}=${s.current ?? 'none'}`).join(', ')}`)
+    }
+
+    let to: string
+    if (o.to) {
+      for (const s of states) {
+        if (!s.onDisk.has(o.to)) {
+          throw new NothingToRollBack(
+            `release '${o.to}' does not exist on ${s.t.name} (it has: ${[...s.onDisk].sort().join(', ') || 'none'}); nothing changed`
+          )
+        }
+        const r = findRelease(s.history, o.to)
+        if (r?.status === 'bad') {
+          throw new NothingToRollBack(
+            `release '${o.to}' is marked bad on ${s.t.name} (${r.bad?.reason ?? 'no reason recorded'}); refusing to roll back onto it; nothing changed`
+          )
+        }
+      }
+      if (o.to === from && skew.length === 0) {
+        throw new NothingToRollBack(`release '${o.to}' is already current on every host; nothing changed`)
+      }
+      to = o.to
+    } else {
+      const pick = rollbackTarget(first.history, from, first.onDisk)
+      if (!pick) {
+        throw new NothingToRollBack(
+          `nothing to roll back to on ${first.t.name}: no good release older than ${from ?? '(no current release)'}; nothing changed`
+        )
+      }
+      for (const s of states.slice(1)) {
+        if (!s.onDisk.has(pick))
+          throw new NothingToRollBack(`release '${pick}' is missing on ${s.t.name}; nothing changed`)
+      }
+      to = pick
+    }
+
+    const t0 = performance.now()
+    for (const s of states) {
+      const v = await s.t.verify(to, false)
+      if (!v.ok) {
+        throw new DeployError(
+          `release '${to}' on ${s.t.name} is damaged (${v.problems.slice(0, 3).join('; ')}); nothing changed`
+        )
+      }
+    }
+    const s0 = performance.now()
+    await switchAll(states, to, o.log)
+    const switchMs = performance.now() - s0
+    const durationMs = performance.now() - t0
+
+    const at = new Date().toISOString()
+    for (const s of states) {
+      if (s.current && s.current !== to) {
+        markBad(s.history, s.current, { reason: o.reason, actor: o.context.actor, run: o.context.run, at })
+      }
+      const rec = findRelease(s.history, to)
+      if (rec && !rec.activatedAt) rec.activatedAt = at
+      addEvent(s.history, {
+        at,
+        kind: 'rollback',
+        from: s.current,
+        to,
+        reason: o.reason,
+        actor: o.context.actor,
+        run: o.context.run
+      })
+      await s.t.writeHistory(s.history)
+    }
+    return { from, to, durationMs, switchMs }
+  } finally {
+    await lock.release()
+  }
+}
