@@ -80834,11 +80834,13 @@ function latencyStats(values) {
 
 
 
+
 async function sample(client, request, expect, count, concurrency, signal) {
     const latencies = [];
     const statuses = {};
     const failures = {};
     let errors = 0;
+    const start = external_node_perf_hooks_.performance.now();
     await mapPool(Array.from({ length: count }, (_, i) => i), concurrency, async () => {
         const res = await client.send({ ...request, signal });
         if (res.status !== undefined) {
@@ -80859,7 +80861,8 @@ async function sample(client, request, expect, count, concurrency, signal) {
         latency: latencyStats(latencies),
         statuses,
         failures,
-        latencies
+        latencies,
+        durationMs: Math.round(external_node_perf_hooks_.performance.now() - start)
     };
 }
 
@@ -80981,7 +80984,8 @@ async function runGate(cfg, signal) {
                     max: num(s.latency.max),
                     mean: num(s.latency.mean),
                     statuses: s.statuses,
-                    failures: s.failures
+                    failures: s.failures,
+                    durationMs: s.durationMs
                 };
                 result.reasons.push(...sampleReasons(result.sample, result.baselineP95, cfg));
             }

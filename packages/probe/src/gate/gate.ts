@@ -40,6 +40,7 @@ export interface UrlSample {
   mean: number | null
   statuses: Record<string, number>
   failures: Record<string, number>
+  durationMs: number
 }
 
 export interface UrlResult {
@@ -130,7 +131,8 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
             max: num(s.latency.max),
             mean: num(s.latency.mean),
             statuses: s.statuses,
-            failures: s.failures
+            failures: s.failures,
+            durationMs: s.durationMs
           }
           result.reasons.push(...sampleReasons(result.sample, result.baselineP95, cfg))
         }

@@ -4,6 +4,7 @@
  * response, or a response that fails the expectation) counts in the error rate.
  */
 import { mapPool } from '@gantry/core'
+import { performance } from 'node:perf_hooks'
 import type { ProbeClient, ProbeRequest } from '../request.js'
 import { latencyStats, type LatencyStats } from '../stats.js'
 import { judge, type Expectation } from './check.js'
@@ -18,6 +19,8 @@ export interface SampleOutcome {
   failures: Record<string, number>
   /** Raw latencies (ms) of answered requests, for aggregating across URLs. */
   latencies: number[]
+  /** Wall time of the whole sample, ms (throughput = count / durationMs). */
+  durationMs: number
 }
 
 export async function sample(
@@ -32,6 +35,7 @@ export async function sample(
   const statuses: Record<string, number> = {}
   const failures: Record<string, number> = {}
   let errors = 0
+  const start = performance.now()
   await mapPool(
     Array.from({ length: count }, (_, i) => i),
     concurrency,
@@ -56,6 +60,7 @@ export async function sample(
     latency: latencyStats(latencies),
     statuses,
     failures,
-    latencies
+    latencies,
+    durationMs: Math.round(performance.now() - start)
   }
 }
