@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, dirname, resolve } from 'node:path'
+import { join, dirname, resolve, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
 
@@ -207,7 +207,8 @@ export async function runAction(name, options = {}) {
     const stateEnv = {}
     for (const [k, v] of Object.entries(result.state)) stateEnv[`STATE_${k}`] = v
     writeFileSync(files.state, '')
-    const postScript = resolve(join(repoRoot, 'actions', name), post)
+    let postScript = resolve(join(repoRoot, 'actions', name), post)
+    if (options.distRoot) postScript = join(options.distRoot, relative(join(repoRoot, 'dist'), postScript))
     const p = await runNode(postScript, { ...baseEnv, ...inputEnv, ...stateEnv }, cwd, timeoutMs)
     result.post = collect(name, meta, p, files)
   }
