@@ -37,6 +37,8 @@ export interface DeployOptions {
   activate?: string[]
   activateTimeoutMs: number
   environment?: string
+  /** Recorded with the release, so a later rollback can mark that deployment failed. */
+  githubDeploymentId?: number
   /** Where a tarball is extracted (RUNNER_TEMP). */
   tmpDir: string
   context: RunContext
@@ -166,6 +168,7 @@ async function locked(
     run: o.context.run,
     actor: o.context.actor,
     environment: o.environment,
+    githubDeploymentId: o.githubDeploymentId,
     files: manifest.files,
     bytes: manifest.bytes
   })

@@ -25,6 +25,7 @@ export interface ReleaseRecord {
   run?: string
   actor?: string
   environment?: string
+  githubDeploymentId?: number
   files?: number
   bytes?: number
   linked?: number

@@ -1,0 +1,54 @@
+/** Input fields the release actions share (zod, built on @gantry/core's fields). */
+import { fields, type Field } from '@gantry/core'
+import { z } from 'zod'
+import { COMMAND_FORM, CommandError, splitCommand } from './command.js'
+import { RELEASE_ID_FORM, isValidReleaseId } from './id.js'
+import { HOST_FORM, isHostSpec } from './targets.js'
+
+function custom<T>(form: string, parse: (s: string) => T | string): Field<T> {
+  return z.string().transform((s, ctx) => {
+    const r = parse(s)
+    if (typeof r === 'string') {
+      ctx.addIssue({ code: 'custom', message: r })
+      return z.NEVER
+    }
+    return r as T
+  }) as unknown as Field<T>
+}
+
+export const releaseFields = {
+  target: () => fields.oneOf(['local', 'ssh'] as const),
+  hosts: (): Field<string[]> =>
+    custom(HOST_FORM, (s) => {
+      const list = s
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean)
+      const bad = list.find((h) => !isHostSpec(h))
+      return bad === undefined ? list : `expected ${HOST_FORM} ('${bad}' is not)`
+    }),
+  releaseId: (): Field<string> =>
+    custom(RELEASE_ID_FORM, (s) => (isValidReleaseId(s) ? s : `expected ${RELEASE_ID_FORM}`)),
+  /** Release-relative paths: no absolute paths, no '..'. */
+  sharedPaths: (): Field<string[]> =>
+    custom('relative paths, one per line', (s) => {
+      const list = s
+        .split(/\r?\n/)
+        .map((l) => l.trim().replace(/\/+$/, ''))
+        .filter(Boolean)
+      for (const p of list) {
+        if (p.startsWith('/') || p.split('/').some((x) => x === '..' || x === '.' || x === '') || p.includes('\0')) {
+          return `expected relative paths inside the release, one per line, without '..' ('${p}' is not)`
+        }
+      }
+      return list
+    }),
+  command: (): Field<string[]> =>
+    custom(COMMAND_FORM, (s) => {
+      try {
+        return splitCommand(s)
+      } catch (e) {
+        return `expected ${COMMAND_FORM}: ${(e as CommandError).message}`
+      }
+    })
+}
