@@ -1,6 +1,131 @@
-import { notImplemented, runAction } from '@gantry/core'
+/** notify: read inputs → build the message → send to every channel → outputs, summary, report. */
+import * as core from '@actions/core'
+import {
+  InputError,
+  UserError,
+  maskSecret,
+  parseInputs,
+  runAction,
+  setOutputs,
+  writeReport,
+  writeSummary
+} from '@gantry/core'
+import {
+  buildMessage,
+  discordWebhook,
+  durationSinceStarted,
+  genericWebhook,
+  githubDeploymentStatus,
+  markStarted,
+  notifyAll,
+  notifySummary,
+  sentOutput,
+  slackApi,
+  slackWebhook,
+  teamsWebhook,
+  type Channel
+} from '@gantry/notify'
+import { inputs, secretInputs } from './inputs.js'
 
-/** Not implemented until its issue lands: fails honestly rather than pretending. */
+type Inputs = ReturnType<typeof parseInputs<'notify', typeof inputs>>
+
+/** Combinations that cannot work, refused before anything is sent. */
+function checkCombinations(i: Inputs): void {
+  const need = (when: boolean, message: string) => {
+    if (when) throw new InputError(message)
+  }
+  need(
+    Boolean(i['slack-webhook'] && i['slack-token']),
+    "Inputs 'slack-webhook' and 'slack-token' are alternatives: give one (slack-token to update a message in place)"
+  )
+  need(
+    Boolean(i['slack-token'] && !i['slack-channel']),
+    "Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789"
+  )
+  need(
+    Boolean(!i['slack-token'] && (i['slack-channel'] || i['slack-ts'])),
+    `Input '${i['slack-ts'] ? 'slack-ts' : 'slack-channel'}' needs slack-token: expected a Slack bot token (xoxb-…) with chat:write`
+  )
+  need(Boolean(i['webhook-secret'] && !i.webhook), "Input 'webhook-secret' needs 'webhook': expected an http(s) URL")
+  need(
+    Boolean(i['github-deployment-id'] && !i.token),
+    "Input 'token' is required with github-deployment-id: expected a GitHub token (default ${{ github.token }})"
+  )
+}
+
+function channelsFor(i: Inputs): Channel[] {
+  const out: Channel[] = []
+  if (i['slack-webhook']) out.push(slackWebhook(i['slack-webhook'].href))
+  if (i['slack-token'] && i['slack-channel']) {
+    out.push(slackApi({ token: i['slack-token'], channel: i['slack-channel'], ts: i['slack-ts'] }))
+  }
+  if (i['teams-webhook']) out.push(teamsWebhook(i['teams-webhook'].href))
+  if (i['discord-webhook']) out.push(discordWebhook(i['discord-webhook'].href))
+  if (i.webhook) out.push(genericWebhook(i.webhook.href, i['webhook-secret']))
+  if (i['github-deployment-id'] && i.token) {
+    out.push(githubDeploymentStatus({ token: i.token, deploymentId: i['github-deployment-id'] }))
+  }
+  return out
+}
+
 export async function run(): Promise<void> {
-  await runAction(() => notImplemented('notify'))
+  await runAction(async () => {
+    const started = new Date()
+    const i = parseInputs('notify', inputs, { secrets: [...secretInputs] })
+    // parseInputs masks the log; maskSecret also covers our own files (summary,
+    // report) and the secret-bearing parts of webhook URLs.
+    for (const name of secretInputs) {
+      const v = i[name]
+      maskSecret(v instanceof URL ? v.href : v)
+    }
+    checkCombinations(i)
+
+    const environment = i.environment
+    const durationMs = i.status === 'started' ? undefined : await durationSinceStarted(environment)
+    if (i.status === 'started') await markStarted(environment)
+    const message = buildMessage({
+      status: i.status,
+      title: i.title,
+      message: i.message,
+      environment,
+      releaseId: i['release-id'],
+      environmentUrl: i['environment-url']?.href,
+      durationMs
+    })
+
+    const channels = channelsFor(i)
+    if (channels.length === 0) core.info('No channel configured: writing the job summary only.')
+    else core.info(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`)
+    const results = await notifyAll(message, channels, {
+      policy: { timeoutMs: i.timeout },
+      onRetry: (channel, msg, attempt, delay) => core.info(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`)
+    })
+
+    const failed = results.filter((r) => !r.ok)
+    for (const r of results) {
+      const line = `${r.channel}: ${r.detail}`
+      if (r.ok) core.info(`✅ ${line}`)
+      else if (i['fail-on-error']) core.error(line, { title: `notify: ${r.channel} failed` })
+      else core.warning(line, { title: `notify: ${r.channel} failed` })
+    }
+    const slackTs = results.find((r) => r.slackTs)?.slackTs
+
+    const report = await writeReport('notify', started, failed.length === 0, {
+      status: i.status,
+      title: message.title,
+      message: message.text,
+      facts: message.facts,
+      channels: results,
+      settings: { timeoutMs: i.timeout, failOnError: i['fail-on-error'] }
+    })
+    core.info(`Report: ${report}`)
+    await writeSummary(notifySummary(message, results))
+    setOutputs('notify', { sent: sentOutput(results), 'slack-ts': slackTs ?? '' })
+
+    if (failed.length && i['fail-on-error']) {
+      throw new UserError(
+        `${failed.length} of ${results.length} channel(s) failed: ${failed.map((r) => r.channel).join(', ')}`
+      )
+    }
+  })
 }

@@ -1,0 +1,131 @@
+/**
+ * Slack: the same Block Kit message through an incoming webhook, or through
+ * the Web API with a bot token (chat.postMessage, or chat.update when a ts is
+ * given, so one message follows a deployment from started to its result).
+ * Limits from Slack's Block Kit reference: header text 150, section text 3000,
+ * 10 fields of 2000, 10 context elements, 50 blocks.
+ */
+import type { ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types'
+import { DeliveryError } from '../delivery.js'
+import { postJson, type JsonResponse } from '../http.js'
+import { clip, type Fact, type Message } from '../message.js'
+import type { Channel, SendContext, Sent } from './channel.js'
+
+export const SLACK_LIMITS = { header: 150, sectionText: 3000, fields: 10, fieldText: 2000, contextElements: 10 }
+
+/** Slack's Web API base; GANTRY_SLACK_API_URL points it at a stand-in in tests. */
+export function slackApiBase(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.GANTRY_SLACK_API_URL || 'https://slack.com/api').replace(/\/+$/, '')
+}
+
+/** mrkdwn control characters (Slack: "Escaping text"). */
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function link(url: string, label: string): string {
+  return `<${url.replace(/[|>]/g, encodeURIComponent)}|${escapeMrkdwn(label)}>`
+}
+
+function factText(f: Fact): string {
+  const value = f.url ? link(f.url, f.value) : escapeMrkdwn(f.value)
+  return `*${escapeMrkdwn(f.label)}*\n${value}`
+}
+
+export interface SlackPayload {
+  text: string
+  blocks: KnownBlock[]
+}
+
+export function slackPayload(m: Message): SlackPayload {
+  const header: HeaderBlock = {
+    type: 'header',
+    text: { type: 'plain_text', text: clip(m.title, SLACK_LIMITS.header), emoji: true }
+  }
+  const text: SectionBlock = {
+    type: 'section',
+    text: { type: 'mrkdwn', text: clip(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
+  }
+  const blocks: KnownBlock[] = [header, text]
+  if (m.facts.length) {
+    const fields: SectionBlock = {
+      type: 'section',
+      fields: m.facts
+        .slice(0, SLACK_LIMITS.fields)
+        .map((f) => ({ type: 'mrkdwn', text: clip(factText(f), SLACK_LIMITS.fieldText) }))
+    }
+    blocks.push(fields)
+  }
+  // Links as mrkdwn rather than buttons: a link button in an app without an
+  // interactivity URL shows a warning triangle when clicked.
+  const links = [m.runUrl && link(m.runUrl, 'View run'), m.environmentUrl && link(m.environmentUrl, 'Open environment')]
+  const context: ContextBlock = {
+    type: 'context',
+    elements: [...links.filter((l): l is string => Boolean(l)), 'gantry notify']
+      .slice(0, SLACK_LIMITS.contextElements)
+      .map((t) => ({ type: 'mrkdwn', text: t }))
+  }
+  blocks.push(context)
+  // `text` is the notification and screen-reader fallback when blocks are present.
+  return { text: clip(`${m.title}: ${m.text}`, SLACK_LIMITS.sectionText), blocks }
+}
+
+export function slackWebhook(url: string): Channel {
+  return {
+    name: 'slack',
+    async send(m: Message, ctx: SendContext): Promise<Sent> {
+      const { value, attempts } = await ctx.deliver(() =>
+        postJson(url, JSON.stringify(slackPayload(m)), { timeoutMs: ctx.policy.timeoutMs, dispatcher: ctx.dispatcher })
+      )
+      return { detail: `HTTP ${value.status}`, attempts }
+    }
+  }
+}
+
+/** Slack Web API errors that a retry may cure (Slack's docs list them per method). */
+const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited'])
+
+function slackResult(res: JsonResponse): { ts?: string; channel?: string } {
+  let data: { ok?: boolean; error?: string; ts?: string; channel?: string }
+  try {
+    data = JSON.parse(res.text) as typeof data
+  } catch {
+    throw new DeliveryError(`Slack answered HTTP ${res.status} with a body that is not JSON`, false, res.status)
+  }
+  if (!data.ok) {
+    const error = data.error ?? 'unknown_error'
+    throw new DeliveryError(`Slack error: ${error}`, TRANSIENT.has(error), res.status)
+  }
+  return { ts: data.ts, channel: data.channel }
+}
+
+export interface SlackApiOptions {
+  token: string
+  channel: string
+  /** Update this message instead of posting a new one. */
+  ts?: string
+  baseUrl?: string
+}
+
+export function slackApi(o: SlackApiOptions): Channel {
+  const base = o.baseUrl ?? slackApiBase()
+  return {
+    name: 'slack',
+    async send(m: Message, ctx: SendContext): Promise<Sent> {
+      const method = o.ts ? 'chat.update' : 'chat.postMessage'
+      const body = o.ts
+        ? { channel: o.channel, ts: o.ts, ...slackPayload(m) }
+        : { channel: o.channel, ...slackPayload(m), unfurl_links: false, unfurl_media: false }
+      const { value, attempts } = await ctx.deliver(async () =>
+        slackResult(
+          await postJson(`${base}/${method}`, JSON.stringify(body), {
+            timeoutMs: ctx.policy.timeoutMs,
+            dispatcher: ctx.dispatcher,
+            headers: { authorization: `Bearer ${o.token}` }
+          })
+        )
+      )
+      return { detail: `${method} ok`, attempts, slackTs: value.ts ?? o.ts }
+    }
+  }
+}
