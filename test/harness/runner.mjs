@@ -196,6 +196,8 @@ export async function runAction(name, options = {}) {
   const result = collect(name, meta, main, files)
   result.workDir = work
 
+  // The job's steps between main and post (e.g. the build), when the test gives them.
+  await options.beforePost?.(result)
   const post = meta.runs?.post
   if (
     post &&
