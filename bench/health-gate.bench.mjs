@@ -63,7 +63,9 @@ if (hasCommand('curl')) {
     (url) =>
       new Promise((resolve) => {
         // The loop users write today: request, then sleep a whole interval.
-        const c = spawn('sh', ['-c', 'until curl -fsS -o /dev/null "$1"; do sleep 1; done', 'sh', url], { stdio: 'ignore' })
+        const c = spawn('sh', ['-c', 'until curl -fsS -o /dev/null "$1"; do sleep 1; done', 'sh', url], {
+          stdio: 'ignore'
+        })
         c.on('exit', () => resolve(performance.now()))
       })
   )
@@ -80,9 +82,15 @@ const ac = []
 const gate = []
 for (let round = 0; round < 3; round++) {
   const a = await autocannon({ url, connections: CONNECTIONS, amount: REQUESTS })
-  ac.push(a.requests.total / (a.duration))
+  ac.push(a.requests.total / a.duration)
   const g = await runAction('health-gate', {
-    inputs: { url, samples: String(REQUESTS), concurrency: String(CONNECTIONS), 'healthy-threshold': '1', interval: '100ms' },
+    inputs: {
+      url,
+      samples: String(REQUESTS),
+      concurrency: String(CONNECTIONS),
+      'healthy-threshold': '1',
+      interval: '100ms'
+    },
     timeoutMs: 120_000
   })
   if (g.code !== 0) throw new Error(`gate failed: ${g.stdout}`)

@@ -74,7 +74,9 @@ http {
     throw e
   }
   if (exited) {
-    const log = existsSync(join(prefix, 'logs', 'error.log')) ? readFileSync(join(prefix, 'logs', 'error.log'), 'utf8') : ''
+    const log = existsSync(join(prefix, 'logs', 'error.log'))
+      ? readFileSync(join(prefix, 'logs', 'error.log'), 'utf8')
+      : ''
     throw new Error(`nginx exited at start: ${stderr}${log}`)
   }
   return {

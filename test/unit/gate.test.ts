@@ -14,11 +14,15 @@ describe('judge', () => {
       pass: false,
       reason: 'status 204 (expected 200)'
     })
+    expect(judge({ status: 200, headers: {}, body: 'down', latencyMs: 1 }, { ...expect200, body: /^up$/ })).toEqual({
+      pass: false,
+      reason: 'body did not match /^up$/'
+    })
     expect(
-      judge({ status: 200, headers: {}, body: 'down', latencyMs: 1 }, { ...expect200, body: /^up$/ })
-    ).toEqual({ pass: false, reason: 'body did not match /^up$/' })
-    expect(
-      judge({ headers: {}, body: '', latencyMs: 1, error: { kind: 'refused', message: 'connection refused' } }, expect200)
+      judge(
+        { headers: {}, body: '', latencyMs: 1, error: { kind: 'refused', message: 'connection refused' } },
+        expect200
+      )
     ).toEqual({ pass: false, reason: 'connection refused' })
   })
   test('credentials never appear in a displayed URL', () => {
