@@ -1,6 +1,198 @@
-import { notImplemented, runAction } from '@gantry/core'
+/**
+ * build-cache: main computes a key per component from git's index and
+ * restores what it can; the post step (same bundle, STATE_isPost) saves what
+ * missed. Thin adapter: the work is in @gantry/cachekey.
+ */
+import * as core from '@actions/core'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import {
+  getState,
+  InputError,
+  isPost,
+  parseInputs,
+  runAction,
+  saveState,
+  setOutputs,
+  writeReport,
+  writeSummary
+} from '@gantry/core'
+import {
+  GithubBackend,
+  LocalBackend,
+  mainSummary,
+  makePlan,
+  postSummary,
+  restoreUnits,
+  saveUnits,
+  type CacheBackend,
+  type PlannedUnit
+} from '@gantry/cachekey'
+import { inputs } from './inputs.js'
 
-/** Not implemented until its issue lands: fails honestly rather than pretending. */
+const ACTION = 'build-cache'
+
+type Inputs = ReturnType<typeof readInputs>
+
+function readInputs() {
+  return parseInputs(ACTION, inputs)
+}
+
+/** Checks that need the file system; still before any side effect. */
+async function settle(i: Inputs): Promise<{ root: string; localDir?: string }> {
+  const root = resolve(process.cwd(), i['working-directory'])
+  const st = await stat(root).catch(() => undefined)
+  if (!st?.isDirectory()) {
+    throw new InputError(
+      `Input 'working-directory' has invalid value '${i['working-directory']}': expected an existing directory`
+    )
+  }
+  if (i.backend === 'local' && !i['local-dir']) {
+    throw new InputError(
+      `Input 'local-dir' is required when backend is 'local': expected a directory path for the cache`
+    )
+  }
+  return { root, localDir: i['local-dir'] ? resolve(process.cwd(), i['local-dir']) : undefined }
+}
+
+function backendFor(kind: 'github' | 'local', localDir?: string): CacheBackend {
+  return kind === 'local' ? new LocalBackend(localDir as string) : new GithubBackend()
+}
+
+const OS_NAMES: Record<string, string> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' }
+
+function platform(): { os: string; arch: string } {
+  return {
+    os: process.env.RUNNER_OS || OS_NAMES[process.platform] || process.platform,
+    arch: process.env.RUNNER_ARCH || process.arch.toUpperCase()
+  }
+}
+
+interface PlanFile {
+  schema: 1
+  root: string
+  backend: 'github' | 'local'
+  localDir?: string
+  units: PlannedUnit[]
+}
+
+async function main(): Promise<void> {
+  const started = new Date()
+  const i = readInputs()
+  const { root, localDir } = await settle(i)
+  const { os, arch } = platform()
+  const plan = await makePlan({
+    root,
+    prefix: i['key-prefix'],
+    os,
+    arch,
+    outputs: i.path,
+    keyFiles: i['key-files'],
+    components: i.components
+  })
+
+  // Side effects start here. isPost first (as actions/checkout does): from now on the post step
+  // knows it is the post step whatever happens next.
+  saveState(ACTION, 'isPost', 'true')
+  const backend = backendFor(i.backend, localDir)
+  const t0 = performance.now()
+  const results = await restoreUnits(plan.units, backend, {
+    root,
+    prefix: i['key-prefix'],
+    os,
+    arch,
+    verify: i.verify,
+    warn: (m) => core.warning(m)
+  })
+  const restoreMs = Math.round(performance.now() - t0)
+
+  const planFile: PlanFile = {
+    schema: 1,
+    root,
+    backend: i.backend,
+    localDir,
+    units: results.map((r) => {
+      const u = plan.units.find((x) => x.dir === r.dir)
+      return {
+        dir: r.dir,
+        key: r.key,
+        base: r.base,
+        hit: r.status === 'hit',
+        outputs: plan.outputs[r.dir],
+        index: u?.index ?? {}
+      }
+    })
+  }
+  // The plan (with each unit's input index) can be large: a file, with only its path in the state.
+  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'gantry-build-cache')
+  await mkdir(dir, { recursive: true })
+  const planPath = join(dir, `plan-${randomBytes(6).toString('hex')}.json`)
+  await writeFile(planPath, JSON.stringify(planFile))
+  saveState(ACTION, 'plan', planPath)
+
+  const changed = results.filter((r) => r.status !== 'hit').map((r) => r.dir)
+  const unchanged = results.filter((r) => r.status === 'hit').map((r) => r.dir)
+  const cacheHit = changed.length === 0
+  const timings = { ...plan.timings, restoreMs, totalMs: Date.now() - started.getTime() }
+  const report = await writeReport(ACTION, started, true, {
+    step: 'main',
+    key: plan.key,
+    hash: plan.hash,
+    cacheHit,
+    backend: i.backend,
+    workingDirectory: root,
+    nodeVersion: plan.nodeVersion,
+    listing: plan.listing,
+    globalFiles: plan.globalFiles,
+    excludedOutputs: plan.excludedOutputs,
+    timings,
+    changed,
+    unchanged,
+    components: results
+  })
+  setOutputs(ACTION, {
+    'cache-hit': cacheHit,
+    key: plan.key,
+    hash: plan.hash,
+    changed,
+    unchanged,
+    report
+  })
+  await writeSummary(
+    mainSummary(results, {
+      key: plan.key,
+      backend: i.backend,
+      files: plan.listing.files,
+      source: plan.listing.source,
+      listMs: plan.timings.listMs,
+      keysMs: plan.timings.keysMs
+    })
+  )
+  core.info(`build-cache: ${unchanged.length} restored, ${changed.length} to build: ${JSON.stringify(changed)}`)
+}
+
+async function post(): Promise<void> {
+  const started = new Date()
+  const i = readInputs()
+  const planPath = getState(ACTION, 'plan')
+  if (!planPath) {
+    core.info('build-cache: main did not finish, so there is nothing to save')
+    return
+  }
+  if (i.save === 'never') {
+    await writeSummary('### build-cache post: not saving (save: never)')
+    return
+  }
+  const plan = JSON.parse(await readFile(planPath, 'utf8')) as PlanFile
+  const backend = backendFor(plan.backend, plan.localDir)
+  const outcomes = await saveUnits(plan.units, backend, plan.root, (m) => core.warning(m))
+  const report = await writeReport(ACTION, started, true, { step: 'post', save: i.save, outcomes })
+  core.info(`build-cache: post report ${report}`)
+  await writeSummary(postSummary(outcomes, i.save))
+}
+
 export async function run(): Promise<void> {
-  await runAction(() => notImplemented('build-cache'))
+  await runAction(() => (isPost() ? post() : main()))
 }

@@ -1,0 +1,115 @@
+/**
+ * Components are directories selected by the `components` globs. Each owns the
+ * files below it (a file belongs to its deepest component), and depends on the
+ * other components whose package.json name appears in its package.json
+ * dependencies (npm/yarn/pnpm workspaces all name packages that way).
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { InputError, UserError } from '@gantry/core'
+import { compileGlobs } from './globs.js'
+import type { InputFile } from './files.js'
+
+export interface Component {
+  /** Directory relative to the root, '/'-separated: usable in `npm -w <dir>` and a matrix. */
+  dir: string
+  /** package.json name, when there is one. */
+  name?: string
+  /** dirs of the components it depends on directly, sorted. */
+  deps: string[]
+}
+
+const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const
+
+/** Every directory that holds at least one input file, derived from the file list. */
+function directories(files: readonly InputFile[]): Set<string> {
+  const dirs = new Set<string>()
+  for (const f of files) {
+    let i = f.path.lastIndexOf('/')
+    while (i > 0) {
+      const d = f.path.slice(0, i)
+      if (dirs.has(d)) break
+      dirs.add(d)
+      i = d.lastIndexOf('/')
+    }
+  }
+  return dirs
+}
+
+export async function findComponents(
+  root: string,
+  files: readonly InputFile[],
+  globs: readonly string[]
+): Promise<Component[]> {
+  const dirs = [...directories(files)]
+  const found = new Set<string>()
+  for (const g of globs) {
+    if (g.startsWith('!')) continue
+    const set = compileGlobs([g, ...globs.filter((x) => x.startsWith('!'))])
+    const hits = dirs.filter((d) => set.match(d))
+    if (hits.length === 0) {
+      throw new InputError(`Input 'components' has invalid value '${g}': it matches no directory with files in it`)
+    }
+    hits.forEach((d) => found.add(d))
+  }
+  const list = [...found].sort()
+  const manifests = await Promise.all(list.map((dir) => readPackageJson(join(root, dir, 'package.json'))))
+  const byName = new Map<string, string>()
+  list.forEach((dir, i) => {
+    const name = manifests[i]?.name
+    if (typeof name === 'string') byName.set(name, dir)
+  })
+  return list.map((dir, i) => {
+    const pkg = manifests[i]
+    const deps = new Set<string>()
+    for (const field of DEP_FIELDS) {
+      const section = pkg?.[field]
+      if (!section || typeof section !== 'object') continue
+      for (const depName of Object.keys(section as Record<string, unknown>)) {
+        const depDir = byName.get(depName)
+        if (depDir && depDir !== dir) deps.add(depDir)
+      }
+    }
+    return { dir, name: typeof pkg?.name === 'string' ? pkg.name : undefined, deps: [...deps].sort() }
+  })
+}
+
+async function readPackageJson(file: string): Promise<Record<string, unknown> | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    return undefined
+  }
+  try {
+    const v: unknown = JSON.parse(text)
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined
+  } catch {
+    throw new UserError(`${file} is not valid JSON: cannot read its workspace dependencies`)
+  }
+}
+
+/** The component a path belongs to (its deepest component directory), or undefined. */
+export function ownerOf(path: string, dirs: ReadonlySet<string>): string | undefined {
+  let i = path.lastIndexOf('/')
+  while (i > 0) {
+    const d = path.slice(0, i)
+    if (dirs.has(d)) return d
+    i = d.lastIndexOf('/')
+  }
+  return undefined
+}
+
+/** Every component reachable from dir through deps (cycles allowed), sorted, without dir itself. */
+export function transitiveDeps(dir: string, byDir: ReadonlyMap<string, Component>): string[] {
+  const seen = new Set<string>([dir])
+  const stack = [...(byDir.get(dir)?.deps ?? [])]
+  while (stack.length) {
+    const d = stack.pop() as string
+    if (seen.has(d)) continue
+    seen.add(d)
+    stack.push(...(byDir.get(d)?.deps ?? []))
+  }
+  seen.delete(dir)
+  return [...seen].sort()
+}
