@@ -1,6 +1,179 @@
-import { notImplemented, runAction } from '@gantry/core'
+/**
+ * auto-rollback: read inputs → (watch) → roll back (@gantry/release) → GitHub
+ * deployment status, outputs, summary, report.
+ *
+ * Exit code: 0 when no rollback was needed or the rollback succeeded (the
+ * summary and an error annotation still say plainly that the deployment
+ * failed, and rolled-back=true); 1 when a rollback was needed and could not be
+ * done, or the restored release is not healthy either.
+ */
+import * as core from '@actions/core'
+import {
+  InputError,
+  UserError,
+  errorMessage,
+  maskSecret,
+  parseInputs,
+  runAction,
+  setOutputs,
+  writeReport,
+  writeSummary
+} from '@gantry/core'
+import { GitHubDeployments } from '@gantry/notify'
+import {
+  checkHealth,
+  checkTargetSpec,
+  findRelease,
+  lockSettings,
+  makeTargets,
+  readBaselineP95,
+  rollback,
+  rollbackSummary,
+  rollbackTarget,
+  runContext,
+  watch,
+  type RollbackSummary,
+  type WatchResult
+} from '@gantry/release'
+import { inputs } from './inputs.js'
 
-/** Not implemented until its issue lands: fails honestly rather than pretending. */
 export async function run(): Promise<void> {
-  await runAction(() => notImplemented('auto-rollback'))
+  await runAction(async () => {
+    const started = new Date()
+    const i = parseInputs('auto-rollback', inputs, { secrets: ['ssh-key', 'token'] })
+    maskSecret(i['ssh-key'])
+    maskSecret(i.token)
+    const spec = { kind: i.target, path: i.path, hosts: i.hosts, sshKey: i['ssh-key'], knownHosts: i['known-hosts'] }
+    try {
+      checkTargetSpec(spec)
+    } catch (e) {
+      throw new InputError(errorMessage(e))
+    }
+    if (i.watch > 0 && !i['health-url']) {
+      throw new InputError(
+        `Input 'health-url' is required when watch is not 0 (watch is '${i.watch / 1000}s'): expected an http(s) URL`
+      )
+    }
+    const baselineP95 = i.baseline ? readBaselineP95(i.baseline) : undefined
+    const ctx = runContext()
+    const lock = lockSettings()
+    const targets = makeTargets(spec, (l) => core.info(l))
+    const summary: RollbackSummary = { rolledBack: false, reason: '', environment: i.environment }
+    const body: Record<string, unknown> = { target: i.target, path: i.path, environment: i.environment ?? null }
+
+    const finish = async (ok: boolean) => {
+      const report = await writeReport('auto-rollback', started, ok, {
+        rolledBack: summary.rolledBack,
+        from: summary.from ?? null,
+        to: summary.to ?? null,
+        reason: summary.reason,
+        durationMs: summary.durationMs ?? null,
+        ...body
+      })
+      await writeSummary(rollbackSummary(summary))
+      setOutputs('auto-rollback', {
+        'rolled-back': summary.rolledBack,
+        from: summary.from ?? '',
+        to: summary.to ?? '',
+        reason: summary.reason,
+        duration: summary.durationMs === undefined ? '' : Math.round(summary.durationMs),
+        report
+      })
+    }
+
+    try {
+      let reason = i.reason ?? `rollback requested by ${ctx.actor ?? 'unknown'}`
+      if (i.watch > 0) {
+        const t = targets[0]
+        const current = await t.current()
+        const back = rollbackTarget(await t.readHistory(), current, new Set(await t.listReleases()))
+        if (!back && !i.to) core.warning(`${t.name}: nothing to roll back to if the watch sees a breach`)
+        core.info(
+          `watching ${i['health-url']} for ${i.watch / 1000} s (every ${i.interval / 1000} s); current: ${current}`
+        )
+        const w: WatchResult = await watch({
+          url: i['health-url']!,
+          durationMs: i.watch,
+          intervalMs: i.interval,
+          unhealthyThreshold: i['unhealthy-threshold'],
+          maxErrorRate: i['max-error-rate'],
+          maxP95Ms: i['max-p95'],
+          baselineP95,
+          maxLatencyRatio: i['max-latency-ratio'],
+          log: (l) => core.info(l)
+        })
+        summary.watch = w
+        body.watch = { ...w, baselineP95: baselineP95 ?? null, intervalMs: i.interval, durationMs: i.watch }
+        if (!w.breach) {
+          summary.from = current
+          summary.to = current
+          summary.reason = `watch clean: ${w.probes} probes, ${w.failures} failed, p95 ${w.p95 ?? '–'} ms`
+          await finish(true)
+          core.info(`✅ ${summary.reason}; no rollback`)
+          return
+        }
+        reason = i.reason ? `${w.breach} (${i.reason})` : w.breach
+        core.info(`breach: ${w.breach}`)
+      }
+      summary.reason = reason
+
+      const r = await rollback({ targets, to: i.to, reason, context: ctx, lock, log: (l) => core.info(l) })
+      Object.assign(summary, { rolledBack: true, from: r.from, to: r.to, durationMs: r.switchMs })
+      body.verifyAndSwitchMs = Math.round(r.durationMs * 10) / 10
+
+      if (i['health-url']) {
+        const h = await checkHealth(i['health-url'], i['unhealthy-threshold'], Math.min(i.interval, 2000))
+        summary.health = h
+        body.healthAfterSwitch = h
+      }
+      await markDeploymentFailed(i, r.from, r.to, reason, targets[0], body)
+      await finish(summary.health?.ok !== false)
+      core.error(`Deployment failed: rolled back from ${r.from ?? '(none)'} to ${r.to}: ${reason}`, {
+        title: 'auto-rollback'
+      })
+      if (summary.health && !summary.health.ok) {
+        throw new UserError(
+          `rolled back to ${r.to}, but ${i['health-url']} is not healthy either: ${summary.health.detail}`
+        )
+      }
+    } catch (e) {
+      if (e instanceof UserError || e instanceof InputError) throw e
+      summary.error = errorMessage(e)
+      if (!summary.reason) summary.reason = summary.error
+      await finish(false)
+      if (e instanceof Error && e.stack) core.debug(e.stack)
+      throw new UserError(summary.error)
+    } finally {
+      for (const t of targets) await t.close()
+    }
+  })
+}
+
+/** The deployment is `github-deployment-id`, or the one deploy-atomic recorded with the release left behind. */
+async function markDeploymentFailed(
+  i: { 'github-deployment-id'?: number; token?: string; environment?: string },
+  from: string | undefined,
+  to: string,
+  reason: string,
+  t: { readHistory(): Promise<import('@gantry/release').History> },
+  body: Record<string, unknown>
+): Promise<void> {
+  let id = i['github-deployment-id']
+  if (id === undefined && from && i.token) id = findRelease(await t.readHistory(), from)?.githubDeploymentId
+  if (id === undefined) return
+  if (!i.token) {
+    core.warning(`github-deployment-id ${id} given without a token: the deployment was not marked failed`)
+    return
+  }
+  try {
+    const s = await new GitHubDeployments({ token: i.token }).createDeploymentStatus({
+      deploymentId: id,
+      state: 'failure',
+      description: `rolled back to ${to}: ${reason}`
+    })
+    body.githubDeployment = { id, status: s.state, url: s.url }
+  } catch (e) {
+    core.warning(`GitHub deployment ${id}: could not mark it failed: ${errorMessage(e)}`)
+    body.githubDeployment = { id, error: errorMessage(e) }
+  }
 }

@@ -49,3 +49,60 @@ export function deployFailureSummary(message: string, environment: string | unde
     'The previous release keeps serving (`current` was not switched, or was switched back).'
   ].join('\n')
 }
+
+export interface RollbackSummary {
+  rolledBack: boolean
+  from?: string
+  to?: string
+  reason: string
+  durationMs?: number
+  environment?: string
+  health?: { ok: boolean; detail: string }
+  watch?: { probes: number; failures: number; errorRate: number; p95?: number; p95Limit?: number; elapsedMs: number }
+  error?: string
+}
+
+export function rollbackSummary(s: RollbackSummary): string {
+  const head = s.error
+    ? `### auto-rollback: ${verdict(false, '', 'rollback failed')}`
+    : s.rolledBack
+      ? `### auto-rollback: ❌ deployment failed — rolled back from ${s.from ?? '(none)'} to ${s.to}`
+      : `### auto-rollback: ${verdict(true, `no rollback needed: ${s.to ?? 'current'} stayed healthy`)}`
+  const lines = [
+    head,
+    '',
+    table(
+      ['Rolled back', 'From', 'To', 'Environment', 'Switch time', 'Reason'],
+      [[s.rolledBack ? 'yes' : 'no', s.from ?? '–', s.to ?? '–', s.environment ?? '–', ms(s.durationMs), s.reason]]
+    )
+  ]
+  if (s.watch) {
+    lines.push(
+      '',
+      table(
+        ['Watch', 'Probes', 'Failed', 'Error rate', 'p95', 'p95 limit'],
+        [
+          [
+            ms(s.watch.elapsedMs),
+            s.watch.probes,
+            s.watch.failures,
+            `${(s.watch.errorRate * 100).toFixed(1)}%`,
+            ms(s.watch.p95),
+            ms(s.watch.p95Limit)
+          ]
+        ]
+      )
+    )
+  }
+  if (s.health) {
+    lines.push(
+      '',
+      table(['Health after the switch', 'Detail'], [[verdict(s.health.ok, 'healthy', 'unhealthy'), s.health.detail]])
+    )
+  }
+  if (s.error) lines.push('', `**Why:** ${s.error}`)
+  else if (s.rolledBack) {
+    lines.push('', `Release ${s.from ?? '(none)'} is marked **bad** in history and will never be a rollback target.`)
+  }
+  return lines.join('\n')
+}

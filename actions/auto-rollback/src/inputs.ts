@@ -1,0 +1,24 @@
+/** auto-rollback's inputs: one schema per name in action.yml (the contract test checks). */
+import { fields, optional, required, type InputShape } from '@gantry/core'
+import { releaseFields } from '@gantry/release'
+
+export const inputs = {
+  path: required(fields.path()),
+  target: releaseFields.target(),
+  hosts: releaseFields.hosts(),
+  'ssh-key': optional(fields.string()),
+  'known-hosts': optional(fields.string()),
+  to: optional(releaseFields.releaseId()),
+  reason: optional(fields.string()),
+  environment: optional(fields.string()),
+  watch: fields.duration(),
+  'health-url': optional(fields.url()),
+  interval: fields.duration(1),
+  'unhealthy-threshold': fields.int(1, 1000),
+  'max-error-rate': optional(fields.rate()),
+  'max-p95': optional(fields.duration(1)),
+  baseline: optional(fields.path()),
+  'max-latency-ratio': fields.number(0, 'a number greater than 0, such as 2', true),
+  'github-deployment-id': optional(fields.int(1)),
+  token: optional(fields.string())
+} satisfies InputShape<'auto-rollback'>
