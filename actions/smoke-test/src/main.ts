@@ -1,6 +1,125 @@
-import { notImplemented, runAction } from '@gantry/core'
+/** smoke-test: read inputs → load the spec → run it (@gantry/probe) → annotations, JUnit, summary, report, outputs. */
+import * as core from '@actions/core'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
+import {
+  InputError,
+  UserError,
+  maskSecret,
+  parseInputs,
+  redact,
+  runAction,
+  setOutputs,
+  writeReport,
+  writeSummary
+} from '@gantry/core'
+import { smoke } from '@gantry/probe'
+import { inputs } from './inputs.js'
 
-/** Not implemented until its issue lands: fails honestly rather than pretending. */
+/** vars whose names say they hold a credential are masked before anything is printed. */
+const SECRET_VAR = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key|private/i
+
 export async function run(): Promise<void> {
-  await runAction(() => notImplemented('smoke-test'))
+  await runAction(async () => {
+    const started = new Date()
+    const i = parseInputs('smoke-test', inputs)
+    for (const [k, v] of Object.entries(i.vars)) if (SECRET_VAR.test(k)) maskSecret(v)
+
+    const file = specPath(i.spec)
+    let text: string
+    try {
+      text = await readFile(i.spec, 'utf8')
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      throw new InputError(
+        `Input 'spec' has invalid value '${i.spec}': ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}: expected the path of a YAML smoke spec`
+      )
+    }
+
+    let spec: smoke.Spec
+    try {
+      spec = smoke.loadSpec(text, { file, vars: i.vars, env: process.env, baseUrl: i['base-url']?.href })
+    } catch (e) {
+      if (!(e instanceof smoke.SpecError)) throw e
+      // One annotation per problem, at its line; the failure line is the first.
+      for (const p of e.problems) {
+        core.error(smoke.formatProblem(file, p), {
+          title: 'smoke spec',
+          file,
+          startLine: p.line,
+          startColumn: p.column
+        })
+      }
+      throw new InputError(e.message)
+    }
+
+    core.info(`Running ${spec.checks.length} check(s) from ${file}, ${i.concurrency} at a time…`)
+    const result = await smoke.runSpec(spec, {
+      baseUrl: i['base-url']?.href,
+      env: process.env,
+      concurrency: i.concurrency,
+      retries: i.retries,
+      timeoutMs: i.timeout,
+      failFast: i['fail-fast'],
+      onResult: (r) => core.info(redact(logLine(r)))
+    })
+
+    for (const r of result.checks) {
+      if (r.result !== 'failed') continue
+      const first = r.failures[0]
+      core.error(redact(`check '${r.name}' failed: ${first ? smoke.describeFailure(first) : 'failed'}`), {
+        title: `smoke-test: ${r.name}`,
+        file,
+        startLine: r.line
+      })
+    }
+
+    let junit = ''
+    if (i.junit) {
+      await mkdir(dirname(resolve(i.junit)), { recursive: true })
+      await writeFile(i.junit, redact(smoke.junitXml(file, result, started)))
+      junit = i.junit
+    }
+    const ok = result.failed === 0
+    const report = await writeReport('smoke-test', started, ok, {
+      spec: file,
+      baseUrl: i['base-url']?.href ?? null,
+      settings: { concurrency: i.concurrency, retries: i.retries, timeoutMs: i.timeout, failFast: i['fail-fast'] },
+      total: result.total,
+      passed: result.passed,
+      failed: result.failed,
+      skipped: result.skipped,
+      checks: result.checks,
+      junit: junit || null
+    })
+    await writeSummary(smoke.summaryMarkdown(file, result))
+    setOutputs('smoke-test', {
+      total: result.total,
+      passed: result.passed,
+      failed: result.failed,
+      skipped: result.skipped,
+      report,
+      junit
+    })
+    if (!ok) {
+      const names = result.checks.filter((r) => r.result === 'failed').map((r) => r.name)
+      const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length - 5} more)` : '')
+      throw new UserError(`${result.failed} of ${result.total} smoke checks failed: ${shown}`)
+    }
+  })
+}
+
+/** The spec path as annotations need it: relative to the workspace when inside it. */
+function specPath(p: string): string {
+  const root = process.env.GITHUB_WORKSPACE || process.cwd()
+  const rel = relative(root, resolve(root, p))
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split('\\').join('/') : p
+}
+
+function logLine(r: smoke.CheckResult): string {
+  const icon = r.result === 'passed' ? '✅' : r.result === 'failed' ? '❌' : '⏭️'
+  const what = r.status !== undefined ? ` ${r.status}, ${r.latencyMs} ms` : ''
+  const why =
+    r.result === 'passed' ? (r.attempts > 1 ? ` (after ${r.attempts} attempts)` : '') : ` — ${smoke.details(r)}`
+  return `${icon} ${r.name}${what}${why}`
 }

@@ -1,0 +1,15 @@
+export * from './schema.js'
+export * from './template.js'
+export * from './jsonpath.js'
+export * from './model.js'
+export { loadSpec, SpecError, formatProblem, type SpecProblem, type LoadOptions } from './load.js'
+export * from './assertions.js'
+export {
+  runSpec,
+  resolveUrl,
+  type CheckResult,
+  type CheckVerdict,
+  type SmokeResult,
+  type RunOptions as SmokeRunOptions
+} from './run.js'
+export * from './report.js'

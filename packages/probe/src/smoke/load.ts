@@ -1,0 +1,210 @@
+/**
+ * Loads a smoke spec: YAML parsed with source positions, checked against the
+ * zod schema, then for meaning (durations, status sets, regexes, JSONPath,
+ * needs, ${VAR}). Every problem names file:line:column and the field, and all
+ * of them are reported at once — before any request is sent.
+ */
+import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml'
+import type { z } from 'zod'
+import { specSchema, type RawSpec } from './schema.js'
+import { compileSpec } from './compile.js'
+import type { Spec } from './model.js'
+
+export interface SpecProblem {
+  line: number
+  column: number
+  field: string
+  message: string
+}
+
+/** A spec that cannot run; message is the first problem, problems has them all. */
+export class SpecError extends Error {
+  override name = 'SpecError'
+  constructor(
+    readonly file: string,
+    readonly problems: SpecProblem[]
+  ) {
+    const first = problems[0]
+    const more =
+      problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''
+    super(`${first ? formatProblem(file, first) : `${file}: invalid spec`}${more}`)
+  }
+}
+
+export function formatProblem(file: string, p: SpecProblem): string {
+  return `${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`
+}
+
+export interface LoadOptions {
+  /** The spec path as annotations should name it. */
+  file: string
+  /** The vars input (wins over the spec's vars). */
+  vars?: Record<string, string>
+  env?: Record<string, string | undefined>
+  /** Empty: every check URL must be absolute. */
+  baseUrl?: string
+}
+
+type PathKey = string | number
+
+/** Positions and field names for paths into the parsed document. */
+export class SourceMap {
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+    private readonly raw: unknown
+  ) {}
+
+  /** Line and column of the node at path (or of its nearest existing parent). */
+  at(path: readonly PathKey[], key = false): { line: number; column: number } {
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.node(path.slice(0, n), key && n === path.length)
+      const offset = node?.range?.[0]
+      if (offset !== undefined) {
+        const pos = this.lines.linePos(offset)
+        return { line: pos.line, column: pos.col }
+      }
+    }
+    return { line: 1, column: 1 }
+  }
+
+  /** With key, the key node of the last path element (where an unknown key is written). */
+  private node(path: readonly PathKey[], key: boolean): Node | undefined {
+    if (path.length === 0) return (this.doc.contents as Node | null) ?? undefined
+    if (key) {
+      const parent = this.doc.getIn(path.slice(0, -1), true)
+      if (isMap(parent)) {
+        const last = path[path.length - 1]
+        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last))
+        if (pair && isScalar(pair.key)) return pair.key
+      }
+    }
+    const n = this.doc.getIn(path, true) as Node | undefined
+    return n && typeof n === 'object' && 'range' in n ? n : undefined
+  }
+
+  /** `check 'login' expect.json["$.a"]`, or `vars.X` outside the checks. */
+  field(path: readonly PathKey[]): string {
+    let head = ''
+    let rest = path
+    if (path[0] === 'checks' && typeof path[1] === 'number') {
+      const name = (this.raw as { checks?: Array<{ name?: unknown }> })?.checks?.[path[1]]?.name
+      head = typeof name === 'string' && name !== '' ? `check '${name}'` : `checks[${path[1]}]`
+      rest = path.slice(2)
+    }
+    let body = ''
+    for (const k of rest) {
+      if (typeof k === 'number') body += `[${k}]`
+      else if (/^[A-Za-z_][\w-]*$/.test(k)) body += body === '' ? k : `.${k}`
+      else body += `[${JSON.stringify(k)}]`
+    }
+    return [head, body].filter((s) => s !== '').join(' ')
+  }
+
+  /** With key, the problem is about the key itself: its position, and its parent as the field. */
+  problem(path: readonly PathKey[], message: string, key = false): SpecProblem {
+    return { ...this.at(path, key), field: this.field(key ? path.slice(0, -1) : path), message }
+  }
+}
+
+/** Parses, validates and compiles a spec; throws SpecError listing every problem. */
+export function loadSpec(text: string, options: LoadOptions): Spec {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const yamlError = doc.errors[0]
+  if (yamlError) {
+    // Only the first: the parser's later errors are mostly echoes of it.
+    const pos = lines.linePos(yamlError.pos[0])
+    const message = `YAML: ${yamlError.message.split('\n')[0]}`
+    throw new SpecError(options.file, [{ line: pos.line, column: pos.col, field: '', message }])
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 })
+  const map = new SourceMap(doc, lines, raw)
+  if (raw === null || raw === undefined) {
+    throw new SpecError(options.file, [
+      { line: 1, column: 1, field: '', message: "the spec is empty: expected a map with 'checks:'" }
+    ])
+  }
+  const parsed = specSchema.safeParse(raw)
+  if (!parsed.success) {
+    throw new SpecError(options.file, parsed.error.issues.map((i) => describeIssue(i, map, raw)).sort(byPosition))
+  }
+  const problems: SpecProblem[] = []
+  const spec = compileSpec(parsed.data as RawSpec, map, options, problems)
+  if (problems.length > 0) throw new SpecError(options.file, problems.sort(byPosition))
+  return spec
+}
+
+function byPosition(a: SpecProblem, b: SpecProblem): number {
+  return a.line - b.line || a.column - b.column
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a map',
+  record: 'a map'
+}
+
+function describeIssue(issue: z.core.$ZodIssue, map: SourceMap, raw: unknown): SpecProblem {
+  const path = issue.path.filter((k): k is PathKey => typeof k !== 'symbol')
+  const actual = valueAt(raw, path)
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0] ?? ''
+      const keyPath = [...path, key]
+      const others =
+        issue.keys.length > 1
+          ? ` (also ${issue.keys
+              .slice(1)
+              .map((k) => `'${k}'`)
+              .join(', ')})`
+          : ''
+      return map.problem(keyPath, `unknown key '${key}'${others}`, true)
+    }
+    case 'invalid_type':
+      if (actual === undefined)
+        return map.problem(path, `is required: expected ${TYPE_WORDS[issue.expected] ?? issue.expected}`)
+      return map.problem(path, `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}, got ${shown(actual)}`)
+    case 'invalid_union': {
+      if (!issue.message.startsWith('Invalid input')) return map.problem(path, `${issue.message}, got ${shown(actual)}`)
+      const forms = issue.errors
+        .map((branch) => branch[0])
+        .filter((i) => i?.code === 'invalid_type' && i.path.length === 0)
+        .map((i) => TYPE_WORDS[(i as { expected: string }).expected] ?? (i as { expected: string }).expected)
+      const expected = forms.length > 0 ? [...new Set(forms)].join(' or ') : 'another form'
+      return map.problem(path, `expected ${expected}, got ${shown(actual)}`)
+    }
+    case 'too_small':
+      if (Array.isArray(actual))
+        return map.problem(path, `expected at least ${issue.minimum} item(s), got ${actual.length}`)
+      if (typeof actual === 'string') return map.problem(path, 'must not be empty')
+      return map.problem(path, `expected at least ${issue.minimum}, got ${shown(actual)}`)
+    case 'too_big':
+      return map.problem(path, `expected at most ${issue.maximum}, got ${shown(actual)}`)
+    default:
+      return map.problem(path, issue.message)
+  }
+}
+
+function valueAt(root: unknown, path: readonly PathKey[]): unknown {
+  let cur: unknown = root
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<PathKey, unknown>)[k]
+  }
+  return cur
+}
+
+/** A short rendering of a YAML value for messages. */
+export function shown(v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a map'
+  const s = JSON.stringify(v)
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s
+}

@@ -1,0 +1,77 @@
+/** What a reviewer reads: the job-summary table and JUnit XML (testcase per check). */
+import { ms, table } from '@gantry/core'
+import type { Failure } from './assertions.js'
+import type { CheckResult, SmokeResult } from './run.js'
+
+const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped' } as const
+
+export function describeFailure(f: Failure): string {
+  return `${f.assertion}: expected ${f.expected}, got ${f.actual}`
+}
+
+/** The details cell: the first failed assertion, the skip reason, or how many tries it took. */
+export function details(r: CheckResult): string {
+  if (r.result === 'skipped') return r.skipReason ?? ''
+  const tries = r.attempts > 1 ? `after ${r.attempts} attempts` : ''
+  if (r.result === 'failed') {
+    const first = r.failures[0]
+    const more = r.failures.length > 1 ? ` (+${r.failures.length - 1} more)` : ''
+    return [first ? `${describeFailure(first)}${more}` : 'failed', tries && `(${tries})`].filter(Boolean).join(' ')
+  }
+  return tries ? `passed ${tries}` : ''
+}
+
+export function summaryMarkdown(file: string, result: SmokeResult): string {
+  const ok = result.failed === 0
+  const head = ok
+    ? `### ✅ Smoke test: ${result.passed} of ${result.total} checks passed`
+    : `### ❌ Smoke test: ${result.failed} of ${result.total} checks failed`
+  const counts = `\`${file}\` · ${result.passed} passed · ${result.failed} failed · ${result.skipped} skipped · ${ms(result.durationMs)}`
+  const rows = result.checks.map((r) => [r.name, ICON[r.result], r.status ?? '–', ms(r.latencyMs), details(r)])
+  return `${head}\n\n${counts}\n\n${table(['Check', 'Result', 'Status', 'Latency', 'Details'], rows)}\n`
+}
+
+/** XML 1.0 text: escaped, with the characters XML cannot carry removed. */
+function xml(text: string): string {
+  return text
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+}
+
+const seconds = (msValue: number | undefined) => ((msValue ?? 0) / 1000).toFixed(3)
+
+/**
+ * JUnit XML as the common CI reporters read it (testsuites > testsuite >
+ * testcase, with <failure message type> and <skipped message>), one testcase
+ * per check; classname and file are the spec path, line is the check's line.
+ */
+export function junitXml(file: string, result: SmokeResult, timestamp: Date): string {
+  const cases = result.checks.map((r) => {
+    const attrs = `name="${xml(r.name)}" classname="${xml(file)}" file="${xml(file)}" line="${r.line}" time="${seconds(r.latencyMs)}"`
+    if (r.result === 'skipped')
+      return `    <testcase ${attrs}>\n      <skipped message="${xml(r.skipReason ?? 'skipped')}"/>\n    </testcase>`
+    if (r.result === 'passed') return `    <testcase ${attrs}/>`
+    const first = r.failures[0]
+    const message = first ? describeFailure(first) : 'failed'
+    const body = [
+      `${r.method} ${r.url ?? ''}`,
+      ...r.failures.map((f) => `${file}:${f.line}: ${describeFailure(f)}`),
+      `attempts: ${r.attempts}`,
+      ...(r.bodyExcerpt ? ['response body (start):', r.bodyExcerpt] : [])
+    ].join('\n')
+    return `    <testcase ${attrs}>\n      <failure message="${xml(message)}" type="${xml(first?.assertion ?? 'failure')}">${xml(body)}</failure>\n    </testcase>`
+  })
+  const counts = `tests="${result.total}" failures="${result.failed}" errors="0" skipped="${result.skipped}" time="${seconds(result.durationMs)}"`
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="smoke-test" ${counts}>`,
+    `  <testsuite name="${xml(file)}" ${counts} timestamp="${timestamp.toISOString().replace(/\.\d+Z$/, '')}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    ''
+  ].join('\n')
+}
