@@ -1,0 +1,320 @@
+// The local target and the deploy/rollback orchestration on real temp dirs.
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir, hostname } from 'node:os'
+import { join } from 'node:path'
+import {
+  LocalTarget,
+  acquireLock,
+  buildManifest,
+  deploy,
+  rollback,
+  verifyDir,
+  type DeployOptions,
+  type LockInfo
+} from '@gantry/release'
+
+let root: string
+let src: string
+let base: string
+const logs: string[] = []
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'gantry-release-'))
+  src = join(root, 'src')
+  base = join(root, 'app')
+  mkdirSync(join(src, 'assets'), { recursive: true })
+  writeFileSync(join(src, 'index.html'), 'v1')
+  writeFileSync(join(src, 'assets', 'app.js'), 'console.log(1)')
+  writeFileSync(join(src, 'assets', 'big.bin'), Buffer.alloc(100_000, 7))
+  symlinkSync('assets/app.js', join(src, 'app.js'))
+  logs.length = 0
+})
+afterEach(() => rmSync(root, { recursive: true, force: true }))
+
+function opts(over: Partial<DeployOptions> = {}): DeployOptions {
+  return {
+    targets: [new LocalTarget(base, (l) => logs.push(l))],
+    source: src,
+    keep: 5,
+    shared: [],
+    activateTimeoutMs: 10_000,
+    tmpDir: root,
+    context: { sha: 'abcdef0123456789', run: '7', actor: 'octocat' },
+    lock: { ttlMs: 60_000, waitMs: 2_000 },
+    log: (l) => logs.push(l),
+    ...over
+  }
+}
+
+const current = () => readlinkSync(join(base, 'current'))
+const history = () => JSON.parse(readFileSync(join(base, '.gantry', 'history.json'), 'utf8'))
+
+describe('deploy (local)', () => {
+  test('first deploy copies everything, switches current, records history', async () => {
+    const r = await deploy(opts({ releaseId: 'v1' }))
+    expect(r).toMatchObject({ id: 'v1', previous: undefined, path: join(base, 'releases', 'v1') })
+    expect(r.targets[0].prepared).toMatchObject({ files: 3, linked: 0, copied: 3 })
+    expect(current()).toBe('releases/v1')
+    expect(readFileSync(join(base, 'current', 'index.html'), 'utf8')).toBe('v1')
+    expect(readlinkSync(join(base, 'current', 'app.js'))).toBe('assets/app.js')
+    expect(history().releases).toEqual([
+      expect.objectContaining({ id: 'v1', status: 'good', actor: 'octocat', run: '7', activatedAt: expect.any(String) })
+    ])
+    expect(history().events).toEqual([expect.objectContaining({ kind: 'deploy', to: 'v1' })])
+    expect(existsSync(join(base, '.gantry', 'lock'))).toBe(false)
+  })
+
+  test('redeploy hard-links unchanged files (by hash, even renamed) and copies changed ones', async () => {
+    await deploy(opts({ releaseId: 'v1' }))
+    writeFileSync(join(src, 'index.html'), 'v2')
+    rmSync(join(src, 'assets', 'big.bin'))
+    writeFileSync(join(src, 'renamed.bin'), Buffer.alloc(100_000, 7))
+    const r = await deploy(opts({ releaseId: 'v2' }))
+    expect(r.previous).toBe('v1')
+    expect(r.targets[0].prepared).toMatchObject({ linked: 2, copied: 1 })
+    const ino = (p: string) => statSync(p).ino
+    expect(ino(join(base, 'releases', 'v2', 'renamed.bin'))).toBe(
+      ino(join(base, 'releases', 'v1', 'assets', 'big.bin'))
+    )
+    expect(ino(join(base, 'releases', 'v2', 'index.html'))).not.toBe(ino(join(base, 'releases', 'v1', 'index.html')))
+    expect(readFileSync(join(base, 'current', 'index.html'), 'utf8')).toBe('v2')
+  })
+
+  test('a file changed in place in the previous release is not carried forward', async () => {
+    await deploy(opts({ releaseId: 'v1' }))
+    writeFileSync(join(base, 'releases', 'v1', 'assets', 'app.js'), 'tampered!!!!!!')
+    const r = await deploy(opts({ releaseId: 'v2' }))
+    expect(readFileSync(join(base, 'releases', 'v2', 'assets', 'app.js'), 'utf8')).toBe('console.log(1)')
+    expect(r.targets[0].prepared?.linked).toBe(0)
+    expect(logs.join('\n')).toMatch(/did not verify .*copying every file instead/)
+  })
+
+  test('keep prunes the oldest, never current nor the newest good one', async () => {
+    for (const id of ['v1', 'v2', 'v3']) await deploy(opts({ releaseId: id, keep: 2 }))
+    await expect(new LocalTarget(base).listReleases()).resolves.toEqual(expect.arrayContaining(['v2', 'v3']))
+    expect(existsSync(join(base, 'releases', 'v1'))).toBe(false)
+    expect(existsSync(join(base, '.gantry', 'manifests', 'v1.json'))).toBe(false)
+    expect(history().releases.find((r: { id: string }) => r.id === 'v1').prunedAt).toEqual(expect.any(String))
+    // v3 goes bad: the rollback target v2 must survive keep=1.
+    await rollback({ targets: [new LocalTarget(base)], reason: 'gate', context: {}, lock: opts().lock, log: () => {} })
+    expect(current()).toBe('releases/v2')
+    await deploy(opts({ releaseId: 'v4', keep: 1 }))
+    expect((await new LocalTarget(base).listReleases()).sort()).toEqual(['v2', 'v4'])
+  })
+
+  test('shared paths link into <path>/shared, seeded once from the source', async () => {
+    mkdirSync(join(src, 'storage'))
+    writeFileSync(join(src, 'storage', 'seed.txt'), 'seed')
+    await deploy(opts({ releaseId: 'v1', shared: ['storage', 'var/log'] }))
+    expect(readlinkSync(join(base, 'releases', 'v1', 'storage'))).toBe('../../shared/storage')
+    expect(readlinkSync(join(base, 'releases', 'v1', 'var', 'log'))).toBe('../../../shared/var/log')
+    expect(readFileSync(join(base, 'current', 'storage', 'seed.txt'), 'utf8')).toBe('seed')
+    writeFileSync(join(base, 'shared', 'storage', 'upload.txt'), 'user data')
+    await deploy(opts({ releaseId: 'v2', shared: ['storage', 'var/log'] }))
+    expect(readFileSync(join(base, 'current', 'storage', 'upload.txt'), 'utf8')).toBe('user data')
+    expect((await new LocalTarget(base).verify('v2', true)).ok).toBe(true)
+  })
+
+  test('activate runs in the release without a shell; a failure switches back and marks the release bad', async () => {
+    await deploy(opts({ releaseId: 'v1', activate: ['sh', '-c', 'pwd > ../../activated; echo $GANTRY_RELEASE_ID'] }))
+    expect(readFileSync(join(base, 'activated'), 'utf8').trim()).toBe(join(base, 'releases', 'v1'))
+    await expect(deploy(opts({ releaseId: 'v2', activate: ['sh', '-c', 'exit 3'] }))).rejects.toThrow(
+      /activate exited with code 3; switched back to v1, release v2 marked bad/
+    )
+    expect(current()).toBe('releases/v1')
+    expect(history().releases.find((r: { id: string }) => r.id === 'v2')).toMatchObject({
+      status: 'bad',
+      bad: { reason: 'activate exited with code 3' }
+    })
+    await expect(deploy(opts({ releaseId: 'v3', activate: ['/nonexistent/cmd'] }))).rejects.toThrow(
+      /activate could not run/
+    )
+    expect(current()).toBe('releases/v1')
+  })
+
+  test('release ids are never reused; default ids are unique', async () => {
+    await deploy(opts({ releaseId: 'v1' }))
+    await expect(deploy(opts({ releaseId: 'v1' }))).rejects.toThrow(/release-id 'v1' already exists .* never reused/)
+    const fixed = () => new Date('2026-11-23T10:00:00Z')
+    const a = await deploy(opts({ now: fixed }))
+    const b = await deploy(opts({ now: fixed }))
+    expect([a.id, b.id]).toEqual(['20261123T100000Z-abcdef0', '20261123T100000Z-abcdef0-2'])
+  })
+
+  test('what a crash left behind is cleaned by the next deploy', async () => {
+    await deploy(opts({ releaseId: 'v1' }))
+    mkdirSync(join(base, 'releases', '.partial-v2-deadbeef', 'half'), { recursive: true })
+    writeFileSync(join(base, '.gantry', 'manifests', 'v2.json'), '{}')
+    writeFileSync(join(base, '.gantry', '.history.json.tmp-123-abcdef01'), '{')
+    symlinkSync('releases/v1', join(base, '.current.tmp-123-abcdef01'))
+    const r = await deploy(opts({ releaseId: 'v3' }))
+    expect(r.targets[0].cleaned.sort()).toEqual(
+      [
+        '.current.tmp-123-abcdef01',
+        '.gantry/.history.json.tmp-123-abcdef01',
+        '.gantry/manifests/v2.json',
+        'releases/.partial-v2-deadbeef'
+      ].sort()
+    )
+    expect(existsSync(join(base, 'releases', '.partial-v2-deadbeef'))).toBe(false)
+  })
+
+  test('a source with a symlink out of the release is refused before anything changes', async () => {
+    symlinkSync('/etc/passwd', join(src, 'evil'))
+    await expect(deploy(opts({ releaseId: 'v1' }))).rejects.toThrow(/symlink 'evil' -> '\/etc\/passwd' points outside/)
+    expect(existsSync(base)).toBe(false)
+  })
+
+  test('current that is a real directory is not replaced', async () => {
+    mkdirSync(join(base, 'current'), { recursive: true })
+    await expect(deploy(opts({ releaseId: 'v1' }))).rejects.toThrow(/is not a symlink/)
+  })
+})
+
+describe('rollback (local)', () => {
+  test('switches to the newest good older release, marks the left one bad with who and why', async () => {
+    for (const id of ['v1', 'v2', 'v3']) await deploy(opts({ releaseId: id }))
+    const r = await rollback({
+      targets: [new LocalTarget(base)],
+      reason: 'p95 regression',
+      context: { actor: 'octocat', run: '99' },
+      lock: opts().lock,
+      log: () => {}
+    })
+    expect(r).toMatchObject({ from: 'v3', to: 'v2' })
+    expect(current()).toBe('releases/v2')
+    const v3 = history().releases.find((x: { id: string }) => x.id === 'v3')
+    expect(v3).toMatchObject({ status: 'bad', bad: { reason: 'p95 regression', actor: 'octocat', run: '99' } })
+    expect(history().events.at(-1)).toMatchObject({ kind: 'rollback', from: 'v3', to: 'v2', actor: 'octocat' })
+    // Again: goes further back, never forward onto bad v3.
+    await rollback({
+      targets: [new LocalTarget(base)],
+      reason: 'still bad',
+      context: {},
+      lock: opts().lock,
+      log: () => {}
+    })
+    expect(current()).toBe('releases/v1')
+    await expect(
+      rollback({ targets: [new LocalTarget(base)], reason: 'x', context: {}, lock: opts().lock, log: () => {} })
+    ).rejects.toThrow(/nothing to roll back to .* no good release older than v1; nothing changed/)
+    expect(current()).toBe('releases/v1')
+  })
+
+  test('explicit to: must exist, must not be bad', async () => {
+    for (const id of ['v1', 'v2', 'v3']) await deploy(opts({ releaseId: id }))
+    const rb = (to: string) =>
+      rollback({ targets: [new LocalTarget(base)], to, reason: 'x', context: {}, lock: opts().lock, log: () => {} })
+    await expect(rb('v9')).rejects.toThrow(/release 'v9' does not exist .* nothing changed/)
+    await rb('v1')
+    expect(current()).toBe('releases/v1')
+    await expect(rb('v3')).rejects.toThrow(/release 'v3' is marked bad .* refusing/)
+  })
+
+  test('a damaged target release is refused', async () => {
+    await deploy(opts({ releaseId: 'v1' }))
+    await deploy(opts({ releaseId: 'v2' }))
+    rmSync(join(base, 'releases', 'v1', 'index.html'))
+    await expect(
+      rollback({ targets: [new LocalTarget(base)], reason: 'x', context: {}, lock: opts().lock, log: () => {} })
+    ).rejects.toThrow(/release 'v1' .* is damaged \(index.html: missing\)/)
+    expect(current()).toBe('releases/v2')
+  })
+})
+
+describe('lock', () => {
+  const t = () => new LocalTarget(base)
+  const info = (over: Partial<LockInfo>): LockInfo => ({
+    token: 'other',
+    purpose: 'deploy',
+    host: hostname(),
+    pid: 999_999_999,
+    acquiredAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    ...over
+  })
+
+  test('a lock whose pid is gone on this host is broken, with a log line naming the owner', async () => {
+    await t().init()
+    expect(await t().createLock(info({ run: '41' }))).toBe(true)
+    const held = await acquireLock([t()], 'deploy', { ttlMs: 60_000, waitMs: 1000, log: (l) => logs.push(l) })
+    expect(logs.join('\n')).toMatch(/broke a stale lock held by run 41 .* pid 999999999, .* is gone/)
+    expect(await t().readLock()).toMatchObject({ token: held.info.token, pid: process.pid })
+    await held.release()
+    expect(await t().readLock()).toBeUndefined()
+  })
+
+  test('a live owner on another host is waited for, then a clear failure', async () => {
+    await t().init()
+    await t().createLock(info({ host: 'elsewhere', run: '41' }))
+    await expect(acquireLock([t()], 'deploy', { ttlMs: 60_000, waitMs: 300, pollMs: 50 })).rejects.toThrow(
+      /another deploy holds the lock: run 41 \(deploy\) on elsewhere, pid 999999999, since .*; gave up after waiting/
+    )
+    expect(await t().readLock()).toMatchObject({ token: 'other' })
+  })
+
+  test('an expired lock on another host is broken; an unreadable one too', async () => {
+    await t().init()
+    await t().createLock(info({ host: 'elsewhere', expiresAt: new Date(Date.now() - 1000).toISOString() }))
+    const a = await acquireLock([t()], 'deploy', { ttlMs: 60_000, waitMs: 1000 })
+    await a.release()
+    writeFileSync(join(base, '.gantry', 'lock'), 'garbage')
+    const b = await acquireLock([t()], 'deploy', { ttlMs: 60_000, waitMs: 1000 })
+    await b.release()
+  })
+
+  test('removeLock never removes a lock that is not ours', async () => {
+    await t().init()
+    await t().createLock(info({}))
+    expect(await t().removeLock({ token: 'mine' })).toBe(false)
+    expect(await t().readLock()).toMatchObject({ token: 'other' })
+  })
+
+  test('the holder refreshes its expiry', async () => {
+    await t().init()
+    const held = await acquireLock([t()], 'deploy', { ttlMs: 3000, waitMs: 1000 })
+    const first = ((await t().readLock()) as LockInfo).expiresAt
+    const start = Date.now()
+    while (((await t().readLock()) as LockInfo).expiresAt === first && Date.now() - start < 10_000) {
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(((await t().readLock()) as LockInfo).expiresAt > first).toBe(true)
+    await held.release()
+  })
+})
+
+describe('manifest', () => {
+  test('verify finds changed, missing, extra files and mode changes', async () => {
+    const m = buildManifest(src)
+    expect(m.files).toBe(3)
+    expect(verifyDir(src, m)).toMatchObject({ ok: true })
+    writeFileSync(join(src, 'index.html'), 'v9')
+    writeFileSync(join(src, 'extra'), 'x')
+    chmodSync(join(src, 'assets', 'app.js'), 0o600)
+    rmSync(join(src, 'assets', 'big.bin'))
+    const v = verifyDir(src, m)
+    expect(v.ok).toBe(false)
+    expect(v.problems.sort()).toEqual(
+      [
+        'assets/app.js: mode 600, expected 644',
+        'assets/big.bin: missing',
+        'extra: not in the manifest',
+        'index.html: content differs (sha256 mismatch)'
+      ].sort()
+    )
+    // The quick check (rollback) sees sizes, not same-size content changes.
+    expect(verifyDir(src, buildManifest(src), false).ok).toBe(true)
+  })
+})
