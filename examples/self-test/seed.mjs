@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Self-test set-up for a deploy job on a fresh runner (local target): builds
+// the sample app v1, deploys it with deploy-atomic's bundle through the runner
+// protocol (so the bad release that follows has a good one to roll back to),
+// then starts the sample app's server on the given port in the background.
+// Usage: node examples/self-test/seed.mjs <gantry-checkout> <base-dir> <port> [--no-seed]
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, openSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const [gantry, base, port, flag] = process.argv.slice(2)
+if (!gantry || !base || !port) {
+  console.error('usage: node seed.mjs <gantry-checkout> <base-dir> <port> [--no-seed]')
+  process.exit(2)
+}
+const app = new URL('../app/', import.meta.url).pathname
+
+if (flag !== '--no-seed') {
+  const out = join(mkdtempSync(join(tmpdir(), 'gantry-seed-')), 'v1')
+  spawnSync(process.execPath, [join(app, 'build.mjs'), out, 'v1'], { stdio: 'inherit' })
+  const r = spawnSync(process.execPath, [join(gantry, 'dist', 'deploy-atomic', 'index.js')], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      INPUT_SOURCE: out,
+      INPUT_PATH: base,
+      INPUT_TARGET: 'local',
+      INPUT_KEEP: '5',
+      'INPUT_RELEASE-ID': ''
+    }
+  })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+
+const log = openSync(join(tmpdir(), 'gantry-sample-app.log'), 'a')
+const server = spawn(process.execPath, [join(app, 'serve.mjs'), base, port], {
+  detached: true,
+  stdio: ['ignore', log, log]
+})
+server.unref()
+console.log(`sample app serving ${base}/current on 127.0.0.1:${port} (pid ${server.pid})`)

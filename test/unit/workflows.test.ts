@@ -1,0 +1,77 @@
+// Rules the workflows must keep beyond what the parsers check (npm run validate):
+// untrusted values reach scripts only through env:, permissions are minimal,
+// the actions come from Gantry's own commit, and nested calls share one pinned ref.
+import { describe, expect, test } from '@jest/globals'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { repoRoot } from '../harness/runner.mjs'
+
+type Step = { uses?: string; run?: string; with?: Record<string, unknown>; id?: string }
+type Job = { steps?: Step[]; uses?: string; permissions?: unknown }
+type Workflow = { on: unknown; permissions?: Record<string, string> | string; jobs: Record<string, Job> }
+
+const dirs = [join(repoRoot, '.github', 'workflows'), join(repoRoot, 'examples', 'workflows')]
+const files = dirs.flatMap((d) =>
+  readdirSync(d)
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => join(d, f))
+)
+const load = (f: string) => parse(readFileSync(f, 'utf8')) as Workflow
+const short = (f: string) => f.slice(repoRoot.length + 1)
+
+describe.each(files.map((f) => [short(f), f]))('%s', (_name, file) => {
+  const wf = load(file)
+
+  test('no ${{ }} inside run: scripts (values go through env:)', () => {
+    for (const job of Object.values(wf.jobs))
+      for (const step of job.steps ?? [])
+        expect({ run: step.run ?? '', ok: !(step.run ?? '').includes('${{') }).toEqual({
+          run: step.run ?? '',
+          ok: true
+        })
+  })
+
+  test('top-level permissions are read-only, but for deployments a deploy needs', () => {
+    expect(wf.permissions).toBeDefined()
+    for (const [scope, level] of Object.entries(wf.permissions as Record<string, string>))
+      expect({
+        scope,
+        level,
+        ok: level === 'read' || level === 'none' || (scope === 'deployments' && level === 'write')
+      }).toEqual({ scope, level, ok: true })
+  })
+
+  test('local actions come from the .gantry checkout of this workflow’s commit', () => {
+    for (const job of Object.values(wf.jobs))
+      for (const step of job.steps ?? [])
+        if (step.uses?.startsWith('./')) expect(step.uses).toMatch(/^\.\/\.gantry\/actions\/[a-z-]+$/)
+  })
+})
+
+describe('reusable workflow calls', () => {
+  const refs = files.flatMap((f) =>
+    Object.values(load(f).jobs)
+      .map((j) => j.uses)
+      .filter((u): u is string => typeof u === 'string' && !u.startsWith('./'))
+  )
+  test('every call into Gantry uses the same pinned major tag', () => {
+    expect(refs.length).toBeGreaterThan(0)
+    const tags = new Set(refs.map((u) => u.replace(/^gantry-dev\/gantry\/\.github\/workflows\/[a-z-]+\.yml@/, '')))
+    expect([...tags]).toEqual(['v1'])
+  })
+})
+
+describe('deploy.yml', () => {
+  const wf = load(join(repoRoot, '.github', 'workflows', 'deploy.yml'))
+  const steps = wf.jobs.deploy?.steps ?? []
+  test('runs the actions in the order of DESIGN.md', () => {
+    const order = steps.filter((s) => s.uses?.startsWith('./.gantry/actions/')).map((s) => s.uses!.split('/').pop())
+    expect(order).toEqual(['notify', 'deploy-atomic', 'health-gate', 'smoke-test', 'auto-rollback', 'notify'])
+  })
+  test('serialises deploys per environment and never cancels one in progress', () => {
+    const job = wf.jobs.deploy as unknown as { concurrency: { group: string; 'cancel-in-progress': boolean } }
+    expect(job.concurrency.group).toContain('inputs.environment')
+    expect(job.concurrency['cancel-in-progress']).toBe(false)
+  })
+})
