@@ -115416,6 +115416,18 @@ function notifySummary(m, results) {
 
 
 
+/**
+ * An http(s) URL kept exactly as written: environment_url is shown to users
+ * as given, and a webhook URL's secret is masked in the form the user knows.
+ */
+const inputs_url = schemas_string().refine((s) => {
+    try {
+        return ['http:', 'https:'].includes(new URL(s).protocol);
+    }
+    catch {
+        return false;
+    }
+}, 'expected an http(s) URL such as https://example.com/healthz');
 /** Slack's message timestamps look like 1700000000.123456. */
 const slackTs = schemas_string().regex(/^\d+\.\d+$/, 'expected a Slack message ts such as 1700000000.123456');
 const inputs = {
@@ -115424,14 +115436,14 @@ const inputs = {
     message: inputs_optional(fields.string()),
     environment: inputs_optional(fields.string('an environment name such as production')),
     'release-id': inputs_optional(fields.string()),
-    'environment-url': inputs_optional(fields.url()),
-    'slack-webhook': inputs_optional(fields.url()),
+    'environment-url': inputs_optional(inputs_url),
+    'slack-webhook': inputs_optional(inputs_url),
     'slack-token': inputs_optional(fields.string('a Slack bot token (xoxb-…)')),
     'slack-channel': inputs_optional(fields.string('a Slack channel id such as C0123456789')),
     'slack-ts': inputs_optional(slackTs),
-    'teams-webhook': inputs_optional(fields.url()),
-    'discord-webhook': inputs_optional(fields.url()),
-    webhook: inputs_optional(fields.url()),
+    'teams-webhook': inputs_optional(inputs_url),
+    'discord-webhook': inputs_optional(inputs_url),
+    webhook: inputs_optional(inputs_url),
     'webhook-secret': inputs_optional(fields.string()),
     'github-deployment-id': inputs_optional(fields.int(1)),
     token: inputs_optional(fields.string('a GitHub token')),
@@ -115470,16 +115482,16 @@ function checkCombinations(i) {
 function channelsFor(i) {
     const out = [];
     if (i['slack-webhook'])
-        out.push(slackWebhook(i['slack-webhook'].href));
+        out.push(slackWebhook(i['slack-webhook']));
     if (i['slack-token'] && i['slack-channel']) {
         out.push(slackApi({ token: i['slack-token'], channel: i['slack-channel'], ts: i['slack-ts'] }));
     }
     if (i['teams-webhook'])
-        out.push(teamsWebhook(i['teams-webhook'].href));
+        out.push(teamsWebhook(i['teams-webhook']));
     if (i['discord-webhook'])
-        out.push(discordWebhook(i['discord-webhook'].href));
+        out.push(discordWebhook(i['discord-webhook']));
     if (i.webhook)
-        out.push(genericWebhook(i.webhook.href, i['webhook-secret']));
+        out.push(genericWebhook(i.webhook, i['webhook-secret']));
     if (i['github-deployment-id'] && i.token) {
         out.push(githubDeploymentStatus({ token: i.token, deploymentId: i['github-deployment-id'] }));
     }
@@ -115491,10 +115503,8 @@ async function run() {
         const i = parseInputs('notify', inputs, { secrets: [...secretInputs] });
         // parseInputs masks the log; maskSecret also covers our own files (summary,
         // report) and the secret-bearing parts of webhook URLs.
-        for (const name of secretInputs) {
-            const v = i[name];
-            maskSecret(v instanceof URL ? v.href : v);
-        }
+        for (const name of secretInputs)
+            maskSecret(i[name]);
         checkCombinations(i);
         const environment = i.environment;
         const durationMs = i.status === 'started' ? undefined : await durationSinceStarted(environment);
@@ -115506,7 +115516,7 @@ async function run() {
             message: i.message,
             environment,
             releaseId: i['release-id'],
-            environmentUrl: i['environment-url']?.href,
+            environmentUrl: i['environment-url'],
             durationMs
         });
         const channels = channelsFor(i);

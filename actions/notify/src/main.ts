@@ -55,13 +55,13 @@ function checkCombinations(i: Inputs): void {
 
 function channelsFor(i: Inputs): Channel[] {
   const out: Channel[] = []
-  if (i['slack-webhook']) out.push(slackWebhook(i['slack-webhook'].href))
+  if (i['slack-webhook']) out.push(slackWebhook(i['slack-webhook']))
   if (i['slack-token'] && i['slack-channel']) {
     out.push(slackApi({ token: i['slack-token'], channel: i['slack-channel'], ts: i['slack-ts'] }))
   }
-  if (i['teams-webhook']) out.push(teamsWebhook(i['teams-webhook'].href))
-  if (i['discord-webhook']) out.push(discordWebhook(i['discord-webhook'].href))
-  if (i.webhook) out.push(genericWebhook(i.webhook.href, i['webhook-secret']))
+  if (i['teams-webhook']) out.push(teamsWebhook(i['teams-webhook']))
+  if (i['discord-webhook']) out.push(discordWebhook(i['discord-webhook']))
+  if (i.webhook) out.push(genericWebhook(i.webhook, i['webhook-secret']))
   if (i['github-deployment-id'] && i.token) {
     out.push(githubDeploymentStatus({ token: i.token, deploymentId: i['github-deployment-id'] }))
   }
@@ -74,10 +74,7 @@ export async function run(): Promise<void> {
     const i = parseInputs('notify', inputs, { secrets: [...secretInputs] })
     // parseInputs masks the log; maskSecret also covers our own files (summary,
     // report) and the secret-bearing parts of webhook URLs.
-    for (const name of secretInputs) {
-      const v = i[name]
-      maskSecret(v instanceof URL ? v.href : v)
-    }
+    for (const name of secretInputs) maskSecret(i[name])
     checkCombinations(i)
 
     const environment = i.environment
@@ -89,7 +86,7 @@ export async function run(): Promise<void> {
       message: i.message,
       environment,
       releaseId: i['release-id'],
-      environmentUrl: i['environment-url']?.href,
+      environmentUrl: i['environment-url'],
       durationMs
     })
 
