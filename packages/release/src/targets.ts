@@ -1,5 +1,6 @@
 /** Builds the targets an action's inputs name. */
 import { LocalTarget } from './local/local-target.js'
+import { checkSshSpec, makeSshTargets } from './ssh/make.js'
 import type { Target } from './target.js'
 
 export type TargetKind = 'local' | 'ssh'
@@ -23,10 +24,11 @@ export function isHostSpec(s: string): boolean {
 
 /** Fails before any side effect when the kind is not available. */
 export function checkTargetSpec(spec: TargetSpec): void {
-  if (spec.kind === 'ssh') throw new TargetNotImplemented('target ssh is not implemented yet')
+  if (spec.kind === 'ssh') checkSshSpec(spec)
 }
 
 export function makeTargets(spec: TargetSpec, log: (line: string) => void): Target[] {
   checkTargetSpec(spec)
+  if (spec.kind === 'ssh') return makeSshTargets(spec, { log })
   return [new LocalTarget(spec.path, log)]
 }

@@ -17,7 +17,9 @@ export function parseHost(s: string): SshHost {
   const m = s.trim().match(FORM)
   const port = m?.[3] === undefined ? 22 : Number(m[3])
   if (!m || port < 1 || port > 65535) {
-    throw new HostError(`'${s}' is not user@host[:port] (a user and host name of letters, digits, '.', '_' or '-', port 1-65535)`)
+    throw new HostError(
+      `'${s}' is not user@host[:port] (a user and host name of letters, digits, '.', '_' or '-', port 1-65535)`
+    )
   }
   return { user: m[1], host: m[2], port, label: s.trim() }
 }

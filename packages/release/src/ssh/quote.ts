@@ -36,6 +36,7 @@ export function rsyncWord(s: string): string {
 
 /** A path in an ssh option: `%` starts a token there (IdentityFile, ControlPath, UserKnownHostsFile). */
 export function sshPath(p: string): string {
-  if (/[\s"'\\]/.test(p)) throw new QuoteError(`path '${p}' holds whitespace, a quote or a backslash; ssh options cannot carry it`)
+  if (/[\s"'\\]/.test(p))
+    throw new QuoteError(`path '${p}' holds whitespace, a quote or a backslash; ssh options cannot carry it`)
   return p.replace(/%/g, '%%')
 }

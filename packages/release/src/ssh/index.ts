@@ -1,0 +1,5 @@
+export { SshTarget, SshTargetError, type SshTargetOptions } from './ssh-target.js'
+export { SshSession, SessionError, INSECURE_ACCEPT, checkCredentials } from './session.js'
+export { SshSpecError, checkSshSpec, makeSshTargets } from './make.js'
+export { parseHost, HostError, type SshHost } from './host.js'
+export { shq, remoteCommand } from './quote.js'

@@ -1,0 +1,174 @@
+/**
+ * The remote side of each operation: one small POSIX sh script, passed as the
+ * quoted argument of `sh -c`, with its values as quoted positional arguments
+ * ($1 is always `<path>`) and file contents on stdin. The remote needs POSIX sh
+ * and GNU coreutils (mv -T, sync FILE, stat --printf, sha256sum -z, timeout),
+ * plus rsync for uploads; not node.
+ *
+ * Exit codes: 0 done; 3 and 4 mean what each script says (absent, exists, …);
+ * anything else is a failure whose stderr explains it. 255 is ssh's own.
+ */
+
+export const ABSENT = 3
+export const OTHER = 4
+
+/** mkdir -p of the layout. */
+export const INIT = `set -eu
+cd -- "$1" 2>/dev/null || mkdir -p -- "$1"
+cd -- "$1"
+mkdir -p releases shared .gantry .gantry/manifests`
+
+/** cat of <path>/<rel>; exit 3 when it does not exist. */
+export const READ = `f=$1/$2
+if [ ! -e "$f" ] && [ ! -L "$f" ]; then exit 3; fi
+exec cat -- "$f"`
+
+/** stdin → <path>/<dir>/<tmp>, fsync, rename over <name>, fsync the directory. */
+export const WRITE_ATOMIC = `set -eu
+cd -- "$1/$2"
+trap 'rm -f -- "$4"' EXIT
+cat > "$4"
+chmod 644 -- "$4"
+sync -- "$4"
+mv -f -- "$4" "$3"
+sync -- .`
+
+/** stdin → lock, only when there is none (link(2) fails on EEXIST); exit 3 when one exists. */
+export const CREATE_LOCK = `set -u
+cd -- "$1/.gantry" || exit 1
+trap 'rm -f -- "$2"' EXIT
+cat > "$2" || exit 1
+chmod 644 -- "$2"
+sync -- "$2" || exit 1
+if ln -- "$2" lock 2>/dev/null; then sync -- . || exit 1; exit 0; fi
+if [ -e lock ] || [ -L lock ]; then exit 3; fi
+ln -- "$2" lock`
+
+/**
+ * Removes the lock when it is byte for byte stdin. Moves it aside first and
+ * compares what it moved: when another run replaced the lock meanwhile, theirs
+ * goes back. Exit 3 when the lock was not (or no longer) the expected one.
+ */
+export const REMOVE_LOCK = `set -u
+cd -- "$1/.gantry" || exit 1
+trap 'rm -f -- "$2" "$3"' EXIT
+cat > "$3" || exit 1
+mv -- lock "$2" 2>/dev/null || exit 3
+if cmp -s -- "$2" "$3"; then rm -f -- "$2"; sync -- . || exit 1; exit 0; fi
+ln -- "$2" lock 2>/dev/null || :
+exit 3`
+
+/** The target of <path>/current; exit 3 when absent, 4 when it is not a symlink. */
+export const CURRENT = `c=$1/current
+if [ -L "$c" ]; then exec readlink -- "$c"; fi
+if [ -e "$c" ]; then exit 4; fi
+exit 3`
+
+/**
+ * Entries of <path>/<dir> for each dir argument, as '<index>/<name>' NUL-terminated
+ * records (a name never holds '/' or NUL, so nothing is ambiguous); a missing
+ * directory lists nothing.
+ */
+export const LIST = `set -u
+b=$1; shift; i=0
+for d in "$@"; do
+  if [ -d "$b/$d" ]; then
+    ( cd -- "$b/$d" || exit 1
+      for f in * .[!.]* ..?*; do
+        if [ -e "$f" ] || [ -L "$f" ]; then printf '%s/%s\\000' "$i" "$f"; fi
+      done ) || exit 1
+  fi
+  i=$((i + 1))
+done`
+
+/** rm -rf of each <path>-relative argument. */
+export const REMOVE = `set -eu
+cd -- "$1"; shift
+for p in "$@"; do rm -rf -- "$p"; done
+[ "$#" -eq 0 ] || sync -- . releases .gantry .gantry/manifests 2>/dev/null || :`
+
+/** Creates the staging directory; exit 3 when releases/<id> exists. */
+export const STAGE = `set -eu
+cd -- "$1/releases"
+if [ -e "$2" ] || [ -L "$2" ]; then exit 3; fi
+mkdir -- "$3"`
+
+/**
+ * Shared paths: for each '<rel>' '<link target>' pair, create <path>/shared/<rel>
+ * when missing (an empty directory: the runner seeded it from the source
+ * before, when the source has it) and link it into the staging release.
+ */
+export const LINK_SHARED = `set -eu
+cd -- "$1"; s=releases/$2; shift 2
+while [ "$#" -ge 2 ]; do
+  if [ ! -e "shared/$1" ] && [ ! -L "shared/$1" ]; then mkdir -p -- "shared/$1"; fi
+  mkdir -p -- "$(dirname -- "$s/$1")"
+  ln -s -- "$2" "$s/$1"
+  shift 2
+done`
+
+/** Which of the shared paths (arguments) are missing under <path>/shared, NUL-terminated. */
+export const MISSING_SHARED = `set -u
+cd -- "$1" || exit 1; shift
+for p in "$@"; do
+  if [ ! -e "shared/$p" ] && [ ! -L "shared/$p" ]; then printf '%s\\000' "$p"; mkdir -p -- "$(dirname -- "shared/$p")" || exit 1; fi
+done`
+
+/**
+ * Every entry below <path>/<dir>: '<raw mode hex> <size> <links> ./<rel>' records,
+ * then '#links' and each symlink's path and target, then (deep) '#hashes' and
+ * sha256sum -z lines; all NUL-terminated. Exit 3 when the directory is missing.
+ */
+export const SCAN = `set -u
+[ -d "$1/$2" ] || exit 3
+cd -- "$1/$2" || exit 1
+find . ! -name . -exec stat --printf '%f %s %h %n\\000' -- {} + || exit 1
+printf '#links\\000'
+find . -type l -exec sh -c 'for f do printf "%s\\000" "$f"; readlink -n -- "$f"; printf "\\000"; done' sh {} + || exit 1
+if [ "$3" = deep ]; then
+  printf '#hashes\\000'
+  find . -type f -exec sha256sum -z -- {} + || exit 1
+fi`
+
+/** Renames staging into releases/<id>, fsyncs releases/. */
+export const FINISH = `set -eu
+cd -- "$1/releases"
+mv -T -- "$2" "$3"
+sync -- .`
+
+/** Points current at releases/<id>: ln -s to a temp name, mv -T (rename(2)); exit 3 no release, 4 current is a directory. */
+export const SWITCH = `set -u
+cd -- "$1" || exit 1
+[ -d "releases/$2" ] || exit 3
+ln -s -- "releases/$2" "$3" || exit 1
+if ! mv -T -- "$3" current; then
+  rm -f -- "$3"
+  if [ -d current ] && [ ! -L current ]; then exit 4; fi
+  exit 1
+fi
+sync -- .`
+
+/** Moves releases/<id> aside (a crash mid-delete leaves a partial, never half a release), then deletes it. */
+export const REMOVE_RELEASE = `set -eu
+cd -- "$1"
+if [ ! -e "releases/$2" ] && [ ! -L "releases/$2" ]; then exit 0; fi
+mv -T -- "releases/$2" "releases/$3"
+rm -f -- ".gantry/manifests/$2.json"
+rm -rf -- "releases/$3"`
+
+/** Marker lines: the activate command could not be started (local spawn's ENOENT/EACCES). */
+export const CANNOT_RUN = 'gantry: cannot run activate:'
+
+/**
+ * Runs the activate command in the release: '<dir>' '<seconds>' NAME=VALUE… '--' argv…
+ * bounded by coreutils timeout on the remote side too (killing ssh alone would leave it running).
+ */
+export const ACTIVATE = `r=$1; t=$2; shift 2
+while [ "$#" -gt 0 ] && [ "$1" != -- ]; do export "$1"; shift; done
+shift
+cd -- "$r" || { echo "${CANNOT_RUN} cannot enter $r" >&2; exit 200; }
+case $1 in
+  */*) if [ ! -f "$1" ] || [ ! -x "$1" ]; then echo "${CANNOT_RUN} $1 is not an executable file" >&2; exit 200; fi ;;
+  *) if ! command -v "$1" >/dev/null 2>&1; then echo "${CANNOT_RUN} $1: command not found" >&2; exit 200; fi ;;
+esac
+exec timeout -k 5 "$t" "$@"`

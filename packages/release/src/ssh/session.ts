@@ -1,0 +1,141 @@
+/**
+ * What every ssh/rsync call of one run shares: the private key written 0600
+ * under RUNNER_TEMP, the known_hosts file (or the explicit insecure-accept),
+ * and the ssh options that keep a call from ever waiting on a person or a dead
+ * peer. close() removes the directory; an exit hook removes it too when the
+ * process ends without close() (a crash, an uncaught error).
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sshPath } from './quote.js'
+
+export const INSECURE_ACCEPT = 'insecure-accept'
+
+export interface SessionOptions {
+  key: string
+  /** known_hosts lines (ssh-keyscan output) or `insecure-accept`. */
+  knownHosts: string
+  /** Where the key is written: RUNNER_TEMP (default: the OS temp dir). */
+  tempRoot?: string
+  /** Seconds ssh waits for a TCP connection and the handshake. */
+  connectTimeoutS?: number
+  warn: (message: string) => void
+}
+
+export class SessionError extends Error {}
+
+/** Checks the credential inputs without writing anything (an error names the input, never the key). */
+export function checkCredentials(key: string | undefined, knownHosts: string | undefined): void {
+  if (!key || key.trim() === '') {
+    throw new SessionError(
+      "Input 'ssh-key' is required when target is ssh: expected an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- …)"
+    )
+  }
+  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(key) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(key)) {
+    throw new SessionError(
+      "Input 'ssh-key' has an invalid value (not shown): expected an unencrypted private key in PEM/OpenSSH form (-----BEGIN … PRIVATE KEY-----)"
+    )
+  }
+  const kh = knownHosts?.trim() ?? ''
+  if (kh === '') {
+    throw new SessionError(
+      `Input 'known-hosts' is required when target is ssh: expected known_hosts lines (e.g. the output of ssh-keyscan -p PORT HOST), or '${INSECURE_ACCEPT}' to accept any host key`
+    )
+  }
+  if (kh !== INSECURE_ACCEPT) {
+    const bad = kh
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !l.startsWith('#') && l.split(/\s+/).length < 3)
+    if (bad !== undefined) {
+      throw new SessionError(
+        `Input 'known-hosts' has invalid value '${bad}': expected known_hosts lines '<host> <key-type> <base64 key>' (ssh-keyscan output), or '${INSECURE_ACCEPT}'`
+      )
+    }
+  }
+}
+
+export class SshSession {
+  readonly dir: string
+  readonly keyFile: string
+  readonly insecure: boolean
+  private readonly knownHostsFile: string
+  private readonly connectTimeoutS: number
+  private users = 0
+  private closed = false
+  private readonly onExit = () => this.removeSync()
+
+  constructor(o: SessionOptions) {
+    checkCredentials(o.key, o.knownHosts)
+    // Short names: ControlPath sockets live here and a unix socket path is at most ~104 bytes.
+    this.dir = mkdtempSync(join(o.tempRoot ?? tmpdir(), 'gantry-ssh-'))
+    process.once('exit', this.onExit)
+    try {
+      sshPath(this.dir)
+      chmodSync(this.dir, 0o700)
+      this.keyFile = join(this.dir, 'id')
+      // OpenSSH refuses a key without its final newline, and CRLF from a pasted secret.
+      const key = o.key.replace(/\r\n?/g, '\n').trim() + '\n'
+      writeFileSync(this.keyFile, key, { mode: 0o600 })
+      chmodSync(this.keyFile, 0o600)
+      this.insecure = o.knownHosts.trim() === INSECURE_ACCEPT
+      this.knownHostsFile = join(this.dir, 'known_hosts')
+      if (!this.insecure) {
+        writeFileSync(this.knownHostsFile, o.knownHosts.replace(/\r\n?/g, '\n').trim() + '\n', { mode: 0o600 })
+      } else {
+        o.warn(
+          "known-hosts is 'insecure-accept': host keys are not checked, so a man in the middle could receive the release; pass the hosts' keys (ssh-keyscan output) in known-hosts instead"
+        )
+      }
+      this.connectTimeoutS = o.connectTimeoutS ?? 15
+    } catch (e) {
+      this.removeSync()
+      throw e
+    }
+  }
+
+  /** ssh options every call uses (no config file is read: the runner's ~/.ssh plays no part). */
+  options(): string[] {
+    const o = (kv: string) => ['-o', kv]
+    return [
+      '-F',
+      '/dev/null',
+      ...o(`IdentityFile=${sshPath(this.keyFile)}`),
+      ...o('IdentitiesOnly=yes'),
+      ...o('IdentityAgent=none'),
+      ...o('PasswordAuthentication=no'),
+      ...o('KbdInteractiveAuthentication=no'),
+      ...o('BatchMode=yes'),
+      ...o(`ConnectTimeout=${this.connectTimeoutS}`),
+      ...o('ServerAliveInterval=10'),
+      ...o('ServerAliveCountMax=3'),
+      ...o('LogLevel=ERROR'),
+      ...o('ForwardAgent=no'),
+      ...o('ForwardX11=no'),
+      ...o('RequestTTY=no'),
+      ...o('UpdateHostKeys=no'),
+      ...o('GlobalKnownHostsFile=/dev/null'),
+      ...(this.insecure
+        ? [...o('StrictHostKeyChecking=no'), ...o('UserKnownHostsFile=/dev/null')]
+        : [...o('StrictHostKeyChecking=yes'), ...o(`UserKnownHostsFile=${sshPath(this.knownHostsFile)}`)])
+    ]
+  }
+
+  /** A target takes a share; the last one to release removes the key. */
+  acquire(): void {
+    this.users++
+  }
+
+  release(): void {
+    this.users = Math.max(0, this.users - 1)
+    if (this.users === 0) this.removeSync()
+  }
+
+  private removeSync(): void {
+    if (this.closed) return
+    this.closed = true
+    process.removeListener('exit', this.onExit)
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}

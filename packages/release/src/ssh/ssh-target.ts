@@ -1,0 +1,599 @@
+/**
+ * The ssh target: `<path>` on one host, reached with OpenSSH. Every operation
+ * is one `ssh` call running a small POSIX sh script (scripts.ts) with quoted
+ * arguments, or an `rsync` upload over the same ssh options; the layout, the
+ * staging → verify → rename order and the atomic switch are those of the local
+ * target, so a crash leaves the same things behind and the same cleanPartials()
+ * removes them. Calls on one host are serialised (the lock heartbeat never
+ * interleaves with a removal) and share one multiplexed connection.
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { emptyHistory, parseHistory, type History } from '../history.js'
+import { isValidReleaseId } from '../id.js'
+import type { LockInfo } from '../lock.js'
+import { parseManifest, sharedLinkTarget, type Manifest, type VerifyResult } from '../manifest.js'
+import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
+import type { SshHost } from './host.js'
+import { remoteCommand, rsyncWord, sshPath } from './quote.js'
+import { lastLine, runProcess, type RunResult } from './run.js'
+import { parseScan, verifyScan } from './scan.js'
+import * as S from './scripts.js'
+import type { SshSession } from './session.js'
+
+export class SshTargetError extends Error {}
+
+export const SSH = process.env.GANTRY_SSH ?? 'ssh'
+export const RSYNC = process.env.GANTRY_RSYNC ?? 'rsync'
+
+const PARTIAL = '.partial-'
+const TEMP = /^\..*\.tmp-\d+-[0-9a-f]+$/
+const TAIL = 8 * 1024
+
+export interface SshTargetOptions {
+  host: SshHost
+  /** `<path>` on the host (absolute, or relative to the login directory). */
+  base: string
+  session: SshSession
+  /** Distinguishes this target's control socket from the others of the run. */
+  index: number
+  log?: (line: string) => void
+  /** Bound of one small operation (ms). */
+  opTimeoutMs?: number
+  /** Bound of an upload or a deep verify (ms); rsync also gives up after 5 min without I/O. */
+  transferTimeoutMs?: number
+}
+
+function hex(): string {
+  return randomBytes(4).toString('hex')
+}
+
+/** `.<name>.tmp-<pid>-<hex>`: the local target's temp names, so cleanPartials() knows them. */
+function tempName(name: string): string {
+  return `.${name}.tmp-${process.pid}-${hex()}`
+}
+
+function checkId(id: string): string {
+  if (!isValidReleaseId(id)) throw new SshTargetError(`'${id}' is not a valid release id`)
+  return id
+}
+
+export class SshTarget implements Target {
+  readonly name: string
+  readonly base: string
+  private readonly host: SshHost
+  private readonly session: SshSession
+  private readonly log: (line: string) => void
+  private readonly opTimeoutMs: number
+  private readonly transferTimeoutMs: number
+  private readonly controlPath?: string
+  private master: Promise<void> | undefined
+  private queue: Promise<unknown> = Promise.resolve()
+  private closed = false
+
+  constructor(o: SshTargetOptions) {
+    this.host = o.host
+    this.base = o.base === '/' ? '/' : o.base.replace(/\/+$/, '')
+    this.name = `${o.host.label}:${this.base}`
+    this.session = o.session
+    this.log = o.log ?? (() => undefined)
+    this.opTimeoutMs = o.opTimeoutMs ?? 120_000
+    this.transferTimeoutMs = o.transferTimeoutMs ?? 60 * 60_000
+    // A unix socket path holds ~104 bytes and ssh adds a 17-byte suffix while it binds.
+    const cp = join(o.session.dir, `c${o.index}`)
+    if (Buffer.byteLength(cp) <= 80) this.controlPath = cp
+    o.session.acquire()
+  }
+
+  // --- plumbing ---
+
+  private sshArgs(): string[] {
+    const cp = this.controlPath
+      ? ['-o', `ControlPath=${sshPath(this.controlPath)}`, '-o', 'ControlMaster=no']
+      : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none']
+    return [...this.session.options(), ...cp, '-p', String(this.host.port), '-l', this.host.user]
+  }
+
+  /** Starts the shared connection once; its failure (host key, auth, refused) is the clear first error. */
+  private connect(): Promise<void> {
+    this.master ??= this.startMaster()
+    return this.master
+  }
+
+  private async startMaster(): Promise<void> {
+    if (this.closed) throw new SshTargetError(`${this.name}: used after close()`)
+    if (!this.controlPath) return
+    // stderr goes to a file, not a pipe: the master forks into the background
+    // (-f) and would hold a pipe open for as long as it lives.
+    const errFile = join(this.session.dir, `c${this.controlPath.slice(-2)}-${hex()}.err`)
+    const fd = openSync(errFile, 'w', 0o600)
+    const args = [
+      ...this.session.options(),
+      '-o',
+      `ControlPath=${sshPath(this.controlPath)}`,
+      '-o',
+      'ControlMaster=yes',
+      // If this process dies without close(), the master leaves by itself once idle.
+      '-o',
+      'ControlPersist=60',
+      '-N',
+      '-f',
+      '-p',
+      String(this.host.port),
+      '-l',
+      this.host.user,
+      '--',
+      this.host.host
+    ]
+    let code: number | null
+    try {
+      code = await new Promise<number | null>((resolve) => {
+        const child = spawn(SSH, args, { stdio: ['ignore', 'ignore', fd], shell: false })
+        const timer = setTimeout(() => child.kill('SIGKILL'), this.opTimeoutMs)
+        child.on('error', () => {
+          clearTimeout(timer)
+          resolve(null)
+        })
+        child.on('exit', (c) => {
+          clearTimeout(timer)
+          resolve(c)
+        })
+      })
+    } finally {
+      closeSync(fd)
+    }
+    const err = readFileSync(errFile, 'utf8')
+    rmSync(errFile, { force: true })
+    if (code !== 0) {
+      throw new SshTargetError(
+        `${this.name}: cannot connect: ${lastLine(err) || (code === null ? `${SSH} could not run or timed out` : `ssh exited with ${code}`)}`
+      )
+    }
+  }
+
+  /** One operation at a time on this host. */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(f, f)
+    this.queue = next.catch(() => undefined)
+    return next
+  }
+
+  /** Runs a script on the host: `sh -c <script> gantry-<op> <path> <args…>`, every word quoted. */
+  private async remote(
+    op: string,
+    script: string,
+    args: readonly string[],
+    o: { input?: string; timeoutMs?: number; onLine?: (l: string) => void } = {}
+  ): Promise<RunResult> {
+    await this.connect()
+    const command = remoteCommand(script, `gantry-${op}`, [this.base, ...args])
+    const r = await runProcess(SSH, [...this.sshArgs(), '--', this.host.host, command], {
+      input: o.input,
+      timeoutMs: o.timeoutMs ?? this.opTimeoutMs,
+      onLine: o.onLine
+    })
+    if (r.timedOut) {
+      throw new SshTargetError(
+        `${this.name}: ${op} did not finish within ${Math.round((o.timeoutMs ?? this.opTimeoutMs) / 1000)} s`
+      )
+    }
+    if (r.code === 255 || r.code === null) {
+      throw new SshTargetError(`${this.name}: ${op}: ssh failed: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`)
+    }
+    return r
+  }
+
+  /** remote() that accepts only exit 0 and the listed codes. */
+  private async expect(op: string, script: string, args: readonly string[], ok: number[], input?: string) {
+    const r = await this.remote(op, script, args, { input })
+    if (r.code !== 0 && !ok.includes(r.code!)) {
+      throw new SshTargetError(`${this.name}: ${op} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`)
+    }
+    return r
+  }
+
+  private async readRel(op: string, rel: string): Promise<string | undefined> {
+    const r = await this.expect(op, S.READ, [rel], [S.ABSENT])
+    return r.code === S.ABSENT ? undefined : r.stdout.toString('utf8')
+  }
+
+  private async writeAtomic(op: string, dir: string, name: string, text: string): Promise<void> {
+    await this.expect(op, S.WRITE_ATOMIC, [dir, name, tempName(name)], [], text)
+  }
+
+  private rsyncShell(): string {
+    return [SSH, ...this.sshArgs()].map(rsyncWord).join(' ')
+  }
+
+  private async rsync(op: string, args: string[]): Promise<void> {
+    await this.connect()
+    const all = [
+      '-a',
+      // Not the runner's owner, group or mtimes: the files belong to the remote
+      // user, and with -c an unchanged file links whatever its checkout time.
+      '--no-owner',
+      '--no-group',
+      '--no-times',
+      '--protect-args',
+      '--timeout=300',
+      '-e',
+      this.rsyncShell(),
+      ...args
+    ]
+    const r = await runProcess(RSYNC, all, { timeoutMs: this.transferTimeoutMs })
+    if (r.timedOut)
+      throw new SshTargetError(
+        `${this.name}: ${op}: rsync did not finish within ${Math.round(this.transferTimeoutMs / 1000)} s`
+      )
+    if (r.code !== 0)
+      throw new SshTargetError(
+        `${this.name}: ${op}: rsync failed: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`
+      )
+  }
+
+  private remotePath(rel: string): string {
+    return `${this.host.host}:${this.base}/${rel}`
+  }
+
+  // --- Target ---
+
+  releasePath(id: string): string {
+    return `${this.base === '/' ? '' : this.base}/releases/${id}`
+  }
+
+  init(): Promise<void> {
+    return this.serial(async () => {
+      await this.expect('init', S.INIT, [], [])
+    })
+  }
+
+  createLock(info: LockInfo): Promise<boolean> {
+    return this.serial(async () => {
+      const r = await this.expect(
+        'lock',
+        S.CREATE_LOCK,
+        [tempName('lock')],
+        [S.ABSENT],
+        JSON.stringify(info, null, 2) + '\n'
+      )
+      return r.code === 0
+    })
+  }
+
+  readLockRaw(): Promise<string | undefined> {
+    return this.serial(() => this.readRel('read lock', '.gantry/lock'))
+  }
+
+  async readLock(): Promise<LockInfo | 'unreadable' | undefined> {
+    const raw = await this.readLockRaw()
+    if (raw === undefined) return undefined
+    try {
+      const l = JSON.parse(raw) as LockInfo
+      return typeof l.token === 'string' && typeof l.host === 'string' ? l : 'unreadable'
+    } catch {
+      return 'unreadable'
+    }
+  }
+
+  refreshLock(info: LockInfo): Promise<boolean> {
+    return this.serial(async () => {
+      const raw = await this.readRel('read lock', '.gantry/lock')
+      let token: unknown
+      try {
+        token = raw === undefined ? undefined : (JSON.parse(raw) as LockInfo).token
+      } catch {
+        token = undefined
+      }
+      if (token !== info.token) return false
+      await this.writeAtomic('refresh lock', '.gantry', 'lock', JSON.stringify(info, null, 2) + '\n')
+      return true
+    })
+  }
+
+  removeLock(expect: { token?: string; raw?: string }): Promise<boolean> {
+    return this.serial(async () => {
+      const raw = await this.readRel('read lock', '.gantry/lock')
+      if (raw === undefined) return false
+      let matches: boolean
+      if (expect.raw !== undefined) matches = raw === expect.raw
+      else {
+        try {
+          matches = (JSON.parse(raw) as LockInfo).token === expect.token
+        } catch {
+          matches = false
+        }
+      }
+      if (!matches) return false
+      // Removed only if still byte for byte what was judged (checked on the host after moving it aside).
+      const r = await this.expect('unlock', S.REMOVE_LOCK, [tempName('lock'), tempName('lock')], [S.ABSENT], raw)
+      return r.code === 0
+    })
+  }
+
+  readHistory(): Promise<History> {
+    return this.serial(async () => {
+      const text = await this.readRel('read history', '.gantry/history.json')
+      return text === undefined ? emptyHistory() : parseHistory(text)
+    })
+  }
+
+  writeHistory(history: History): Promise<void> {
+    return this.serial(() =>
+      this.writeAtomic('write history', '.gantry', 'history.json', JSON.stringify(history, null, 2) + '\n')
+    )
+  }
+
+  current(): Promise<string | undefined> {
+    return this.serial(async () => {
+      const r = await this.expect('current', S.CURRENT, [], [S.ABSENT, S.OTHER])
+      if (r.code === S.ABSENT) return undefined
+      const link = `${this.base}/current`
+      if (r.code === S.OTHER)
+        throw new SshTargetError(`${this.name}: ${link} exists but is not a symlink; move it away first`)
+      const target = r.stdout.toString('utf8').replace(/\n$/, '')
+      const m = target.replace(/\/+$/, '').match(/^(?:\.\/)?releases\/([^/]+)$/)
+      if (!m) throw new SshTargetError(`${this.name}: ${link} points at '${target}', not at releases/<id>`)
+      return m[1]
+    })
+  }
+
+  /** Entries of several `<path>`-relative directories, NUL-safe. */
+  private async list(dirs: string[]): Promise<string[][]> {
+    const r = await this.expect('list', S.LIST, dirs, [])
+    const out = dirs.map(() => [] as string[])
+    for (const rec of r.stdout.toString('utf8').split('\0')) {
+      if (rec === '') continue
+      const slash = rec.indexOf('/')
+      out[Number(rec.slice(0, slash))].push(rec.slice(slash + 1))
+    }
+    return out
+  }
+
+  listReleases(): Promise<string[]> {
+    return this.serial(async () =>
+      (await this.list(['releases']))[0].filter((n) => !n.startsWith('.') && isValidReleaseId(n))
+    )
+  }
+
+  readManifest(id: string): Promise<Manifest | undefined> {
+    return this.serial(async () => {
+      const text = await this.readRel('read manifest', `.gantry/manifests/${checkId(id)}.json`)
+      return text === undefined ? undefined : parseManifest(text)
+    })
+  }
+
+  cleanPartials(): Promise<CleanResult> {
+    return this.serial(async () => {
+      const [releases, base, meta, manifests] = await this.list(['releases', '', '.gantry', '.gantry/manifests'])
+      const partials: string[] = []
+      for (const n of releases) if (n.startsWith(PARTIAL)) partials.push(`releases/${n}`)
+      // Temp files of interrupted atomic writes and switches.
+      for (const n of base) if (TEMP.test(n)) partials.push(n)
+      for (const n of meta) if (TEMP.test(n)) partials.push(`.gantry/${n}`)
+      const have = new Set(releases.filter((n) => !n.startsWith('.') && isValidReleaseId(n)))
+      for (const n of manifests) {
+        if (TEMP.test(n)) partials.push(`.gantry/manifests/${n}`)
+        else if (n.endsWith('.json') && !have.has(n.replace(/\.json$/, ''))) partials.push(`.gantry/manifests/${n}`)
+      }
+      if (partials.length) await this.expect('clean', S.REMOVE, partials, [])
+      return { partials }
+    })
+  }
+
+  prepare(req: PrepareRequest): Promise<PrepareResult> {
+    return this.serial(async () => {
+      checkId(req.id)
+      if (req.linkFrom) checkId(req.linkFrom.id)
+      let r = await this.build(req, req.linkFrom?.id)
+      if (!r.verify.ok && req.linkFrom) {
+        // A file of the previous release was changed in place (hard links share it):
+        // build again from the source alone rather than carry the change forward.
+        this.log(`${this.name}: linked files did not verify (${r.verify.problems[0]}); copying every file instead`)
+        await this.expect('clean', S.REMOVE, [`releases/${r.staging}`], [])
+        r = await this.build(req, undefined)
+      }
+      if (!r.verify.ok) {
+        await this.expect('clean', S.REMOVE, [`releases/${r.staging}`], [])
+        throw new SshTargetError(
+          `${this.name}: release ${req.id} does not match its manifest: ${r.verify.problems.slice(0, 5).join('; ')}`
+        )
+      }
+      await this.writeAtomic(
+        'write manifest',
+        '.gantry/manifests',
+        `${req.id}.json`,
+        JSON.stringify(req.manifest) + '\n'
+      )
+      await this.expect('finish', S.FINISH, [r.staging, req.id], [])
+      const files = req.manifest.files
+      return {
+        path: this.releasePath(req.id),
+        files,
+        bytes: req.manifest.bytes,
+        linked: r.linked,
+        copied: files - r.linked
+      }
+    })
+  }
+
+  /** Staging → upload (rsync --link-dest) → shared links → deep scan on the host → verify here. */
+  private async build(
+    req: PrepareRequest,
+    linkFrom: string | undefined
+  ): Promise<{ staging: string; verify: VerifyResult; linked: number }> {
+    const staging = `${PARTIAL}${req.id}-${hex()}`
+    const s = await this.expect('stage', S.STAGE, [req.id, staging], [S.ABSENT])
+    if (s.code === S.ABSENT) throw new SshTargetError(`${this.name}: release ${req.id} already exists`)
+
+    // Exactly the manifest's entries (shared paths are not in it); parents that
+    // only the shared links need do not exist in the source and are made below.
+    const list: string[] = []
+    for (const [p, e] of Object.entries(req.manifest.entries)) {
+      if (e.type === 'dir' && !exists(join(req.sourceDir, p))) continue
+      list.push(p)
+    }
+    const listFile = join(this.session.dir, `files-${hex()}`)
+    writeFileSync(listFile, list.map((p) => `${p}\0`).join(''), { mode: 0o600 })
+    try {
+      await this.rsync('upload', [
+        // Unchanged files (same path, content and mode) become hard links to the previous release.
+        '--checksum',
+        ...(linkFrom ? [`--link-dest=../${linkFrom}`] : []),
+        '--from0',
+        `--files-from=${listFile}`,
+        '--',
+        `${req.sourceDir}/`,
+        this.remotePath(`releases/${staging}/`)
+      ])
+    } finally {
+      rmSync(listFile, { force: true })
+    }
+
+    if (req.shared.length) {
+      const missing = await this.expect('shared', S.MISSING_SHARED, req.shared, [])
+      for (const p of missing.stdout.toString('utf8').split('\0').filter(Boolean)) {
+        // Seeded from the source once, as the local target does; later releases link the same copy.
+        const src = join(req.sourceDir, p)
+        if (!exists(src)) continue
+        const dir = lstatSync(src).isDirectory()
+        await this.rsync('seed shared', ['--', dir ? `${src}/` : src, this.remotePath(`shared/${p}${dir ? '/' : ''}`)])
+      }
+      await this.expect(
+        'link shared',
+        S.LINK_SHARED,
+        [staging, ...req.shared.flatMap((p) => [p, sharedLinkTarget(p)])],
+        []
+      )
+    }
+
+    const scan = await this.scan(`releases/${staging}`, true)
+    let linked = 0
+    if (scan) {
+      for (const [p, e] of scan)
+        if (e.kind === 'file' && e.links > 1 && req.manifest.entries[p]?.type === 'file') linked++
+    }
+    const verify = scan
+      ? verifyScan(scan, req.manifest, true)
+      : { ok: false, checked: 0, problems: [`cannot read release: releases/${staging} does not exist`] }
+    return { staging, verify, linked }
+  }
+
+  private async scan(rel: string, deep: boolean) {
+    const r = await this.remote('verify', S.SCAN, [rel, deep ? 'deep' : 'shallow'], {
+      timeoutMs: this.transferTimeoutMs
+    })
+    if (r.code === S.ABSENT) return undefined
+    if (r.code !== 0) throw new SshTargetError(`${this.name}: verify failed: ${lastLine(r.stderr) || `exit ${r.code}`}`)
+    return parseScan(r.stdout)
+  }
+
+  verify(id: string, deep: boolean): Promise<VerifyResult> {
+    return this.serial(async () => {
+      checkId(id)
+      const text = await this.readRel('read manifest', `.gantry/manifests/${id}.json`)
+      const m = text === undefined ? undefined : parseManifest(text)
+      if (!m) return { ok: false, checked: 0, problems: [`release ${id} has no manifest`] }
+      const scan = await this.scan(`releases/${id}`, deep)
+      if (!scan) return { ok: false, checked: 0, problems: [`cannot read release: releases/${id} does not exist`] }
+      return verifyScan(scan, m, deep)
+    })
+  }
+
+  switchTo(id: string): Promise<void> {
+    return this.serial(async () => {
+      checkId(id)
+      const r = await this.remote('switch', S.SWITCH, [id, tempName('current')])
+      if (r.code === 0) return
+      if (r.code === S.ABSENT) throw new SshTargetError(`${this.name}: release ${id} does not exist`)
+      if (r.code === S.OTHER)
+        throw new SshTargetError(`${this.name}: ${this.base}/current is a directory, not a symlink; move it away first`)
+      throw new SshTargetError(
+        `${this.name}: switching current to ${id} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`
+      )
+    })
+  }
+
+  activate(req: ActivateRequest): Promise<ActivateResult> {
+    return this.serial(async () => {
+      checkId(req.id)
+      const env = Object.entries(req.env).map(([k, v]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new SshTargetError(`'${k}' is not an environment variable name`)
+        return `${k}=${v}`
+      })
+      let output = ''
+      const seconds = (req.timeoutMs / 1000).toFixed(3)
+      let r: RunResult
+      try {
+        r = await this.remote('activate', S.ACTIVATE, [this.releasePath(req.id), seconds, ...env, '--', ...req.argv], {
+          // The remote `timeout` ends it first; this bound only covers a host that stops answering.
+          timeoutMs: req.timeoutMs + 30_000,
+          onLine: (l) => {
+            output = (output + l + '\n').slice(-TAIL)
+            this.log(`activate: ${l}`)
+          }
+        })
+      } catch (e) {
+        return {
+          code: null,
+          signal: null,
+          output: `${output}${(e as Error).message}`,
+          timedOut: /did not finish/.test((e as Error).message)
+        }
+      }
+      if (r.code === 200 && r.stderr.includes(S.CANNOT_RUN))
+        return { code: null, signal: null, output, timedOut: false }
+      // GNU timeout exits 124 when it ended the command.
+      const timedOut = r.code === 124 && r.ms >= req.timeoutMs
+      return { code: r.code, signal: r.signal, output, timedOut }
+    })
+  }
+
+  removeRelease(id: string): Promise<void> {
+    return this.serial(async () => {
+      checkId(id)
+      await this.expect('remove release', S.REMOVE_RELEASE, [id, `${PARTIAL}removing-${id}-${hex()}`], [])
+    })
+  }
+
+  /** Ends the shared connection and gives back this target's share of the key (the last one removes it). */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closed = true
+    return this.queue.then(async () => {
+      try {
+        if (this.master && this.controlPath) {
+          await runProcess(
+            SSH,
+            [
+              ...this.session.options(),
+              '-o',
+              `ControlPath=${sshPath(this.controlPath)}`,
+              '-O',
+              'exit',
+              '-p',
+              String(this.host.port),
+              '-l',
+              this.host.user,
+              '--',
+              this.host.host
+            ],
+            { timeoutMs: 10_000 }
+          ).catch(() => undefined)
+        }
+      } finally {
+        this.session.release()
+      }
+    })
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p)
+    return true
+  } catch {
+    return false
+  }
+}
