@@ -115467,6 +115467,23 @@ const secretInputs = [
 
 
 
+const webhookInputs = ['slack-webhook', 'teams-webhook', 'discord-webhook', 'webhook'];
+/**
+ * Webhook URLs carry their credential as a path segment or query value; a
+ * server's error text may echo that token alone, so each long one is masked
+ * by itself too (maskSecret covers the whole URL, path and query).
+ */
+function maskUrlTokens(value) {
+    if (!value)
+        return;
+    const u = new URL(value);
+    for (const segment of u.pathname.split('/'))
+        if (segment.length >= 16)
+            maskSecret(decodeURIComponent(segment));
+    for (const v of u.searchParams.values())
+        if (v.length >= 16)
+            maskSecret(v);
+}
 /** Combinations that cannot work, refused before anything is sent. */
 function checkCombinations(i) {
     const need = (when, message) => {
@@ -115505,6 +115522,8 @@ async function run() {
         // report) and the secret-bearing parts of webhook URLs.
         for (const name of secretInputs)
             maskSecret(i[name]);
+        for (const name of webhookInputs)
+            maskUrlTokens(i[name]);
         checkCombinations(i);
         const environment = i.environment;
         const durationMs = i.status === 'started' ? undefined : await durationSinceStarted(environment);
@@ -115523,14 +115542,15 @@ async function run() {
         if (channels.length === 0)
             info('No channel configured: writing the job summary only.');
         else
-            info(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`);
+            info(redact(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`));
         const results = await notifyAll(message, channels, {
             policy: { timeoutMs: i.timeout },
-            onRetry: (channel, msg, attempt, delay) => info(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`)
+            onRetry: (channel, msg, attempt, delay) => info(redact(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`))
         });
         const failed = results.filter((r) => !r.ok);
         for (const r of results) {
-            const line = `${r.channel}: ${r.detail}`;
+            // Error texts come from servers: redact in case one echoes a secret back.
+            const line = redact(`${r.channel}: ${r.detail}`);
             if (r.ok)
                 info(`✅ ${line}`);
             else if (i['fail-on-error'])
@@ -115549,7 +115569,8 @@ async function run() {
         });
         info(`Report: ${report}`);
         await writeSummary(notifySummary(message, results));
-        setOutputs('notify', { sent: sentOutput(results), 'slack-ts': slackTs ?? '' });
+        const sent = Object.fromEntries(Object.entries(sentOutput(results)).map(([k, v]) => [k, redact(v)]));
+        setOutputs('notify', { sent, 'slack-ts': slackTs ?? '' });
         if (failed.length && i['fail-on-error']) {
             throw new UserError(`${failed.length} of ${results.length} channel(s) failed: ${failed.map((r) => r.channel).join(', ')}`);
         }

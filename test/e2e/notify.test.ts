@@ -264,7 +264,11 @@ describe('notify e2e', () => {
 
   test('fail-on-error: true turns a failed channel into a failed step, after the others were sent', async () => {
     const slack = await receiver(ok, SLACK_PATH)
-    const discord = await receiver((_r, _n, res) => void res.writeHead(404).end('Unknown Webhook'), DISCORD_PATH)
+    // Discord's error echoes the webhook token: it must come out masked.
+    const discord = await receiver(
+      (_r, _n, res) => void res.writeHead(404).end('Unknown Webhook discordSecretToken789'),
+      DISCORD_PATH
+    )
     const r = await runAction('notify', {
       inputs: { status: 'success', 'slack-webhook': slack.url, 'discord-webhook': discord.url, 'fail-on-error': true },
       token: TOKEN
@@ -272,9 +276,9 @@ describe('notify e2e', () => {
     expect(r.code).toBe(1)
     expect(slack.received).toHaveLength(1)
     expect(discord.received).toHaveLength(1) // a 404 is not retried
-    expect(sent(r)).toEqual({ slack: 'ok', discord: 'HTTP 404: Unknown Webhook' })
+    expect(sent(r)).toEqual({ slack: 'ok', discord: 'HTTP 404: Unknown Webhook ***' })
     expect(r.annotations.map((a) => [a.level, a.message])).toEqual([
-      ['error', 'discord: HTTP 404: Unknown Webhook'],
+      ['error', 'discord: HTTP 404: Unknown Webhook ***'],
       ['error', '1 of 2 channel(s) failed: discord']
     ])
     expect(r.summary).toContain('| discord | ❌ failed | 1 |')

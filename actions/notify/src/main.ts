@@ -5,6 +5,7 @@ import {
   UserError,
   maskSecret,
   parseInputs,
+  redact,
   runAction,
   setOutputs,
   writeReport,
@@ -26,6 +27,20 @@ import {
   type Channel
 } from '@gantry/notify'
 import { inputs, secretInputs } from './inputs.js'
+
+const webhookInputs = ['slack-webhook', 'teams-webhook', 'discord-webhook', 'webhook'] as const
+
+/**
+ * Webhook URLs carry their credential as a path segment or query value; a
+ * server's error text may echo that token alone, so each long one is masked
+ * by itself too (maskSecret covers the whole URL, path and query).
+ */
+function maskUrlTokens(value: string | undefined): void {
+  if (!value) return
+  const u = new URL(value)
+  for (const segment of u.pathname.split('/')) if (segment.length >= 16) maskSecret(decodeURIComponent(segment))
+  for (const v of u.searchParams.values()) if (v.length >= 16) maskSecret(v)
+}
 
 type Inputs = ReturnType<typeof parseInputs<'notify', typeof inputs>>
 
@@ -75,6 +90,7 @@ export async function run(): Promise<void> {
     // parseInputs masks the log; maskSecret also covers our own files (summary,
     // report) and the secret-bearing parts of webhook URLs.
     for (const name of secretInputs) maskSecret(i[name])
+    for (const name of webhookInputs) maskUrlTokens(i[name])
     checkCombinations(i)
 
     const environment = i.environment
@@ -92,15 +108,17 @@ export async function run(): Promise<void> {
 
     const channels = channelsFor(i)
     if (channels.length === 0) core.info('No channel configured: writing the job summary only.')
-    else core.info(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`)
+    else core.info(redact(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`))
     const results = await notifyAll(message, channels, {
       policy: { timeoutMs: i.timeout },
-      onRetry: (channel, msg, attempt, delay) => core.info(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`)
+      onRetry: (channel, msg, attempt, delay) =>
+        core.info(redact(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`))
     })
 
     const failed = results.filter((r) => !r.ok)
     for (const r of results) {
-      const line = `${r.channel}: ${r.detail}`
+      // Error texts come from servers: redact in case one echoes a secret back.
+      const line = redact(`${r.channel}: ${r.detail}`)
       if (r.ok) core.info(`✅ ${line}`)
       else if (i['fail-on-error']) core.error(line, { title: `notify: ${r.channel} failed` })
       else core.warning(line, { title: `notify: ${r.channel} failed` })
@@ -117,7 +135,8 @@ export async function run(): Promise<void> {
     })
     core.info(`Report: ${report}`)
     await writeSummary(notifySummary(message, results))
-    setOutputs('notify', { sent: sentOutput(results), 'slack-ts': slackTs ?? '' })
+    const sent = Object.fromEntries(Object.entries(sentOutput(results)).map(([k, v]) => [k, redact(v)]))
+    setOutputs('notify', { sent, 'slack-ts': slackTs ?? '' })
 
     if (failed.length && i['fail-on-error']) {
       throw new UserError(
