@@ -67,7 +67,7 @@ describe('deploy.yml', () => {
   const steps = wf.jobs.deploy?.steps ?? []
   test('runs the actions in the order of DESIGN.md', () => {
     const order = steps.filter((s) => s.uses?.startsWith('./.gantry/actions/')).map((s) => s.uses!.split('/').pop())
-    expect(order).toEqual(['notify', 'deploy-atomic', 'health-gate', 'smoke-test', 'auto-rollback', 'notify'])
+    expect(order).toEqual(['notify', 'deploy-atomic', 'health-gate', 'smoke-test', 'auto-rollback', 'health-gate', 'notify'])
   })
   test('serialises deploys per environment and never cancels one in progress', () => {
     const job = wf.jobs.deploy as unknown as { concurrency: { group: string; 'cancel-in-progress': boolean } }

@@ -5,14 +5,19 @@ import { COMMAND_FORM, CommandError, splitCommand } from './command.js'
 import { RELEASE_ID_FORM, isValidReleaseId } from './id.js'
 import { HOST_FORM, isHostSpec } from './targets.js'
 
-function custom<T>(form: string, parse: (s: string) => T | string): Field<T> {
+/** A parse failure's message (a class, so a parser may itself return strings). */
+class Invalid {
+  constructor(readonly message: string) {}
+}
+
+function custom<T>(_form: string, parse: (s: string) => T | Invalid): Field<T> {
   return z.string().transform((s, ctx) => {
     const r = parse(s)
-    if (typeof r === 'string') {
-      ctx.addIssue({ code: 'custom', message: r })
+    if (r instanceof Invalid) {
+      ctx.addIssue({ code: 'custom', message: r.message })
       return z.NEVER
     }
-    return r as T
+    return r
   }) as unknown as Field<T>
 }
 
@@ -25,10 +30,10 @@ export const releaseFields = {
         .map((l) => l.trim())
         .filter(Boolean)
       const bad = list.find((h) => !isHostSpec(h))
-      return bad === undefined ? list : `expected ${HOST_FORM} ('${bad}' is not)`
+      return bad === undefined ? list : new Invalid(`expected ${HOST_FORM} ('${bad}' is not)`)
     }),
   releaseId: (): Field<string> =>
-    custom(RELEASE_ID_FORM, (s) => (isValidReleaseId(s) ? s : `expected ${RELEASE_ID_FORM}`)),
+    custom(RELEASE_ID_FORM, (s) => (isValidReleaseId(s) ? s : new Invalid(`expected ${RELEASE_ID_FORM}`))),
   /** Release-relative paths: no absolute paths, no '..'. */
   sharedPaths: (): Field<string[]> =>
     custom('relative paths, one per line', (s) => {
@@ -38,7 +43,7 @@ export const releaseFields = {
         .filter(Boolean)
       for (const p of list) {
         if (p.startsWith('/') || p.split('/').some((x) => x === '..' || x === '.' || x === '') || p.includes('\0')) {
-          return `expected relative paths inside the release, one per line, without '..' ('${p}' is not)`
+          return new Invalid(`expected relative paths inside the release, one per line, without '..' ('${p}' is not)`)
         }
       }
       return list
@@ -48,7 +53,7 @@ export const releaseFields = {
       try {
         return splitCommand(s)
       } catch (e) {
-        return `expected ${COMMAND_FORM}: ${(e as CommandError).message}`
+        return new Invalid(`expected ${COMMAND_FORM}: ${(e as CommandError).message}`)
       }
     })
 }
