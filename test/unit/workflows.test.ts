@@ -67,11 +67,41 @@ describe('deploy.yml', () => {
   const steps = wf.jobs.deploy?.steps ?? []
   test('runs the actions in the order of DESIGN.md', () => {
     const order = steps.filter((s) => s.uses?.startsWith('./.gantry/actions/')).map((s) => s.uses!.split('/').pop())
-    expect(order).toEqual(['notify', 'deploy-atomic', 'health-gate', 'smoke-test', 'auto-rollback', 'health-gate', 'notify'])
+    expect(order).toEqual([
+      'notify',
+      'deploy-atomic',
+      'health-gate',
+      'smoke-test',
+      'auto-rollback',
+      'health-gate',
+      'notify'
+    ])
   })
   test('serialises deploys per environment and never cancels one in progress', () => {
     const job = wf.jobs.deploy as unknown as { concurrency: { group: string; 'cancel-in-progress': boolean } }
     expect(job.concurrency.group).toContain('inputs.environment')
     expect(job.concurrency['cancel-in-progress']).toBe(false)
+  })
+})
+
+describe('reusable workflow interfaces', () => {
+  const docs = readFileSync(join(repoRoot, 'docs', 'workflows.md'), 'utf8')
+  describe.each(['deploy.yml', 'pipeline.yml', 'rollback.yml'])('%s', (f) => {
+    const call = (load(join(repoRoot, '.github', 'workflows', f)).on as Record<string, Record<string, unknown>>)
+      .workflow_call as Record<string, Record<string, { description?: string; type?: string }>>
+    test('every input is typed and described, and documented in docs/workflows.md', () => {
+      for (const [name, def] of Object.entries(call.inputs ?? {})) {
+        expect({ name, typed: !!def.type, described: (def.description ?? '').length > 5 }).toEqual({
+          name,
+          typed: true,
+          described: true
+        })
+        expect({ name, documented: docs.includes(`\`${name}\``) }).toEqual({ name, documented: true })
+      }
+    })
+    test('every secret and output is described', () => {
+      for (const [name, def] of [...Object.entries(call.secrets ?? {}), ...Object.entries(call.outputs ?? {})])
+        expect({ name, described: (def.description ?? '').length > 5 }).toEqual({ name, described: true })
+    })
   })
 })
