@@ -174,7 +174,7 @@ describe('notify e2e', () => {
     open.push(api)
     const runnerTemp = mkdtempSync(join(tmpdir(), 'gantry-notify-e2e-'))
     const common = {
-      env: { GANTRY_SLACK_API_URL: api.url.replace(/\/api$/, '/api') },
+      env: { GANTRY_SLACK_API_URL: api.url },
       token: TOKEN,
       runnerTemp
     }
