@@ -115141,21 +115141,40 @@ function slackResult(res) {
     }
     return { ts: data.ts, channel: data.channel };
 }
+/** chat.update errors after which posting a new message is the way to still be heard. */
+const UPDATE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 function slackApi(o) {
     const base = o.baseUrl ?? slackApiBase();
+    const call = async (method, body, ctx) => ctx.deliver(async () => slackResult(await postJson(`${base}/${method}`, JSON.stringify(body), {
+        timeoutMs: ctx.policy.timeoutMs,
+        dispatcher: ctx.dispatcher,
+        headers: { authorization: `Bearer ${o.token}` }
+    })));
+    const post = (m, ctx) => call('chat.postMessage', { channel: o.channel, ...slackPayload(m), unfurl_links: false, unfurl_media: false }, ctx);
     return {
         name: 'slack',
         async send(m, ctx) {
-            const method = o.ts ? 'chat.update' : 'chat.postMessage';
-            const body = o.ts
-                ? { channel: o.channel, ts: o.ts, ...slackPayload(m) }
-                : { channel: o.channel, ...slackPayload(m), unfurl_links: false, unfurl_media: false };
-            const { value, attempts } = await ctx.deliver(async () => slackResult(await postJson(`${base}/${method}`, JSON.stringify(body), {
-                timeoutMs: ctx.policy.timeoutMs,
-                dispatcher: ctx.dispatcher,
-                headers: { authorization: `Bearer ${o.token}` }
-            })));
-            return { detail: `${method} ok`, attempts, slackTs: value.ts ?? o.ts };
+            if (!o.ts) {
+                const { value, attempts } = await post(m, ctx);
+                return { detail: 'chat.postMessage ok', attempts, slackTs: value.ts };
+            }
+            try {
+                const { value, attempts } = await call('chat.update', { channel: o.channel, ts: o.ts, ...slackPayload(m) }, ctx);
+                return { detail: 'chat.update ok', attempts, slackTs: value.ts ?? o.ts };
+            }
+            catch (e) {
+                // The message to update is gone (deleted, or too old to edit): the
+                // result must still arrive, so post it as a new message.
+                const error = /Slack error: (\w+)/.exec(e instanceof Error ? e.message : '')?.[1];
+                if (!error || !UPDATE_GONE.has(error))
+                    throw e;
+                const { value, attempts } = await post(m, ctx);
+                return {
+                    detail: `chat.update failed (${error}); posted a new message`,
+                    attempts: attempts + 1,
+                    slackTs: value.ts
+                };
+            }
         }
     };
 }
@@ -115490,7 +115509,6 @@ function checkCombinations(i) {
         if (when)
             throw new InputError(message);
     };
-    need(Boolean(i['slack-webhook'] && i['slack-token']), "Inputs 'slack-webhook' and 'slack-token' are alternatives: give one (slack-token to update a message in place)");
     need(Boolean(i['slack-token'] && !i['slack-channel']), "Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789");
     need(Boolean(!i['slack-token'] && (i['slack-channel'] || i['slack-ts'])), `Input '${i['slack-ts'] ? 'slack-ts' : 'slack-channel'}' needs slack-token: expected a Slack bot token (xoxb-…) with chat:write`);
     need(Boolean(i['webhook-secret'] && !i.webhook), "Input 'webhook-secret' needs 'webhook': expected an http(s) URL");
@@ -115498,7 +115516,14 @@ function checkCombinations(i) {
 }
 function channelsFor(i) {
     const out = [];
-    if (i['slack-webhook'])
+    // Both Slack routes configured (e.g. a reusable workflow passing every
+    // secret it has): the Web API wins, as only it can update in place.
+    if (i['slack-webhook'] && i['slack-token']) {
+        warning('slack-webhook is ignored because slack-token is set: Slack is sent through the Web API', {
+            title: 'notify: slack'
+        });
+    }
+    else if (i['slack-webhook'])
         out.push(slackWebhook(i['slack-webhook']));
     if (i['slack-token'] && i['slack-channel']) {
         out.push(slackApi({ token: i['slack-token'], channel: i['slack-channel'], ts: i['slack-ts'] }));

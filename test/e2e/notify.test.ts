@@ -213,6 +213,25 @@ describe('notify e2e', () => {
     expectNoSecrets(second)
   })
 
+  test('with both Slack routes configured the Web API is used and the webhook is said to be ignored', async () => {
+    const api = await startSlackApi(SLACK_TOKEN)
+    open.push(api)
+    const hook = await receiver(ok, SLACK_PATH)
+    const r = await runAction('notify', {
+      inputs: { status: 'success', 'slack-webhook': hook.url, 'slack-token': SLACK_TOKEN, 'slack-channel': 'C1' },
+      token: TOKEN,
+      env: { GANTRY_SLACK_API_URL: api.url }
+    })
+    expect(r.code).toBe(0)
+    expect(sent(r)).toEqual({ slack: 'ok' })
+    expect(hook.received).toHaveLength(0)
+    expect(api.messages.size).toBe(1)
+    expect(r.annotations).toEqual([
+      expect.objectContaining({ level: 'warning', message: expect.stringMatching(/^slack-webhook is ignored/) })
+    ])
+    expectNoSecrets(r)
+  })
+
   test('429 with Retry-After is waited out, then the message is delivered', async () => {
     const slack = await receiver((_r, n, res) => {
       if (n === 1) res.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' }).end('rate_limited')

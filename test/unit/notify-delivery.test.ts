@@ -230,6 +230,9 @@ describe('notifyAll', () => {
       [slackApi({ token: 'xoxb-right', channel: 'C1', ts: '1.000001', baseUrl: api.url })],
       { policy }
     )
-    expect(u).toMatchObject({ ok: false, detail: 'Slack error: message_not_found' })
+    // The message to update is gone: the result is posted as a new message rather than lost.
+    expect(u).toMatchObject({ ok: true, detail: 'chat.update failed (message_not_found); posted a new message' })
+    expect(api.calls.map((c) => c.path)).toEqual(['/api/chat.postMessage', '/api/chat.update', '/api/chat.postMessage'])
+    expect(u.slackTs).toBe([...api.messages.keys()][0])
   })
 })

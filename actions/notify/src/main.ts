@@ -50,10 +50,6 @@ function checkCombinations(i: Inputs): void {
     if (when) throw new InputError(message)
   }
   need(
-    Boolean(i['slack-webhook'] && i['slack-token']),
-    "Inputs 'slack-webhook' and 'slack-token' are alternatives: give one (slack-token to update a message in place)"
-  )
-  need(
     Boolean(i['slack-token'] && !i['slack-channel']),
     "Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789"
   )
@@ -70,7 +66,13 @@ function checkCombinations(i: Inputs): void {
 
 function channelsFor(i: Inputs): Channel[] {
   const out: Channel[] = []
-  if (i['slack-webhook']) out.push(slackWebhook(i['slack-webhook']))
+  // Both Slack routes configured (e.g. a reusable workflow passing every
+  // secret it has): the Web API wins, as only it can update in place.
+  if (i['slack-webhook'] && i['slack-token']) {
+    core.warning('slack-webhook is ignored because slack-token is set: Slack is sent through the Web API', {
+      title: 'notify: slack'
+    })
+  } else if (i['slack-webhook']) out.push(slackWebhook(i['slack-webhook']))
   if (i['slack-token'] && i['slack-channel']) {
     out.push(slackApi({ token: i['slack-token'], channel: i['slack-channel'], ts: i['slack-ts'] }))
   }

@@ -107,25 +107,45 @@ export interface SlackApiOptions {
   baseUrl?: string
 }
 
+/** chat.update errors after which posting a new message is the way to still be heard. */
+const UPDATE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed'])
+
 export function slackApi(o: SlackApiOptions): Channel {
   const base = o.baseUrl ?? slackApiBase()
+  const call = async (method: string, body: object, ctx: SendContext) =>
+    ctx.deliver(async () =>
+      slackResult(
+        await postJson(`${base}/${method}`, JSON.stringify(body), {
+          timeoutMs: ctx.policy.timeoutMs,
+          dispatcher: ctx.dispatcher,
+          headers: { authorization: `Bearer ${o.token}` }
+        })
+      )
+    )
+  const post = (m: Message, ctx: SendContext) =>
+    call('chat.postMessage', { channel: o.channel, ...slackPayload(m), unfurl_links: false, unfurl_media: false }, ctx)
   return {
     name: 'slack',
     async send(m: Message, ctx: SendContext): Promise<Sent> {
-      const method = o.ts ? 'chat.update' : 'chat.postMessage'
-      const body = o.ts
-        ? { channel: o.channel, ts: o.ts, ...slackPayload(m) }
-        : { channel: o.channel, ...slackPayload(m), unfurl_links: false, unfurl_media: false }
-      const { value, attempts } = await ctx.deliver(async () =>
-        slackResult(
-          await postJson(`${base}/${method}`, JSON.stringify(body), {
-            timeoutMs: ctx.policy.timeoutMs,
-            dispatcher: ctx.dispatcher,
-            headers: { authorization: `Bearer ${o.token}` }
-          })
-        )
-      )
-      return { detail: `${method} ok`, attempts, slackTs: value.ts ?? o.ts }
+      if (!o.ts) {
+        const { value, attempts } = await post(m, ctx)
+        return { detail: 'chat.postMessage ok', attempts, slackTs: value.ts }
+      }
+      try {
+        const { value, attempts } = await call('chat.update', { channel: o.channel, ts: o.ts, ...slackPayload(m) }, ctx)
+        return { detail: 'chat.update ok', attempts, slackTs: value.ts ?? o.ts }
+      } catch (e) {
+        // The message to update is gone (deleted, or too old to edit): the
+        // result must still arrive, so post it as a new message.
+        const error = /Slack error: (\w+)/.exec(e instanceof Error ? e.message : '')?.[1]
+        if (!error || !UPDATE_GONE.has(error)) throw e
+        const { value, attempts } = await post(m, ctx)
+        return {
+          detail: `chat.update failed (${error}); posted a new message`,
+          attempts: attempts + 1,
+          slackTs: value.ts
+        }
+      }
     }
   }
 }
