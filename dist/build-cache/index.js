@@ -41173,12 +41173,15 @@ function runProc(cmd, args, cwd, timeoutMs = 120_000) {
 
 ;// CONCATENATED MODULE: ../../packages/cachekey/src/files.ts
 /**
- * The input files of a directory, each with a content id, in a stable order.
+ * The input files of a directory, each with a content id, in git's order
+ * (UTF-8 bytes, i.e. code points).
  *
- * In a git checkout one `git ls-files` run gives the index's blob ids (no file
- * is read) plus the names of files that are modified, deleted or untracked and
- * not ignored; only those few are hashed here. Outside git, a plain walk hashes
- * every file (skipping .git and node_modules).
+ * In a git checkout, `git ls-files -s` gives the index's blob ids (no file is
+ * read); two more runs name the files that are modified or deleted, and the
+ * untracked ones no ignore rule covers; only those few are hashed here. In a
+ * clean checkout git's own output *is* the canonical file text (`raw`), so the
+ * key can hash it without parsing a line. Outside git, a plain walk hashes
+ * every file (skipping .git and node_modules) into the same format.
  */
 
 
@@ -41190,15 +41193,62 @@ async function listInputFiles(root) {
     const git = await gitListing(root);
     return git ?? walkListing(root);
 }
-/** Byte-wise-stable order independent of locale. */
-function byPath(a, b) {
-    return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+/** git's order: UTF-8 bytes, which is code-point order (JS `<` compares UTF-16 units). */
+function comparePaths(a, b) {
+    if (a === b)
+        return 0;
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+        const x = a.charCodeAt(i);
+        const y = b.charCodeAt(i);
+        if (x === y)
+            continue;
+        if (x < 0xd800 && y < 0xd800)
+            return x - y;
+        return a.codePointAt(i) - b.codePointAt(i);
+    }
+    return a.length - b.length;
 }
-async function gitListing(root) {
+/** The canonical text of a file list: git's `ls-files -s -z` format, one NUL-terminated record each. */
+function fileRecord(f) {
+    return `${f.mode} ${f.id} 0\t${f.path}\0`;
+}
+function fileText(files) {
+    const parts = new Array(files.length);
+    for (let i = 0; i < files.length; i++)
+        parts[i] = fileRecord(files[i]);
+    return parts.join('');
+}
+function parseFileText(text) {
+    const files = [];
+    let start = 0;
+    while (start < text.length) {
+        let end = text.indexOf('\0', start);
+        if (end < 0)
+            end = text.length;
+        // "<mode> <id> <stage>\t<path>"
+        const tab = text.indexOf('\t', start);
+        if (tab > start && tab < end) {
+            files.push({
+                path: text.slice(tab + 1, end),
+                mode: text.slice(start, start + 6),
+                id: text.slice(start + 7, tab - 2)
+            });
+        }
+        start = end + 1;
+    }
+    return files;
+}
+function countRecords(text) {
+    let n = 0;
+    for (let i = text.indexOf('\0'); i >= 0; i = text.indexOf('\0', i + 1))
+        n++;
+    return n;
+}
+async function git(root, args) {
     let r;
     try {
-        // -t tags each entry: H cached, S skip-worktree, C modified, R deleted, M unmerged, ? untracked.
-        r = await runProc('git', ['ls-files', '-z', '-t', '-s', '-c', '-o', '-m', '-d', '--exclude-standard'], root);
+        r = await runProc('git', args, root);
     }
     catch (e) {
         if (e instanceof SpawnError && e.code === 'ENOENT')
@@ -41208,76 +41258,79 @@ async function gitListing(root) {
     if (r.code !== 0) {
         if (/not a git repository/i.test(r.stderr))
             return undefined;
-        throw new Error(`git ls-files failed in ${root}: ${r.stderr.trim().split('\n')[0]}`);
+        throw new Error(`git ${args[0]} failed in ${root}: ${r.stderr.trim().split('\n')[0]}`);
     }
-    const index = new Map();
+    return r.stdout.toString('utf8');
+}
+function listing(source, format, counts, data) {
+    let files = 'files' in data ? data.files : undefined;
+    const raw = 'raw' in data ? data.raw : undefined;
+    return {
+        source,
+        format,
+        ...counts,
+        raw,
+        count: files ? files.length : countRecords(raw),
+        get files() {
+            files ??= parseFileText(raw);
+            return files;
+        }
+    };
+}
+async function gitListing(root) {
+    // Three runs in parallel, so git's stat of the work tree overlaps the rest:
+    // the index's blob ids (no stat), the tracked files that changed (C modified,
+    // R deleted; one stat per file), and the untracked files no ignore rule
+    // covers. (One combined run is slower: git then checks every untracked path
+    // against the index.)
+    const [index, changed, others] = await Promise.all([
+        git(root, ['ls-files', '-z', '-s']),
+        git(root, ['ls-files', '-z', '-t', '-m', '-d']),
+        git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
+    ]);
+    if (index === undefined || changed === undefined || others === undefined)
+        return undefined;
+    const format = /^\d{6} [0-9a-f]{64} /.test(index) ? 'sha256' : 'sha1';
+    // A clean checkout (no unmerged stage either): git's output is the canonical text as it is.
+    if (changed === '' && others === '' && !/ [123]\t/.test(index)) {
+        return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { raw: index });
+    }
+    const files = parseFileText(index);
+    const submodules = new Set(files.filter((f) => f.mode === '160000').map((f) => f.path));
     const deleted = new Set();
     const rehash = new Set();
-    let untracked = 0;
-    let format = 'sha1';
-    const text = r.stdout.toString('utf8');
-    let start = 0;
-    while (start < text.length) {
-        let end = text.indexOf('\0', start);
-        if (end < 0)
-            end = text.length;
-        const rec = text.slice(start, end);
-        start = end + 1;
+    for (const rec of changed.split('\0')) {
         if (rec.length < 3)
             continue;
-        const tag = rec[0];
-        if (tag === '?') {
-            rehash.add(rec.slice(2));
-            untracked++;
-            continue;
-        }
-        // "<tag> <mode> <id> <stage>\t<path>"
-        const tab = rec.indexOf('\t');
-        const path = rec.slice(tab + 1);
-        const mode = rec.slice(2, 8);
-        const id = rec.slice(9, rec.indexOf(' ', 9));
-        if (tag === 'H' || tag === 'S') {
-            index.set(path, { mode, id });
-            if (id.length === 64)
-                format = 'sha256';
-        }
-        else if (tag === 'R')
+        const path = rec.slice(2);
+        if (rec[0] === 'R')
             deleted.add(path);
-        else if (tag === 'C' || tag === 'M') {
-            // A changed submodule keeps its recorded commit: its own files are not ours to hash.
-            if (mode !== '160000')
-                rehash.add(path);
-            if (!index.has(path))
-                index.set(path, { mode, id });
-        }
+        // A changed submodule keeps its recorded commit: its own files are not ours to hash.
+        else if (!submodules.has(path))
+            rehash.add(path);
     }
-    for (const p of deleted) {
-        index.delete(p);
-        rehash.delete(p);
+    let untracked = 0;
+    for (const p of others.split('\0')) {
+        if (p === '')
+            continue;
+        rehash.add(p);
+        untracked++;
     }
-    const modified = rehash.size - untracked;
-    const paths = [...rehash];
+    // Unmerged paths (stages 1-3) are hashed from the work tree, as one entry.
+    for (const m of index.matchAll(/\d{6} [0-9a-f]+ [123]\t([^\0]*)\0/g))
+        rehash.add(m[1]);
+    const paths = [...rehash].filter((p) => !deleted.has(p));
     const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile((0,external_node_path_.join)(root, p), format));
+    const merged = new Map(files.filter((f) => !deleted.has(f.path)).map((f) => [f.path, f]));
     paths.forEach((p, i) => {
         const h = hashed[i];
         if (h)
-            index.set(p, h);
+            merged.set(p, { path: p, ...h });
         else
-            index.delete(p);
+            merged.delete(p);
     });
-    const files = [];
-    for (const [path, v] of index)
-        files.push({ path, mode: v.mode, id: v.id });
-    // git sorts by bytes, we by UTF-16 units; they differ only for rare names, so check before sorting.
-    if (!isSorted(files))
-        files.sort(byPath);
-    return { files, source: 'git', format, hashed: paths.length, untracked, modified };
-}
-function isSorted(files) {
-    for (let i = 1; i < files.length; i++)
-        if (files[i - 1].path > files[i].path)
-            return false;
-    return true;
+    const out = [...merged.values()].sort((a, b) => comparePaths(a.path, b.path));
+    return listing('git', format, { hashed: paths.length, untracked, modified: paths.length - untracked }, { files: out });
 }
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
 async function walkListing(root) {
@@ -41295,7 +41348,7 @@ async function walkListing(root) {
         }
     }
     await walk('');
-    paths.sort();
+    paths.sort(comparePaths);
     const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile((0,external_node_path_.join)(root, p), 'sha1'));
     const files = [];
     paths.forEach((p, i) => {
@@ -41303,7 +41356,7 @@ async function walkListing(root) {
         if (h)
             files.push({ path: p, ...h });
     });
-    return { files, source: 'walk', format: 'sha1', hashed: files.length, untracked: 0, modified: 0 };
+    return listing('walk', 'sha1', { hashed: files.length, untracked: 0, modified: 0 }, { files });
 }
 
 // EXTERNAL MODULE: ../../node_modules/picomatch/index.js
@@ -41354,21 +41407,53 @@ function compileGlobs(patterns, under = '', asDir = false) {
         let p = normalise(isNeg ? raw.slice(1) : raw);
         if (under)
             p = p === '' || p === '.' ? under : `${under}/${p}`;
-        const list = isNeg ? neg : pos;
-        list.push(p);
-        if (asDir)
-            list.push(`${p}/**`);
+        (isNeg ? neg : pos).push(p);
     }
-    const yes = oneRegex(pos);
-    const no = oneRegex(neg);
-    return { patterns: [...patterns], match: (path) => yes(path) && !no(path) };
+    const yes = matcher(pos, asDir);
+    const no = matcher(neg, asDir);
+    const literals = neg.length === 0 && pos.every(isLiteral) ? pos : undefined;
+    return { patterns: [...patterns], match: (path) => yes(path) && !no(path), literals };
 }
-/** All patterns as one alternation: one regex test per path however many patterns there are. */
-function oneRegex(patterns) {
-    if (patterns.length === 0)
+function isLiteral(p) {
+    return !picomatch_default().scan(p).isGlob && !/[\\{}()!+@*?[\]]/.test(p);
+}
+/**
+ * Literal patterns (most output paths: `packages/a/dist`) are looked up in a
+ * Set, the path and each parent; the rest are one regex alternation. Either
+ * way one pass per path, however many patterns there are.
+ */
+function matcher(patterns, asDir) {
+    const literal = new Set();
+    const sources = [];
+    for (const p of patterns) {
+        if (isLiteral(p))
+            literal.add(p);
+        else {
+            sources.push(picomatch_default().makeRe(p, OPTIONS).source);
+            if (asDir)
+                sources.push(picomatch_default().makeRe(`${p}/**`, OPTIONS).source);
+        }
+    }
+    const re = sources.length ? new RegExp(sources.join('|')) : undefined;
+    if (!re && literal.size === 0)
         return () => false;
-    const re = new RegExp(patterns.map((p) => picomatch_default().makeRe(p, OPTIONS).source).join('|'));
-    return (path) => re.test(path);
+    // A path can only be at or under a literal if it contains the literal's last segment:
+    // one substring search rules out almost every input file without allocating.
+    const lastSegments = [...new Set([...literal].map((l) => l.slice(l.lastIndexOf('/') + 1)))];
+    const maybeLiteral = (path) => lastSegments.some((seg) => path.includes(seg));
+    return (path) => {
+        if (literal.size && maybeLiteral(path)) {
+            if (literal.has(path))
+                return true;
+            if (asDir) {
+                for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+                    if (literal.has(path.slice(0, i)))
+                        return true;
+                }
+            }
+        }
+        return re ? re.test(path) : false;
+    };
 }
 /** Several sets as one (a path is selected when any set selects it). */
 function anyOf(sets) {
@@ -41394,8 +41479,14 @@ const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'opti
 /** Every directory that holds at least one input file, derived from the file list. */
 function directories(files) {
     const dirs = new Set();
+    let last = '';
     for (const f of files) {
+        // Sorted paths: most share the previous file's directory; skip those without slicing.
+        if (last && f.path.startsWith(last) && f.path.lastIndexOf('/') === last.length)
+            continue;
         let i = f.path.lastIndexOf('/');
+        if (i > 0)
+            last = f.path.slice(0, i);
         while (i > 0) {
             const d = f.path.slice(0, i);
             if (dirs.has(d))
@@ -41459,6 +41550,24 @@ async function readPackageJson(file) {
         throw new UserError(`${file} is not valid JSON: cannot read its workspace dependencies`);
     }
 }
+/**
+ * The component a path belongs to (its deepest component directory), or
+ * undefined. Callers pass sorted paths, so the last answer is tried first.
+ */
+function ownerFinder(dirs) {
+    // Only a component with another component inside it can't take the shortcut.
+    const nested = new Set([...dirs].filter((d) => [...dirs].some((o) => o !== d && o.startsWith(`${d}/`))));
+    let last;
+    return (path) => {
+        if (last !== undefined && path.startsWith(last) && path.charCodeAt(last.length) === 47 && !nested.has(last)) {
+            return last;
+        }
+        const owner = ownerOf(path, dirs);
+        if (owner !== undefined)
+            last = owner;
+        return owner;
+    };
+}
 /** The component a path belongs to (its deepest component directory), or undefined. */
 function ownerOf(path, dirs) {
     let i = path.lastIndexOf('/');
@@ -41491,21 +41600,23 @@ function transitiveDeps(dir, byDir) {
  * file (mode, git object id, path), the lockfile, the Node version, and for a
  * component the global key-files and the own-content hashes of every workspace
  * package it depends on, directly or not — so a library edit changes the key
- * of each dependent. Alongside each key goes its index (input name → short id),
+ * of each dependent. Alongside each key goes its index (input → short id),
  * which is saved with the entry so a later miss can say what changed.
  */
 
 
 
-const LOCKFILES = [
+
+const LOCKFILES = new Set([
     'package-lock.json',
     'npm-shrinkwrap.json',
     'yarn.lock',
     'pnpm-lock.yaml',
     'bun.lock',
     'bun.lockb'
-];
-const SHORT = 16;
+]);
+/** The index's name for the Node version (parenthesised: no file is called that). */
+const NODE_INPUT = '(node version)';
 function keySlug(dir) {
     return dir.replace(/[^A-Za-z0-9._-]+/g, '.');
 }
@@ -41513,18 +41624,33 @@ function keyBase(o, dir) {
     const head = `${o.prefix}-${o.os}-${o.arch}`;
     return dir === '.' ? `${head}-` : `${head}-${keySlug(dir)}-`;
 }
-function fileLine(f) {
-    return `${f.mode} ${f.id}\t${f.path}\n`;
+function sha256(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
 function computeKeys(o) {
+    const raw = o.files.raw;
+    // A clean checkout keyed whole, with no output path among the tracked files: git's text is the input text.
+    if (raw !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAny(o.outputs, raw)) {
+        const index = `${o.nodeVersion}\t${NODE_INPUT}\0${raw}`;
+        const hash = sha256(`gantry-build-cache 1\n${index}`);
+        const key = keyBase(o, '.') + hash;
+        return {
+            key,
+            hash,
+            units: [{ dir: '.', key, hash, files: o.files.count, deps: [], index }],
+            globalFiles: o.files.count,
+            excludedOutputs: 0
+        };
+    }
     const dirs = new Set(o.components.map((c) => c.dir));
     const global = [];
     const own = new Map(o.components.map((c) => [c.dir, []]));
     const lockfiles = [];
+    const owner = ownerFinder(dirs);
     let selected = 0;
     let excludedOutputs = 0;
-    for (const f of o.files) {
-        if (LOCKFILES.includes(f.path))
+    for (const f of o.files.files) {
+        if (LOCKFILES.has(f.path))
             lockfiles.push(f);
         if (o.outputs.match(f.path)) {
             excludedOutputs++;
@@ -41533,103 +41659,107 @@ function computeKeys(o) {
         if (o.keyFiles && !o.keyFiles.match(f.path))
             continue;
         selected++;
-        const owner = dirs.size ? ownerOf(f.path, dirs) : undefined;
-        if (owner)
-            own.get(owner)?.push(f);
+        const dir = dirs.size ? owner(f.path) : undefined;
+        if (dir)
+            own.get(dir).push(f);
         else
             global.push(f);
     }
     if (o.keyFiles && selected === 0) {
         throw new InputError(`Input 'key-files' has invalid value '${o.keyFiles.patterns.join('\\n')}': it matches no file under working-directory`);
     }
-    // The lockfile always counts, even when key-files leaves it out.
+    // The lockfile always counts, even when key-files or an output glob leaves it out.
+    const inGlobal = new Set(global.map((g) => g.path));
     for (const l of lockfiles)
-        if (!global.some((g) => g.path === l.path))
+        if (!inGlobal.has(l.path))
             global.push(l);
-    const g = (0,external_node_crypto_.createHash)('sha256');
-    g.update(`gantry-build-cache 1\nnode ${o.nodeVersion}\n`);
-    const globalIndex = { node: o.nodeVersion };
-    for (const f of global) {
-        g.update(fileLine(f));
-        globalIndex[f.path] = `${f.mode === '100755' ? 'x' : ''}${f.id.slice(0, SHORT)}`;
-    }
-    const globalHash = g.digest('hex');
+    const globalIndex = `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`;
+    const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`);
     if (o.components.length === 0) {
-        const base = keyBase(o, '.');
+        const key = keyBase(o, '.') + globalHash;
         return {
-            key: base + globalHash,
+            key,
             hash: globalHash,
-            units: [
-                { dir: '.', key: base + globalHash, hash: globalHash, files: global.length, deps: [], index: globalIndex }
-            ],
+            units: [{ dir: '.', key, hash: globalHash, files: global.length, deps: [], index: globalIndex }],
             globalFiles: global.length,
             excludedOutputs
         };
     }
     // Own-content hash per component, then each key over own + global + transitive deps' own hashes.
     const ownHash = new Map();
+    const ownLines = new Map();
     for (const c of o.components) {
-        const h = (0,external_node_crypto_.createHash)('sha256');
-        for (const f of own.get(c.dir) ?? [])
-            h.update(fileLine(f));
-        ownHash.set(c.dir, h.digest('hex'));
+        const lines = fileText(own.get(c.dir) ?? []);
+        ownLines.set(c.dir, lines);
+        ownHash.set(c.dir, sha256(lines));
     }
     const byDir = new Map(o.components.map((c) => [c.dir, c]));
     const units = o.components.map((c) => {
         const deps = transitiveDeps(c.dir, byDir);
-        const h = (0,external_node_crypto_.createHash)('sha256');
-        h.update(`component ${c.dir}\nglobal ${globalHash}\nown ${ownHash.get(c.dir)}\n`);
-        for (const d of deps)
-            h.update(`dep ${d} ${ownHash.get(d)}\n`);
-        const hash = h.digest('hex');
-        const index = {};
-        for (const [k, v] of Object.entries(globalIndex))
-            index[k] = v;
-        for (const f of own.get(c.dir) ?? [])
-            index[f.path] = `${f.mode === '100755' ? 'x' : ''}${f.id.slice(0, SHORT)}`;
-        for (const d of deps)
-            index[`dependency ${d}`] = ownHash.get(d).slice(0, SHORT);
-        const base = keyBase(o, c.dir);
+        let text = `component ${c.dir}\nglobal ${globalHash}\nown ${ownHash.get(c.dir)}\n`;
+        let depIndex = '';
+        for (const d of deps) {
+            text += `dep ${d} ${ownHash.get(d)}\n`;
+            depIndex += `${ownHash.get(d)}\tdependency ${d}\0`;
+        }
+        const hash = sha256(text);
         return {
             dir: c.dir,
             name: c.name,
-            key: base + hash,
+            key: keyBase(o, c.dir) + hash,
             hash,
             files: (own.get(c.dir)?.length ?? 0) + global.length,
             deps: c.deps,
-            index
+            index: globalIndex + ownLines.get(c.dir) + depIndex
         };
     });
-    const all = (0,external_node_crypto_.createHash)('sha256').update(`global ${globalHash}\n`);
-    for (const u of units)
-        all.update(`${u.dir} ${u.hash}\n`);
-    const hash = all.digest('hex');
+    const hash = sha256(`global ${globalHash}\n${units.map((u) => `${u.dir} ${u.hash}\n`).join('')}`);
     return { key: keyBase(o, '.') + hash, hash, units, globalFiles: global.length, excludedOutputs };
 }
+/** Whether an output glob could select a path in git's text (literal globs are searched for; any other: yes). */
+function mayMatchAny(outputs, raw) {
+    if (!outputs.literals)
+        return true;
+    return outputs.literals.some((l) => raw.includes(`\t${l}/`) || raw.includes(`\t${l}\0`));
+}
+function parseIndex(index) {
+    const m = new Map();
+    for (const line of index.split('\0')) {
+        const tab = line.indexOf('\t');
+        if (tab > 0)
+            m.set(line.slice(tab + 1), line.slice(0, tab));
+    }
+    return m;
+}
 function diffIndex(before, after) {
+    const b = parseIndex(before);
+    const a = parseIndex(after);
     const added = [];
     const removed = [];
     const changed = [];
-    for (const [k, v] of Object.entries(after)) {
-        if (!(k in before))
+    for (const [k, v] of a) {
+        const old = b.get(k);
+        if (old === undefined)
             added.push(k);
-        else if (before[k] !== v)
+        else if (old !== v)
             changed.push(k);
     }
-    for (const k of Object.keys(before))
-        if (!(k in after))
+    for (const k of b.keys())
+        if (!a.has(k))
             removed.push(k);
     return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
 }
 /** One line for a summary cell: the first few changed inputs, then a count. */
 function describeDiff(d, before, after, max = 5) {
+    const node = (idx) => parseIndex(idx).get(NODE_INPUT);
     const items = [
-        ...d.changed.map((k) => (k === 'node' ? `node ${before[k]} → ${after[k]}` : `${k} (modified)`)),
+        ...d.changed.map((k) => (k === NODE_INPUT ? `Node ${node(before)} → ${node(after)}` : `${k} (modified)`)),
         ...d.added.map((k) => `${k} (added)`),
         ...d.removed.map((k) => `${k} (removed)`)
     ];
-    if (items.length === 0)
+    if (items.length === 0) {
         return 'no input changed since the last saved entry (its key differs: cache format or inputs were renamed)';
+    }
     const shown = items.slice(0, max).join(', ');
     return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
@@ -41650,7 +41780,7 @@ function describeDiff(d, before, after, max = 5) {
 const ENTRY_FILE = 'gantry-entry.json';
 const ENTRY_SCHEMA = 1;
 const IO_CONCURRENCY = 8;
-function sha256(buf) {
+function entry_sha256(buf) {
     return (0,external_node_crypto_.createHash)('sha256').update(buf).digest('hex');
 }
 /** Output files (relative to root) selected by patterns already prefixed with their component dir. */
@@ -41693,7 +41823,7 @@ async function stageEntry(root, outputs, entryDir, meta) {
         const dest = (0,external_node_path_.join)(entryDir, 'files', p);
         await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(dest), { recursive: true });
         await (0,promises_namespaceObject.writeFile)(dest, buf);
-        return { path: p, size: buf.length, sha256: sha256(buf), mode: st.mode & 0o777 };
+        return { path: p, size: buf.length, sha256: entry_sha256(buf), mode: st.mode & 0o777 };
     });
     const full = { schema: ENTRY_SCHEMA, createdAt: new Date().toISOString(), files, ...meta };
     await (0,promises_namespaceObject.writeFile)((0,external_node_path_.join)(entryDir, ENTRY_FILE), JSON.stringify(full));
@@ -41717,7 +41847,7 @@ async function readEntryMeta(entryDir) {
     catch {
         throw new CorruptEntry(`${ENTRY_FILE} is not valid JSON`);
     }
-    if (meta?.schema !== ENTRY_SCHEMA || !Array.isArray(meta.files) || typeof meta.index !== 'object') {
+    if (meta?.schema !== ENTRY_SCHEMA || !Array.isArray(meta.files) || typeof meta.index !== 'string') {
         throw new CorruptEntry(`${ENTRY_FILE} has an unknown layout`);
     }
     for (const f of meta.files) {
@@ -41737,7 +41867,7 @@ async function verifyEntry(entryDir, meta) {
         catch {
             throw new CorruptEntry(`${f.path} is missing from the entry`);
         }
-        if (buf.length !== f.size || sha256(buf) !== f.sha256) {
+        if (buf.length !== f.size || entry_sha256(buf) !== f.sha256) {
             throw new CorruptEntry(`${f.path} does not match its sha256 in the manifest`);
         }
     });
@@ -41813,16 +41943,17 @@ async function makePlan(o) {
         os: o.os,
         arch: o.arch,
         nodeVersion: node,
-        files: listing.files,
+        files: listing,
         keyFiles: o.keyFiles?.length ? compileGlobs(o.keyFiles) : undefined,
         outputs: compileGlobs(units.flatMap((u) => outputs[u]), '', true),
         components
     });
     const t2 = external_node_perf_hooks_.performance.now();
-    const { files, ...rest } = listing;
+    // Field by field: reading `files` would parse a clean checkout's listing for nothing.
+    const { source, format, hashed, untracked, modified, count } = listing;
     return {
         ...keys,
-        listing: { ...rest, files: files.length },
+        listing: { source, format, hashed, untracked, modified, files: count },
         nodeVersion: node,
         outputs,
         timings: { listMs: round(t1 - t0), keysMs: round(t2 - t1) }
@@ -42124,7 +42255,7 @@ class GithubBackend {
             return undefined;
         try {
             const v = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(dir, INDEX_FILE), 'utf8'));
-            return v && typeof v.index === 'object' && typeof v.key === 'string' && v.key.startsWith(base) ? v : undefined;
+            return v && typeof v.index === 'string' && typeof v.key === 'string' && v.key.startsWith(base) ? v : undefined;
         }
         catch {
             return undefined;
@@ -42315,7 +42446,7 @@ async function main() {
                 base: r.base,
                 hit: r.status === 'hit',
                 outputs: plan.outputs[r.dir],
-                index: u?.index ?? {}
+                index: u?.index ?? ''
             };
         })
     };

@@ -175,12 +175,21 @@ describe('build-cache (local backend, git monorepo)', () => {
 
   test('outside a git checkout the file walk gives the same keys', async () => {
     const first = await job(ws, cache, { post: false })
+    const whole = await job(ws, cache, { post: false }, { components: '' })
     const plain = join(dirname(ws), 'plain')
-    cpSync(ws, plain, { recursive: true, filter: (src) => !src.split('/').includes('.git') })
-    const r = await job(plain, cache, { post: false })
+    // A plain copy of what is tracked (no .git, no ignored build output).
+    cpSync(ws, plain, { recursive: true, filter: (src) => !src.split('/').some((s) => s === '.git' || s === 'dist') })
+    const noBuild = { post: false, beforePost: () => undefined }
+    const r = await job(plain, cache, noBuild)
     expect(r.code).toBe(0)
     expect(r.outputs.key).toBe(first.outputs.key)
     expect(JSON.parse(readFileSync(r.outputs.report, 'utf8')).listing.source).toBe('walk')
+    // The whole tree too: git's text as it is (clean checkout) equals the walk's.
+    expect((await job(plain, cache, noBuild, { components: '' })).outputs.key).toBe(whole.outputs.key)
+    // And a modified-then-restored file in git (hashed by us) gives the key git's index gives.
+    write(ws, 'packages/web/src/index.js', 'changed\n')
+    write(ws, 'packages/web/src/index.js', "export const name = 'web'\n")
+    expect((await job(ws, cache, { post: false }, { components: '' })).outputs.key).toBe(whole.outputs.key)
   })
 
   test('save: never saves nothing; on-success saves nothing when the job failed', async () => {

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
         base: r.base,
         hit: r.status === 'hit',
         outputs: plan.outputs[r.dir],
-        index: u?.index ?? {}
+        index: u?.index ?? ''
       }
     })
   }

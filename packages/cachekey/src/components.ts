@@ -24,8 +24,12 @@ const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'opti
 /** Every directory that holds at least one input file, derived from the file list. */
 function directories(files: readonly InputFile[]): Set<string> {
   const dirs = new Set<string>()
+  let last = ''
   for (const f of files) {
+    // Sorted paths: most share the previous file's directory; skip those without slicing.
+    if (last && f.path.startsWith(last) && f.path.lastIndexOf('/') === last.length) continue
     let i = f.path.lastIndexOf('/')
+    if (i > 0) last = f.path.slice(0, i)
     while (i > 0) {
       const d = f.path.slice(0, i)
       if (dirs.has(d)) break
@@ -86,6 +90,24 @@ async function readPackageJson(file: string): Promise<Record<string, unknown> | 
     return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined
   } catch {
     throw new UserError(`${file} is not valid JSON: cannot read its workspace dependencies`)
+  }
+}
+
+/**
+ * The component a path belongs to (its deepest component directory), or
+ * undefined. Callers pass sorted paths, so the last answer is tried first.
+ */
+export function ownerFinder(dirs: ReadonlySet<string>): (path: string) => string | undefined {
+  // Only a component with another component inside it can't take the shortcut.
+  const nested = new Set([...dirs].filter((d) => [...dirs].some((o) => o !== d && o.startsWith(`${d}/`))))
+  let last: string | undefined
+  return (path) => {
+    if (last !== undefined && path.startsWith(last) && path.charCodeAt(last.length) === 47 && !nested.has(last)) {
+      return last
+    }
+    const owner = ownerOf(path, dirs)
+    if (owner !== undefined) last = owner
+    return owner
   }
 }
 

@@ -102,7 +102,7 @@ export async function readEntryMeta(entryDir: string): Promise<EntryMeta> {
   } catch {
     throw new CorruptEntry(`${ENTRY_FILE} is not valid JSON`)
   }
-  if (meta?.schema !== ENTRY_SCHEMA || !Array.isArray(meta.files) || typeof meta.index !== 'object') {
+  if (meta?.schema !== ENTRY_SCHEMA || !Array.isArray(meta.files) || typeof meta.index !== 'string') {
     throw new CorruptEntry(`${ENTRY_FILE} has an unknown layout`)
   }
   for (const f of meta.files) {

@@ -1,10 +1,13 @@
 /**
- * The input files of a directory, each with a content id, in a stable order.
+ * The input files of a directory, each with a content id, in git's order
+ * (UTF-8 bytes, i.e. code points).
  *
- * In a git checkout one `git ls-files` run gives the index's blob ids (no file
- * is read) plus the names of files that are modified, deleted or untracked and
- * not ignored; only those few are hashed here. Outside git, a plain walk hashes
- * every file (skipping .git and node_modules).
+ * In a git checkout, `git ls-files -s` gives the index's blob ids (no file is
+ * read); two more runs name the files that are modified or deleted, and the
+ * untracked ones no ignore rule covers; only those few are hashed here. In a
+ * clean checkout git's own output *is* the canonical file text (`raw`), so the
+ * key can hash it without parsing a line. Outside git, a plain walk hashes
+ * every file (skipping .git and node_modules) into the same format.
  */
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -20,7 +23,11 @@ export interface InputFile {
 }
 
 export interface FileListing {
-  files: InputFile[]
+  /** Parsed on first use: a clean checkout's key may never need it. */
+  readonly files: InputFile[]
+  /** The files as `fileText` would write them, when git's output is exactly that. */
+  readonly raw?: string
+  readonly count: number
   source: 'git' | 'walk'
   format: ObjectFormat
   /** Files whose content was read and hashed here (modified, untracked, or all of them outside git). */
@@ -36,80 +43,139 @@ export async function listInputFiles(root: string): Promise<FileListing> {
   return git ?? walkListing(root)
 }
 
-/** Byte-wise-stable order independent of locale. */
-export function byPath(a: { path: string }, b: { path: string }): number {
-  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+/** git's order: UTF-8 bytes, which is code-point order (JS `<` compares UTF-16 units). */
+export function comparePaths(a: string, b: string): number {
+  if (a === b) return 0
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    if (x < 0xd800 && y < 0xd800) return x - y
+    return (a.codePointAt(i) as number) - (b.codePointAt(i) as number)
+  }
+  return a.length - b.length
 }
 
-async function gitListing(root: string): Promise<FileListing | undefined> {
+/** The canonical text of a file list: git's `ls-files -s -z` format, one NUL-terminated record each. */
+export function fileRecord(f: InputFile): string {
+  return `${f.mode} ${f.id} 0\t${f.path}\0`
+}
+
+export function fileText(files: readonly InputFile[]): string {
+  const parts = new Array<string>(files.length)
+  for (let i = 0; i < files.length; i++) parts[i] = fileRecord(files[i])
+  return parts.join('')
+}
+
+export function parseFileText(text: string): InputFile[] {
+  const files: InputFile[] = []
+  let start = 0
+  while (start < text.length) {
+    let end = text.indexOf('\0', start)
+    if (end < 0) end = text.length
+    // "<mode> <id> <stage>\t<path>"
+    const tab = text.indexOf('\t', start)
+    if (tab > start && tab < end) {
+      files.push({
+        path: text.slice(tab + 1, end),
+        mode: text.slice(start, start + 6),
+        id: text.slice(start + 7, tab - 2)
+      })
+    }
+    start = end + 1
+  }
+  return files
+}
+
+function countRecords(text: string): number {
+  let n = 0
+  for (let i = text.indexOf('\0'); i >= 0; i = text.indexOf('\0', i + 1)) n++
+  return n
+}
+
+async function git(root: string, args: string[]): Promise<string | undefined> {
   let r
   try {
-    // -t tags each entry: H cached, S skip-worktree, C modified, R deleted, M unmerged, ? untracked.
-    r = await runProc('git', ['ls-files', '-z', '-t', '-s', '-c', '-o', '-m', '-d', '--exclude-standard'], root)
+    r = await runProc('git', args, root)
   } catch (e) {
     if (e instanceof SpawnError && e.code === 'ENOENT') return undefined // no git on PATH
     throw e
   }
   if (r.code !== 0) {
     if (/not a git repository/i.test(r.stderr)) return undefined
-    throw new Error(`git ls-files failed in ${root}: ${r.stderr.trim().split('\n')[0]}`)
+    throw new Error(`git ${args[0]} failed in ${root}: ${r.stderr.trim().split('\n')[0]}`)
   }
-  const index = new Map<string, { mode: string; id: string }>()
-  const deleted = new Set<string>()
-  const rehash = new Set<string>()
-  let untracked = 0
-  let format: ObjectFormat = 'sha1'
-  const text = r.stdout.toString('utf8')
-  let start = 0
-  while (start < text.length) {
-    let end = text.indexOf('\0', start)
-    if (end < 0) end = text.length
-    const rec = text.slice(start, end)
-    start = end + 1
-    if (rec.length < 3) continue
-    const tag = rec[0]
-    if (tag === '?') {
-      rehash.add(rec.slice(2))
-      untracked++
-      continue
-    }
-    // "<tag> <mode> <id> <stage>\t<path>"
-    const tab = rec.indexOf('\t')
-    const path = rec.slice(tab + 1)
-    const mode = rec.slice(2, 8)
-    const id = rec.slice(9, rec.indexOf(' ', 9))
-    if (tag === 'H' || tag === 'S') {
-      index.set(path, { mode, id })
-      if (id.length === 64) format = 'sha256'
-    } else if (tag === 'R') deleted.add(path)
-    else if (tag === 'C' || tag === 'M') {
-      // A changed submodule keeps its recorded commit: its own files are not ours to hash.
-      if (mode !== '160000') rehash.add(path)
-      if (!index.has(path)) index.set(path, { mode, id })
-    }
-  }
-  for (const p of deleted) {
-    index.delete(p)
-    rehash.delete(p)
-  }
-  const modified = rehash.size - untracked
-  const paths = [...rehash]
-  const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile(join(root, p), format))
-  paths.forEach((p, i) => {
-    const h = hashed[i]
-    if (h) index.set(p, h)
-    else index.delete(p)
-  })
-  const files: InputFile[] = []
-  for (const [path, v] of index) files.push({ path, mode: v.mode, id: v.id })
-  // git sorts by bytes, we by UTF-16 units; they differ only for rare names, so check before sorting.
-  if (!isSorted(files)) files.sort(byPath)
-  return { files, source: 'git', format, hashed: paths.length, untracked, modified }
+  return r.stdout.toString('utf8')
 }
 
-function isSorted(files: InputFile[]): boolean {
-  for (let i = 1; i < files.length; i++) if (files[i - 1].path > files[i].path) return false
-  return true
+function listing(
+  source: 'git' | 'walk',
+  format: ObjectFormat,
+  counts: { hashed: number; untracked: number; modified: number },
+  data: { raw: string } | { files: InputFile[] }
+): FileListing {
+  let files = 'files' in data ? data.files : undefined
+  const raw = 'raw' in data ? data.raw : undefined
+  return {
+    source,
+    format,
+    ...counts,
+    raw,
+    count: files ? files.length : countRecords(raw as string),
+    get files() {
+      files ??= parseFileText(raw as string)
+      return files
+    }
+  }
+}
+
+async function gitListing(root: string): Promise<FileListing | undefined> {
+  // Three runs in parallel, so git's stat of the work tree overlaps the rest:
+  // the index's blob ids (no stat), the tracked files that changed (C modified,
+  // R deleted; one stat per file), and the untracked files no ignore rule
+  // covers. (One combined run is slower: git then checks every untracked path
+  // against the index.)
+  const [index, changed, others] = await Promise.all([
+    git(root, ['ls-files', '-z', '-s']),
+    git(root, ['ls-files', '-z', '-t', '-m', '-d']),
+    git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
+  ])
+  if (index === undefined || changed === undefined || others === undefined) return undefined
+  const format: ObjectFormat = /^\d{6} [0-9a-f]{64} /.test(index) ? 'sha256' : 'sha1'
+  // A clean checkout (no unmerged stage either): git's output is the canonical text as it is.
+  if (changed === '' && others === '' && !/ [123]\t/.test(index)) {
+    return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { raw: index })
+  }
+  const files = parseFileText(index)
+  const submodules = new Set(files.filter((f) => f.mode === '160000').map((f) => f.path))
+  const deleted = new Set<string>()
+  const rehash = new Set<string>()
+  for (const rec of changed.split('\0')) {
+    if (rec.length < 3) continue
+    const path = rec.slice(2)
+    if (rec[0] === 'R') deleted.add(path)
+    // A changed submodule keeps its recorded commit: its own files are not ours to hash.
+    else if (!submodules.has(path)) rehash.add(path)
+  }
+  let untracked = 0
+  for (const p of others.split('\0')) {
+    if (p === '') continue
+    rehash.add(p)
+    untracked++
+  }
+  // Unmerged paths (stages 1-3) are hashed from the work tree, as one entry.
+  for (const m of index.matchAll(/\d{6} [0-9a-f]+ [123]\t([^\0]*)\0/g)) rehash.add(m[1])
+  const paths = [...rehash].filter((p) => !deleted.has(p))
+  const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile(join(root, p), format))
+  const merged = new Map(files.filter((f) => !deleted.has(f.path)).map((f) => [f.path, f]))
+  paths.forEach((p, i) => {
+    const h = hashed[i]
+    if (h) merged.set(p, { path: p, ...h })
+    else merged.delete(p)
+  })
+  const out = [...merged.values()].sort((a, b) => comparePaths(a.path, b.path))
+  return listing('git', format, { hashed: paths.length, untracked, modified: paths.length - untracked }, { files: out })
 }
 
 const SKIP_DIRS = new Set(['.git', 'node_modules'])
@@ -126,12 +192,12 @@ async function walkListing(root: string): Promise<FileListing> {
     }
   }
   await walk('')
-  paths.sort()
+  paths.sort(comparePaths)
   const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile(join(root, p), 'sha1'))
   const files: InputFile[] = []
   paths.forEach((p, i) => {
     const h = hashed[i]
     if (h) files.push({ path: p, ...h })
   })
-  return { files, source: 'walk', format: 'sha1', hashed: files.length, untracked: 0, modified: 0 }
+  return listing('walk', 'sha1', { hashed: files.length, untracked: 0, modified: 0 }, { files })
 }

@@ -9,6 +9,8 @@ export interface GlobSet {
   patterns: string[]
   /** True when a relative '/'-separated path is selected. */
   match(path: string): boolean
+  /** When every pattern is a plain path (no wildcard, no '!'): those paths. */
+  literals?: string[]
 }
 
 export class GlobError extends Error {}
@@ -47,20 +49,50 @@ export function compileGlobs(patterns: readonly string[], under = '', asDir = fa
     const isNeg = raw.startsWith('!')
     let p = normalise(isNeg ? raw.slice(1) : raw)
     if (under) p = p === '' || p === '.' ? under : `${under}/${p}`
-    const list = isNeg ? neg : pos
-    list.push(p)
-    if (asDir) list.push(`${p}/**`)
+    ;(isNeg ? neg : pos).push(p)
   }
-  const yes = oneRegex(pos)
-  const no = oneRegex(neg)
-  return { patterns: [...patterns], match: (path) => yes(path) && !no(path) }
+  const yes = matcher(pos, asDir)
+  const no = matcher(neg, asDir)
+  const literals = neg.length === 0 && pos.every(isLiteral) ? pos : undefined
+  return { patterns: [...patterns], match: (path) => yes(path) && !no(path), literals }
 }
 
-/** All patterns as one alternation: one regex test per path however many patterns there are. */
-function oneRegex(patterns: readonly string[]): (path: string) => boolean {
-  if (patterns.length === 0) return () => false
-  const re = new RegExp(patterns.map((p) => picomatch.makeRe(p, OPTIONS).source).join('|'))
-  return (path) => re.test(path)
+function isLiteral(p: string): boolean {
+  return !picomatch.scan(p).isGlob && !/[\\{}()!+@*?[\]]/.test(p)
+}
+
+/**
+ * Literal patterns (most output paths: `packages/a/dist`) are looked up in a
+ * Set, the path and each parent; the rest are one regex alternation. Either
+ * way one pass per path, however many patterns there are.
+ */
+function matcher(patterns: readonly string[], asDir: boolean): (path: string) => boolean {
+  const literal = new Set<string>()
+  const sources: string[] = []
+  for (const p of patterns) {
+    if (isLiteral(p)) literal.add(p)
+    else {
+      sources.push(picomatch.makeRe(p, OPTIONS).source)
+      if (asDir) sources.push(picomatch.makeRe(`${p}/**`, OPTIONS).source)
+    }
+  }
+  const re = sources.length ? new RegExp(sources.join('|')) : undefined
+  if (!re && literal.size === 0) return () => false
+  // A path can only be at or under a literal if it contains the literal's last segment:
+  // one substring search rules out almost every input file without allocating.
+  const lastSegments = [...new Set([...literal].map((l) => l.slice(l.lastIndexOf('/') + 1)))]
+  const maybeLiteral = (path: string) => lastSegments.some((seg) => path.includes(seg))
+  return (path) => {
+    if (literal.size && maybeLiteral(path)) {
+      if (literal.has(path)) return true
+      if (asDir) {
+        for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+          if (literal.has(path.slice(0, i))) return true
+        }
+      }
+    }
+    return re ? re.test(path) : false
+  }
 }
 
 /** Several sets as one (a path is selected when any set selects it). */

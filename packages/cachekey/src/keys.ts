@@ -3,26 +3,32 @@
  * file (mode, git object id, path), the lockfile, the Node version, and for a
  * component the global key-files and the own-content hashes of every workspace
  * package it depends on, directly or not — so a library edit changes the key
- * of each dependent. Alongside each key goes its index (input name → short id),
+ * of each dependent. Alongside each key goes its index (input → short id),
  * which is saved with the entry so a later miss can say what changed.
  */
 import { createHash } from 'node:crypto'
 import { InputError } from '@gantry/core'
-import { ownerOf, transitiveDeps, type Component } from './components.js'
-import type { InputFile } from './files.js'
+import { ownerFinder, transitiveDeps, type Component } from './components.js'
+import { fileText, type FileListing, type InputFile } from './files.js'
 import type { GlobSet } from './globs.js'
 
-export const LOCKFILES = [
+export const LOCKFILES = new Set([
   'package-lock.json',
   'npm-shrinkwrap.json',
   'yarn.lock',
   'pnpm-lock.yaml',
   'bun.lock',
   'bun.lockb'
-] as const
+])
 
-/** Input name → short id (first 16 hex digits: enough to tell versions apart, small to store). */
-export type InputIndex = Record<string, string>
+/**
+ * The index: one NUL-terminated `<id>\t<input>` record per input — the very
+ * text the key hashes (for files, git's `ls-files -s` format), so building it
+ * costs nothing. A string rather than an object:
+ * 40,000 inputs stay cheap to build, store and ship in the entry; parseIndex
+ * turns it into a Map only to explain a miss.
+ */
+export type InputIndex = string
 
 export interface KeyedUnit {
   /** '.' for the whole tree, else the component directory. */
@@ -50,7 +56,7 @@ export interface KeyOptions {
   os: string
   arch: string
   nodeVersion: string
-  files: readonly InputFile[]
+  files: Pick<FileListing, 'files' | 'raw' | 'count'>
   /** Selects the input files; undefined = every listed file. */
   keyFiles?: GlobSet
   /** Output paths (never inputs: a build must not change its own key). */
@@ -58,7 +64,8 @@ export interface KeyOptions {
   components: readonly Component[]
 }
 
-const SHORT = 16
+/** The index's name for the Node version (parenthesised: no file is called that). */
+export const NODE_INPUT = '(node version)'
 
 export function keySlug(dir: string): string {
   return dir.replace(/[^A-Za-z0-9._-]+/g, '.')
@@ -69,27 +76,42 @@ export function keyBase(o: Pick<KeyOptions, 'prefix' | 'os' | 'arch'>, dir: stri
   return dir === '.' ? `${head}-` : `${head}-${keySlug(dir)}-`
 }
 
-function fileLine(f: InputFile): string {
-  return `${f.mode} ${f.id}\t${f.path}\n`
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
 }
 
 export function computeKeys(o: KeyOptions): KeyPlan {
+  const raw = o.files.raw
+  // A clean checkout keyed whole, with no output path among the tracked files: git's text is the input text.
+  if (raw !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAny(o.outputs, raw)) {
+    const index = `${o.nodeVersion}\t${NODE_INPUT}\0${raw}`
+    const hash = sha256(`gantry-build-cache 1\n${index}`)
+    const key = keyBase(o, '.') + hash
+    return {
+      key,
+      hash,
+      units: [{ dir: '.', key, hash, files: o.files.count, deps: [], index }],
+      globalFiles: o.files.count,
+      excludedOutputs: 0
+    }
+  }
   const dirs = new Set(o.components.map((c) => c.dir))
   const global: InputFile[] = []
   const own = new Map<string, InputFile[]>(o.components.map((c) => [c.dir, []]))
   const lockfiles: InputFile[] = []
+  const owner = ownerFinder(dirs)
   let selected = 0
   let excludedOutputs = 0
-  for (const f of o.files) {
-    if ((LOCKFILES as readonly string[]).includes(f.path)) lockfiles.push(f)
+  for (const f of o.files.files) {
+    if (LOCKFILES.has(f.path)) lockfiles.push(f)
     if (o.outputs.match(f.path)) {
       excludedOutputs++
       continue
     }
     if (o.keyFiles && !o.keyFiles.match(f.path)) continue
     selected++
-    const owner = dirs.size ? ownerOf(f.path, dirs) : undefined
-    if (owner) own.get(owner)?.push(f)
+    const dir = dirs.size ? owner(f.path) : undefined
+    if (dir) (own.get(dir) as InputFile[]).push(f)
     else global.push(f)
   }
   if (o.keyFiles && selected === 0) {
@@ -97,26 +119,19 @@ export function computeKeys(o: KeyOptions): KeyPlan {
       `Input 'key-files' has invalid value '${o.keyFiles.patterns.join('\\n')}': it matches no file under working-directory`
     )
   }
-  // The lockfile always counts, even when key-files leaves it out.
-  for (const l of lockfiles) if (!global.some((g) => g.path === l.path)) global.push(l)
+  // The lockfile always counts, even when key-files or an output glob leaves it out.
+  const inGlobal = new Set(global.map((g) => g.path))
+  for (const l of lockfiles) if (!inGlobal.has(l.path)) global.push(l)
 
-  const g = createHash('sha256')
-  g.update(`gantry-build-cache 1\nnode ${o.nodeVersion}\n`)
-  const globalIndex: InputIndex = { node: o.nodeVersion }
-  for (const f of global) {
-    g.update(fileLine(f))
-    globalIndex[f.path] = `${f.mode === '100755' ? 'x' : ''}${f.id.slice(0, SHORT)}`
-  }
-  const globalHash = g.digest('hex')
+  const globalIndex = `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`
+  const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`)
 
   if (o.components.length === 0) {
-    const base = keyBase(o, '.')
+    const key = keyBase(o, '.') + globalHash
     return {
-      key: base + globalHash,
+      key,
       hash: globalHash,
-      units: [
-        { dir: '.', key: base + globalHash, hash: globalHash, files: global.length, deps: [], index: globalIndex }
-      ],
+      units: [{ dir: '.', key, hash: globalHash, files: global.length, deps: [], index: globalIndex }],
       globalFiles: global.length,
       excludedOutputs
     }
@@ -124,37 +139,49 @@ export function computeKeys(o: KeyOptions): KeyPlan {
 
   // Own-content hash per component, then each key over own + global + transitive deps' own hashes.
   const ownHash = new Map<string, string>()
+  const ownLines = new Map<string, string>()
   for (const c of o.components) {
-    const h = createHash('sha256')
-    for (const f of own.get(c.dir) ?? []) h.update(fileLine(f))
-    ownHash.set(c.dir, h.digest('hex'))
+    const lines = fileText(own.get(c.dir) ?? [])
+    ownLines.set(c.dir, lines)
+    ownHash.set(c.dir, sha256(lines))
   }
   const byDir = new Map(o.components.map((c) => [c.dir, c]))
   const units: KeyedUnit[] = o.components.map((c) => {
     const deps = transitiveDeps(c.dir, byDir)
-    const h = createHash('sha256')
-    h.update(`component ${c.dir}\nglobal ${globalHash}\nown ${ownHash.get(c.dir)}\n`)
-    for (const d of deps) h.update(`dep ${d} ${ownHash.get(d)}\n`)
-    const hash = h.digest('hex')
-    const index: InputIndex = {}
-    for (const [k, v] of Object.entries(globalIndex)) index[k] = v
-    for (const f of own.get(c.dir) ?? []) index[f.path] = `${f.mode === '100755' ? 'x' : ''}${f.id.slice(0, SHORT)}`
-    for (const d of deps) index[`dependency ${d}`] = (ownHash.get(d) as string).slice(0, SHORT)
-    const base = keyBase(o, c.dir)
+    let text = `component ${c.dir}\nglobal ${globalHash}\nown ${ownHash.get(c.dir)}\n`
+    let depIndex = ''
+    for (const d of deps) {
+      text += `dep ${d} ${ownHash.get(d)}\n`
+      depIndex += `${ownHash.get(d)}\tdependency ${d}\0`
+    }
+    const hash = sha256(text)
     return {
       dir: c.dir,
       name: c.name,
-      key: base + hash,
+      key: keyBase(o, c.dir) + hash,
       hash,
       files: (own.get(c.dir)?.length ?? 0) + global.length,
       deps: c.deps,
-      index
+      index: globalIndex + ownLines.get(c.dir) + depIndex
     }
   })
-  const all = createHash('sha256').update(`global ${globalHash}\n`)
-  for (const u of units) all.update(`${u.dir} ${u.hash}\n`)
-  const hash = all.digest('hex')
+  const hash = sha256(`global ${globalHash}\n${units.map((u) => `${u.dir} ${u.hash}\n`).join('')}`)
   return { key: keyBase(o, '.') + hash, hash, units, globalFiles: global.length, excludedOutputs }
+}
+
+/** Whether an output glob could select a path in git's text (literal globs are searched for; any other: yes). */
+function mayMatchAny(outputs: GlobSet, raw: string): boolean {
+  if (!outputs.literals) return true
+  return outputs.literals.some((l) => raw.includes(`\t${l}/`) || raw.includes(`\t${l}\0`))
+}
+
+export function parseIndex(index: InputIndex): Map<string, string> {
+  const m = new Map<string, string>()
+  for (const line of index.split('\0')) {
+    const tab = line.indexOf('\t')
+    if (tab > 0) m.set(line.slice(tab + 1), line.slice(0, tab))
+  }
+  return m
 }
 
 export interface IndexDiff {
@@ -164,26 +191,31 @@ export interface IndexDiff {
 }
 
 export function diffIndex(before: InputIndex, after: InputIndex): IndexDiff {
+  const b = parseIndex(before)
+  const a = parseIndex(after)
   const added: string[] = []
   const removed: string[] = []
   const changed: string[] = []
-  for (const [k, v] of Object.entries(after)) {
-    if (!(k in before)) added.push(k)
-    else if (before[k] !== v) changed.push(k)
+  for (const [k, v] of a) {
+    const old = b.get(k)
+    if (old === undefined) added.push(k)
+    else if (old !== v) changed.push(k)
   }
-  for (const k of Object.keys(before)) if (!(k in after)) removed.push(k)
+  for (const k of b.keys()) if (!a.has(k)) removed.push(k)
   return { added: added.sort(), removed: removed.sort(), changed: changed.sort() }
 }
 
 /** One line for a summary cell: the first few changed inputs, then a count. */
 export function describeDiff(d: IndexDiff, before: InputIndex, after: InputIndex, max = 5): string {
+  const node = (idx: InputIndex) => parseIndex(idx).get(NODE_INPUT)
   const items = [
-    ...d.changed.map((k) => (k === 'node' ? `node ${before[k]} → ${after[k]}` : `${k} (modified)`)),
+    ...d.changed.map((k) => (k === NODE_INPUT ? `Node ${node(before)} → ${node(after)}` : `${k} (modified)`)),
     ...d.added.map((k) => `${k} (added)`),
     ...d.removed.map((k) => `${k} (removed)`)
   ]
-  if (items.length === 0)
+  if (items.length === 0) {
     return 'no input changed since the last saved entry (its key differs: cache format or inputs were renamed)'
+  }
   const shown = items.slice(0, max).join(', ')
   return items.length > max ? `${shown} and ${items.length - max} more` : shown
 }

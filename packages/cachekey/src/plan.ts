@@ -21,7 +21,7 @@ export interface PlanOptions {
 }
 
 export interface Plan extends KeyPlan {
-  listing: Omit<FileListing, 'files'> & { files: number }
+  listing: Pick<FileListing, 'source' | 'format' | 'hashed' | 'untracked' | 'modified'> & { files: number }
   nodeVersion: string
   /** Output globs per unit dir, prefixed with the component dir (relative to root). */
   outputs: Record<string, string[]>
@@ -63,7 +63,7 @@ export async function makePlan(o: PlanOptions): Promise<Plan> {
     os: o.os,
     arch: o.arch,
     nodeVersion: node,
-    files: listing.files,
+    files: listing,
     keyFiles: o.keyFiles?.length ? compileGlobs(o.keyFiles) : undefined,
     outputs: compileGlobs(
       units.flatMap((u) => outputs[u]),
@@ -73,10 +73,11 @@ export async function makePlan(o: PlanOptions): Promise<Plan> {
     components
   })
   const t2 = performance.now()
-  const { files, ...rest } = listing
+  // Field by field: reading `files` would parse a clean checkout's listing for nothing.
+  const { source, format, hashed, untracked, modified, count } = listing
   return {
     ...keys,
-    listing: { ...rest, files: files.length },
+    listing: { source, format, hashed, untracked, modified, files: count },
     nodeVersion: node,
     outputs,
     timings: { listMs: round(t1 - t0), keysMs: round(t2 - t1) }

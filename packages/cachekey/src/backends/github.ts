@@ -59,7 +59,7 @@ export class GithubBackend implements CacheBackend {
     if (!hit) return undefined
     try {
       const v = JSON.parse(await readFile(join(dir, INDEX_FILE), 'utf8')) as PreviousEntry
-      return v && typeof v.index === 'object' && typeof v.key === 'string' && v.key.startsWith(base) ? v : undefined
+      return v && typeof v.index === 'string' && typeof v.key === 'string' && v.key.startsWith(base) ? v : undefined
     } catch {
       return undefined
     }
