@@ -47,7 +47,7 @@ describe('GithubBackend', () => {
     restoreCache.mockResolvedValueOnce(key)
     const dir = await b.fetch(key, 'packages/app')
     expect(dir).toBe(join(root, 'rt1', 'entry', 'packages.app'))
-    expect(restoreCache).toHaveBeenCalledWith([dir], key)
+    expect(restoreCache).toHaveBeenCalledWith([dir as string], key)
     expect(validKey(restoreCache.mock.calls[0][1])).toBe(true)
 
     restoreCache.mockResolvedValueOnce(undefined)
