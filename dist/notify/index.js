@@ -57340,10 +57340,10 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = RoundRobinPool
-module.exports.g6 = Agent
+__webpack_unused_export__ = Agent
 __webpack_unused_export__ = ProxyAgent
 __webpack_unused_export__ = Socks5ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
+module.exports.J2 = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = H2CClient
 __webpack_unused_export__ = RetryHandler
@@ -114987,8 +114987,14 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
 
 async function notifyAll(message, channels, o = {}) {
     const policy = { ...defaultPolicy, ...o.policy };
-    // One pool for the step; closed at the end so no socket outlives it.
-    const dispatcher = new node_modules_undici_0/* Agent */.g6({ keepAliveTimeout: 5_000, connections: 4 });
+    // One pool for the step, closed at the end so no socket outlives it. Like
+    // @actions/http-client, it honours HTTP(S)_PROXY / NO_PROXY (self-hosted
+    // runners behind a proxy) and never proxies localhost, 127.0.0.1 or [::1].
+    const dispatcher = new node_modules_undici_0/* EnvHttpProxyAgent */.J2({
+        keepAliveTimeout: 5_000,
+        connections: 4,
+        noProxy: [process.env.no_proxy ?? process.env.NO_PROXY, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(',')
+    });
     try {
         return await Promise.all(channels.map(async (ch) => {
             const start = external_node_perf_hooks_.performance.now();

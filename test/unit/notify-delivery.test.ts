@@ -3,6 +3,8 @@
 // hides the others. Real servers on 127.0.0.1; delays are asserted through
 // onRetry's reported values, never by the clock.
 import { afterEach, describe, expect, test } from '@jest/globals'
+import { createServer } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
 import {
   DeliveryError,
   DeliveryFailed,
@@ -29,7 +31,8 @@ import {
   startReceiver,
   startSlackApi,
   verifySignature,
-  type Receiver
+  type Receiver,
+  type Reply
 } from '../helpers/notify-receivers.js'
 
 const policy: DeliveryPolicy = { timeoutMs: 5_000, retries: 3, minDelayMs: 5, maxDelayMs: 40, maxRetryAfterMs: 2_000 }
@@ -42,6 +45,7 @@ async function receiver(...args: Parameters<typeof startReceiver>): Promise<Rece
   open.push(r)
   return r
 }
+const noContentReply: Reply = (_r, _n, res) => void res.writeHead(204).end()
 const message = buildMessage(
   { status: 'started', environment: 'staging' },
   contextFromEnv({ GITHUB_REPOSITORY: 'acme/shop', GITHUB_SHA: 'abcdef0123456789', GITHUB_RUN_ID: '1' })
@@ -234,5 +238,44 @@ describe('notifyAll', () => {
     expect(u).toMatchObject({ ok: true, detail: 'chat.update failed (message_not_found); posted a new message' })
     expect(api.calls.map((c) => c.path)).toEqual(['/api/chat.postMessage', '/api/chat.update', '/api/chat.postMessage'])
     expect(u.slackTs).toBe([...api.messages.keys()][0])
+  })
+
+  test('HTTPS_PROXY/HTTP_PROXY are honoured (self-hosted runners), loopback bypasses them', async () => {
+    const target = await receiver(noContentReply)
+    const port = new URL(target.url).port
+    // A CONNECT proxy on 127.0.0.1 that records the tunnels it opens.
+    const tunnels: string[] = []
+    const proxy = createServer()
+    proxy.on('connect', (req, socket, head) => {
+      tunnels.push(req.url ?? '')
+      const upstream = connect(Number(port), '127.0.0.1', () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(socket).pipe(upstream)
+      })
+      upstream.on('error', () => socket.destroy())
+      socket.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    open.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          proxy.closeAllConnections()
+          proxy.close(() => resolve())
+        })
+    })
+    const saved = { ...process.env }
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    process.env.HTTPS_PROXY = process.env.HTTP_PROXY
+    try {
+      // 127.0.0.2 is loopback on Linux but not on the bypass list: it goes through the proxy.
+      const viaProxy = await notifyAll(message, [genericWebhook(`http://127.0.0.2:${port}/hook`)], { policy })
+      const direct = await notifyAll(message, [genericWebhook(target.url)], { policy })
+      expect([viaProxy[0].ok, direct[0].ok]).toEqual([true, true])
+    } finally {
+      process.env = saved
+    }
+    expect(tunnels).toEqual([`127.0.0.2:${port}`])
+    expect(target.received).toHaveLength(2)
   })
 })

@@ -155,6 +155,23 @@ describe('createDeploymentStatus', () => {
   })
 })
 
+describe('GitHub Enterprise Server', () => {
+  test('the API under /api/v3 (GITHUB_API_URL) is honoured', async () => {
+    const ghes = await startGitHubApi({ prefix: '/api/v3' })
+    try {
+      await createDeploymentStatus(
+        { token: 't', repository: 'acme/shop', baseUrl: `${ghes.url}/`, policy: fast },
+        { deploymentId: 3, state: 'success' }
+      )
+      expect(ghes.rejected).toEqual([])
+      expect(ghes.calls('repos/create-deployment-status')).toHaveLength(1)
+      expect(ghes.url).toMatch(/\/api\/v3$/)
+    } finally {
+      await ghes.close()
+    }
+  })
+})
+
 describe('the stand-in itself rejects what GitHub would not accept', () => {
   test('a bad state, a non-integer id and a misspelt field are each rejected', async () => {
     const res = await fetch(`${api.url}/repos/acme/shop/deployments/abc/statuses`, {

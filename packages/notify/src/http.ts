@@ -3,7 +3,7 @@
  * else is thrown as a DeliveryError saying whether a retry may help. Error
  * texts never contain the URL (webhook URLs are secrets).
  */
-import { Agent, request } from 'undici'
+import { request, type Dispatcher } from 'undici'
 import { DeliveryError, httpError } from './delivery.js'
 
 export interface JsonResponse {
@@ -15,7 +15,7 @@ export interface JsonResponse {
 export interface PostOptions {
   headers?: Record<string, string>
   timeoutMs: number
-  dispatcher?: Agent
+  dispatcher?: Dispatcher
 }
 
 /** Reads at most this much of a response: chat services answer with a few bytes. */

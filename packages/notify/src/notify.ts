@@ -2,7 +2,7 @@
  * Sends one message to every configured channel in parallel. A channel's
  * failure is its own result and never stops or hides the others.
  */
-import { Agent } from 'undici'
+import { EnvHttpProxyAgent } from 'undici'
 import { performance } from 'node:perf_hooks'
 import { deliver, defaultPolicy, type DeliveryPolicy } from './delivery.js'
 import type { Channel, ChannelName } from './channels/channel.js'
@@ -29,8 +29,14 @@ export async function notifyAll(
   o: NotifyOptions = {}
 ): Promise<ChannelResult[]> {
   const policy = { ...defaultPolicy, ...o.policy }
-  // One pool for the step; closed at the end so no socket outlives it.
-  const dispatcher = new Agent({ keepAliveTimeout: 5_000, connections: 4 })
+  // One pool for the step, closed at the end so no socket outlives it. Like
+  // @actions/http-client, it honours HTTP(S)_PROXY / NO_PROXY (self-hosted
+  // runners behind a proxy) and never proxies localhost, 127.0.0.1 or [::1].
+  const dispatcher = new EnvHttpProxyAgent({
+    keepAliveTimeout: 5_000,
+    connections: 4,
+    noProxy: [process.env.no_proxy ?? process.env.NO_PROXY, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(',')
+  })
   try {
     return await Promise.all(
       channels.map(async (ch): Promise<ChannelResult> => {

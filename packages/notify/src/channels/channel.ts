@@ -1,5 +1,5 @@
 /** What every channel adapter implements, and what it is given. */
-import type { Agent } from 'undici'
+import type { Dispatcher } from 'undici'
 import type { Delivered, DeliveryPolicy } from '../delivery.js'
 import type { Message } from '../message.js'
 
@@ -15,7 +15,7 @@ export interface Sent {
 
 export interface SendContext {
   policy: DeliveryPolicy
-  dispatcher?: Agent
+  dispatcher?: Dispatcher
   /** Told about each retry (for the log). */
   onRetry?: (message: string, attempt: number, delayMs: number) => void
   /** deliver() under the policy, with retries reported to onRetry. */
