@@ -85280,8 +85280,18 @@ function batchExec(input, expressionToCallback, errorCallback) {
  */
 
 
+/** Specs repeat the same paths check after check: parse each text once. */
+const compiled = new Map();
 /** Parses a path; throws with the parser's message when it is not valid JSONPath. */
 function compilePath(text) {
+    let path = compiled.get(text);
+    if (!path) {
+        path = Object.freeze(parsePath(text));
+        compiled.set(text, path);
+    }
+    return path;
+}
+function parsePath(text) {
     let ast;
     try {
         ast = parser(text);
@@ -85289,18 +85299,50 @@ function compilePath(text) {
     catch (e) {
         throw new Error(`invalid JSONPath '${text}': ${e instanceof Error ? e.message : String(e)}`);
     }
-    const singular = ast.segments.every((s) => s.type === 'ChildSegment' &&
-        (s.node.type === 'MemberNameShorthand' ||
-            (s.node.type === 'BracketedSelection' &&
-                s.node.selectors.length === 1 &&
-                (s.node.selectors[0]?.type === 'NameSelector' || s.node.selectors[0]?.type === 'IndexSelector'))));
-    return { text, singular };
+    const steps = [];
+    for (const s of ast.segments) {
+        if (s.type !== 'ChildSegment')
+            return { text, singular: false };
+        if (s.node.type === 'MemberNameShorthand') {
+            steps.push(s.node.value);
+            continue;
+        }
+        const only = s.node.type === 'BracketedSelection' && s.node.selectors.length === 1 ? s.node.selectors[0] : undefined;
+        if (only?.type === 'NameSelector' || only?.type === 'IndexSelector')
+            steps.push(only.value);
+        else
+            return { text, singular: false };
+    }
+    return { text, singular: true, steps };
 }
 function evaluate(path, doc) {
+    if (path.steps)
+        return walk(path.steps, doc);
     const values = query(doc, path.text);
     if (path.singular)
         return { found: values.length > 0, value: values[0] };
     return { found: values.length > 0, value: values };
+}
+/** RFC 9535 semantics for names and indexes: a name selects an object member, an index an array element (negative from the end). */
+function walk(steps, doc) {
+    let cur = doc;
+    for (const step of steps) {
+        if (typeof step === 'number') {
+            if (!Array.isArray(cur))
+                return { found: false, value: undefined };
+            const i = step < 0 ? cur.length + step : step;
+            if (i < 0 || i >= cur.length)
+                return { found: false, value: undefined };
+            cur = cur[i];
+        }
+        else {
+            if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, step)) {
+                return { found: false, value: undefined };
+            }
+            cur = cur[step];
+        }
+    }
+    return { found: true, value: cur };
 }
 
 // EXTERNAL MODULE: ../../node_modules/yaml/dist/index.js
@@ -85987,7 +86029,7 @@ function checkJson(a, doc, lookup) {
 
 /** Header names whose values are credentials: masked in logs and reports once expanded. */
 const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
-/** Capture names that hold credentials (a login token, a session cookie). */
+/** Variable and capture names that hold credentials (a login token, a session cookie). */
 const SECRET_NAMES = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key/i;
 const masked = new Set();
 /** Registers a secret once (each registration prints an add-mask command). */
@@ -86313,14 +86355,13 @@ const inputs = {
 
 
 
-/** vars whose names say they hold a credential are masked before anything is printed. */
-const SECRET_VAR = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key|private/i;
 async function run() {
     await runAction(async () => {
         const started = new Date();
         const i = parseInputs('smoke-test', inputs);
+        // vars whose names say they hold a credential are masked before anything is printed.
         for (const [k, v] of Object.entries(i.vars))
-            if (SECRET_VAR.test(k))
+            if (SECRET_NAMES.test(k))
                 maskSecret(v);
         const file = specPath(i.spec);
         let text;

@@ -1,5 +1,6 @@
 // Loading smoke specs: positions, every kind of bad spec, and the compiled model.
 import { describe, expect, test } from '@jest/globals'
+import { query } from 'jsonpath-rfc9535'
 import { smoke } from '@gantry/probe'
 
 const load = (text: string, opts: Partial<smoke.LoadOptions> = {}) =>
@@ -274,5 +275,44 @@ describe('JSONPath', () => {
     const p = smoke.compilePath(text)
     expect(p.singular).toBe(singular)
     expect(smoke.evaluate(p, doc)).toEqual({ found, value })
+  })
+})
+
+describe('JSONPath: singular paths are walked directly, as the library evaluates them', () => {
+  const docs: unknown[] = [
+    { a: { b: [1, null, { c: 'x' }] }, 'x y': 3, n: null, arr: [[1, 2], [3]] },
+    [10, 20, { a: 1 }],
+    'text',
+    null
+  ]
+  const paths = [
+    '$',
+    '$.a',
+    '$.a.b',
+    '$.a.b[0]',
+    '$.a.b[1]',
+    '$.a.b[-1]',
+    '$.a.b[-4]',
+    '$.a.b[3]',
+    "$['x y']",
+    '$.n',
+    '$.n.x',
+    '$.arr[0][1]',
+    '$.arr[1][-1]',
+    '$[0]',
+    '$[2].a',
+    '$[-1]',
+    '$.length',
+    '$.a.b.length',
+    "$['a']['b'][2]['c']",
+    '$.toString'
+  ]
+  test.each(paths)('%s', (text) => {
+    const p = smoke.compilePath(text)
+    expect(p.singular).toBe(true)
+    for (const doc of docs) {
+      const want = query(doc as never, text)
+      expect(smoke.evaluate(p, doc)).toEqual({ found: want.length > 0, value: want[0] })
+    }
   })
 })

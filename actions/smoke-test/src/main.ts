@@ -16,14 +16,12 @@ import {
 import { smoke } from '@gantry/probe'
 import { inputs } from './inputs.js'
 
-/** vars whose names say they hold a credential are masked before anything is printed. */
-const SECRET_VAR = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key|private/i
-
 export async function run(): Promise<void> {
   await runAction(async () => {
     const started = new Date()
     const i = parseInputs('smoke-test', inputs)
-    for (const [k, v] of Object.entries(i.vars)) if (SECRET_VAR.test(k)) maskSecret(v)
+    // vars whose names say they hold a credential are masked before anything is printed.
+    for (const [k, v] of Object.entries(i.vars)) if (smoke.SECRET_NAMES.test(k)) maskSecret(v)
 
     const file = specPath(i.spec)
     let text: string

@@ -7,6 +7,7 @@ export * from './assertions.js'
 export {
   runSpec,
   resolveUrl,
+  SECRET_NAMES,
   type CheckResult,
   type CheckVerdict,
   type SmokeResult,

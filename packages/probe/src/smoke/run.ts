@@ -59,8 +59,8 @@ export interface RunOptions {
 
 /** Header names whose values are credentials: masked in logs and reports once expanded. */
 const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i
-/** Capture names that hold credentials (a login token, a session cookie). */
-const SECRET_NAMES = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key/i
+/** Variable and capture names that hold credentials (a login token, a session cookie). */
+export const SECRET_NAMES = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key/i
 
 const masked = new Set<string>()
 /** Registers a secret once (each registration prints an add-mask command). */
