@@ -115509,6 +115509,14 @@ function maskUrlTokens(value) {
         if (v.length >= 16)
             maskSecret(v);
 }
+/**
+ * A log line from text we do not control (titles, server errors): redacted,
+ * and on one line, since a line of its own starting with `::` would be read
+ * by the runner as a workflow command.
+ */
+function log(text) {
+    info(redact(text).replace(/[\r\n]+/g, ' '));
+}
 /** Combinations that cannot work, refused before anything is sent. */
 function checkCombinations(i) {
     const need = (when, message) => {
@@ -115573,17 +115581,17 @@ async function run() {
         if (channels.length === 0)
             info('No channel configured: writing the job summary only.');
         else
-            info(redact(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`));
+            log(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`);
         const results = await notifyAll(message, channels, {
             policy: { timeoutMs: i.timeout },
-            onRetry: (channel, msg, attempt, delay) => info(redact(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`))
+            onRetry: (channel, msg, attempt, delay) => log(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`)
         });
         const failed = results.filter((r) => !r.ok);
         for (const r of results) {
             // Error texts come from servers: redact in case one echoes a secret back.
             const line = redact(`${r.channel}: ${r.detail}`);
             if (r.ok)
-                info(`✅ ${line}`);
+                log(`✅ ${line}`);
             else if (i['fail-on-error'])
                 error(line, { title: `notify: ${r.channel} failed` });
             else

@@ -344,6 +344,17 @@ describe('notify e2e', () => {
     expectNoSecrets(missing)
   })
 
+  test('a title cannot inject workflow commands into the log', async () => {
+    const hook = await receiver(noContent, HOOK_PATH)
+    const r = await runAction('notify', {
+      inputs: { status: 'success', title: 'fix\n::error::injected\n::add-mask::x', webhook: hook.url },
+      token: TOKEN
+    })
+    expect(r.code).toBe(0)
+    expect(r.annotations).toEqual([])
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('::error') || l === '::add-mask::x')).toEqual([])
+  })
+
   test('with no channel the job summary is still written', async () => {
     const r = await runAction('notify', { inputs: { status: 'started', environment: 'staging' }, token: TOKEN })
     expect(r.code).toBe(0)

@@ -42,6 +42,15 @@ function maskUrlTokens(value: string | undefined): void {
   for (const v of u.searchParams.values()) if (v.length >= 16) maskSecret(v)
 }
 
+/**
+ * A log line from text we do not control (titles, server errors): redacted,
+ * and on one line, since a line of its own starting with `::` would be read
+ * by the runner as a workflow command.
+ */
+function log(text: string): void {
+  core.info(redact(text).replace(/[\r\n]+/g, ' '))
+}
+
 type Inputs = ReturnType<typeof parseInputs<'notify', typeof inputs>>
 
 /** Combinations that cannot work, refused before anything is sent. */
@@ -110,18 +119,17 @@ export async function run(): Promise<void> {
 
     const channels = channelsFor(i)
     if (channels.length === 0) core.info('No channel configured: writing the job summary only.')
-    else core.info(redact(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`))
+    else log(`Notifying ${channels.map((c) => c.name).join(', ')}: ${message.title}`)
     const results = await notifyAll(message, channels, {
       policy: { timeoutMs: i.timeout },
-      onRetry: (channel, msg, attempt, delay) =>
-        core.info(redact(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`))
+      onRetry: (channel, msg, attempt, delay) => log(`${channel}: ${msg}; retry ${attempt} in ${delay} ms`)
     })
 
     const failed = results.filter((r) => !r.ok)
     for (const r of results) {
       // Error texts come from servers: redact in case one echoes a secret back.
       const line = redact(`${r.channel}: ${r.detail}`)
-      if (r.ok) core.info(`✅ ${line}`)
+      if (r.ok) log(`✅ ${line}`)
       else if (i['fail-on-error']) core.error(line, { title: `notify: ${r.channel} failed` })
       else core.warning(line, { title: `notify: ${r.channel} failed` })
     }
