@@ -13,6 +13,14 @@
 // Responses are canned per operationId (`respond`); without one, the stand-in
 // serves the example the OpenAPI description gives for the operation's success
 // response.
+//
+// Usage:
+//   const api = await startGitHubApi()            // { prefix: '/api/v3' } for GHES
+//   api.respond('repos/create-deployment', [{ status: 502 }, exampleResponse('repos/create-deployment')])
+//   await runAction('deploy-atomic', { env: { GITHUB_API_URL: api.url }, ... })
+//   expect(api.rejected).toEqual([])               // every request matched the description
+//   expect(api.calls('repos/create-deployment-status')[0].body).toMatchObject({ state: 'success' })
+//   await api.close()
 import { Ajv, type ValidateFunction } from 'ajv'
 import formats from 'ajv-formats'
 import { readFileSync } from 'node:fs'
