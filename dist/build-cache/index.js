@@ -41892,6 +41892,8 @@ async function restoreEntry(entryDir, root, verify) {
     return meta;
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: ../../packages/cachekey/src/plan.ts
@@ -41906,8 +41908,26 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
 
 
 
-/** The Node the build will use: the one on PATH (setup-node's), else the one running us. */
+
+
+
+/**
+ * The Node the build will use: the `node` first on PATH (setup-node's). Its
+ * version is read without starting it when the path says it (the tool cache
+ * keeps node/<version>/<arch>/bin) or when it is the node running us;
+ * otherwise `node --version`, and failing that our own version.
+ */
 async function nodeVersion(root) {
+    const found = await whichNode();
+    if (found) {
+        const real = await (0,promises_namespaceObject.realpath)(found).catch(() => found);
+        const fromPath = real.match(/[\\/]node[\\/](\d+\.\d+\.\d+)[\\/]/);
+        if (fromPath)
+            return `v${fromPath[1]}`;
+        const self = await (0,promises_namespaceObject.realpath)(process.execPath).catch(() => process.execPath);
+        if (real === self)
+            return process.version;
+    }
     try {
         const r = await runProc('node', ['--version'], root, 10_000);
         const v = r.stdout.toString('utf8').trim();
@@ -41918,6 +41938,19 @@ async function nodeVersion(root) {
         // no node on PATH
     }
     return process.version;
+}
+async function whichNode() {
+    const names = process.platform === 'win32' ? ['node.exe'] : ['node'];
+    for (const dir of (process.env.PATH ?? '').split(external_node_path_.delimiter)) {
+        if (!dir)
+            continue;
+        for (const n of names) {
+            const p = (0,external_node_path_.join)(dir, n);
+            if (await (0,promises_namespaceObject.access)(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+                return p;
+        }
+    }
+    return undefined;
 }
 function unitOutputs(dir, globs) {
     if (dir === '.')

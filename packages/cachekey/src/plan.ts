@@ -3,6 +3,9 @@
  * key. Pure reads (git and the file system): nothing is written, so a bad
  * glob found here still fails before any side effect.
  */
+import { constants } from 'node:fs'
+import { access, realpath } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { findComponents } from './components.js'
 import { listInputFiles, type FileListing } from './files.js'
@@ -28,8 +31,21 @@ export interface Plan extends KeyPlan {
   timings: { listMs: number; keysMs: number }
 }
 
-/** The Node the build will use: the one on PATH (setup-node's), else the one running us. */
+/**
+ * The Node the build will use: the `node` first on PATH (setup-node's). Its
+ * version is read without starting it when the path says it (the tool cache
+ * keeps node/<version>/<arch>/bin) or when it is the node running us;
+ * otherwise `node --version`, and failing that our own version.
+ */
 export async function nodeVersion(root: string): Promise<string> {
+  const found = await whichNode()
+  if (found) {
+    const real = await realpath(found).catch(() => found)
+    const fromPath = real.match(/[\\/]node[\\/](\d+\.\d+\.\d+)[\\/]/)
+    if (fromPath) return `v${fromPath[1]}`
+    const self = await realpath(process.execPath).catch(() => process.execPath)
+    if (real === self) return process.version
+  }
   try {
     const r = await runProc('node', ['--version'], root, 10_000)
     const v = r.stdout.toString('utf8').trim()
@@ -38,6 +54,24 @@ export async function nodeVersion(root: string): Promise<string> {
     // no node on PATH
   }
   return process.version
+}
+
+async function whichNode(): Promise<string | undefined> {
+  const names = process.platform === 'win32' ? ['node.exe'] : ['node']
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    for (const n of names) {
+      const p = join(dir, n)
+      if (
+        await access(p, constants.X_OK).then(
+          () => true,
+          () => false
+        )
+      )
+        return p
+    }
+  }
+  return undefined
 }
 
 export function unitOutputs(dir: string, globs: readonly string[]): string[] {
