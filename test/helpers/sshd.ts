@@ -81,6 +81,10 @@ PrintMotd no
 MaxStartups 100:30:200
 MaxSessions 100
 LogLevel ERROR
+# bash sources ~/.bashrc for commands run by sshd unless SHLVL says it is nested;
+# this machine's root .bashrc runs \`pyenv init\` (~0.3 s per command), which is
+# the host's shell startup, not what these tests measure.
+SetEnv SHLVL=1
 `
   const confPath = join(dir, 'sshd_config')
   writeFileSync(confPath, conf)

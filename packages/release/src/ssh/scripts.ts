@@ -160,10 +160,10 @@ rm -rf -- "releases/$3"`
 export const CANNOT_RUN = 'gantry: cannot run activate:'
 
 /**
- * Runs the activate command in the release: '<dir>' '<seconds>' NAME=VALUE… '--' argv…
+ * Runs the activate command in releases/<id>: '<id>' '<seconds>' NAME=VALUE… '--' argv…
  * bounded by coreutils timeout on the remote side too (killing ssh alone would leave it running).
  */
-export const ACTIVATE = `r=$1; t=$2; shift 2
+export const ACTIVATE = `r=$1/releases/$2; t=$3; shift 3
 while [ "$#" -gt 0 ] && [ "$1" != -- ]; do export "$1"; shift; done
 shift
 cd -- "$r" || { echo "${CANNOT_RUN} cannot enter $r" >&2; exit 200; }

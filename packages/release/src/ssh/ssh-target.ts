@@ -526,7 +526,7 @@ export class SshTarget implements Target {
       const seconds = (req.timeoutMs / 1000).toFixed(3)
       let r: RunResult
       try {
-        r = await this.remote('activate', S.ACTIVATE, [this.releasePath(req.id), seconds, ...env, '--', ...req.argv], {
+        r = await this.remote('activate', S.ACTIVATE, [req.id, seconds, ...env, '--', ...req.argv], {
           // The remote `timeout` ends it first; this bound only covers a host that stops answering.
           timeoutMs: req.timeoutMs + 30_000,
           onLine: (l) => {
