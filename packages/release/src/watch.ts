@@ -92,10 +92,8 @@ export async function watch(c: WatchConfig): Promise<WatchResult> {
       const wait = due - performance.now()
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
       if (c.signal?.aborted) break
-      const timeoutMs = Math.min(
-        probeTimeout(c.intervalMs),
-        Math.max(1, c.durationMs - (performance.now() - start) + 1000)
-      )
+      const left = c.durationMs - (performance.now() - start) + 1000
+      const timeoutMs = Math.round(Math.min(probeTimeout(c.intervalMs), Math.max(1, left)))
       const r = await client.send({ url: c.url, timeoutMs, signal: c.signal })
       const ok = !r.error && r.status !== undefined && r.status >= 200 && r.status < 400
       probes.push({

@@ -1,0 +1,224 @@
+// auto-rollback through the committed bundle, against releases deploy-atomic's
+// bundle made in real temp dirs and health endpoints on 127.0.0.1.
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runAction } from '../harness/runner.mjs'
+import { startServer, type TestServer } from '../helpers/http.js'
+
+jest.setTimeout(90_000)
+
+let root: string
+let base: string
+let server: TestServer | undefined
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'gantry-e2e-rollback-'))
+  base = join(root, 'app')
+})
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+  rmSync(root, { recursive: true, force: true })
+})
+
+async function deployAll(...ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const src = join(root, 'src', id)
+    mkdirSync(src, { recursive: true })
+    writeFileSync(join(src, 'index.html'), id)
+    const r = await runAction('deploy-atomic', { inputs: { source: src, path: base, 'release-id': id } })
+    if (r.code !== 0) throw new Error(`deploy ${id} failed: ${r.stdout}`)
+  }
+}
+
+const history = () => JSON.parse(readFileSync(join(base, '.gantry', 'history.json'), 'utf8'))
+const current = () => readlinkSync(join(base, 'current')).replace('releases/', '')
+const errors = (r: { annotations: Array<{ level: string; message: string }> }) =>
+  r.annotations.filter((a) => a.level === 'error').map((a) => a.message)
+const release = (id: string) => history().releases.find((x: { id: string }) => x.id === id)
+
+describe('watch: 0 (roll back now)', () => {
+  test('goes to the newest good older release, marks the left one bad, reports a failed deployment', async () => {
+    await deployAll('r1', 'r2', 'r3')
+    const r = await runAction('auto-rollback', { inputs: { path: base, reason: 'smoke test failed' } })
+    expect(r.code).toBe(0)
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', from: 'r3', to: 'r2', reason: 'smoke test failed' })
+    expect(Number(r.outputs.duration)).toBeGreaterThanOrEqual(0)
+    expect(current()).toBe('r2')
+    expect(release('r3')).toMatchObject({
+      status: 'bad',
+      bad: { reason: 'smoke test failed', actor: 'octocat', run: '4242' }
+    })
+    expect(history().events.at(-1)).toMatchObject({ kind: 'rollback', from: 'r3', to: 'r2', actor: 'octocat' })
+    // Plainly a failed deployment, though the step (the rollback) succeeded.
+    expect(errors(r)).toEqual([
+      expect.stringMatching(/^Deployment failed: rolled back from r3 to r2: smoke test failed$/)
+    ])
+    expect(r.summary).toMatch(/deployment failed — rolled back from r3 to r2/)
+    expect(r.summary).toMatch(/r3 is marked \*\*bad\*\*/)
+    const report = JSON.parse(readFileSync(r.outputs.report, 'utf8'))
+    expect(report).toMatchObject({ schema: 1, action: 'auto-rollback', rolledBack: true, from: 'r3', to: 'r2' })
+
+    // The next deploy and rollback never land on the bad r3.
+    await deployAll('r4')
+    const again = await runAction('auto-rollback', { inputs: { path: base } })
+    expect(again.outputs).toMatchObject({ from: 'r4', to: 'r2', reason: 'rollback requested by octocat' })
+  })
+
+  test('to: an explicit release; a bad or missing one is refused and nothing changes', async () => {
+    await deployAll('r1', 'r2', 'r3')
+    const r = await runAction('auto-rollback', { inputs: { path: base, to: 'r1' } })
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', from: 'r3', to: 'r1' })
+    const bad = await runAction('auto-rollback', { inputs: { path: base, to: 'r3' } })
+    expect(bad.code).toBe(1)
+    expect(errors(bad)).toEqual([expect.stringMatching(/release 'r3' is marked bad .* refusing to roll back onto it/)])
+    const missing = await runAction('auto-rollback', { inputs: { path: base, to: 'r9' } })
+    expect(errors(missing)).toEqual([expect.stringMatching(/release 'r9' does not exist/)])
+    expect(current()).toBe('r1')
+  })
+
+  test('nothing to roll back to: a clear failure and nothing changed', async () => {
+    await deployAll('only')
+    const before = readFileSync(join(base, '.gantry', 'history.json'), 'utf8')
+    const r = await runAction('auto-rollback', { inputs: { path: base } })
+    expect(r.code).toBe(1)
+    expect(r.outputs['rolled-back']).toBe('false')
+    expect(errors(r)).toEqual([
+      expect.stringMatching(/nothing to roll back to on local:.*: no good release older than only; nothing changed/)
+    ])
+    expect(r.summary).toMatch(/rollback failed/)
+    expect(current()).toBe('only')
+    expect(readFileSync(join(base, '.gantry', 'history.json'), 'utf8')).toBe(before)
+  })
+
+  test('health-url is checked after the switch; an unhealthy restored release fails the step', async () => {
+    await deployAll('r1', 'r2', 'r3')
+    server = await startServer((_req, res) => res.end('ok'))
+    const ok = await runAction('auto-rollback', { inputs: { path: base, 'health-url': `${server.url}/healthz` } })
+    expect(ok.code).toBe(0)
+    expect(ok.summary).toMatch(/✅ healthy \| HTTP 200/)
+    await server.close()
+    server = await startServer((_req, res) => {
+      res.statusCode = 503
+      res.end('down')
+    })
+    const bad = await runAction('auto-rollback', {
+      inputs: { path: base, 'health-url': `${server.url}/healthz`, interval: '100ms', 'unhealthy-threshold': 2 }
+    })
+    expect(bad.code).toBe(1)
+    expect(bad.outputs).toMatchObject({ 'rolled-back': 'true', from: 'r2', to: 'r1' })
+    expect(errors(bad)).toContainEqual(
+      expect.stringMatching(/rolled back to r1, but .* is not healthy either: HTTP 503/)
+    )
+  })
+})
+
+describe('watch: <duration>', () => {
+  test('a clean watch: rolled-back=false, nothing changes', async () => {
+    await deployAll('r1', 'r2')
+    server = await startServer((_req, res) => res.end('ok'))
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, watch: '1s', interval: '100ms', 'health-url': server.url, 'max-error-rate': '0%' }
+    })
+    expect({ code: r.code, errors: errors(r) }).toEqual({ code: 0, errors: [] })
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'false', from: 'r2', to: 'r2' })
+    expect(r.outputs.reason).toMatch(/^watch clean: \d+ probes, 0 failed/)
+    expect(server.hits).toBeGreaterThanOrEqual(5)
+    expect(current()).toBe('r2')
+    expect(release('r2').status).toBe('good')
+    expect(errors(r)).toEqual([])
+  })
+
+  test('consecutive failures trigger the rollback', async () => {
+    await deployAll('r1', 'r2')
+    // r2 breaks after two answers; r1 (once current again) is fine.
+    let r2Hits = 0
+    server = await startServer((_req, res) => {
+      const broken = current() === 'r2' && ++r2Hits > 2
+      res.statusCode = broken ? 500 : 200
+      res.end()
+    })
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, watch: '30s', interval: '50ms', 'health-url': server.url, 'unhealthy-threshold': 3 }
+    })
+    expect(r.code).toBe(0)
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', from: 'r2', to: 'r1' })
+    expect(r.outputs.reason).toBe('3 consecutive failed probes (last: HTTP 500)')
+    expect(release('r2').bad.reason).toBe('3 consecutive failed probes (last: HTTP 500)')
+    expect(r2Hits).toBe(5)
+    expect(r.summary).toMatch(/✅ healthy \| HTTP 200/)
+  })
+
+  test('the window error rate triggers the rollback', async () => {
+    await deployAll('r1', 'r2')
+    server = await startServer((_req, res, hit) => {
+      res.statusCode = hit % 2 === 0 ? 502 : 200
+      res.end()
+    })
+    const r = await runAction('auto-rollback', {
+      inputs: {
+        path: base,
+        watch: '30s',
+        interval: '50ms',
+        'health-url': server.url,
+        'unhealthy-threshold': 100,
+        'max-error-rate': '10%',
+        reason: 'canary'
+      }
+    })
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', to: 'r1' })
+    expect(r.outputs.reason).toMatch(/^error rate 40\.0% \(2\/5\) exceeds max-error-rate 10\.0% \(canary\)$/)
+  })
+
+  test('p95 above max-latency-ratio × the baseline report p95 triggers the rollback', async () => {
+    await deployAll('r1', 'r2')
+    server = await startServer((_req, res) => setTimeout(() => res.end('slow'), 60))
+    const baseline = join(root, 'baseline.json')
+    writeFileSync(baseline, JSON.stringify({ schema: 1, action: 'health-gate', p95: 5 }))
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, watch: '30s', interval: '50ms', 'health-url': server.url, baseline }
+    })
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', to: 'r1' })
+    expect(r.outputs.reason).toMatch(/^p95 \d+(\.\d+)? ms exceeds 2 × the baseline p95 5 ms$/)
+    expect(r.summary).toMatch(/\| Watch \| Probes \| Failed \| Error rate \| p95 \| p95 limit \|/)
+  })
+
+  test('p95 above max-p95 triggers the rollback', async () => {
+    await deployAll('r1', 'r2')
+    server = await startServer((_req, res) => setTimeout(() => res.end('slow'), 60))
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, watch: '30s', interval: '50ms', 'health-url': server.url, 'max-p95': '20ms' }
+    })
+    expect(r.outputs.reason).toMatch(/^p95 \d+(\.\d+)? ms exceeds max-p95 20 ms$/)
+    expect(current()).toBe('r1')
+  })
+})
+
+describe('bad inputs: one line, nothing changed', () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [
+      { watch: '10s' },
+      /^Input 'health-url' is required when watch is not 0 \(watch is '10s'\): expected an http\(s\) URL$/
+    ],
+    [{ watch: 'soon' }, /^Input 'watch' has invalid value 'soon': expected a duration/],
+    [{ 'max-error-rate': '150%' }, /^Input 'max-error-rate' has invalid value '150%': expected a rate/],
+    [{ 'unhealthy-threshold': '0' }, /^Input 'unhealthy-threshold' has invalid value '0'/],
+    [{ to: '../r1' }, /^Input 'to' has invalid value '\.\.\/r1': expected a release id/],
+    [{ 'health-url': 'ftp://x' }, /^Input 'health-url' has invalid value 'ftp:\/\/x': expected an http\(s\) URL/],
+    [{ baseline: '/nonexistent.json' }, /^Input 'baseline' has invalid value '\/nonexistent\.json': .*file not found/],
+    [{ baseline: '__NO_P95__' }, /^Input 'baseline' has invalid value .*no positive number "p95"/]
+  ]
+  test.each(cases)('%j', async (given, message) => {
+    await deployAll('r1', 'r2')
+    writeFileSync(join(root, 'nop95.json'), JSON.stringify({ schema: 1, p95: null }))
+    const inputs: Record<string, string> = { path: base, ...given }
+    if (inputs.baseline === '__NO_P95__') inputs.baseline = join(root, 'nop95.json')
+    const r = await runAction('auto-rollback', { inputs })
+    expect(r.code).toBe(1)
+    expect(errors(r)).toEqual([expect.stringMatching(message)])
+    expect(current()).toBe('r2')
+    expect(existsSync(join(base, '.gantry', 'lock'))).toBe(false)
+  })
+})
