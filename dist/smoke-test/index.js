@@ -86273,6 +86273,12 @@ function summaryMarkdown(file, result) {
     const rows = result.checks.map((r) => [r.name, ICON[r.result], r.status ?? '–', markdown_ms(r.latencyMs), details(r)]);
     return `${head}\n\n${counts}\n\n${markdown_table(['Check', 'Result', 'Status', 'Latency', 'Details'], rows)}\n`;
 }
+/** For a spec that cannot run: every problem, at its line. */
+function specErrorMarkdown(file, problems) {
+    const n = problems.length;
+    const rows = problems.map((p) => [`${file}:${p.line}:${p.column}`, p.field || '–', p.message]);
+    return `### ❌ Smoke test: the spec has ${n} problem${n === 1 ? '' : 's'}; no request was sent\n\n${markdown_table(['Where', 'Field', 'Problem'], rows)}\n`;
+}
 /** XML 1.0 text: escaped, with the characters XML cannot carry removed. */
 function xml(text) {
     return text
@@ -86388,6 +86394,10 @@ async function run() {
                     startColumn: p.column
                 });
             }
+            // No request was sent; the summary and report say why, for a reviewer who opens the run.
+            const report = await writeReport('smoke-test', started, false, { spec: file, problems: e.problems });
+            await writeSummary(specErrorMarkdown(file, e.problems));
+            setOutputs('smoke-test', { report });
             throw new errors_InputError(e.message);
         }
         info(`Running ${spec.checks.length} check(s) from ${file}, ${i.concurrency} at a time…`);

@@ -91,6 +91,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       query: Object.fromEntries(url.searchParams),
       auth: req.headers.authorization ?? null,
       type: req.headers['content-type'] ?? null,
+      forwarded: req.headers['x-forwarded-cookie'] ?? null,
       body: await readBody(req)
     })
   }
@@ -415,11 +416,16 @@ checks:
     expect: { json: { $.limit: '7', $.count: 2 } }
   - name: echo typed captures
     needs: me
-    request: { method: PUT, url: /echo, json: { id: '\${id}', roles: '\${roles}', text: 'id=\${id}' } }
+    request:
+      method: PUT
+      url: /echo
+      headers: { X-Forwarded-Cookie: '\${cookie}' }
+      json: { id: '\${id}', roles: '\${roles}', text: 'id=\${id}' }
     expect:
       json:
         $.method: PUT
         $.type: application/json
+        $.forwarded: { matches: '^sid=tok_[0-9a-f]{24}; HttpOnly$' }
         $.body: '{"id":7,"roles":["reader","writer"],"text":"id=7"}'
   - name: bad login
     request: { method: POST, url: /api/login, json: { user: x, password: wrong } }
@@ -446,7 +452,7 @@ checks:
     res = await smoke(spec, { retries: 3 }, { PASSWORD: 'pw' })
   }, 60_000)
 
-  test('captures flow to the checks that need them (token, id, typed JSON values)', () => {
+  test('captures flow to the checks that need them (JSON token, id and list; a header)', () => {
     for (const n of ['login', 'me', 'orders', 'echo typed captures'])
       expect([n, res.byName.get(n)?.result]).toEqual([n, 'passed'])
     expect(state.hits.get('/api/users/7/orders')).toBe(1)
@@ -544,7 +550,17 @@ describe('smoke-test: bad specs fail before any request, at file:line', () => {
     expect(errors[0]?.message.replace(/^[^ ]+ /, '')).toBe(message)
     // The failure line is the same one line.
     expect(errors.at(-1)?.message).toBe(errors[0]?.message)
-    expect(r.outputs).toEqual({})
+    // The summary and report list the problems; no counts are set.
+    expect(Object.keys(r.outputs)).toEqual(['report'])
+    const report = JSON.parse(readFileSync(r.outputs.report as string, 'utf8')) as { ok: boolean; problems: unknown[] }
+    expect(report).toMatchObject({
+      schema: 1,
+      ok: false,
+      spec: file,
+      problems: [expect.objectContaining({ line, message: expect.any(String) })]
+    })
+    expect(r.summary).toContain('### ❌ Smoke test: the spec has 1 problem; no request was sent')
+    expect(r.summary).toContain(`| ${errors[0]?.message.split(' ')[0]?.replace(/:$/, '')} |`)
   })
 
   test('a missing spec file and a bad input are one line naming the input', async () => {

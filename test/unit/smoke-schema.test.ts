@@ -4,6 +4,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Ajv } from 'ajv'
 import { parse } from 'yaml'
 import { smoke } from '@gantry/probe'
 import { repoRoot } from '../harness/runner.mjs'
@@ -34,6 +35,24 @@ describe('spec.schema.json', () => {
       'retries',
       'timeout'
     ])
+  })
+
+  test('editors accept the sample spec and flag what the action rejects (checked with ajv)', () => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(generated)
+    const example = parse(readFileSync(join(repoRoot, 'examples', 'smoke', 'smoke.yml'), 'utf8')) as unknown
+    expect(validate(example)).toBe(true)
+    const bad = (text: string) => {
+      expect(validate(parse(text))).toBe(false)
+      return (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)
+    }
+    expect(bad('checks:\n  - { name: a, request: { url: /x }, expect: { stauts: 200 } }\n')).toContain(
+      '/checks/0/expect must NOT have additional properties'
+    )
+    expect(bad('checks:\n  - { name: a, request: { url: /x }, retries: many }\n')).toContain(
+      '/checks/0/retries must be integer'
+    )
+    expect(bad('checks: []\n')).toContain('/checks must NOT have fewer than 1 items')
+    expect(bad('checks:\n  - { name: a }\n')).toContain("/checks/0 must have required property 'request'")
   })
 
   test('the sample spec in examples/smoke loads', () => {

@@ -48,6 +48,10 @@ export async function run(): Promise<void> {
           startColumn: p.column
         })
       }
+      // No request was sent; the summary and report say why, for a reviewer who opens the run.
+      const report = await writeReport('smoke-test', started, false, { spec: file, problems: e.problems })
+      await writeSummary(smoke.specErrorMarkdown(file, e.problems))
+      setOutputs('smoke-test', { report })
       throw new InputError(e.message)
     }
 

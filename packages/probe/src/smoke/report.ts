@@ -1,6 +1,7 @@
 /** What a reviewer reads: the job-summary table and JUnit XML (testcase per check). */
 import { ms, table } from '@gantry/core'
 import type { Failure } from './assertions.js'
+import type { SpecProblem } from './load.js'
 import type { CheckResult, SmokeResult } from './run.js'
 
 const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped' } as const
@@ -29,6 +30,13 @@ export function summaryMarkdown(file: string, result: SmokeResult): string {
   const counts = `\`${file}\` · ${result.passed} passed · ${result.failed} failed · ${result.skipped} skipped · ${ms(result.durationMs)}`
   const rows = result.checks.map((r) => [r.name, ICON[r.result], r.status ?? '–', ms(r.latencyMs), details(r)])
   return `${head}\n\n${counts}\n\n${table(['Check', 'Result', 'Status', 'Latency', 'Details'], rows)}\n`
+}
+
+/** For a spec that cannot run: every problem, at its line. */
+export function specErrorMarkdown(file: string, problems: readonly SpecProblem[]): string {
+  const n = problems.length
+  const rows = problems.map((p) => [`${file}:${p.line}:${p.column}`, p.field || '–', p.message])
+  return `### ❌ Smoke test: the spec has ${n} problem${n === 1 ? '' : 's'}; no request was sent\n\n${table(['Where', 'Field', 'Problem'], rows)}\n`
 }
 
 /** XML 1.0 text: escaped, with the characters XML cannot carry removed. */
