@@ -1,0 +1,104 @@
+// Crash safety: the shipped bundle is killed with SIGKILL at random points of
+// a redeploy, again and again. After every kill `current` must name a complete
+// release whose manifest verifies, history.json must parse, and the next deploy
+// must succeed (breaking the dead run's lock and cleaning its leftovers).
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
+import type { ChildProcess } from 'node:child_process'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseHistory, parseManifest, verifyDir } from '@gantry/release'
+import { runAction } from '../harness/runner.mjs'
+
+jest.setTimeout(300_000)
+
+const RUNS = 32
+let root: string
+let src: string
+let base: string
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'gantry-e2e-crash-'))
+  src = join(root, 'src')
+  base = join(root, 'app')
+  for (let d = 0; d < 40; d++) {
+    mkdirSync(join(src, `d${d}`), { recursive: true })
+    for (let f = 0; f < 20; f++) writeFileSync(join(src, `d${d}`, `f${f}.txt`), `${d}/${f} `.repeat(200))
+  }
+})
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+/** The invariant: current names a complete release whose manifest verifies. */
+function checkCurrent(): string {
+  const link = readlinkSync(join(base, 'current'))
+  const m = link.match(/^releases\/([^/]+)$/)
+  expect(m).not.toBeNull()
+  const id = m![1]
+  const manifest = parseManifest(readFileSync(join(base, '.gantry', 'manifests', `${id}.json`), 'utf8'))
+  expect(manifest).toBeDefined()
+  const v = verifyDir(join(base, 'releases', id), manifest!)
+  expect({ id, problems: v.problems }).toEqual({ id, problems: [] })
+  expect(v.checked).toBeGreaterThan(800)
+  // history.json is written atomically: it always parses.
+  parseHistory(readFileSync(join(base, '.gantry', 'history.json'), 'utf8'))
+  return id
+}
+
+describe('kill -9 at random points', () => {
+  test(`${RUNS} killed redeploys never leave current on an incomplete release`, async () => {
+    const first = await runAction('deploy-atomic', { inputs: { source: src, path: base, keep: 3 } })
+    expect(first.code).toBe(0)
+    // How long an unkilled redeploy takes here, Node's start-up included.
+    writeFileSync(join(src, 'd0', 'f0.txt'), 'warm-up')
+    const t0 = performance.now()
+    expect((await runAction('deploy-atomic', { inputs: { source: src, path: base, keep: 3 } })).code).toBe(0)
+    const span = performance.now() - t0
+    checkCurrent()
+
+    const outcomes = { killed: 0, completed: 0 }
+    const seen = new Set<string>()
+    for (let n = 0; n < RUNS; n++) {
+      // Change 2% of the files so each release differs (copies and links both happen).
+      for (let k = 0; k < 8; k++) writeFileSync(join(src, `d${(n + k) % 20}`, `f${k}.txt`), `run ${n} file ${k}\n`)
+      // Mostly past start-up, up to the end of the deploy.
+      const delay = span * (0.3 + 0.8 * Math.random())
+      let timer: NodeJS.Timeout | undefined
+      const r = await runAction('deploy-atomic', {
+        inputs: { source: src, path: base, keep: 3 },
+        onSpawn: (child: ChildProcess) => {
+          timer = setTimeout(() => child.kill('SIGKILL'), delay)
+        }
+      })
+      clearTimeout(timer)
+      if (r.code === 0) outcomes.completed++
+      else {
+        expect(r.code).toBe(128) // killed, not failed
+        outcomes.killed++
+      }
+      seen.add(checkCurrent())
+    }
+    // The kills landed across the deploy, not all before or after it.
+    expect(outcomes.killed).toBeGreaterThanOrEqual(8)
+    expect(seen.size).toBeGreaterThan(1)
+
+    // The next deploy succeeds, breaks the dead runs' lock and cleans their leftovers.
+    writeFileSync(join(src, 'final.txt'), 'final')
+    const last = await runAction('deploy-atomic', { inputs: { source: src, path: base, keep: 3 } })
+    expect({ code: last.code, stdout: last.code === 0 ? '' : last.stdout }).toEqual({ code: 0, stdout: '' })
+    expect(checkCurrent()).toBe(last.outputs['release-id'])
+    expect(readFileSync(join(base, 'current', 'final.txt'), 'utf8')).toBe('final')
+    expect(readdirSync(join(base, 'releases')).filter((n) => n.startsWith('.'))).toEqual([])
+    expect(existsSync(join(base, '.gantry', 'lock'))).toBe(false)
+    const h = parseHistory(readFileSync(join(base, '.gantry', 'history.json'), 'utf8'))
+    expect(h.releases.at(-1)?.id).toBe(last.outputs['release-id'])
+  })
+})
