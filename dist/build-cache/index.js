@@ -42006,6 +42006,9 @@ function round(ms) {
 
 
 async function restoreUnits(units, backend, o) {
+    const down = await backend.unavailable?.();
+    if (down)
+        o.warn(`build-cache: ${down}`);
     return mapPool(units, o.concurrency ?? 4, async (u) => {
         const t0 = Date.now();
         const base = keyBase(o, u.dir);
@@ -42023,6 +42026,10 @@ async function restoreUnits(units, backend, o) {
             ms: 0
         };
         let entryDir;
+        if (down) {
+            out.reason = `not looked up: ${down}`;
+            return out;
+        }
         try {
             entryDir = await backend.fetch(u.key, u.dir);
         }
@@ -42080,8 +42087,14 @@ function label(dir) {
 
 
 async function saveUnits(units, backend, root, warn, concurrency = 2) {
-    return mapPool(units.filter((u) => !u.hit), concurrency, async (u) => {
+    const todo = units.filter((u) => !u.hit);
+    const down = todo.length ? await backend.unavailable?.() : undefined;
+    if (down)
+        warn(`build-cache: ${down}`);
+    return mapPool(todo, concurrency, async (u) => {
         const base = { dir: u.dir, key: u.key, files: 0, bytes: 0 };
+        if (down)
+            return { ...base, status: 'failed', message: down };
         try {
             const outputs = await collectOutputs(root, u.outputs);
             if (outputs.length === 0) {
@@ -42259,6 +42272,13 @@ class GithubBackend {
     cache() {
         this.mod ??= this.load();
         return this.mod;
+    }
+    async unavailable() {
+        const cache = await this.cache();
+        if (cache.isFeatureAvailable())
+            return undefined;
+        return ('the GitHub Actions cache service is not available to this step (neither ACTIONS_CACHE_URL nor ' +
+            'ACTIONS_RESULTS_URL is set): nothing is restored or saved; on such runners use backend: local');
     }
     entryDir(unit) {
         return (0,external_node_path_.join)(this.root, 'entry', keySlug(unit));

@@ -204,6 +204,16 @@ describe('build-cache (local backend, git monorepo)', () => {
     expect(entries(cache)).toEqual([])
   })
 
+  test('backend github on a runner without the cache service: a warning, a miss, the job goes on', async () => {
+    const r = await job(ws, cache, {}, { backend: 'github', 'local-dir': '' })
+    expect(r.code).toBe(0)
+    expect(changed(r)).toEqual(ALL)
+    expect(warnings(r)).toEqual([expect.stringMatching(/cache service is not available/)])
+    expect(r.post?.code).toBe(0)
+    expect(warnings(r.post!)).toEqual([expect.stringMatching(/cache service is not available/)])
+    expect(r.post?.summary).toContain('❌ not saved')
+  })
+
   test('without components: one key for the tree; key-files narrows the inputs', async () => {
     const r = await job(ws, cache, {}, { components: '', 'key-files': 'packages/web/**' })
     expect(changed(r)).toEqual(['.'])

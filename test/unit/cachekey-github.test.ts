@@ -15,9 +15,10 @@ class ReserveCacheError extends Error {
 }
 const restoreCache = jest.fn<(paths: string[], key: string, restoreKeys?: string[]) => Promise<string | undefined>>()
 const saveCache = jest.fn<(paths: string[], key: string) => Promise<number>>()
-jest.unstable_mockModule('@actions/cache', () => ({ restoreCache, saveCache, ReserveCacheError }))
+const isFeatureAvailable = jest.fn<() => boolean>()
+jest.unstable_mockModule('@actions/cache', () => ({ restoreCache, saveCache, isFeatureAvailable, ReserveCacheError }))
 
-const { GithubBackend, saveUnits, INDEX_FILE, ENTRY_FILE } = await import('@gantry/cachekey')
+const { GithubBackend, saveUnits, restoreUnits, INDEX_FILE, ENTRY_FILE } = await import('@gantry/cachekey')
 
 const root = mkdtempSync(join(tmpdir(), 'gantry-ghcache-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -39,6 +40,7 @@ const unit = { dir: 'packages/app', key, base, hit: false, outputs: ['packages/a
 beforeEach(() => {
   restoreCache.mockReset()
   saveCache.mockReset()
+  isFeatureAvailable.mockReset().mockReturnValue(true)
 })
 
 describe('GithubBackend', () => {
@@ -132,5 +134,35 @@ describe('GithubBackend', () => {
     const [out] = await saveUnits([unit], new GithubBackend(join(root, 'rt5')), workTree(), warn)
     expect(out).toMatchObject({ status: 'failed', message: expect.stringContaining('socket hang up') })
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('socket hang up'))
+  })
+
+  test('without the cache service on the runner: one warning, every unit a miss, nothing looked up or saved', async () => {
+    isFeatureAvailable.mockReturnValue(false)
+    const b = new GithubBackend(join(root, 'rt6'))
+    const warn = jest.fn<(m: string) => void>()
+    const units = ['packages/a', 'packages/b'].map((dir) => ({
+      dir,
+      key: `${base}${dir}`,
+      hash: 'h',
+      files: 1,
+      deps: [],
+      index: ''
+    }))
+    const results = await restoreUnits(units, b, {
+      root,
+      prefix: 'gantry',
+      os: 'Linux',
+      arch: 'X64',
+      verify: true,
+      warn
+    })
+    expect(results.map((r) => r.status)).toEqual(['miss', 'miss'])
+    expect(results[0].reason).toMatch(/cache service is not available/)
+    expect(warn).toHaveBeenCalledTimes(1)
+    const saved = await saveUnits([unit], b, workTree(), warn)
+    expect(saved[0].status).toBe('failed')
+    expect(warn).toHaveBeenCalledTimes(2)
+    expect(restoreCache).not.toHaveBeenCalled()
+    expect(saveCache).not.toHaveBeenCalled()
   })
 })

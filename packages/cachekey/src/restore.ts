@@ -41,6 +41,8 @@ export async function restoreUnits(
   backend: CacheBackend,
   o: RestoreOptions
 ): Promise<UnitResult[]> {
+  const down = await backend.unavailable?.()
+  if (down) o.warn(`build-cache: ${down}`)
   return mapPool(units, o.concurrency ?? 4, async (u) => {
     const t0 = Date.now()
     const base = keyBase(o, u.dir)
@@ -58,6 +60,10 @@ export async function restoreUnits(
       ms: 0
     }
     let entryDir: string | undefined
+    if (down) {
+      out.reason = `not looked up: ${down}`
+      return out
+    }
     try {
       entryDir = await backend.fetch(u.key, u.dir)
     } catch (e) {

@@ -34,29 +34,29 @@ export async function saveUnits(
   warn: (message: string) => void,
   concurrency = 2
 ): Promise<SaveOutcome[]> {
-  return mapPool(
-    units.filter((u) => !u.hit),
-    concurrency,
-    async (u): Promise<SaveOutcome> => {
-      const base = { dir: u.dir, key: u.key, files: 0, bytes: 0 }
-      try {
-        const outputs = await collectOutputs(root, u.outputs)
-        if (outputs.length === 0) {
-          const message = `no file matches path (${u.outputs.join(', ')}) for ${label(u.dir)}: nothing to save`
-          warn(`build-cache: ${message}`)
-          return { ...base, status: 'skipped', message }
-        }
-        const staged = await backend.stagingDir(u.dir)
-        const meta = await stageEntry(root, outputs, staged, { key: u.key, dir: u.dir, index: u.index })
-        const bytes = meta.files.reduce((n, f) => n + f.size, 0)
-        const r = await backend.save(u.key, u.base, staged, meta)
-        if (r.status !== 'saved') warn(`build-cache: ${r.message}`)
-        return { ...base, files: meta.files.length, bytes, status: r.status, message: r.message ?? 'saved' }
-      } catch (e) {
-        const message = `could not save ${label(u.dir)}: ${errorMessage(e)}`
+  const todo = units.filter((u) => !u.hit)
+  const down = todo.length ? await backend.unavailable?.() : undefined
+  if (down) warn(`build-cache: ${down}`)
+  return mapPool(todo, concurrency, async (u): Promise<SaveOutcome> => {
+    const base = { dir: u.dir, key: u.key, files: 0, bytes: 0 }
+    if (down) return { ...base, status: 'failed', message: down }
+    try {
+      const outputs = await collectOutputs(root, u.outputs)
+      if (outputs.length === 0) {
+        const message = `no file matches path (${u.outputs.join(', ')}) for ${label(u.dir)}: nothing to save`
         warn(`build-cache: ${message}`)
-        return { ...base, status: 'failed', message }
+        return { ...base, status: 'skipped', message }
       }
+      const staged = await backend.stagingDir(u.dir)
+      const meta = await stageEntry(root, outputs, staged, { key: u.key, dir: u.dir, index: u.index })
+      const bytes = meta.files.reduce((n, f) => n + f.size, 0)
+      const r = await backend.save(u.key, u.base, staged, meta)
+      if (r.status !== 'saved') warn(`build-cache: ${r.message}`)
+      return { ...base, files: meta.files.length, bytes, status: r.status, message: r.message ?? 'saved' }
+    } catch (e) {
+      const message = `could not save ${label(u.dir)}: ${errorMessage(e)}`
+      warn(`build-cache: ${message}`)
+      return { ...base, status: 'failed', message }
     }
-  )
+  })
 }

@@ -17,6 +17,8 @@ export interface PreviousEntry {
 
 export interface CacheBackend {
   readonly name: 'github' | 'local'
+  /** Why the store cannot be used from this step (checked once, before any lookup), or undefined. */
+  unavailable?(): Promise<string | undefined>
   /** Fetches the entry saved under exactly `key`; returns its directory, or undefined on a miss. */
   fetch(key: string, unit: string): Promise<string | undefined>
   /** The newest entry saved under a key that starts with `base` (the same unit): explains a miss. */

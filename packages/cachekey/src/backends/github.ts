@@ -28,6 +28,15 @@ export class GithubBackend implements CacheBackend {
     return this.mod
   }
 
+  async unavailable(): Promise<string | undefined> {
+    const cache = await this.cache()
+    if (cache.isFeatureAvailable()) return undefined
+    return (
+      'the GitHub Actions cache service is not available to this step (neither ACTIONS_CACHE_URL nor ' +
+      'ACTIONS_RESULTS_URL is set): nothing is restored or saved; on such runners use backend: local'
+    )
+  }
+
   private entryDir(unit: string): string {
     return join(this.root, 'entry', keySlug(unit))
   }
