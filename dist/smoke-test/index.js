@@ -85647,7 +85647,7 @@ function checkReferences(raw, checks, vars, env, report) {
                 continue;
             }
             for (const name of names) {
-                if (name in vars || env[name] !== undefined || captured.has(name))
+                if (Object.hasOwn(vars, name) || (Object.hasOwn(env, name) && env[name] !== undefined) || captured.has(name))
                     continue;
                 const hint = ownCaptures.has(name)
                     ? ` (it is captured by this check itself; only checks that need '${c.name}' can use it)`
@@ -86063,7 +86063,8 @@ async function runSpec(spec, options) {
         const merged = {};
         for (const u of ups)
             Object.assign(merged, captures.get(u.name));
-        return (name) => (name in merged ? merged[name] : name in spec.vars ? spec.vars[name] : env[name]);
+        const own = Object.hasOwn;
+        return (name) => own(merged, name) ? merged[name] : own(spec.vars, name) ? spec.vars[name] : own(env, name) ? env[name] : undefined;
     };
     const skip = (c, reason) => ({
         name: c.name,
@@ -86080,6 +86081,7 @@ async function runSpec(spec, options) {
         const retries = c.retries ?? options.retries;
         const delay = options.retryDelayMs ?? { base: 250, max: 5000 };
         let last;
+        let attempts = 0;
         for (let attempt = 0; attempt <= retries; attempt++) {
             if (attempt > 0) {
                 if (stopped)
@@ -86090,6 +86092,7 @@ async function runSpec(spec, options) {
             try {
                 if (stopped && attempt === 0)
                     return skip(c, 'not started: fail-fast after an earlier failure');
+                attempts++;
                 last = await attemptCheck(c, lookup, client, options);
             }
             finally {
@@ -86097,12 +86100,12 @@ async function runSpec(spec, options) {
             }
             if (last.failures.length === 0) {
                 captures.set(c.name, last.captured);
-                return finish(c, 'passed', last, attempt + 1);
+                return finish(c, 'passed', last, attempts);
             }
         }
         if (options.failFast)
             stopped = true;
-        return finish(c, 'failed', last, retries + 1);
+        return finish(c, 'failed', last, attempts);
     };
     const start = (c) => {
         let p = running.get(c.name);

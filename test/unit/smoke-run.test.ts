@@ -51,7 +51,8 @@ describe('runSpec', () => {
     const spec = load(
       'checks:\n  - { name: a, request: { url: /flaky/order }, retries: 2 }\n  - { name: b, request: { url: /fast } }\n'
     )
-    const r = await run(spec, { concurrency: 1, retryDelayMs: { base: 200, max: 400 } })
+    // b goes as soon as a releases its slot; a waits at least 500 ms before its next attempt.
+    const r = await run(spec, { concurrency: 1, retryDelayMs: { base: 1000, max: 1000 } })
     expect(r.checks.map((c) => [c.name, c.result, c.attempts])).toEqual([
       ['a', 'passed', 3],
       ['b', 'passed', 1]
@@ -92,6 +93,17 @@ describe('runSpec', () => {
     // Without fail-fast, every independent check runs.
     const all = await run(spec, { concurrency: 1 })
     expect(all.checks.map((c) => c.result)).toEqual(['failed', 'passed', 'passed'])
+  })
+
+  test('fail-fast also ends retries; the report counts the attempts made', async () => {
+    const spec = load(
+      'checks:\n  - { name: bad, request: { url: /fail } }\n  - { name: slow, request: { url: /flaky/ff }, retries: 5 }\n'
+    )
+    const r = await run(spec, { concurrency: 2, failFast: true, retryDelayMs: { base: 300, max: 300 } })
+    const slow = r.checks[1]
+    expect(slow?.result).toBe('failed')
+    expect(slow?.attempts).toBeLessThan(6)
+    expect(slow?.attempts).toBe(flaky.get('/flaky/ff'))
   })
 
   test('onResult reports each check as it finishes', async () => {

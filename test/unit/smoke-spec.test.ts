@@ -217,6 +217,13 @@ describe('loadSpec: bad specs fail with file:line:column and the field', () => {
     expect(load(ok, { env: { FROM_ENV: 'x' }, vars: { V: 'v' } }).checks).toHaveLength(3)
   })
 
+  test('names inherited by plain objects are not variables', () => {
+    expect(problems('checks:\n  - { name: a, request: { url: "/${toString}/${constructor}" } }\n')).toEqual([
+      "smoke.yml:2:32: check 'a' request.url: undefined variable ${toString}: not in vars, the environment, or captures of the checks it needs",
+      "smoke.yml:2:32: check 'a' request.url: undefined variable ${constructor}: not in vars, the environment, or captures of the checks it needs"
+    ])
+  })
+
   test('relative URLs need a base URL', () => {
     expect(problems('checks:\n  - { name: a, request: { url: /x } }\n', { baseUrl: undefined })).toEqual([
       "smoke.yml:2:32: check 'a' request.url: '/x' is relative but the base-url input is empty: give base-url or an absolute http(s) URL"

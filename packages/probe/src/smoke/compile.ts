@@ -323,7 +323,8 @@ function checkReferences(
         continue
       }
       for (const name of names) {
-        if (name in vars || env[name] !== undefined || captured.has(name)) continue
+        if (Object.hasOwn(vars, name) || (Object.hasOwn(env, name) && env[name] !== undefined) || captured.has(name))
+          continue
         const hint = ownCaptures.has(name)
           ? ` (it is captured by this check itself; only checks that need '${c.name}' can use it)`
           : ''

@@ -94,7 +94,9 @@ export async function runSpec(spec: Spec, options: RunOptions): Promise<SmokeRes
     const ups = [...upstream(c)].map((n) => byName.get(n) as Check).sort((a, b) => a.index - b.index)
     const merged: Record<string, unknown> = {}
     for (const u of ups) Object.assign(merged, captures.get(u.name))
-    return (name) => (name in merged ? merged[name] : name in spec.vars ? spec.vars[name] : env[name])
+    const own = Object.hasOwn
+    return (name) =>
+      own(merged, name) ? merged[name] : own(spec.vars, name) ? spec.vars[name] : own(env, name) ? env[name] : undefined
   }
 
   const skip = (c: Check, reason: string): CheckResult => ({
@@ -113,6 +115,7 @@ export async function runSpec(spec: Spec, options: RunOptions): Promise<SmokeRes
     const retries = c.retries ?? options.retries
     const delay = options.retryDelayMs ?? { base: 250, max: 5000 }
     let last: Attempt | undefined
+    let attempts = 0
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
         if (stopped) break
@@ -121,17 +124,18 @@ export async function runSpec(spec: Spec, options: RunOptions): Promise<SmokeRes
       const release = await slots.acquire()
       try {
         if (stopped && attempt === 0) return skip(c, 'not started: fail-fast after an earlier failure')
+        attempts++
         last = await attemptCheck(c, lookup, client, options)
       } finally {
         release()
       }
       if (last.failures.length === 0) {
         captures.set(c.name, last.captured)
-        return finish(c, 'passed', last, attempt + 1)
+        return finish(c, 'passed', last, attempts)
       }
     }
     if (options.failFast) stopped = true
-    return finish(c, 'failed', last as Attempt, retries + 1)
+    return finish(c, 'failed', last as Attempt, attempts)
   }
 
   const start = (c: Check): Promise<CheckResult> => {
