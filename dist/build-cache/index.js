@@ -41279,13 +41279,13 @@ function listing(source, format, counts, data) {
 }
 async function gitListing(root) {
     // Three runs in parallel, so git's stat of the work tree overlaps the rest:
-    // the index's blob ids (no stat), the tracked files that changed (C modified,
-    // R deleted; one stat per file), and the untracked files no ignore rule
-    // covers. (One combined run is slower: git then checks every untracked path
-    // against the index.)
+    // the index's blob ids (no stat), the tracked files that differ from the
+    // index (diff-files: one stat per file, spread over threads), and the
+    // untracked files no ignore rule covers. (One combined ls-files run is
+    // slower: git then checks every untracked path against the index.)
     const [index, changed, others] = await Promise.all([
         git(root, ['ls-files', '-z', '-s']),
-        git(root, ['ls-files', '-z', '-t', '-m', '-d']),
+        git(root, ['diff-files', '-z', '--name-status', '--ignore-submodules=all']),
         git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
     ]);
     if (index === undefined || changed === undefined || others === undefined)
@@ -41299,11 +41299,11 @@ async function gitListing(root) {
     const submodules = new Set(files.filter((f) => f.mode === '160000').map((f) => f.path));
     const deleted = new Set();
     const rehash = new Set();
-    for (const rec of changed.split('\0')) {
-        if (rec.length < 3)
-            continue;
-        const path = rec.slice(2);
-        if (rec[0] === 'R')
+    // "<status>\0<path>\0" pairs: D deleted, M modified, T type changed, U unmerged.
+    const parts = changed.split('\0');
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+        const path = parts[i + 1];
+        if (parts[i] === 'D')
             deleted.add(path);
         // A changed submodule keeps its recorded commit: its own files are not ours to hash.
         else if (!submodules.has(path))
