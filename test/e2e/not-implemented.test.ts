@@ -11,11 +11,13 @@ const stubs = ActionNames.filter((n) =>
 
 describe('not implemented yet', () => {
   test('the list of stubs is known', () => expect(Array.isArray(stubs)).toBe(true))
-  test.each(stubs)('%s exits 1 with one clear line', async (name) => {
-    const r = await runAction(name, { inputs: {}, post: false })
-    expect(r.code).toBe(1)
-    expect(r.annotations).toEqual([
-      expect.objectContaining({ level: 'error', message: `${name} is not implemented yet` })
-    ])
-  })
+  // Every action has landed; jest rejects test.each over an empty table.
+  if (stubs.length > 0)
+    test.each(stubs)('%s exits 1 with one clear line', async (name) => {
+      const r = await runAction(name, { inputs: {}, post: false })
+      expect(r.code).toBe(1)
+      expect(r.annotations).toEqual([
+        expect.objectContaining({ level: 'error', message: `${name} is not implemented yet` })
+      ])
+    })
 })
