@@ -86274,7 +86274,25 @@ function summaryMarkdown(file, result) {
         : `### ❌ Smoke test: ${result.failed} of ${result.total} checks failed`;
     const counts = `\`${file}\` · ${result.passed} passed · ${result.failed} failed · ${result.skipped} skipped · ${markdown_ms(result.durationMs)}`;
     const rows = result.checks.map((r) => [r.name, ICON[r.result], r.status ?? '–', markdown_ms(r.latencyMs), details(r)]);
-    return `${head}\n\n${counts}\n\n${markdown_table(['Check', 'Result', 'Status', 'Latency', 'Details'], rows)}\n`;
+    const failed = result.checks.filter((r) => r.result === 'failed');
+    const shown = failed.slice(0, MAX_DETAILED).map((r) => failureDetails(file, r));
+    if (failed.length > MAX_DETAILED)
+        shown.push(`_…and ${failed.length - MAX_DETAILED} more failed checks (see the JSON report)._`);
+    const more = shown.length > 0 ? `\n#### Failed checks\n\n${shown.join('\n')}` : '';
+    return `${head}\n\n${counts}\n\n${markdown_table(['Check', 'Result', 'Status', 'Latency', 'Details'], rows)}\n${more}`;
+}
+/** Failed checks detailed below the table (the summary has a size limit; the report has them all). */
+const MAX_DETAILED = 20;
+function html(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** A collapsed section: every failed assertion at its spec line, and the start of the body. */
+function failureDetails(file, r) {
+    const n = r.failures.length;
+    const items = r.failures.map((f) => `<li><code>${html(`${file}:${f.line}`)}</code> ${html(describeFailure(f))}</li>`);
+    const body = r.bodyExcerpt ? `<pre>${html(r.bodyExcerpt)}</pre>\n` : '';
+    return (`<details><summary>${html(r.name)} — ${n} failed assertion${n === 1 ? '' : 's'}, ${html(`${r.method} ${r.url ?? ''}`)}</summary>\n\n` +
+        `<ul>${items.join('')}</ul>\n${body}</details>\n`);
 }
 /** For a spec that cannot run: every problem, at its line. */
 function specErrorMarkdown(file, problems) {
@@ -86416,8 +86434,10 @@ async function run() {
         for (const r of result.checks) {
             if (r.result !== 'failed')
                 continue;
-            const first = r.failures[0];
-            error(redact(`check '${r.name}' failed: ${first ? describeFailure(first) : 'failed'}`), {
+            // Every failed assertion, the first on the first line (what the annotation list shows).
+            const [first, ...rest] = r.failures;
+            const also = rest.map((f) => `\nalso: ${describeFailure(f)} (line ${f.line})`).join('');
+            error(redact(`check '${r.name}' failed: ${first ? describeFailure(first) : 'failed'}${also}`), {
                 title: `smoke-test: ${r.name}`,
                 file,
                 startLine: r.line

@@ -367,6 +367,28 @@ describe('smoke-test: every assertion kind passes and fails', () => {
     )
   })
 
+  test('a check with several failures lists them all in its annotation and in the summary details', async () => {
+    reset()
+    const text = `checks:
+  - name: two wrongs
+    request: { url: /api/item }
+    expect:
+      status: 201
+      json:
+        $.a.b: shallow
+`
+    const { r, file } = await smoke(text)
+    const a = r.annotations.find((e) => e.title === 'smoke-test: two wrongs')
+    expect(a).toMatchObject({ file, line: 2 })
+    expect(a?.message).toBe(
+      'check \'two wrongs\' failed: status: expected 201, got 200\nalso: json $.a.b: expected "shallow", got "deep" (line 7)'
+    )
+    expect(r.summary).toContain('#### Failed checks')
+    expect(r.summary).toContain(`<details><summary>two wrongs — 2 failed assertions, GET ${app.url}/api/item</summary>`)
+    expect(r.summary).toContain(`<li><code>${file}:5</code> status: expected 201, got 200</li>`)
+    expect(r.summary).toContain('<pre>{"a":{"b":"deep"},')
+  })
+
   test('the summary shows the first failed assertion with expected vs actual', () => {
     expect(res.r.summary).toContain('### ❌ Smoke test: 16 of 28 checks failed')
     expect(res.r.summary).toMatch(

@@ -68,8 +68,10 @@ export async function run(): Promise<void> {
 
     for (const r of result.checks) {
       if (r.result !== 'failed') continue
-      const first = r.failures[0]
-      core.error(redact(`check '${r.name}' failed: ${first ? smoke.describeFailure(first) : 'failed'}`), {
+      // Every failed assertion, the first on the first line (what the annotation list shows).
+      const [first, ...rest] = r.failures
+      const also = rest.map((f) => `\nalso: ${smoke.describeFailure(f)} (line ${f.line})`).join('')
+      core.error(redact(`check '${r.name}' failed: ${first ? smoke.describeFailure(first) : 'failed'}${also}`), {
         title: `smoke-test: ${r.name}`,
         file,
         startLine: r.line

@@ -29,7 +29,30 @@ export function summaryMarkdown(file: string, result: SmokeResult): string {
     : `### ❌ Smoke test: ${result.failed} of ${result.total} checks failed`
   const counts = `\`${file}\` · ${result.passed} passed · ${result.failed} failed · ${result.skipped} skipped · ${ms(result.durationMs)}`
   const rows = result.checks.map((r) => [r.name, ICON[r.result], r.status ?? '–', ms(r.latencyMs), details(r)])
-  return `${head}\n\n${counts}\n\n${table(['Check', 'Result', 'Status', 'Latency', 'Details'], rows)}\n`
+  const failed = result.checks.filter((r) => r.result === 'failed')
+  const shown = failed.slice(0, MAX_DETAILED).map((r) => failureDetails(file, r))
+  if (failed.length > MAX_DETAILED)
+    shown.push(`_…and ${failed.length - MAX_DETAILED} more failed checks (see the JSON report)._`)
+  const more = shown.length > 0 ? `\n#### Failed checks\n\n${shown.join('\n')}` : ''
+  return `${head}\n\n${counts}\n\n${table(['Check', 'Result', 'Status', 'Latency', 'Details'], rows)}\n${more}`
+}
+
+/** Failed checks detailed below the table (the summary has a size limit; the report has them all). */
+const MAX_DETAILED = 20
+
+function html(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** A collapsed section: every failed assertion at its spec line, and the start of the body. */
+function failureDetails(file: string, r: CheckResult): string {
+  const n = r.failures.length
+  const items = r.failures.map((f) => `<li><code>${html(`${file}:${f.line}`)}</code> ${html(describeFailure(f))}</li>`)
+  const body = r.bodyExcerpt ? `<pre>${html(r.bodyExcerpt)}</pre>\n` : ''
+  return (
+    `<details><summary>${html(r.name)} — ${n} failed assertion${n === 1 ? '' : 's'}, ${html(`${r.method} ${r.url ?? ''}`)}</summary>\n\n` +
+    `<ul>${items.join('')}</ul>\n${body}</details>\n`
+  )
 }
 
 /** For a spec that cannot run: every problem, at its line. */
