@@ -55,6 +55,12 @@ describe('spec.schema.json', () => {
     expect(bad('checks:\n  - { name: a }\n')).toContain("/checks/0 must have required property 'request'")
   })
 
+  test.each(['examples/smoke/smoke.yml', 'examples/app/smoke.yml'])('%s passes the JSON Schema too', (path) => {
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(generated)
+    expect(validate(parse(readFileSync(join(repoRoot, path), 'utf8')))).toBe(true)
+    expect(validate.errors ?? null).toBeNull()
+  })
+
   test('the sample spec in examples/smoke loads', () => {
     const text = readFileSync(join(repoRoot, 'examples', 'smoke', 'smoke.yml'), 'utf8')
     expect(() => parse(text)).not.toThrow()
