@@ -52,12 +52,19 @@ export function keygen(file: string, type = 'ed25519'): { priv: string; pub: str
 export interface SshdOptions {
   /** Use this client key pair instead of generating one (two servers, one key). */
   client?: { priv: string; pub: string }
+  /**
+   * This "host's" login directory: every command (and rsync's server) runs from
+   * it, so a relative `path` input lands on a different tree per server, as it
+   * would on two machines.
+   */
+  home?: string
 }
 
 export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
   requireSsh()
   if (!existsSync(PRIVSEP)) mkdirSync(PRIVSEP, { mode: 0o755, recursive: true })
   const dir = mkdtempSync(join(tmpdir(), 'gantry-sshd-'))
+  if (o.home && /['\\]/.test(o.home)) throw new Error(`sshd helper: home '${o.home}' must not hold quotes`)
   const hostKey = keygen(join(dir, 'host_ed25519'))
   const client = o.client ?? keygen(join(dir, 'client'))
   writeFileSync(join(dir, 'authorized_keys'), client.pub + '\n')
@@ -85,6 +92,7 @@ LogLevel ERROR
 # this machine's root .bashrc runs \`pyenv init\` (~0.3 s per command), which is
 # the host's shell startup, not what these tests measure.
 SetEnv SHLVL=1
+${o.home ? `ForceCommand cd '${o.home}' && exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"` : ''}
 `
   const confPath = join(dir, 'sshd_config')
   writeFileSync(confPath, conf)

@@ -14,7 +14,7 @@ export const OTHER = 4
 
 /** mkdir -p of the layout. */
 export const INIT = `set -eu
-cd -- "$1" 2>/dev/null || mkdir -p -- "$1"
+mkdir -p -- "$1"
 cd -- "$1"
 mkdir -p releases shared .gantry .gantry/manifests`
 

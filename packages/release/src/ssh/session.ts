@@ -60,6 +60,8 @@ export class SshSession {
   readonly dir: string
   readonly keyFile: string
   readonly insecure: boolean
+  /** Where the ControlMaster sockets live (private: whoever reaches a socket uses the connection). */
+  readonly socketDir: string = ''
   private readonly knownHostsFile: string
   private readonly connectTimeoutS: number
   private users = 0
@@ -89,6 +91,11 @@ export class SshSession {
         )
       }
       this.connectTimeoutS = o.connectTimeoutS ?? 15
+      // A unix socket path holds ~104 bytes and ssh adds a 17-byte suffix while it
+      // binds: when RUNNER_TEMP is deep, the control sockets go to a short private dir.
+      this.socketDir = Buffer.byteLength(this.dir) <= 72 ? this.dir : mkdtempSync(join(tmpdir(), 'gantry-cm-'))
+      chmodSync(this.socketDir, 0o700)
+      sshPath(this.socketDir)
     } catch (e) {
       this.removeSync()
       throw e
@@ -137,5 +144,6 @@ export class SshSession {
     this.closed = true
     process.removeListener('exit', this.onExit)
     rmSync(this.dir, { recursive: true, force: true })
+    if (this.socketDir && this.socketDir !== this.dir) rmSync(this.socketDir, { recursive: true, force: true })
   }
 }

@@ -82,7 +82,7 @@ export class SshTarget implements Target {
     this.opTimeoutMs = o.opTimeoutMs ?? 120_000
     this.transferTimeoutMs = o.transferTimeoutMs ?? 60 * 60_000
     // A unix socket path holds ~104 bytes and ssh adds a 17-byte suffix while it binds.
-    const cp = join(o.session.dir, `c${o.index}`)
+    const cp = join(o.session.socketDir, `c${o.index}`)
     if (Buffer.byteLength(cp) <= 80) this.controlPath = cp
     o.session.acquire()
   }
@@ -107,7 +107,7 @@ export class SshTarget implements Target {
     if (!this.controlPath) return
     // stderr goes to a file, not a pipe: the master forks into the background
     // (-f) and would hold a pipe open for as long as it lives.
-    const errFile = join(this.session.dir, `c${this.controlPath.slice(-2)}-${hex()}.err`)
+    const errFile = join(this.session.dir, `master-${hex()}.err`)
     const fd = openSync(errFile, 'w', 0o600)
     const args = [
       ...this.session.options(),
@@ -508,10 +508,9 @@ export class SshTarget implements Target {
       if (r.code === 0) return
       if (r.code === S.ABSENT) throw new SshTargetError(`${this.name}: release ${id} does not exist`)
       if (r.code === S.OTHER)
-        throw new SshTargetError(`${this.name}: ${this.base}/current is a directory, not a symlink; move it away first`)
-      throw new SshTargetError(
-        `${this.name}: switching current to ${id} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`
-      )
+        throw new SshTargetError(`${this.base}/current is a directory, not a symlink; move it away first`)
+      // switchAll names the host and the release already.
+      throw new SshTargetError(lastLine(r.stderr) || `the switch script exited with ${r.code}`)
     })
   }
 

@@ -1,0 +1,222 @@
+// deploy-atomic and auto-rollback with `target: ssh`, through the committed
+// bundles as the runner runs them, against two sshd servers from Debian on
+// 127.0.0.1 standing in for two hosts (each with its own login directory, so
+// the relative `path: app` is a different tree on each).
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runAction, type RunResult } from '../harness/runner.mjs'
+import { keygen, startSshd, type Sshd } from '../helpers/sshd.js'
+
+jest.setTimeout(240_000)
+
+let root: string
+let homeA: string
+let homeB: string
+let a: Sshd
+let b: Sshd
+let key: string
+let work: string
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'gantry-ssh-actions-'))
+  homeA = join(root, 'hostA')
+  homeB = join(root, 'hostB')
+  mkdirSync(homeA)
+  mkdirSync(homeB)
+  const client = keygen(join(root, 'client'))
+  key = client.priv
+  a = await startSshd({ client, home: homeA })
+  b = await startSshd({ client, home: homeB })
+}, 60_000)
+
+afterAll(async () => {
+  await a?.stop()
+  await b?.stop()
+  for (const h of [homeA, homeB]) if (existsSync(join(h, 'app'))) execFileSync('chattr', ['-i', join(h, 'app')])
+  rmSync(root, { recursive: true, force: true })
+})
+
+beforeEach(() => {
+  work = mkdtempSync(join(root, 'run-'))
+})
+afterEach(() => rmSync(work, { recursive: true, force: true }))
+
+function source(name: string, files: Record<string, string>): string {
+  const dir = join(work, name)
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true })
+    writeFileSync(join(dir, p), text)
+  }
+  return dir
+}
+
+const target = (knownHosts = `${a.knownHosts}\n${b.knownHosts}`, hosts = `${a.host}\n${b.host}`) => ({
+  path: 'app',
+  target: 'ssh',
+  hosts,
+  'ssh-key': key,
+  'known-hosts': knownHosts
+})
+
+/** Runs an action with its own RUNNER_TEMP, so we can look for the key afterwards. */
+async function run(name: string, inputs: Record<string, string>): Promise<RunResult & { runnerTemp: string }> {
+  const runnerTemp = join(work, `temp-${name}-${Math.random().toString(36).slice(2)}`)
+  const r = await runAction(name, {
+    inputs,
+    runnerTemp,
+    timeoutMs: 180_000,
+    env: { GANTRY_LOCK_WAIT: '5s' },
+    distRoot: process.env.GANTRY_DIST_DIR || undefined
+  })
+  return { ...r, runnerTemp }
+}
+
+/** No gantry-ssh-* directory (key, known_hosts, control socket) is left in RUNNER_TEMP. */
+function keyGone(r: { runnerTemp: string }): void {
+  const left = existsSync(r.runnerTemp) ? readdirSync(r.runnerTemp).filter((n) => n.startsWith('gantry-ssh-')) : []
+  expect(left).toEqual([])
+}
+
+const errors = (r: RunResult) => r.annotations.filter((x) => x.level === 'error').map((x) => x.message)
+const warnings = (r: RunResult) => r.annotations.filter((x) => x.level === 'warning').map((x) => x.message)
+const current = (home: string) => readlinkSync(join(home, 'app', 'current'))
+const history = (home: string) => JSON.parse(readFileSync(join(home, 'app', '.gantry', 'history.json'), 'utf8'))
+const keyBody = () => key.split('\n').filter((l) => l && !l.startsWith('-----'))
+
+describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
+  test('deploy to both, redeploy with hard links, roll both back; the key never outlives the step', async () => {
+    const files: Record<string, string> = { 'index.html': 'v1' }
+    for (let i = 0; i < 30; i++) files[`assets/${i}.js`] = `asset ${i}`
+    const d1 = await run('deploy-atomic', { ...target(), source: source('v1', files), 'release-id': 'v1' })
+    expect({ code: d1.code, errors: errors(d1) }).toEqual({ code: 0, errors: [] })
+    expect(d1.outputs).toMatchObject({
+      'release-id': 'v1',
+      'previous-release-id': '',
+      'release-path': 'app/releases/v1'
+    })
+    for (const home of [homeA, homeB]) {
+      expect(current(home)).toBe('releases/v1')
+      expect(readFileSync(join(home, 'app', 'current', 'index.html'), 'utf8')).toBe('v1')
+    }
+    expect(d1.summary).toContain(`${a.host}:app`)
+    expect(d1.summary).toContain(`${b.host}:app`)
+    keyGone(d1)
+
+    const d2 = await run('deploy-atomic', {
+      ...target(),
+      source: source('v2', { ...files, 'index.html': 'v2' }),
+      'release-id': 'v2'
+    })
+    expect({ code: d2.code, errors: errors(d2) }).toEqual({ code: 0, errors: [] })
+    expect(d2.outputs['previous-release-id']).toBe('v1')
+    const report = JSON.parse(readFileSync(d2.outputs.report, 'utf8'))
+    expect(report.targets.map((t: { prepared: { linked: number; copied: number } }) => t.prepared)).toEqual([
+      expect.objectContaining({ linked: 30, copied: 1 }),
+      expect.objectContaining({ linked: 30, copied: 1 })
+    ])
+    for (const home of [homeA, homeB]) expect(current(home)).toBe('releases/v2')
+    keyGone(d2)
+
+    const rb = await run('auto-rollback', { ...target(), reason: 'smoke test failed' })
+    expect(rb.code).toBe(0)
+    expect(rb.outputs).toMatchObject({ 'rolled-back': 'true', from: 'v2', to: 'v1', reason: 'smoke test failed' })
+    expect(Number(rb.outputs.duration)).toBeGreaterThan(0)
+    // A rollback is a failed deployment, never a success.
+    expect(errors(rb).join('\n')).toMatch(/rolled back from v2 to v1/)
+    for (const home of [homeA, homeB]) {
+      expect(current(home)).toBe('releases/v1')
+      const v2 = history(home).releases.find((r: { id: string }) => r.id === 'v2')
+      expect(v2).toMatchObject({ status: 'bad', bad: { reason: 'smoke test failed', actor: 'octocat', run: '4242' } })
+    }
+    keyGone(rb)
+
+    // The key is masked line by line and appears in no file the step wrote.
+    for (const r of [d1, d2, rb]) {
+      for (const line of keyBody()) {
+        expect(r.stdout).toContain(`::add-mask::${line}`)
+        expect(r.summary).not.toContain(line)
+        expect(readFileSync(r.outputs.report, 'utf8')).not.toContain(line)
+      }
+    }
+  })
+
+  test('a switch failure on one host switches every host back and fails the step', async () => {
+    const before = current(homeA).replace('releases/', '')
+    expect(current(homeB)).toBe(`releases/${before}`)
+    // Host B's <path> becomes immutable after the upload's directories exist: the
+    // new release is written (under releases/), but `current` cannot be replaced.
+    execFileSync('chattr', ['+i', join(homeB, 'app')])
+    let r: RunResult & { runnerTemp: string }
+    try {
+      r = await run('deploy-atomic', { ...target(), source: source('v3', { 'index.html': 'v3' }), 'release-id': 'v3' })
+    } finally {
+      execFileSync('chattr', ['-i', join(homeB, 'app')])
+    }
+    expect(r.code).toBe(1)
+    const msg = errors(r).join('\n')
+    expect(msg).toMatch(
+      new RegExp(`${b.host.replace(/\./g, '\\.')}:app: switch to v3 failed: .*Operation not permitted`)
+    )
+    expect(msg).toMatch(new RegExp(`switched back: ${a.host.replace(/\./g, '\\.')}:app -> ${before}`))
+    for (const home of [homeA, homeB]) {
+      expect(existsSync(join(home, 'app', 'releases', 'v3', 'index.html'))).toBe(true)
+      expect(current(home)).toBe(`releases/${before}`)
+      expect(existsSync(join(home, 'app', '.gantry', 'lock'))).toBe(false)
+    }
+    keyGone(r)
+  })
+
+  test('a host key that does not match known-hosts fails clearly and changes nothing', async () => {
+    const stamp = (home: string) => readFileSync(join(home, 'app', '.gantry', 'history.json'), 'utf8')
+    const beforeA = stamp(homeA)
+    // Host B's key listed under host A's address.
+    const wrong = `${b.knownHosts.replace(/^\[127\.0\.0\.1\]:\d+/, `[127.0.0.1]:${a.port}`)}\n${b.knownHosts}`
+    const r = await run('deploy-atomic', { ...target(wrong), source: source('v4', { 'index.html': 'v4' }) })
+    expect(r.code).toBe(1)
+    expect(errors(r).join('\n')).toMatch(
+      /127\.0\.0\.1:\d+:app: cannot connect: .*(Host key verification failed|HOST IDENTIFICATION)/
+    )
+    expect(stamp(homeA)).toBe(beforeA)
+    keyGone(r)
+  })
+
+  test('insecure-accept connects without known host keys, with a warning', async () => {
+    const r = await run('auto-rollback', { ...target('insecure-accept'), to: 'v2', reason: 'manual' })
+    expect(r.code).toBe(1) // v2 is marked bad: refused, nothing changed; but it got there over ssh
+    expect(errors(r).join('\n')).toMatch(
+      /release 'v2' is marked bad on .*refusing to roll back onto it; nothing changed/
+    )
+    expect(warnings(r).join('\n')).toMatch(/insecure-accept.*host keys are not checked/)
+    keyGone(r)
+  })
+
+  test('bad ssh inputs fail before any side effect, naming the input', async () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ 'known-hosts': '' }, /Input 'known-hosts' is required when target is ssh/],
+      [{ hosts: '' }, /Input 'hosts' is required when target is ssh/],
+      [{ hosts: 'root@-oProxyCommand' }, /Input 'hosts' has invalid value/],
+      [{ 'ssh-key': 'not a key' }, /Input 'ssh-key' has an invalid value \(not shown\)/]
+    ]
+    for (const [inputs, message] of cases) {
+      const r = await run('deploy-atomic', { ...target(), ...inputs, source: source('v5', { 'index.html': 'v5' }) })
+      expect(r.code).toBe(1)
+      expect(errors(r).join('\n')).toMatch(message)
+      // Only the mask command itself may carry the value.
+      expect((r.stdout + r.stderr).replace(/^::add-mask::.*$/gm, '')).not.toContain('not a key')
+      keyGone(r)
+    }
+    expect(current(homeA)).toBe(current(homeB))
+  })
+})
