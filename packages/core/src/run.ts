@@ -15,11 +15,6 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
   }
 }
 
-/** For actions whose issue has not landed yet: an honest failure, no fake behaviour. */
-export async function notImplemented(name: string): Promise<void> {
-  core.setFailed(`${name} is not implemented yet`)
-}
-
 /** True in the post step (main saves isPost, like actions/checkout). */
 export function isPost(): boolean {
   return process.env.STATE_isPost === 'true'
