@@ -85357,6 +85357,7 @@ var dist = __nccwpck_require__(3483);
 
 
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 function compileSpec(raw, map, options, problems) {
     const report = (path, message, key = false) => problems.push(map.problem(path, message, key));
     const vars = {};
@@ -85404,6 +85405,16 @@ function compileCheck(rc, index, at, map, options, report) {
         }
         catch {
             report([...at, 'expect', 'status'], `expected HTTP status codes such as 200, 2xx, 200-299 or a list of them, got '${text}'`);
+        }
+    }
+    // Header names are RFC 9110 tokens; a bad one would only fail at send time otherwise.
+    for (const [where, record] of [
+        ['request', req.headers],
+        ['expect', e.headers]
+    ]) {
+        for (const name of Object.keys(record ?? {})) {
+            if (!HEADER_NAME.test(name))
+                report([...at, where, 'headers', name], `invalid header name '${name}'`, true);
         }
     }
     const headers = Object.entries(e.headers ?? {}).map(([name, v]) => {

@@ -230,6 +230,17 @@ describe('loadSpec: bad specs fail with file:line:column and the field', () => {
     ])
   })
 
+  test('invalid header names', () => {
+    expect(
+      problems(
+        "checks:\n  - { name: a, request: { url: /x, headers: { 'Bad Name': v } }, expect: { headers: { 'x:y': v } } }\n"
+      )
+    ).toEqual([
+      "smoke.yml:2:47: check 'a' request.headers: invalid header name 'Bad Name'",
+      "smoke.yml:2:87: check 'a' expect.headers: invalid header name 'x:y'"
+    ])
+  })
+
   test('json and body together', () => {
     expect(problems("checks:\n  - { name: a, request: { url: /x, json: {}, body: 'b' } }\n")).toEqual([
       "smoke.yml:2:52: check 'a' request.body: give either 'json' or 'body', not both"

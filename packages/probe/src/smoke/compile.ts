@@ -12,6 +12,8 @@ import { VAR_NAME, deepReferences } from './template.js'
 
 type PathKey = string | number
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
 export function compileSpec(raw: RawSpec, map: SourceMap, options: LoadOptions, problems: SpecProblem[]): Spec {
   const report = (path: PathKey[], message: string, key = false) => problems.push(map.problem(path, message, key))
   const vars: Record<string, string> = {}
@@ -74,6 +76,16 @@ function compileCheck(
         [...at, 'expect', 'status'],
         `expected HTTP status codes such as 200, 2xx, 200-299 or a list of them, got '${text}'`
       )
+    }
+  }
+
+  // Header names are RFC 9110 tokens; a bad one would only fail at send time otherwise.
+  for (const [where, record] of [
+    ['request', req.headers],
+    ['expect', e.headers]
+  ] as const) {
+    for (const name of Object.keys(record ?? {})) {
+      if (!HEADER_NAME.test(name)) report([...at, where, 'headers', name], `invalid header name '${name}'`, true)
     }
   }
 
