@@ -4,7 +4,8 @@
 // package-lock.json lists optional dependencies it has no entry for, and
 // `npm ci` refuses it. This drops exactly those dangling optional entries (no
 // other change), leaving a lock that `npm ci` installs on linux-x64.
-// Run after any `npm install` that changes the lock: node scripts/prune-lock.mjs
+// It runs as the root package's postinstall script, so every `npm install` leaves a
+// lock that `npm ci` accepts; it writes only when it removed something.
 import { readFileSync, writeFileSync } from 'node:fs'
 
 const file = new URL('../package-lock.json', import.meta.url)
@@ -34,5 +35,5 @@ for (const [path, entry] of Object.entries(pkgs)) {
   }
   if (Object.keys(opt).length === 0) delete entry.optionalDependencies
 }
-writeFileSync(file, JSON.stringify(lock, null, 2) + '\n')
+if (removed > 0) writeFileSync(file, JSON.stringify(lock, null, 2) + '\n')
 console.log(`prune-lock: removed ${removed} dangling optional dependency entr${removed === 1 ? 'y' : 'ies'}`)
