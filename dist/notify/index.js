@@ -115190,15 +115190,13 @@ function slackApi(o) {
  * Microsoft Teams through a Workflows webhook (Office 365 connectors are
  * retired). The Workflows "post card" flow expects the Bot Framework message
  * envelope with one Adaptive Card attachment. Version 1.4: what Teams renders
- * on every client, mobile included.
+ * on every client, mobile included. Text is not Markdown-escaped: Teams'
+ * Markdown subset shows backslash escapes literally, which is worse than the
+ * odd emphasis; only link labels lose their brackets.
  */
 
 const ADAPTIVE_CARD_VERSION = '1.4';
 const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
-/** Adaptive Card TextBlocks render a Markdown subset: brackets would read as links. */
-function md(s) {
-    return s.replace(/([\\[\]*_`])/g, '\\$1');
-}
 function adaptiveCard(m) {
     const actions = [
         m.runUrl && { type: 'Action.OpenUrl', title: 'View run', url: m.runUrl },
@@ -115209,11 +115207,14 @@ function adaptiveCard(m) {
         $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
         version: ADAPTIVE_CARD_VERSION,
         body: [
-            { type: 'TextBlock', text: md(m.title), weight: 'Bolder', size: 'Large', color: m.teamsColor, wrap: true },
-            { type: 'TextBlock', text: md(m.text), wrap: true },
+            { type: 'TextBlock', text: m.title, weight: 'Bolder', size: 'Large', color: m.teamsColor, wrap: true },
+            { type: 'TextBlock', text: m.text, wrap: true },
             {
                 type: 'FactSet',
-                facts: m.facts.map((f) => ({ title: f.label, value: f.url ? `[${md(f.value)}](${f.url})` : md(f.value) }))
+                facts: m.facts.map((f) => ({
+                    title: f.label,
+                    value: f.url ? `[${f.value.replace(/[[\]]/g, '')}](${f.url})` : f.value
+                }))
             }
         ],
         ...(actions.length ? { actions } : {}),

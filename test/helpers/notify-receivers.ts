@@ -6,7 +6,8 @@
 // - Microsoft Teams Workflows: a Bot Framework message whose single attachment
 //   has contentType application/vnd.microsoft.card.adaptive and the card as
 //   `content`; the card is parsed by Microsoft's own `adaptivecards` library
-//   (unknown elements, missing required properties) and checked against the
+//   for its declared version (unknown elements, missing required properties,
+//   features newer than the version) and checked against the
 //   Adaptive Card schema's enums and the versions Teams renders (≤ 1.5).
 // - Discord "Execute Webhook" / embed limits (discord.com/developers/docs):
 //   title 256, description 4096, ≤ 25 fields of 256/1024, footer 2048,
@@ -184,7 +185,11 @@ export async function startSlackApi(token: string, reply?: Reply): Promise<Slack
 
 const require = createRequire(import.meta.url)
 interface AC {
-  SerializationContext: new () => { eventCount: number; getEventAt(i: number): { message: string } }
+  Versions: Record<string, unknown>
+  SerializationContext: new (targetVersion?: unknown) => {
+    eventCount: number
+    getEventAt(i: number): { message: string }
+  }
   AdaptiveCard: new () => {
     parse(json: unknown, ctx: unknown): void
     validateProperties(): { validationEvents: Array<{ message: string }> }
@@ -210,7 +215,10 @@ export function checkAdaptiveCard(card: unknown): string[] {
   if (!['1.0', '1.1', '1.2', '1.3', '1.4', '1.5'].includes(String(card.version)))
     errors.push(`version ${String(card.version)} is not one Teams renders (1.0..1.5)`)
   const lib = adaptiveCards()
-  const ctx = new lib.SerializationContext()
+  // Parsing for the card's declared version reports anything newer than it
+  // ("Property "style" is supported in version 1.5, but you are using 1.4").
+  const target = lib.Versions[`v${String(card.version).replace('.', '_')}`]
+  const ctx = new lib.SerializationContext(target)
   const parsed = new lib.AdaptiveCard()
   parsed.parse(card, ctx)
   for (let i = 0; i < ctx.eventCount; i++) errors.push(`parse: ${ctx.getEventAt(i).message}`)

@@ -149,6 +149,15 @@ describe('Teams', () => {
         }
       ]
     }
+    const tooNew = {
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          content: { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: 'x', style: 'heading' }] }
+        }
+      ]
+    }
     const errors = checkTeamsEnvelope(bad)
     expect(errors).toEqual(
       expect.arrayContaining([
@@ -157,6 +166,7 @@ describe('Teams', () => {
         expect.stringMatching(/Unknown element type "TextBlok"/)
       ])
     )
+    expect(checkTeamsEnvelope(tooNew)).toEqual([expect.stringMatching(/"style" is supported in version 1.5/)])
   })
 })
 

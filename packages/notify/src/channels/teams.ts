@@ -2,7 +2,9 @@
  * Microsoft Teams through a Workflows webhook (Office 365 connectors are
  * retired). The Workflows "post card" flow expects the Bot Framework message
  * envelope with one Adaptive Card attachment. Version 1.4: what Teams renders
- * on every client, mobile included.
+ * on every client, mobile included. Text is not Markdown-escaped: Teams'
+ * Markdown subset shows backslash escapes literally, which is worse than the
+ * odd emphasis; only link labels lose their brackets.
  */
 import { postJson } from '../http.js'
 import type { Message } from '../message.js'
@@ -10,11 +12,6 @@ import type { Channel, SendContext, Sent } from './channel.js'
 
 export const ADAPTIVE_CARD_VERSION = '1.4'
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive'
-
-/** Adaptive Card TextBlocks render a Markdown subset: brackets would read as links. */
-function md(s: string): string {
-  return s.replace(/([\\[\]*_`])/g, '\\$1')
-}
 
 export function adaptiveCard(m: Message): Record<string, unknown> {
   const actions = [
@@ -26,11 +23,14 @@ export function adaptiveCard(m: Message): Record<string, unknown> {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     version: ADAPTIVE_CARD_VERSION,
     body: [
-      { type: 'TextBlock', text: md(m.title), weight: 'Bolder', size: 'Large', color: m.teamsColor, wrap: true },
-      { type: 'TextBlock', text: md(m.text), wrap: true },
+      { type: 'TextBlock', text: m.title, weight: 'Bolder', size: 'Large', color: m.teamsColor, wrap: true },
+      { type: 'TextBlock', text: m.text, wrap: true },
       {
         type: 'FactSet',
-        facts: m.facts.map((f) => ({ title: f.label, value: f.url ? `[${md(f.value)}](${f.url})` : md(f.value) }))
+        facts: m.facts.map((f) => ({
+          title: f.label,
+          value: f.url ? `[${f.value.replace(/[[\]]/g, '')}](${f.url})` : f.value
+        }))
       }
     ],
     ...(actions.length ? { actions } : {}),
