@@ -80588,10 +80588,6 @@ async function runAction(body) {
         setFailed(redact(errorMessage(e)));
     }
 }
-/** For actions whose issue has not landed yet: an honest failure, no fake behaviour. */
-async function notImplemented(name) {
-    core.setFailed(`${name} is not implemented yet`);
-}
 /** True in the post step (main saves isPost, like actions/checkout). */
 function isPost() {
     return process.env.STATE_isPost === 'true';
@@ -85548,6 +85544,11 @@ function slashRegex(text) {
     return m ? { source: m[1], flags: m[2] } : undefined;
 }
 function toRegex(r, path, report) {
+    if (/(^|[^\\])\$\{/.test(r.source)) {
+        // Regexes are checked before any request, so they cannot depend on captures.
+        report(path, `/${r.source}/ refers to a variable, but regexes do not expand \${VAR}: use an exact value or escape it as \\$\\{`);
+        return /$^/;
+    }
     try {
         // g and y make test() stateful across calls; a check must not depend on its previous attempt.
         return new RegExp(r.source, r.flags.replace(/[gy]/g, ''));

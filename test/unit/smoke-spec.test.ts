@@ -230,6 +230,17 @@ describe('loadSpec: bad specs fail with file:line:column and the field', () => {
     ])
   })
 
+  test('a ${VAR} inside a regex is an error, not a silent literal', () => {
+    expect(
+      problems("checks:\n  - { name: a, request: { url: /x }, expect: { body-matches: '/id=${ID}/' } }\n")
+    ).toEqual([
+      "smoke.yml:2:62: check 'a' expect.body-matches: /id=${ID}/ refers to a variable, but regexes do not expand ${VAR}: use an exact value or escape it as \\$\\{"
+    ])
+    expect(
+      load("checks:\n  - { name: a, request: { url: /x }, expect: { body-matches: '/\\$\\{x\\}/' } }\n").checks
+    ).toHaveLength(1)
+  })
+
   test('invalid header names', () => {
     expect(
       problems(

@@ -227,6 +227,14 @@ export function slashRegex(text: string): { source: string; flags: string } | un
 }
 
 function toRegex(r: { source: string; flags: string }, path: PathKey[], report: Report): RegExp {
+  if (/(^|[^\\])\$\{/.test(r.source)) {
+    // Regexes are checked before any request, so they cannot depend on captures.
+    report(
+      path,
+      `/${r.source}/ refers to a variable, but regexes do not expand \${VAR}: use an exact value or escape it as \\$\\{`
+    )
+    return /$^/
+  }
   try {
     // g and y make test() stateful across calls; a check must not depend on its previous attempt.
     return new RegExp(r.source, r.flags.replace(/[gy]/g, ''))
