@@ -85765,7 +85765,7 @@ class SourceMap {
 /** Parses, validates and compiles a spec; throws SpecError listing every problem. */
 function loadSpec(text, options) {
     const lines = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
     const yamlError = doc.errors[0];
     if (yamlError) {
         // Only the first: the parser's later errors are mostly echoes of it.

@@ -86,6 +86,19 @@ describe('loadSpec: a good spec', () => {
     expect(spec.vars).toEqual({ USER: 'alice' })
   })
 
+  test('anchors, aliases and << merge keys share request parts', () => {
+    const spec = load(
+      [
+        'checks:',
+        '  - name: a',
+        '    request: &base { method: POST, url: /a, headers: { X-Team: core } }',
+        '  - name: b',
+        '    request: { <<: *base, url: /b }'
+      ].join('\n')
+    )
+    expect(spec.checks[1]?.request).toMatchObject({ method: 'POST', url: '/b', headers: [['X-Team', 'core']] })
+  })
+
   test('the vars input wins over spec vars; the default status is 2xx', () => {
     const spec = load('vars: { A: spec }\nchecks:\n  - name: a\n    request: { url: "/${A}" }\n', {
       vars: { A: 'input' }

@@ -110,7 +110,7 @@ export class SourceMap {
 /** Parses, validates and compiles a spec; throws SpecError listing every problem. */
 export function loadSpec(text: string, options: LoadOptions): Spec {
   const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true })
   const yamlError = doc.errors[0]
   if (yamlError) {
     // Only the first: the parser's later errors are mostly echoes of it.
