@@ -109471,10 +109471,6 @@ async function runAction(body) {
         setFailed(redact(errorMessage(e)));
     }
 }
-/** For actions whose issue has not landed yet: an honest failure, no fake behaviour. */
-async function notImplemented(name) {
-    core.setFailed(`${name} is not implemented yet`);
-}
 /** True in the post step (main saves isPost, like actions/checkout). */
 function isPost() {
     return process.env.STATE_isPost === 'true';
