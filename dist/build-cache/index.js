@@ -41083,10 +41083,6 @@ async function runAction(body) {
         lib_core/* setFailed */.C1(redact(errorMessage(e)));
     }
 }
-/** For actions whose issue has not landed yet: an honest failure, no fake behaviour. */
-async function notImplemented(name) {
-    core.setFailed(`${name} is not implemented yet`);
-}
 /** True in the post step (main saves isPost, like actions/checkout). */
 function isPost() {
     return process.env.STATE_isPost === 'true';
@@ -41238,6 +41234,32 @@ function parseFileText(text) {
         start = end + 1;
     }
     return files;
+}
+/** Offset of the first record (in git's sorted text) whose path is not below `target` in git's order. */
+function lowerBound(raw, target) {
+    // The first record starting at or after a position; raw.length when none.
+    const recordAt = (pos) => (pos === 0 ? 0 : raw.indexOf('\0', pos - 1) + 1 || raw.length);
+    let lo = 0;
+    let hi = raw.length;
+    while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const rec = recordAt(mid);
+        const path = pathAt(raw, rec);
+        const notBelow = path === undefined || comparePaths(path, target) >= 0;
+        if (notBelow)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return recordAt(lo);
+}
+/** Whether git's sorted text holds the path `p` or a path below it (binary search, no scan). */
+function hasPathAtOrBelow(raw, p) {
+    return pathAt(raw, lowerBound(raw, p)) === p || (pathAt(raw, lowerBound(raw, `${p}/`)) ?? '').startsWith(`${p}/`);
+}
+/** The path of the record starting at offset rec, or undefined past the end. */
+function pathAt(raw, rec) {
+    return rec >= raw.length ? undefined : raw.slice(raw.indexOf('\t', rec) + 1, raw.indexOf('\0', rec));
 }
 function countRecords(text) {
     let n = 0;
@@ -41475,36 +41497,54 @@ function staticBase(pattern) {
 
 
 
+
+
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
-/** Every directory that holds at least one input file, derived from the file list. */
-function directories(files) {
+/**
+ * Every directory that holds at least one input file. From git's text when
+ * there is one (no per-file string is made: most files share the previous
+ * file's directory), else from the parsed list.
+ */
+function directories(listing) {
     const dirs = new Set();
-    let last = '';
-    for (const f of files) {
-        // Sorted paths: most share the previous file's directory; skip those without slicing.
-        if (last && f.path.startsWith(last) && f.path.lastIndexOf('/') === last.length)
-            continue;
-        let i = f.path.lastIndexOf('/');
-        if (i > 0)
-            last = f.path.slice(0, i);
-        while (i > 0) {
-            const d = f.path.slice(0, i);
-            if (dirs.has(d))
-                break;
+    const add = (dir) => {
+        for (let d = dir; d && !dirs.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/'))))
             dirs.add(d);
-            i = d.lastIndexOf('/');
+    };
+    const raw = listing.raw;
+    if (raw === undefined) {
+        for (const f of listing.files) {
+            const i = f.path.lastIndexOf('/');
+            if (i > 0)
+                add(f.path.slice(0, i));
         }
+        return dirs;
+    }
+    let last = '';
+    for (let start = 0; start < raw.length;) {
+        const end = raw.indexOf('\0', start);
+        const tab = raw.indexOf('\t', start);
+        const slash = raw.lastIndexOf('/', end);
+        if (slash > tab) {
+            const len = slash - tab - 1;
+            if (!(len === last.length && raw.startsWith(last, tab + 1))) {
+                last = raw.slice(tab + 1, slash);
+                add(last);
+            }
+        }
+        start = end + 1;
     }
     return dirs;
 }
-async function findComponents(root, files, globs) {
-    const dirs = [...directories(files)];
+async function findComponents(root, listing, globs) {
+    let all;
     const found = new Set();
     for (const g of globs) {
         if (g.startsWith('!'))
             continue;
         const set = compileGlobs([g, ...globs.filter((x) => x.startsWith('!'))]);
-        const hits = dirs.filter((d) => set.match(d));
+        const candidates = childDirs(listing.raw, g) ?? (all ??= [...directories(listing)]);
+        const hits = candidates.filter((d) => set.match(d));
         if (hits.length === 0) {
             throw new InputError(`Input 'components' has invalid value '${g}': it matches no directory with files in it`);
         }
@@ -41533,6 +41573,34 @@ async function findComponents(root, files, globs) {
         }
         return { dir, name: typeof pkg?.name === 'string' ? pkg.name : undefined, deps: [...deps].sort() };
     });
+}
+/**
+ * For the usual `<dir>/<one segment>` glob (`packages/*`) on git's text: the
+ * child directories of <dir>, one binary search per child instead of a walk
+ * over every path. Undefined for any other glob (or no text): list them all.
+ */
+function childDirs(raw, glob) {
+    if (raw === undefined)
+        return undefined;
+    const { base, glob: rest } = picomatch_default().scan(glob.replace(/^\.\//, ''));
+    if (!base || rest.includes('/') || rest.includes('**'))
+        return undefined;
+    const prefix = `${base}/`;
+    const out = [];
+    for (let rec = lowerBound(raw, prefix);;) {
+        const p = pathAt(raw, rec);
+        if (p === undefined || !p.startsWith(prefix))
+            break;
+        const slash = p.indexOf('/', prefix.length);
+        if (slash < 0) {
+            rec = raw.indexOf('\0', rec) + 1; // a file directly in base
+            continue;
+        }
+        const child = p.slice(0, slash);
+        out.push(child);
+        rec = lowerBound(raw, `${child}0`); // '0' follows '/': past every path below child
+    }
+    return out;
 }
 async function readPackageJson(file) {
     let text;
@@ -41642,6 +41710,11 @@ function computeKeys(o) {
             excludedOutputs: 0
         };
     }
+    if (raw !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, raw)) {
+        const fast = componentsFromText(o, raw);
+        if (fast)
+            return fast;
+    }
     const dirs = new Set(o.components.map((c) => c.dir));
     const global = [];
     const own = new Map(o.components.map((c) => [c.dir, []]));
@@ -41685,14 +41758,46 @@ function computeKeys(o) {
             excludedOutputs
         };
     }
-    // Own-content hash per component, then each key over own + global + transitive deps' own hashes.
-    const ownHash = new Map();
-    const ownLines = new Map();
+    const ownText = new Map();
     for (const c of o.components) {
-        const lines = fileText(own.get(c.dir) ?? []);
-        ownLines.set(c.dir, lines);
-        ownHash.set(c.dir, sha256(lines));
+        const list = own.get(c.dir) ?? [];
+        ownText.set(c.dir, { text: fileText(list), count: list.length });
     }
+    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`, global.length, ownText, excludedOutputs);
+}
+/**
+ * A clean checkout split by component without parsing a line: in git's
+ * sorted text the files below a directory are one contiguous run, found by
+ * binary search. Undefined (use the parsed path) when a component holds
+ * another.
+ */
+function componentsFromText(o, raw) {
+    const dirs = o.components.map((c) => c.dir);
+    if (dirs.some((d) => dirs.some((e) => e !== d && e.startsWith(`${d}/`))))
+        return undefined;
+    // '0' is the character after '/': [dir/, dir0) holds exactly the paths below dir.
+    const ranges = dirs.map((dir) => ({ dir, start: lowerBound(raw, `${dir}/`), end: lowerBound(raw, `${dir}0`) }));
+    const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+    let global = '';
+    let at = 0;
+    for (const r of sorted) {
+        global += raw.slice(at, r.start);
+        at = r.end;
+    }
+    global += raw.slice(at);
+    const ownText = new Map();
+    for (const r of ranges) {
+        const text = raw.slice(r.start, r.end);
+        ownText.set(r.dir, { text, count: countRecords(text) });
+    }
+    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0);
+}
+/** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
+function keyComponents(o, globalIndex, globalCount, ownText, excludedOutputs) {
+    const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`);
+    const ownHash = new Map();
+    for (const c of o.components)
+        ownHash.set(c.dir, sha256(ownText.get(c.dir)?.text ?? ''));
     const byDir = new Map(o.components.map((c) => [c.dir, c]));
     const units = o.components.map((c) => {
         const deps = transitiveDeps(c.dir, byDir);
@@ -41703,24 +41808,25 @@ function computeKeys(o) {
             depIndex += `${ownHash.get(d)}\tdependency ${d}\0`;
         }
         const hash = sha256(text);
+        const own = ownText.get(c.dir) ?? { text: '', count: 0 };
         return {
             dir: c.dir,
             name: c.name,
             key: keyBase(o, c.dir) + hash,
             hash,
-            files: (own.get(c.dir)?.length ?? 0) + global.length,
+            files: own.count + globalCount,
             deps: c.deps,
-            index: globalIndex + ownLines.get(c.dir) + depIndex
+            index: globalIndex + own.text + depIndex
         };
     });
     const hash = sha256(`global ${globalHash}\n${units.map((u) => `${u.dir} ${u.hash}\n`).join('')}`);
-    return { key: keyBase(o, '.') + hash, hash, units, globalFiles: global.length, excludedOutputs };
+    return { key: keyBase(o, '.') + hash, hash, units, globalFiles: globalCount, excludedOutputs };
 }
 /** Whether an output glob could select a path in git's text (literal globs are searched for; any other: yes). */
 function mayMatchAny(outputs, raw) {
     if (!outputs.literals)
         return true;
-    return outputs.literals.some((l) => raw.includes(`\t${l}/`) || raw.includes(`\t${l}\0`));
+    return outputs.literals.some((l) => hasPathAtOrBelow(raw, l));
 }
 function parseIndex(index) {
     const m = new Map();
@@ -41966,7 +42072,7 @@ async function makePlan(o) {
     const t0 = external_node_perf_hooks_.performance.now();
     const [listing, node] = await Promise.all([listInputFiles(o.root), nodeVersion(o.root)]);
     const t1 = external_node_perf_hooks_.performance.now();
-    const components = o.components?.length ? await findComponents(o.root, listing.files, o.components) : [];
+    const components = o.components?.length ? await findComponents(o.root, listing, o.components) : [];
     const units = components.length ? components.map((c) => c.dir) : ['.'];
     const outputs = {};
     for (const u of units)

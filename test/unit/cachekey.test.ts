@@ -17,6 +17,7 @@ import {
   ENTRY_FILE,
   fileText,
   findComponents,
+  hasPathAtOrBelow,
   listInputFiles,
   LocalBackend,
   readEntryMeta,
@@ -95,6 +96,16 @@ describe('file ids and listing', () => {
     const walk = await listInputFiles(d)
     expect(walk.source).toBe('walk')
     expect(walk.files).toEqual([{ path: 'x/y.txt', mode: '100644', id: blobId(Buffer.from('y\n')) }])
+  })
+
+  test("binary search over git's text: a path or anything below it, not its look-alike neighbours", () => {
+    const text = fileText([f('a/dist-old/x'), f('a/dist.txt'), f('a/distro/y'), f('b/dist'), f('c/dist/z/q')])
+    expect(hasPathAtOrBelow(text, 'a/dist')).toBe(false)
+    expect(hasPathAtOrBelow(text, 'b/dist')).toBe(true)
+    expect(hasPathAtOrBelow(text, 'c/dist')).toBe(true)
+    expect(hasPathAtOrBelow(text, 'c/dist/z')).toBe(true)
+    expect(hasPathAtOrBelow(text, 'd')).toBe(false)
+    expect(hasPathAtOrBelow('', 'a')).toBe(false)
   })
 
   test("paths sort in git's byte order, not UTF-16 order", () => {
@@ -211,6 +222,21 @@ describe('computeKeys', () => {
     expect(global.units.every((u, i) => u.key !== before.units[i].key)).toBe(true)
   })
 
+  test("components from git's text (clean checkout) equal components from the parsed list", () => {
+    const files = listing([...tree, f('packages/libx/z.ts'), f('packages/lib-other/q.ts'), f('zzz.md')])
+    const raw = { ...files, raw: fileText(files.files) }
+    const withOthers = [...comps, { dir: 'packages/libx', deps: ['packages/lib'] }]
+    const parsed = computeKeys({ ...base, outputs: compileGlobs(['dist'], '', true), files, components: withOthers })
+    const fromText = computeKeys({
+      ...base,
+      outputs: compileGlobs(['dist'], '', true),
+      files: raw,
+      components: withOthers
+    })
+    expect(fromText).toEqual(parsed)
+    expect(fromText.units.find((u) => u.dir === 'packages/lib')?.files).toBe(1 + 4) // own + global (incl. lib-other, zzz.md)
+  })
+
   test('dependency cycles are fine: each member covers the whole cycle', () => {
     const cyc: Component[] = [
       { dir: 'packages/lib', deps: ['packages/app'] },
@@ -247,8 +273,11 @@ describe('components', () => {
       JSON.stringify({ name: '@x/app', devDependencies: { '@x/lib': '*', react: '1' } })
     )
     write(d, 'apps/site/index.html', '')
-    const files = [f('apps/site/index.html'), f('packages/app/package.json'), f('packages/lib/package.json')]
+    const list = [f('apps/site/index.html'), f('packages/app/package.json'), f('packages/lib/package.json')]
+    const files = { files: list, raw: undefined }
     const found = await findComponents(d, files, ['packages/*', 'apps/*'])
+    // From git's text (a clean checkout) the same directories are found.
+    expect(await findComponents(d, { files: list, raw: fileText(list) }, ['packages/*', 'apps/*'])).toEqual(found)
     expect(found).toEqual([
       { dir: 'apps/site', name: undefined, deps: [] },
       { dir: 'packages/app', name: '@x/app', deps: ['packages/lib'] },

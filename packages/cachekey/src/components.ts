@@ -7,8 +7,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError, UserError } from '@gantry/core'
+import picomatch from 'picomatch'
 import { compileGlobs } from './globs.js'
-import type { InputFile } from './files.js'
+import { lowerBound, pathAt, type FileListing } from './files.js'
 
 export interface Component {
   /** Directory relative to the root, '/'-separated: usable in `npm -w <dir>` and a matrix. */
@@ -21,36 +22,53 @@ export interface Component {
 
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const
 
-/** Every directory that holds at least one input file, derived from the file list. */
-function directories(files: readonly InputFile[]): Set<string> {
+/**
+ * Every directory that holds at least one input file. From git's text when
+ * there is one (no per-file string is made: most files share the previous
+ * file's directory), else from the parsed list.
+ */
+export function directories(listing: Pick<FileListing, 'files' | 'raw'>): Set<string> {
   const dirs = new Set<string>()
-  let last = ''
-  for (const f of files) {
-    // Sorted paths: most share the previous file's directory; skip those without slicing.
-    if (last && f.path.startsWith(last) && f.path.lastIndexOf('/') === last.length) continue
-    let i = f.path.lastIndexOf('/')
-    if (i > 0) last = f.path.slice(0, i)
-    while (i > 0) {
-      const d = f.path.slice(0, i)
-      if (dirs.has(d)) break
-      dirs.add(d)
-      i = d.lastIndexOf('/')
+  const add = (dir: string) => {
+    for (let d = dir; d && !dirs.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) dirs.add(d)
+  }
+  const raw = listing.raw
+  if (raw === undefined) {
+    for (const f of listing.files) {
+      const i = f.path.lastIndexOf('/')
+      if (i > 0) add(f.path.slice(0, i))
     }
+    return dirs
+  }
+  let last = ''
+  for (let start = 0; start < raw.length;) {
+    const end = raw.indexOf('\0', start)
+    const tab = raw.indexOf('\t', start)
+    const slash = raw.lastIndexOf('/', end)
+    if (slash > tab) {
+      const len = slash - tab - 1
+      if (!(len === last.length && raw.startsWith(last, tab + 1))) {
+        last = raw.slice(tab + 1, slash)
+        add(last)
+      }
+    }
+    start = end + 1
   }
   return dirs
 }
 
 export async function findComponents(
   root: string,
-  files: readonly InputFile[],
+  listing: Pick<FileListing, 'files' | 'raw'>,
   globs: readonly string[]
 ): Promise<Component[]> {
-  const dirs = [...directories(files)]
+  let all: string[] | undefined
   const found = new Set<string>()
   for (const g of globs) {
     if (g.startsWith('!')) continue
     const set = compileGlobs([g, ...globs.filter((x) => x.startsWith('!'))])
-    const hits = dirs.filter((d) => set.match(d))
+    const candidates = childDirs(listing.raw, g) ?? (all ??= [...directories(listing)])
+    const hits = candidates.filter((d) => set.match(d))
     if (hits.length === 0) {
       throw new InputError(`Input 'components' has invalid value '${g}': it matches no directory with files in it`)
     }
@@ -76,6 +94,32 @@ export async function findComponents(
     }
     return { dir, name: typeof pkg?.name === 'string' ? pkg.name : undefined, deps: [...deps].sort() }
   })
+}
+
+/**
+ * For the usual `<dir>/<one segment>` glob (`packages/*`) on git's text: the
+ * child directories of <dir>, one binary search per child instead of a walk
+ * over every path. Undefined for any other glob (or no text): list them all.
+ */
+function childDirs(raw: string | undefined, glob: string): string[] | undefined {
+  if (raw === undefined) return undefined
+  const { base, glob: rest } = picomatch.scan(glob.replace(/^\.\//, ''))
+  if (!base || rest.includes('/') || rest.includes('**')) return undefined
+  const prefix = `${base}/`
+  const out: string[] = []
+  for (let rec = lowerBound(raw, prefix); ;) {
+    const p = pathAt(raw, rec)
+    if (p === undefined || !p.startsWith(prefix)) break
+    const slash = p.indexOf('/', prefix.length)
+    if (slash < 0) {
+      rec = raw.indexOf('\0', rec) + 1 // a file directly in base
+      continue
+    }
+    const child = p.slice(0, slash)
+    out.push(child)
+    rec = lowerBound(raw, `${child}0`) // '0' follows '/': past every path below child
+  }
+  return out
 }
 
 async function readPackageJson(file: string): Promise<Record<string, unknown> | undefined> {

@@ -88,7 +88,34 @@ export function parseFileText(text: string): InputFile[] {
   return files
 }
 
-function countRecords(text: string): number {
+/** Offset of the first record (in git's sorted text) whose path is not below `target` in git's order. */
+export function lowerBound(raw: string, target: string): number {
+  // The first record starting at or after a position; raw.length when none.
+  const recordAt = (pos: number) => (pos === 0 ? 0 : raw.indexOf('\0', pos - 1) + 1 || raw.length)
+  let lo = 0
+  let hi = raw.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const rec = recordAt(mid)
+    const path = pathAt(raw, rec)
+    const notBelow = path === undefined || comparePaths(path, target) >= 0
+    if (notBelow) hi = mid
+    else lo = mid + 1
+  }
+  return recordAt(lo)
+}
+
+/** Whether git's sorted text holds the path `p` or a path below it (binary search, no scan). */
+export function hasPathAtOrBelow(raw: string, p: string): boolean {
+  return pathAt(raw, lowerBound(raw, p)) === p || (pathAt(raw, lowerBound(raw, `${p}/`)) ?? '').startsWith(`${p}/`)
+}
+
+/** The path of the record starting at offset rec, or undefined past the end. */
+export function pathAt(raw: string, rec: number): string | undefined {
+  return rec >= raw.length ? undefined : raw.slice(raw.indexOf('\t', rec) + 1, raw.indexOf('\0', rec))
+}
+
+export function countRecords(text: string): number {
   let n = 0
   for (let i = text.indexOf('\0'); i >= 0; i = text.indexOf('\0', i + 1)) n++
   return n

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto'
 import { InputError } from '@gantry/core'
 import { ownerFinder, transitiveDeps, type Component } from './components.js'
-import { fileText, type FileListing, type InputFile } from './files.js'
+import { countRecords, fileText, hasPathAtOrBelow, lowerBound, type FileListing, type InputFile } from './files.js'
 import type { GlobSet } from './globs.js'
 
 export const LOCKFILES = new Set([
@@ -95,6 +95,10 @@ export function computeKeys(o: KeyOptions): KeyPlan {
       excludedOutputs: 0
     }
   }
+  if (raw !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, raw)) {
+    const fast = componentsFromText(o, raw)
+    if (fast) return fast
+  }
   const dirs = new Set(o.components.map((c) => c.dir))
   const global: InputFile[] = []
   const own = new Map<string, InputFile[]>(o.components.map((c) => [c.dir, []]))
@@ -137,14 +141,58 @@ export function computeKeys(o: KeyOptions): KeyPlan {
     }
   }
 
-  // Own-content hash per component, then each key over own + global + transitive deps' own hashes.
-  const ownHash = new Map<string, string>()
-  const ownLines = new Map<string, string>()
+  const ownText = new Map<string, { text: string; count: number }>()
   for (const c of o.components) {
-    const lines = fileText(own.get(c.dir) ?? [])
-    ownLines.set(c.dir, lines)
-    ownHash.set(c.dir, sha256(lines))
+    const list = own.get(c.dir) ?? []
+    ownText.set(c.dir, { text: fileText(list), count: list.length })
   }
+  return keyComponents(
+    o,
+    `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`,
+    global.length,
+    ownText,
+    excludedOutputs
+  )
+}
+
+/**
+ * A clean checkout split by component without parsing a line: in git's
+ * sorted text the files below a directory are one contiguous run, found by
+ * binary search. Undefined (use the parsed path) when a component holds
+ * another.
+ */
+function componentsFromText(o: KeyOptions, raw: string): KeyPlan | undefined {
+  const dirs = o.components.map((c) => c.dir)
+  if (dirs.some((d) => dirs.some((e) => e !== d && e.startsWith(`${d}/`)))) return undefined
+  // '0' is the character after '/': [dir/, dir0) holds exactly the paths below dir.
+  const ranges = dirs.map((dir) => ({ dir, start: lowerBound(raw, `${dir}/`), end: lowerBound(raw, `${dir}0`) }))
+  const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start)
+  let global = ''
+  let at = 0
+  for (const r of sorted) {
+    global += raw.slice(at, r.start)
+    at = r.end
+  }
+  global += raw.slice(at)
+  const ownText = new Map<string, { text: string; count: number }>()
+  for (const r of ranges) {
+    const text = raw.slice(r.start, r.end)
+    ownText.set(r.dir, { text, count: countRecords(text) })
+  }
+  return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0)
+}
+
+/** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
+function keyComponents(
+  o: KeyOptions,
+  globalIndex: string,
+  globalCount: number,
+  ownText: ReadonlyMap<string, { text: string; count: number }>,
+  excludedOutputs: number
+): KeyPlan {
+  const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`)
+  const ownHash = new Map<string, string>()
+  for (const c of o.components) ownHash.set(c.dir, sha256(ownText.get(c.dir)?.text ?? ''))
   const byDir = new Map(o.components.map((c) => [c.dir, c]))
   const units: KeyedUnit[] = o.components.map((c) => {
     const deps = transitiveDeps(c.dir, byDir)
@@ -155,24 +203,25 @@ export function computeKeys(o: KeyOptions): KeyPlan {
       depIndex += `${ownHash.get(d)}\tdependency ${d}\0`
     }
     const hash = sha256(text)
+    const own = ownText.get(c.dir) ?? { text: '', count: 0 }
     return {
       dir: c.dir,
       name: c.name,
       key: keyBase(o, c.dir) + hash,
       hash,
-      files: (own.get(c.dir)?.length ?? 0) + global.length,
+      files: own.count + globalCount,
       deps: c.deps,
-      index: globalIndex + ownLines.get(c.dir) + depIndex
+      index: globalIndex + own.text + depIndex
     }
   })
   const hash = sha256(`global ${globalHash}\n${units.map((u) => `${u.dir} ${u.hash}\n`).join('')}`)
-  return { key: keyBase(o, '.') + hash, hash, units, globalFiles: global.length, excludedOutputs }
+  return { key: keyBase(o, '.') + hash, hash, units, globalFiles: globalCount, excludedOutputs }
 }
 
 /** Whether an output glob could select a path in git's text (literal globs are searched for; any other: yes). */
 function mayMatchAny(outputs: GlobSet, raw: string): boolean {
   if (!outputs.literals) return true
-  return outputs.literals.some((l) => raw.includes(`\t${l}/`) || raw.includes(`\t${l}\0`))
+  return outputs.literals.some((l) => hasPathAtOrBelow(raw, l))
 }
 
 export function parseIndex(index: InputIndex): Map<string, string> {

@@ -88,7 +88,7 @@ export async function makePlan(o: PlanOptions): Promise<Plan> {
   const t0 = performance.now()
   const [listing, node] = await Promise.all([listInputFiles(o.root), nodeVersion(o.root)])
   const t1 = performance.now()
-  const components = o.components?.length ? await findComponents(o.root, listing.files, o.components) : []
+  const components = o.components?.length ? await findComponents(o.root, listing, o.components) : []
   const units = components.length ? components.map((c) => c.dir) : ['.']
   const outputs: Record<string, string[]> = {}
   for (const u of units) outputs[u] = unitOutputs(u, o.outputs)
