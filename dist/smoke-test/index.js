@@ -86279,6 +86279,25 @@ function details(r) {
     }
     return tries ? `passed ${tries}` : '';
 }
+/** One log line per check as it finishes. */
+function logLine(r) {
+    const icon = r.result === 'passed' ? '✅' : r.result === 'failed' ? '❌' : '⏭️';
+    const what = r.status !== undefined ? ` ${r.status}, ${r.latencyMs} ms` : '';
+    const why = r.result === 'passed' ? (r.attempts > 1 ? ` (after ${r.attempts} attempts)` : '') : ` — ${details(r)}`;
+    return `${icon} ${r.name}${what}${why}`;
+}
+/** The annotation of a failed check: every failed assertion, the first on the first line (what annotation lists show). */
+function annotationMessage(r) {
+    const [first, ...rest] = r.failures;
+    const also = rest.map((f) => `\nalso: ${describeFailure(f)} (line ${f.line})`).join('');
+    return `check '${r.name}' failed: ${first ? describeFailure(first) : 'failed'}${also}`;
+}
+/** The step's failure line. */
+function failureLine(result) {
+    const names = result.checks.filter((r) => r.result === 'failed').map((r) => r.name);
+    const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length - 5} more)` : '');
+    return `${result.failed} of ${result.total} smoke checks failed: ${shown}`;
+}
 function summaryMarkdown(file, result) {
     const ok = result.failed === 0;
     const head = ok
@@ -86444,16 +86463,9 @@ async function run() {
             onResult: (r) => info(redact(logLine(r)))
         });
         for (const r of result.checks) {
-            if (r.result !== 'failed')
-                continue;
-            // Every failed assertion, the first on the first line (what the annotation list shows).
-            const [first, ...rest] = r.failures;
-            const also = rest.map((f) => `\nalso: ${describeFailure(f)} (line ${f.line})`).join('');
-            error(redact(`check '${r.name}' failed: ${first ? describeFailure(first) : 'failed'}${also}`), {
-                title: `smoke-test: ${r.name}`,
-                file,
-                startLine: r.line
-            });
+            if (r.result === 'failed') {
+                error(redact(annotationMessage(r)), { title: `smoke-test: ${r.name}`, file, startLine: r.line });
+            }
         }
         let junit = '';
         if (i.junit) {
@@ -86482,11 +86494,8 @@ async function run() {
             report,
             junit
         });
-        if (!ok) {
-            const names = result.checks.filter((r) => r.result === 'failed').map((r) => r.name);
-            const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length - 5} more)` : '');
-            throw new UserError(`${result.failed} of ${result.total} smoke checks failed: ${shown}`);
-        }
+        if (!ok)
+            throw new UserError(failureLine(result));
     });
 }
 /** The spec path as annotations need it: relative to the workspace when inside it. */
@@ -86494,12 +86503,6 @@ function specPath(p) {
     const root = process.env.GITHUB_WORKSPACE || process.cwd();
     const rel = (0,external_node_path_.relative)(root, (0,external_node_path_.resolve)(root, p));
     return rel && !rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel) ? rel.split('\\').join('/') : p;
-}
-function logLine(r) {
-    const icon = r.result === 'passed' ? '✅' : r.result === 'failed' ? '❌' : '⏭️';
-    const what = r.status !== undefined ? ` ${r.status}, ${r.latencyMs} ms` : '';
-    const why = r.result === 'passed' ? (r.attempts > 1 ? ` (after ${r.attempts} attempts)` : '') : ` — ${details(r)}`;
-    return `${icon} ${r.name}${what}${why}`;
 }
 
 

@@ -63,19 +63,13 @@ export async function run(): Promise<void> {
       retries: i.retries,
       timeoutMs: i.timeout,
       failFast: i['fail-fast'],
-      onResult: (r) => core.info(redact(logLine(r)))
+      onResult: (r) => core.info(redact(smoke.logLine(r)))
     })
 
     for (const r of result.checks) {
-      if (r.result !== 'failed') continue
-      // Every failed assertion, the first on the first line (what the annotation list shows).
-      const [first, ...rest] = r.failures
-      const also = rest.map((f) => `\nalso: ${smoke.describeFailure(f)} (line ${f.line})`).join('')
-      core.error(redact(`check '${r.name}' failed: ${first ? smoke.describeFailure(first) : 'failed'}${also}`), {
-        title: `smoke-test: ${r.name}`,
-        file,
-        startLine: r.line
-      })
+      if (r.result === 'failed') {
+        core.error(redact(smoke.annotationMessage(r)), { title: `smoke-test: ${r.name}`, file, startLine: r.line })
+      }
     }
 
     let junit = ''
@@ -105,11 +99,7 @@ export async function run(): Promise<void> {
       report,
       junit
     })
-    if (!ok) {
-      const names = result.checks.filter((r) => r.result === 'failed').map((r) => r.name)
-      const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length - 5} more)` : '')
-      throw new UserError(`${result.failed} of ${result.total} smoke checks failed: ${shown}`)
-    }
+    if (!ok) throw new UserError(smoke.failureLine(result))
   })
 }
 
@@ -118,12 +108,4 @@ function specPath(p: string): string {
   const root = process.env.GITHUB_WORKSPACE || process.cwd()
   const rel = relative(root, resolve(root, p))
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split('\\').join('/') : p
-}
-
-function logLine(r: smoke.CheckResult): string {
-  const icon = r.result === 'passed' ? '✅' : r.result === 'failed' ? '❌' : '⏭️'
-  const what = r.status !== undefined ? ` ${r.status}, ${r.latencyMs} ms` : ''
-  const why =
-    r.result === 'passed' ? (r.attempts > 1 ? ` (after ${r.attempts} attempts)` : '') : ` — ${smoke.details(r)}`
-  return `${icon} ${r.name}${what}${why}`
 }

@@ -22,6 +22,28 @@ export function details(r: CheckResult): string {
   return tries ? `passed ${tries}` : ''
 }
 
+/** One log line per check as it finishes. */
+export function logLine(r: CheckResult): string {
+  const icon = r.result === 'passed' ? '✅' : r.result === 'failed' ? '❌' : '⏭️'
+  const what = r.status !== undefined ? ` ${r.status}, ${r.latencyMs} ms` : ''
+  const why = r.result === 'passed' ? (r.attempts > 1 ? ` (after ${r.attempts} attempts)` : '') : ` — ${details(r)}`
+  return `${icon} ${r.name}${what}${why}`
+}
+
+/** The annotation of a failed check: every failed assertion, the first on the first line (what annotation lists show). */
+export function annotationMessage(r: CheckResult): string {
+  const [first, ...rest] = r.failures
+  const also = rest.map((f) => `\nalso: ${describeFailure(f)} (line ${f.line})`).join('')
+  return `check '${r.name}' failed: ${first ? describeFailure(first) : 'failed'}${also}`
+}
+
+/** The step's failure line. */
+export function failureLine(result: SmokeResult): string {
+  const names = result.checks.filter((r) => r.result === 'failed').map((r) => r.name)
+  const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, … (${names.length - 5} more)` : '')
+  return `${result.failed} of ${result.total} smoke checks failed: ${shown}`
+}
+
 export function summaryMarkdown(file: string, result: SmokeResult): string {
   const ok = result.failed === 0
   const head = ok
