@@ -14,9 +14,11 @@ import {
   rmSync,
   writeFileSync
 } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runAction, type RunResult } from '../harness/runner.mjs'
+import type { ChildProcess } from 'node:child_process'
+import { runAction, type RunOptions, type RunResult } from '../harness/runner.mjs'
+import { waitFor } from '../helpers/http.js'
 import { keygen, startSshd, type Sshd } from '../helpers/sshd.js'
 
 jest.setTimeout(240_000)
@@ -71,14 +73,20 @@ const target = (knownHosts = `${a.knownHosts}\n${b.knownHosts}`, hosts = `${a.ho
 })
 
 /** Runs an action with its own RUNNER_TEMP, so we can look for the key afterwards. */
-async function run(name: string, inputs: Record<string, string>): Promise<RunResult & { runnerTemp: string }> {
-  const runnerTemp = join(work, `temp-${name}-${Math.random().toString(36).slice(2)}`)
+async function run(
+  name: string,
+  inputs: Record<string, string>,
+  o: Partial<RunOptions> & { runnerTemp?: string } = {}
+): Promise<RunResult & { runnerTemp: string }> {
+  const runnerTemp = o.runnerTemp ?? join(work, `temp-${name}-${Math.random().toString(36).slice(2)}`)
   const r = await runAction(name, {
     inputs,
     runnerTemp,
     timeoutMs: 180_000,
     env: { GANTRY_LOCK_WAIT: '5s' },
-    distRoot: process.env.GANTRY_DIST_DIR || undefined
+    // Tests of a fresh bundle built elsewhere (npm run bundle with GANTRY_DIST_DIR); by default the committed dist/.
+    distRoot: process.env.GANTRY_DIST_DIR || undefined,
+    ...o
   })
   return { ...r, runnerTemp }
 }
@@ -216,6 +224,48 @@ describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
       // Only the mask command itself may carry the value.
       expect((r.stdout + r.stderr).replace(/^::add-mask::.*$/gm, '')).not.toContain('not a key')
       keyGone(r)
+    }
+    expect(current(homeA)).toBe(current(homeB))
+  })
+
+  test('a cancelled run (SIGTERM while it waits for a lock) leaves no key behind', async () => {
+    const lockFile = join(homeA, 'app', '.gantry', 'lock')
+    // A live owner on this machine holds host A's lock, so the deploy waits.
+    writeFileSync(
+      lockFile,
+      JSON.stringify({
+        token: 'someone-else',
+        purpose: 'deploy',
+        host: hostname(),
+        pid: process.pid,
+        acquiredAt: new Date().toISOString(),
+        expiresAt: new Date(Date.now() + 600_000).toISOString()
+      })
+    )
+    const runnerTemp = join(work, 'temp-cancel')
+    let child: ChildProcess | undefined
+    let out = ''
+    const running = run(
+      'deploy-atomic',
+      { ...target(), source: source('v6', { 'index.html': 'v6' }) },
+      {
+        runnerTemp,
+        env: { GANTRY_LOCK_WAIT: '120s' },
+        onSpawn: (c) => {
+          child = c
+          c.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+        }
+      }
+    )
+    try {
+      await waitFor(() => /waiting for the lock held by/.test(out), 60_000, 'the deploy to wait for the lock')
+      expect(readdirSync(runnerTemp).filter((n) => n.startsWith('gantry-ssh-'))).toHaveLength(1)
+      child!.kill('SIGTERM')
+      const r = await running
+      expect(r.code).not.toBe(0)
+      keyGone(r)
+    } finally {
+      rmSync(lockFile, { force: true })
     }
     expect(current(homeA)).toBe(current(homeB))
   })

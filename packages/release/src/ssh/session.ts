@@ -2,8 +2,9 @@
  * What every ssh/rsync call of one run shares: the private key written 0600
  * under RUNNER_TEMP, the known_hosts file (or the explicit insecure-accept),
  * and the ssh options that keep a call from ever waiting on a person or a dead
- * peer. close() removes the directory; an exit hook removes it too when the
- * process ends without close() (a crash, an uncaught error).
+ * peer. close() removes the directory; exit and signal hooks remove it too when
+ * the process ends without close() (an uncaught error, a cancelled job). Only
+ * SIGKILL leaves it, inside RUNNER_TEMP, which the runner empties after the job.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,8 @@ import { join } from 'node:path'
 import { sshPath } from './quote.js'
 
 export const INSECURE_ACCEPT = 'insecure-accept'
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
 export interface SessionOptions {
   key: string
@@ -67,12 +70,18 @@ export class SshSession {
   private users = 0
   private closed = false
   private readonly onExit = () => this.removeSync()
+  /** A cancelled job (SIGINT/SIGTERM): remove the key, then die of the signal as Node would have. */
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.removeSync()
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+  }
 
   constructor(o: SessionOptions) {
     checkCredentials(o.key, o.knownHosts)
     // Short names: ControlPath sockets live here and a unix socket path is at most ~104 bytes.
     this.dir = mkdtempSync(join(o.tempRoot ?? tmpdir(), 'gantry-ssh-'))
     process.once('exit', this.onExit)
+    for (const sig of SIGNALS) process.once(sig, this.onSignal)
     try {
       sshPath(this.dir)
       chmodSync(this.dir, 0o700)
@@ -143,6 +152,7 @@ export class SshSession {
     if (this.closed) return
     this.closed = true
     process.removeListener('exit', this.onExit)
+    for (const sig of SIGNALS) process.removeListener(sig, this.onSignal)
     rmSync(this.dir, { recursive: true, force: true })
     if (this.socketDir && this.socketDir !== this.dir) rmSync(this.socketDir, { recursive: true, force: true })
   }
