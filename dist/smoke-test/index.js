@@ -70483,7 +70483,8 @@ const Names = {
             'timeout',
             'fail-on-error'
         ],
-        outputs: ['sent', 'slack-ts'],
+        // DESIGN lists sent and slack-ts; report follows the convention that every action has one.
+        outputs: ['sent', 'slack-ts', 'report'],
         state: []
     },
     'build-cache': {
@@ -86374,6 +86375,23 @@ function junitXml(file, result, timestamp) {
         ''
     ].join('\n');
 }
+/** For a spec that cannot run: one testcase with an <error>, so CI reporters show why rather than "no tests". */
+function specErrorJunit(file, problems, timestamp) {
+    const first = problems[0];
+    const lines = problems.map((p) => `${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`);
+    const counts = 'tests="1" failures="0" errors="1" skipped="0" time="0.000"';
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites name="smoke-test" ${counts}>`,
+        `  <testsuite name="${xml(file)}" ${counts} timestamp="${timestamp.toISOString().replace(/\.\d+Z$/, '')}">`,
+        `    <testcase name="spec" classname="${xml(file)}" file="${xml(file)}" line="${first?.line ?? 1}" time="0.000">`,
+        `      <error message="${xml(lines[0] ?? 'invalid spec')}" type="SpecError">${xml(lines.join('\n'))}</error>`,
+        '    </testcase>',
+        '  </testsuite>',
+        '</testsuites>',
+        ''
+    ].join('\n');
+}
 
 ;// CONCATENATED MODULE: ../../packages/probe/src/smoke/index.ts
 
@@ -86447,9 +86465,10 @@ async function run() {
                 });
             }
             // No request was sent; the summary and report say why, for a reviewer who opens the run.
+            const junit = i.junit ? await writeJunit(i.junit, specErrorJunit(file, e.problems, started)) : '';
             const report = await writeReport('smoke-test', started, false, { spec: file, problems: e.problems });
             await writeSummary(specErrorMarkdown(file, e.problems));
-            setOutputs('smoke-test', { report });
+            setOutputs('smoke-test', { report, junit });
             throw new errors_InputError(e.message);
         }
         info(`Running ${spec.checks.length} check(s) from ${file}, ${i.concurrency} at a time…`);
@@ -86467,12 +86486,7 @@ async function run() {
                 error(redact(annotationMessage(r)), { title: `smoke-test: ${r.name}`, file, startLine: r.line });
             }
         }
-        let junit = '';
-        if (i.junit) {
-            await (0,promises_.mkdir)((0,external_node_path_.dirname)((0,external_node_path_.resolve)(i.junit)), { recursive: true });
-            await (0,promises_.writeFile)(i.junit, redact(junitXml(file, result, started)));
-            junit = i.junit;
-        }
+        const junit = i.junit ? await writeJunit(i.junit, junitXml(file, result, started)) : '';
         const ok = result.failed === 0;
         const report = await writeReport('smoke-test', started, ok, {
             spec: file,
@@ -86497,6 +86511,11 @@ async function run() {
         if (!ok)
             throw new UserError(failureLine(result));
     });
+}
+async function writeJunit(path, xml) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)((0,external_node_path_.resolve)(path)), { recursive: true });
+    await (0,promises_.writeFile)(path, redact(xml));
+    return path;
 }
 /** The spec path as annotations need it: relative to the workspace when inside it. */
 function specPath(p) {

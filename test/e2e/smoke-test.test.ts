@@ -563,7 +563,7 @@ describe('smoke-test: bad specs fail before any request, at file:line', () => {
     ]
   ])('%s', async (_what, spec, line, message) => {
     reset()
-    const { r, file } = await smoke(spec)
+    const { r, file } = await smoke(spec, { junit: 'reports/bad.xml' })
     expect(r.code).toBe(1)
     expect(state.hits.size).toBe(0) // no request reached the app
     const errors = r.annotations.filter((a) => a.level === 'error')
@@ -572,8 +572,12 @@ describe('smoke-test: bad specs fail before any request, at file:line', () => {
     expect(errors[0]?.message.replace(/^[^ ]+ /, '')).toBe(message)
     // The failure line is the same one line.
     expect(errors.at(-1)?.message).toBe(errors[0]?.message)
-    // The summary and report list the problems; no counts are set.
-    expect(Object.keys(r.outputs)).toEqual(['report'])
+    // The summary, report and JUnit XML say why; no counts are set.
+    expect(Object.keys(r.outputs).sort()).toEqual(['junit', 'report'])
+    const xml = readFileSync(join(ws, 'reports', 'bad.xml'), 'utf8')
+    expect(xml).toContain('tests="1" failures="0" errors="1" skipped="0"')
+    expect(xml).toContain(`<testcase name="spec" classname="${file}" file="${file}" line="${line}" time="0.000">`)
+    expect(xml).toMatch(/<error message="[^"]+" type="SpecError">/)
     const report = JSON.parse(readFileSync(r.outputs.report as string, 'utf8')) as { ok: boolean; problems: unknown[] }
     expect(report).toMatchObject({
       schema: 1,

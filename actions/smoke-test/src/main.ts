@@ -49,9 +49,10 @@ export async function run(): Promise<void> {
         })
       }
       // No request was sent; the summary and report say why, for a reviewer who opens the run.
+      const junit = i.junit ? await writeJunit(i.junit, smoke.specErrorJunit(file, e.problems, started)) : ''
       const report = await writeReport('smoke-test', started, false, { spec: file, problems: e.problems })
       await writeSummary(smoke.specErrorMarkdown(file, e.problems))
-      setOutputs('smoke-test', { report })
+      setOutputs('smoke-test', { report, junit })
       throw new InputError(e.message)
     }
 
@@ -72,12 +73,7 @@ export async function run(): Promise<void> {
       }
     }
 
-    let junit = ''
-    if (i.junit) {
-      await mkdir(dirname(resolve(i.junit)), { recursive: true })
-      await writeFile(i.junit, redact(smoke.junitXml(file, result, started)))
-      junit = i.junit
-    }
+    const junit = i.junit ? await writeJunit(i.junit, smoke.junitXml(file, result, started)) : ''
     const ok = result.failed === 0
     const report = await writeReport('smoke-test', started, ok, {
       spec: file,
@@ -101,6 +97,12 @@ export async function run(): Promise<void> {
     })
     if (!ok) throw new UserError(smoke.failureLine(result))
   })
+}
+
+async function writeJunit(path: string, xml: string): Promise<string> {
+  await mkdir(dirname(resolve(path)), { recursive: true })
+  await writeFile(path, redact(xml))
+  return path
 }
 
 /** The spec path as annotations need it: relative to the workspace when inside it. */

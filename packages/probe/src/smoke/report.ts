@@ -128,3 +128,21 @@ export function junitXml(file: string, result: SmokeResult, timestamp: Date): st
     ''
   ].join('\n')
 }
+
+/** For a spec that cannot run: one testcase with an <error>, so CI reporters show why rather than "no tests". */
+export function specErrorJunit(file: string, problems: readonly SpecProblem[], timestamp: Date): string {
+  const first = problems[0]
+  const lines = problems.map((p) => `${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`)
+  const counts = 'tests="1" failures="0" errors="1" skipped="0" time="0.000"'
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="smoke-test" ${counts}>`,
+    `  <testsuite name="${xml(file)}" ${counts} timestamp="${timestamp.toISOString().replace(/\.\d+Z$/, '')}">`,
+    `    <testcase name="spec" classname="${xml(file)}" file="${xml(file)}" line="${first?.line ?? 1}" time="0.000">`,
+    `      <error message="${xml(lines[0] ?? 'invalid spec')}" type="SpecError">${xml(lines.join('\n'))}</error>`,
+    '    </testcase>',
+    '  </testsuite>',
+    '</testsuites>',
+    ''
+  ].join('\n')
+}
