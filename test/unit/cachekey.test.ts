@@ -89,6 +89,25 @@ describe('file ids and listing', () => {
     expect(dirty).toMatchObject({ untracked: 1, modified: 1, hashed: 2 })
   })
 
+  test('a subdirectory of a checkout lists its own files, relative to it, edits included', async () => {
+    const d = temp()
+    write(d, 'app/src/a.ts', 'a\n')
+    write(d, 'app/b.ts', 'b\n')
+    write(d, 'other/c.ts', 'c\n')
+    git(d, 'init', '-q')
+    git(d, 'add', '-A')
+    git(d, 'commit', '-q', '-m', 'i')
+    write(d, 'app/src/a.ts', 'edited\n')
+    write(d, 'other/c.ts', 'edited too\n')
+    write(d, 'app/new.ts', 'new\n')
+    const sub = await listInputFiles(join(d, 'app'))
+    expect(sub.files).toEqual([
+      { path: 'b.ts', mode: '100644', id: blobId(Buffer.from('b\n')) },
+      { path: 'new.ts', mode: '100644', id: blobId(Buffer.from('new\n')) },
+      { path: 'src/a.ts', mode: '100644', id: blobId(Buffer.from('edited\n')) }
+    ])
+  })
+
   test('outside git a walk gives the same records (skipping .git and node_modules)', async () => {
     const d = temp()
     write(d, 'x/y.txt', 'y\n')

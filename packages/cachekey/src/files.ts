@@ -11,7 +11,7 @@
  */
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { mapPool } from '@gantry/core'
+import { mapPool, UserError } from '@gantry/core'
 import { hashWorktreeFile, type ObjectFormat } from './blob.js'
 import { runProc, SpawnError } from './proc.js'
 
@@ -131,7 +131,8 @@ async function git(root: string, args: string[]): Promise<string | undefined> {
   }
   if (r.code !== 0) {
     if (/not a git repository/i.test(r.stderr)) return undefined
-    throw new Error(`git ${args[0]} failed in ${root}: ${r.stderr.trim().split('\n')[0]}`)
+    // e.g. "detected dubious ownership": say so in one line rather than key something else.
+    throw new UserError(`git ${args[0]} failed in ${root}: ${r.stderr.trim().split('\n')[0]}`)
   }
   return r.stdout.toString('utf8')
 }
@@ -165,7 +166,7 @@ async function gitListing(root: string): Promise<FileListing | undefined> {
   // slower: git then checks every untracked path against the index.)
   const [index, changed, others] = await Promise.all([
     git(root, ['ls-files', '-z', '-s']),
-    git(root, ['diff-files', '-z', '--name-status', '--ignore-submodules=all']),
+    git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all']),
     git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
   ])
   if (index === undefined || changed === undefined || others === undefined) return undefined
