@@ -57,11 +57,10 @@ function sent(r: RunResult): Record<string, string> {
   return JSON.parse(r.outputs.sent) as Record<string, string>
 }
 
-/** The report's path is logged (notify has no `report` output); read it back. */
+/** The report, from its path in the `report` output. */
 function report(r: RunResult): Record<string, unknown> & { channels: Array<Record<string, unknown>> } {
-  const m = /Report: (\S+\.json)/.exec(r.stdout)
-  expect(m).not.toBeNull()
-  return JSON.parse(readFileSync(m![1], 'utf8')) as ReturnType<typeof report>
+  expect(r.outputs.report).toMatch(/notify-.*\.json$/)
+  return JSON.parse(readFileSync(r.outputs.report!, 'utf8')) as ReturnType<typeof report>
 }
 
 /**
@@ -73,9 +72,7 @@ function expectNoSecrets(r: RunResult): void {
     .split('\n')
     .filter((l) => !l.startsWith('::add-mask::'))
     .join('\n')
-  const reportText = /Report: (\S+\.json)/.exec(r.stdout)
-    ? readFileSync(/Report: (\S+\.json)/.exec(r.stdout)![1], 'utf8')
-    : ''
+  const reportText = r.outputs.report ? readFileSync(r.outputs.report, 'utf8') : ''
   for (const s of SECRETS) {
     expect({ secret: s, in: 'stdout', found: stdout.includes(s) }).toEqual({ secret: s, in: 'stdout', found: false })
     expect({ secret: s, in: 'stderr', found: r.stderr.includes(s) }).toEqual({ secret: s, in: 'stderr', found: false })

@@ -146,7 +146,7 @@ export async function run(): Promise<void> {
     core.info(`Report: ${report}`)
     await writeSummary(notifySummary(message, results))
     const sent = Object.fromEntries(Object.entries(sentOutput(results)).map(([k, v]) => [k, redact(v)]))
-    setOutputs('notify', { sent, 'slack-ts': slackTs ?? '' })
+    setOutputs('notify', { sent, 'slack-ts': slackTs ?? '', report })
 
     if (failed.length && i['fail-on-error']) {
       throw new UserError(
