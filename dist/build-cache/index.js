@@ -41896,14 +41896,19 @@ async function collectOutputs(root, patterns) {
     const set = compileGlobs(patterns, '', true);
     const found = new Set();
     const bases = new Set(patterns.filter((p) => !p.startsWith('!')).map((p) => staticBase(p.replace(/^\.\//, ''))));
+    // node_modules only when a pattern names it (a `**` must not wander into installed packages).
+    const intoNodeModules = patterns.some((p) => p.includes('node_modules'));
     async function walk(rel) {
-        let st;
-        try {
-            st = await (0,promises_namespaceObject.stat)(rel ? (0,external_node_path_.join)(root, rel) : root);
+        const abs = rel ? (0,external_node_path_.join)(root, rel) : root;
+        let st = await (0,promises_namespaceObject.lstat)(abs).catch(() => undefined);
+        // A symlink counts as the file it points to; a linked directory is not followed (workspace links loop).
+        if (st?.isSymbolicLink()) {
+            st = await (0,promises_namespaceObject.stat)(abs).catch(() => undefined);
+            if (!st?.isFile())
+                return;
         }
-        catch {
+        if (!st)
             return;
-        }
         if (st.isFile()) {
             if (set.match(rel))
                 found.add(rel);
@@ -41911,8 +41916,8 @@ async function collectOutputs(root, patterns) {
         }
         if (!st.isDirectory())
             return;
-        for (const e of await (0,promises_namespaceObject.readdir)(rel ? (0,external_node_path_.join)(root, rel) : root)) {
-            if (e === '.git')
+        for (const e of await (0,promises_namespaceObject.readdir)(abs)) {
+            if (e === '.git' || (e === 'node_modules' && !intoNodeModules))
                 continue;
             await walk(rel ? `${rel}/${e}` : e);
         }

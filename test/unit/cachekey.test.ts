@@ -1,6 +1,15 @@
 import { afterAll, describe, expect, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { InputError, UserError } from '@gantry/core'
@@ -351,6 +360,21 @@ describe('entries and the local backend', () => {
 
     await store.discard(key)
     expect(await store.fetch(key)).toBeUndefined()
+  })
+
+  test('outputs: globs below a component, no wandering into node_modules or through linked directories', async () => {
+    const root = temp()
+    write(root, 'packages/a/dist/x.wasm', 'x')
+    write(root, 'packages/a/src/y.wasm', 'y')
+    write(root, 'packages/a/src/y.ts', 'ts')
+    write(root, 'packages/a/node_modules/dep/z.wasm', 'z')
+    symlinkSync(join(root, 'packages'), join(root, 'packages/a/src/loop'))
+    expect(await collectOutputs(root, ['packages/a/**/*.wasm'])).toEqual([
+      'packages/a/dist/x.wasm',
+      'packages/a/src/y.wasm'
+    ])
+    expect(await collectOutputs(root, ['packages/a/node_modules'])).toEqual(['packages/a/node_modules/dep/z.wasm'])
+    expect(await collectOutputs(root, ['packages/b/dist'])).toEqual([])
   })
 
   test('previous finds the newest entry of the same unit only', async () => {

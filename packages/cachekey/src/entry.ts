@@ -6,7 +6,7 @@
  * miss, never a half-restored build.
  */
 import { createHash } from 'node:crypto'
-import { chmod, copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, lstat, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { mapPool } from '@gantry/core'
 import { compileGlobs, staticBase } from './globs.js'
@@ -43,20 +43,24 @@ export async function collectOutputs(root: string, patterns: readonly string[]):
   const set = compileGlobs(patterns, '', true)
   const found = new Set<string>()
   const bases = new Set(patterns.filter((p) => !p.startsWith('!')).map((p) => staticBase(p.replace(/^\.\//, ''))))
+  // node_modules only when a pattern names it (a `**` must not wander into installed packages).
+  const intoNodeModules = patterns.some((p) => p.includes('node_modules'))
   async function walk(rel: string): Promise<void> {
-    let st
-    try {
-      st = await stat(rel ? join(root, rel) : root)
-    } catch {
-      return
+    const abs = rel ? join(root, rel) : root
+    let st = await lstat(abs).catch(() => undefined)
+    // A symlink counts as the file it points to; a linked directory is not followed (workspace links loop).
+    if (st?.isSymbolicLink()) {
+      st = await stat(abs).catch(() => undefined)
+      if (!st?.isFile()) return
     }
+    if (!st) return
     if (st.isFile()) {
       if (set.match(rel)) found.add(rel)
       return
     }
     if (!st.isDirectory()) return
-    for (const e of await readdir(rel ? join(root, rel) : root)) {
-      if (e === '.git') continue
+    for (const e of await readdir(abs)) {
+      if (e === '.git' || (e === 'node_modules' && !intoNodeModules)) continue
       await walk(rel ? `${rel}/${e}` : e)
     }
   }
