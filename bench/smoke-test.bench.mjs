@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fmt, median, repoRoot, startChildServer, writeSection } from './lib/util.mjs'
@@ -171,6 +171,8 @@ async function main() {
   if (!existsSync(newmanBin)) throw new Error('bench smoke-test: newman is not installed (it is a devDependency)')
   const dist = join(repoRoot, 'dist', 'smoke-test', 'index.js')
 
+  // Other work on the machine slows the short smoke-test runs more than newman's: say how busy it was.
+  const load = loadavg()[0]
   const server = await startChildServer(new URL(import.meta.url).pathname, ['serve'])
   const baseUrl = `http://127.0.0.1:${server.port}`
   const work = mkdtempSync(join(tmpdir(), 'gantry-bench-smoke-'))
@@ -263,7 +265,7 @@ per check; newman runs the same assertions as \`pm.test\` scripts, the token in 
 Server: a Node HTTP server in its own process on 127.0.0.1. Each tool is a fresh process (smoke-test: the
 committed \`dist/smoke-test/index.js\` with the runner's \`INPUT_*\` environment, writing its summary, JSON
 report and JUnit XML; newman: \`newman run\` with the CLI reporter). Wall time and peak RSS (GNU time \`%M\`) of each tool's process;
-same machine, one run (${cpus().length} cores, Node ${process.version}).
+same machine, one run (${cpus().length} cores, Node ${process.version}, 1-minute load average ${fmt(load, 1)} at the start).
 
 ### ${CHECKS} checks (medians of ${SMOKE_RUNS} runs of smoke-test, ${RUNS} of newman)
 
