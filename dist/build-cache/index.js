@@ -30878,7 +30878,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7289);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5112);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -30888,7 +30888,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7289:
+/***/ 5112:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30901,8 +30901,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 var lib_core = __nccwpck_require__(2322);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
@@ -41018,6 +41016,8 @@ function verdict(ok, okText = 'pass', badText = 'fail') {
     return ok ? `✅ ${okText}` : `❌ ${badText}`;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ../../packages/core/src/report.ts
 /**
  * Every action writes a job-summary section and a JSON report (`"schema": 1`);
@@ -42470,7 +42470,39 @@ function classify(key, e, cache) {
     return { status: 'failed', message: `could not save ${key}: ${msg}` };
 }
 
+;// CONCATENATED MODULE: ../../packages/cachekey/src/handoff.ts
+/**
+ * What main hands the post step: per unit its key, whether it hit, its output
+ * globs and its input index. The index can be megabytes (one line per input
+ * file) while step state travels in an environment variable, so the plan is a
+ * file under RUNNER_TEMP and the state holds only its path.
+ */
+
+
+
+
+async function writeHandoff(dir, h) {
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const file = (0,external_node_path_.join)(dir, `plan-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
+    await (0,promises_namespaceObject.writeFile)(file, JSON.stringify(h));
+    return file;
+}
+async function readHandoff(file) {
+    let h;
+    try {
+        h = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+    }
+    catch (e) {
+        throw new UserError(`build-cache: the plan main left for the post step (${file}) is unreadable: ${e.message}`);
+    }
+    if (h?.schema !== 1 || !Array.isArray(h.units)) {
+        throw new UserError(`build-cache: the plan main left for the post step (${file}) has an unknown layout`);
+    }
+    return h;
+}
+
 ;// CONCATENATED MODULE: ../../packages/cachekey/src/index.ts
+
 
 
 
@@ -42544,7 +42576,6 @@ const inputs = {
 
 
 
-
 const ACTION = 'build-cache';
 function readInputs() {
     return parseInputs(ACTION, inputs);
@@ -42599,28 +42630,21 @@ async function main() {
         warn: (m) => lib_core/* warning */.$e(m)
     });
     const restoreMs = Math.round(performance.now() - t0);
-    const planFile = {
+    const indexes = new Map(plan.units.map((u) => [u.dir, u.index]));
+    const planPath = await writeHandoff((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'gantry-build-cache'), {
         schema: 1,
         root,
         backend: i.backend,
         localDir,
-        units: results.map((r) => {
-            const u = plan.units.find((x) => x.dir === r.dir);
-            return {
-                dir: r.dir,
-                key: r.key,
-                base: r.base,
-                hit: r.status === 'hit',
-                outputs: plan.outputs[r.dir],
-                index: u?.index ?? ''
-            };
-        })
-    };
-    // The plan (with each unit's input index) can be large: a file, with only its path in the state.
-    const dir = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'gantry-build-cache');
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    const planPath = (0,external_node_path_.join)(dir, `plan-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
-    await (0,promises_namespaceObject.writeFile)(planPath, JSON.stringify(planFile));
+        units: results.map((r) => ({
+            dir: r.dir,
+            key: r.key,
+            base: r.base,
+            hit: r.status === 'hit',
+            outputs: plan.outputs[r.dir],
+            index: indexes.get(r.dir) ?? ''
+        }))
+    });
     saveState(ACTION, 'plan', planPath);
     const changed = results.filter((r) => r.status !== 'hit').map((r) => r.dir);
     const unchanged = results.filter((r) => r.status === 'hit').map((r) => r.dir);
@@ -42672,7 +42696,7 @@ async function post() {
         await writeSummary('### build-cache post: not saving (save: never)');
         return;
     }
-    const plan = JSON.parse(await (0,promises_namespaceObject.readFile)(planPath, 'utf8'));
+    const plan = await readHandoff(planPath);
     const backend = backendFor(plan.backend, plan.localDir);
     const outcomes = await saveUnits(plan.units, backend, plan.root, (m) => lib_core/* warning */.$e(m));
     const report = await writeReport(ACTION, started, true, { step: 'post', save: i.save, outcomes });

@@ -4,8 +4,7 @@
  * missed. Thin adapter: the work is in @gantry/cachekey.
  */
 import * as core from '@actions/core'
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
+import { stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
@@ -27,8 +26,9 @@ import {
   postSummary,
   restoreUnits,
   saveUnits,
-  type CacheBackend,
-  type PlannedUnit
+  readHandoff,
+  writeHandoff,
+  type CacheBackend
 } from '@gantry/cachekey'
 import { inputs } from './inputs.js'
 
@@ -70,14 +70,6 @@ function platform(): { os: string; arch: string } {
   }
 }
 
-interface PlanFile {
-  schema: 1
-  root: string
-  backend: 'github' | 'local'
-  localDir?: string
-  units: PlannedUnit[]
-}
-
 async function main(): Promise<void> {
   const started = new Date()
   const i = readInputs()
@@ -108,28 +100,21 @@ async function main(): Promise<void> {
   })
   const restoreMs = Math.round(performance.now() - t0)
 
-  const planFile: PlanFile = {
+  const indexes = new Map(plan.units.map((u) => [u.dir, u.index]))
+  const planPath = await writeHandoff(join(process.env.RUNNER_TEMP || tmpdir(), 'gantry-build-cache'), {
     schema: 1,
     root,
     backend: i.backend,
     localDir,
-    units: results.map((r) => {
-      const u = plan.units.find((x) => x.dir === r.dir)
-      return {
-        dir: r.dir,
-        key: r.key,
-        base: r.base,
-        hit: r.status === 'hit',
-        outputs: plan.outputs[r.dir],
-        index: u?.index ?? ''
-      }
-    })
-  }
-  // The plan (with each unit's input index) can be large: a file, with only its path in the state.
-  const dir = join(process.env.RUNNER_TEMP || tmpdir(), 'gantry-build-cache')
-  await mkdir(dir, { recursive: true })
-  const planPath = join(dir, `plan-${randomBytes(6).toString('hex')}.json`)
-  await writeFile(planPath, JSON.stringify(planFile))
+    units: results.map((r) => ({
+      dir: r.dir,
+      key: r.key,
+      base: r.base,
+      hit: r.status === 'hit',
+      outputs: plan.outputs[r.dir],
+      index: indexes.get(r.dir) ?? ''
+    }))
+  })
   saveState(ACTION, 'plan', planPath)
 
   const changed = results.filter((r) => r.status !== 'hit').map((r) => r.dir)
@@ -185,7 +170,7 @@ async function post(): Promise<void> {
     await writeSummary('### build-cache post: not saving (save: never)')
     return
   }
-  const plan = JSON.parse(await readFile(planPath, 'utf8')) as PlanFile
+  const plan = await readHandoff(planPath)
   const backend = backendFor(plan.backend, plan.localDir)
   const outcomes = await saveUnits(plan.units, backend, plan.root, (m) => core.warning(m))
   const report = await writeReport(ACTION, started, true, { step: 'post', save: i.save, outcomes })
