@@ -1,11 +1,14 @@
 // build-cache through the harness (main + post, as the runner runs them) on a
 // generated git monorepo with the local backend.
-import { afterAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { afterAll, beforeEach, describe, expect, jest, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { runAction, type RunOptions, type RunResult } from '../harness/runner.mjs'
+
+// Each test runs several node and git processes; the machine may be busy (no speed is asserted).
+jest.setTimeout(120_000)
 
 const temps: string[] = []
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))

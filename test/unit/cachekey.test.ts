@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from '@jest/globals'
+import { afterAll, describe, expect, jest, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import {
   existsSync,
@@ -36,6 +36,9 @@ import {
   type InputFile,
   type KeyOptions
 } from '@gantry/cachekey'
+
+// Each test runs several node and git processes; the machine may be busy (no speed is asserted).
+jest.setTimeout(60_000)
 
 const temps: string[] = []
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))
