@@ -162,6 +162,20 @@ describe('build-cache (local backend, git monorepo)', () => {
     expect(readFileSync(join(ws, 'packages/web/dist/out.js'), 'utf8')).toContain("'web'")
   })
 
+  test('verify: false restores without checking the manifest; key-prefix names the keys', async () => {
+    const first = await job(ws, cache, {}, { 'key-prefix': 'shop-v2' })
+    expect(first.outputs.key).toMatch(/^shop-v2-Linux-X64-[0-9a-f]{64}$/)
+    expect(entries(cache).every((n) => n.startsWith('shop-v2-Linux-X64-packages.'))).toBe(true)
+    const entry = entries(cache).find((n) => n.includes('packages.web-')) as string
+    writeFileSync(join(cache, entry, 'files/packages/web/dist/out.js'), 'tampered')
+    rmSync(join(ws, 'packages/web/dist'), { recursive: true })
+    const r = await job(ws, cache, { post: false }, { 'key-prefix': 'shop-v2', verify: 'false' })
+    expect(r.outputs['cache-hit']).toBe('true')
+    expect(readFileSync(join(ws, 'packages/web/dist/out.js'), 'utf8')).toBe('tampered')
+    // Another prefix shares nothing.
+    expect(changed(await job(ws, cache, { post: false }))).toEqual(ALL)
+  })
+
   test('untracked files count, ignored files do not', async () => {
     await job(ws, cache)
     write(ws, 'packages/web/debug.log', 'ignored by .gitignore')
