@@ -98,7 +98,11 @@ export class SshTarget implements Target {
 
   /** Starts the shared connection once; its failure (host key, auth, refused) is the clear first error. */
   private connect(): Promise<void> {
-    this.master ??= this.startMaster()
+    // A failed start is not kept: a later call (a switch back, say) tries again.
+    this.master ??= this.startMaster().catch((e: unknown) => {
+      this.master = undefined
+      throw e
+    })
     return this.master
   }
 
@@ -227,10 +231,11 @@ export class SshTarget implements Target {
       throw new SshTargetError(
         `${this.name}: ${op}: rsync did not finish within ${Math.round(this.transferTimeoutMs / 1000)} s`
       )
-    if (r.code !== 0)
-      throw new SshTargetError(
-        `${this.name}: ${op}: rsync failed: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`
-      )
+    if (r.code !== 0) {
+      // rsync's last line is its generic exit summary; the first 'rsync: …' line says what went wrong.
+      const why = r.stderr.split(/\r?\n/).find((l) => /^rsync: /.test(l)) ?? lastLine(r.stderr)
+      throw new SshTargetError(`${this.name}: ${op}: rsync failed: ${why || `exit ${r.code ?? r.signal}`}`)
+    }
   }
 
   private remotePath(rel: string): string {
