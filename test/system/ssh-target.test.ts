@@ -201,6 +201,28 @@ describe('ssh target: deploy and rollback on two hosts', () => {
     for (const base of [baseA(), baseB()]) expect(current(base)).toBe('releases/r3')
   })
 
+  test('a rollback whose switch fails on one host puts every host back on the release it left', async () => {
+    const t = two()
+    await deploy(opts(t, source('v1', { 'index.html': 'v1' }), { releaseId: 'r1' }))
+    await deploy(opts(t, source('v2', { 'index.html': 'v2' }), { releaseId: 'r2' }))
+    execFileSync('chattr', ['+i', baseB()])
+    const err = await rollback({
+      targets: t,
+      reason: 'gate failed',
+      context: {},
+      lock: { ttlMs: 60_000, waitMs: 5_000 },
+      log: (l) => logs.push(l)
+    }).catch((e) => e)
+    execFileSync('chattr', ['-i', baseB()])
+    expect(String(err.message)).toMatch(/hostB\/app: switch to r1 failed: .*; switched back: .*hostA\/app -> r2/)
+    for (const base of [baseA(), baseB()]) {
+      expect(current(base)).toBe('releases/r2')
+      // Nothing was marked: the rollback did not happen.
+      expect(history(base).releases.every((r: { status: string }) => r.status === 'good')).toBe(true)
+      expect(existsSync(join(base, '.gantry', 'lock'))).toBe(false)
+    }
+  })
+
   test('activate runs on every host in the release dir; a failure switches both back and marks the release bad', async () => {
     const t = two()
     const activate = ['sh', '-c', 'printf "%s %s" "$GANTRY_RELEASE_ID" "$GANTRY_PREVIOUS_RELEASE_ID" > activated; pwd']
