@@ -10,6 +10,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync
 } from 'node:fs'
 import { tmpdir, hostname } from 'node:os'
@@ -99,6 +100,19 @@ describe('deploy (local)', () => {
     expect(readFileSync(join(base, 'releases', 'v2', 'assets', 'app.js'), 'utf8')).toBe('console.log(1)')
     expect(r.targets[0].prepared?.linked).toBe(0)
     expect(logs.join('\n')).toMatch(/did not verify .*copying every file instead/)
+  })
+
+  test('the source hash cache never hides a change, even with the mtime put back', async () => {
+    const old = new Date(Date.now() - 3_600_000)
+    for (const f of ['index.html', 'assets/app.js', 'assets/big.bin']) utimesSync(join(src, f), old, old)
+    await deploy(opts({ releaseId: 'v1' }))
+    const m1 = JSON.parse(readFileSync(join(base, '.gantry', 'manifests', 'v1.json'), 'utf8'))
+    expect(Object.keys(m1.source.stat).sort()).toEqual(['assets/app.js', 'assets/big.bin', 'index.html'])
+    writeFileSync(join(src, 'index.html'), 'v9') // same size
+    utimesSync(join(src, 'index.html'), old, old)
+    await deploy(opts({ releaseId: 'v2' }))
+    expect(readFileSync(join(base, 'current', 'index.html'), 'utf8')).toBe('v9')
+    expect((await new LocalTarget(base).verify('v2', true)).ok).toBe(true)
   })
 
   test('keep prunes the oldest, never current nor the newest good one', async () => {

@@ -103,13 +103,18 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const extracted = kind === 'tar.gz' ? await time('extract', () => extractTarball(o.source, o.tmpDir)) : undefined
   try {
     const dir = extracted ?? o.source
-    const manifest = await time('manifest', async () => withSharedParents(buildManifest(dir, o.shared)))
+    // The current release's manifest (read without the lock: it is only a cache of
+    // source hashes, right for whatever source stat it records).
+    const cached = await previousManifest(o.targets[0])
+    const manifest = await time('manifest', async () =>
+      withSharedParents(buildManifest(dir, o.shared, cached?.manifest))
+    )
     for (const t of o.targets) await t.init()
     const lock = await time('lock', () =>
       acquireLock(o.targets, `deploy${o.releaseId ? ` ${o.releaseId}` : ''}`, { ...o.lock, log: o.log })
     )
     try {
-      return await locked(o, dir, manifest, now, time, timings)
+      return await locked(o, dir, manifest, cached, now, time, timings)
     } finally {
       await lock.release()
     }
@@ -122,6 +127,7 @@ async function locked(
   o: DeployOptions,
   sourceDir: string,
   manifest: Manifest,
+  cached: { id: string; manifest: Manifest } | undefined,
   now: () => Date,
   time: <T>(name: string, f: () => Promise<T>) => Promise<T>,
   timings: Record<string, number>
@@ -176,7 +182,7 @@ async function locked(
     for (const s of states) {
       s.history.releases.push(record())
       await s.t.writeHistory(s.history)
-      const linkFrom = await linkSource(s)
+      const linkFrom = await linkSource(s, s === states[0] ? cached : undefined)
       try {
         s.outcome.prepared = await s.t.prepare({ id, sourceDir, manifest, linkFrom, shared: o.shared })
       } catch (e) {
@@ -257,8 +263,23 @@ async function locked(
   }
 }
 
+async function previousManifest(t: Target): Promise<{ id: string; manifest: Manifest } | undefined> {
+  try {
+    const id = await t.current()
+    const manifest = id ? await t.readManifest(id) : undefined
+    return id && manifest ? { id, manifest } : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The release to hard-link from: current when it has a manifest, else the newest one that has. */
-async function linkSource(s: TargetState): Promise<{ id: string; manifest: Manifest } | undefined> {
+async function linkSource(
+  s: TargetState,
+  currentManifest: { id: string; manifest: Manifest } | undefined
+): Promise<{ id: string; manifest: Manifest } | undefined> {
+  // Read before the lock; a release's manifest never changes, so it serves if that release is still current.
+  if (currentManifest && s.current === currentManifest.id) return { id: s.current, manifest: currentManifest.manifest }
   const candidates = [
     ...(s.current ? [s.current] : []),
     ...s.history.releases

@@ -9,7 +9,7 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { join, posix } from 'node:path'
+import { join, posix, resolve } from 'node:path'
 
 export type ManifestEntry =
   | { type: 'file'; sha256: string; size: number; mode: number }
@@ -24,7 +24,27 @@ export interface Manifest {
   shared: string[]
   files: number
   bytes: number
+  /**
+   * Local target only: [inode, size, mtimeMs] of each file when its content was
+   * last hashed in this release, so the next release can trust a hard link to
+   * an untouched inode without reading it again (like git's index).
+   */
+  stat?: Record<string, [number, number, number]>
+  /**
+   * Where the manifest was built from on the runner, with [inode, size, mtimeMs,
+   * ctimeMs] of each source file: the next build from the same directory reuses
+   * the hash of a file whose stat is unchanged instead of reading it (git's
+   * index does the same; ctime cannot be set back by a user, so a rewritten file
+   * shows even if its mtime was restored).
+   */
+  source?: { root: string; builtAt: number; stat: Record<string, [number, number, number, number]> }
 }
+
+/** A file changed within this long before a build is not trusted from the cache (coarse timestamps). */
+export const RACY_MS = 2000
+
+/** Decides, from a file's lstat, that its content is known good without hashing it. */
+export type TrustStat = (rel: string, st: { ino: number; size: number; mtimeMs: number }) => boolean
 
 export interface VerifyResult {
   ok: boolean
@@ -39,14 +59,28 @@ export class ManifestError extends Error {}
 const BUF = Buffer.allocUnsafe(1 << 20)
 
 /** sha256 of a file's bytes, with its size and mode. */
-export function hashFile(file: string): { sha256: string; size: number; mode: number } {
+export function hashFile(file: string): {
+  sha256: string
+  size: number
+  mode: number
+  ino: number
+  mtimeMs: number
+  ctimeMs: number
+} {
   const fd = openSync(file, 'r')
   try {
     const st = fstatSync(fd)
     const h = createHash('sha256')
     let n: number
     while ((n = readSync(fd, BUF, 0, BUF.length, null)) > 0) h.update(BUF.subarray(0, n))
-    return { sha256: h.digest('hex'), size: st.size, mode: st.mode & 0o7777 }
+    return {
+      sha256: h.digest('hex'),
+      size: st.size,
+      mode: st.mode & 0o7777,
+      ino: st.ino,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs
+    }
   } finally {
     closeSync(fd)
   }
@@ -68,8 +102,12 @@ export function under(rel: string, roots: readonly string[]): boolean {
  * Builds the manifest of a directory. Paths listed in `shared` (and anything
  * below them) are left out: they become links into `<path>/shared`.
  */
-export function buildManifest(dir: string, shared: readonly string[] = []): Manifest {
+export function buildManifest(dir: string, shared: readonly string[] = [], previous?: Manifest): Manifest {
   const entries: Record<string, ManifestEntry> = {}
+  const builtAt = Date.now()
+  const root = resolve(dir)
+  const stat: Record<string, [number, number, number, number]> = {}
+  const cache = previous?.source?.root === root ? previous.source : undefined
   let files = 0
   let bytes = 0
   const walk = (rel: string) => {
@@ -82,8 +120,29 @@ export function buildManifest(dir: string, shared: readonly string[] = []): Mani
         entries[r] = { type: 'dir', mode: lstatSync(p).mode & 0o7777 }
         walk(r)
       } else if (d.isFile()) {
+        const known = cache?.stat[r]
+        const was = previous?.entries[r]
+        if (known && was?.type === 'file') {
+          const st = lstatSync(p)
+          if (
+            st.ino === known[0] &&
+            st.size === known[1] &&
+            st.mtimeMs === known[2] &&
+            st.ctimeMs === known[3] &&
+            st.mtimeMs < cache!.builtAt - RACY_MS &&
+            st.size === was.size &&
+            (st.mode & 0o7777) === was.mode
+          ) {
+            entries[r] = was
+            stat[r] = known
+            files++
+            bytes += was.size
+            continue
+          }
+        }
         const f = hashFile(p)
-        entries[r] = { type: 'file', ...f }
+        entries[r] = { type: 'file', sha256: f.sha256, size: f.size, mode: f.mode }
+        stat[r] = [f.ino, f.size, f.mtimeMs, f.ctimeMs]
         files++
         bytes += f.size
       } else if (d.isSymbolicLink()) {
@@ -98,7 +157,7 @@ export function buildManifest(dir: string, shared: readonly string[] = []): Mani
     }
   }
   walk('')
-  return { version: 1, entries, shared: [...shared], files, bytes }
+  return { version: 1, entries, shared: [...shared], files, bytes, source: { root, builtAt, stat } }
 }
 
 /** Where a shared path's symlink points, relative to the link (release dir is `<path>/releases/<id>`). */
@@ -112,8 +171,16 @@ export function sharedLinkTarget(rel: string): string {
  * same type, hash, size and mode; shared paths are links into `<path>/shared`;
  * nothing else. `deep: false` checks sizes instead of hashes (a rollback to a
  * release verified when it was deployed: milliseconds instead of a full read).
+ * `trust` lets a caller skip hashing files it can prove unchanged by their
+ * stat; `record` receives [inode, size, mtimeMs] of every file checked.
  */
-export function verifyDir(dir: string, manifest: Manifest, deep = true): VerifyResult {
+export function verifyDir(
+  dir: string,
+  manifest: Manifest,
+  deep = true,
+  trust?: TrustStat,
+  record?: Record<string, [number, number, number]>
+): VerifyResult {
   const problems: string[] = []
   const seen = new Set<string>()
   let checked = 0
@@ -144,14 +211,18 @@ export function verifyDir(dir: string, manifest: Manifest, deep = true): VerifyR
         if (!d.isSymbolicLink() || readlinkSync(p) !== want.target) note(`${r}: expected a symlink to ${want.target}`)
       } else if (!d.isFile()) {
         note(`${r}: expected a file`)
-      } else if (!deep) {
-        const st = lstatSync(p)
-        if (st.size !== want.size) note(`${r}: size ${st.size}, expected ${want.size}`)
-        else if ((st.mode & 0o7777) !== want.mode) note(`${r}: mode differs`)
       } else {
+        const st = !deep || trust ? lstatSync(p) : undefined
+        if (st && (!deep || trust!(r, st))) {
+          if (st.size !== want.size) note(`${r}: size ${st.size}, expected ${want.size}`)
+          else if ((st.mode & 0o7777) !== want.mode) note(`${r}: mode differs`)
+          if (record) record[r] = [st.ino, st.size, st.mtimeMs]
+          continue
+        }
         const got = hashFile(p)
         if (got.sha256 !== want.sha256 || got.size !== want.size) note(`${r}: content differs (sha256 mismatch)`)
         else if (got.mode !== want.mode) note(`${r}: mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`)
+        if (record) record[r] = [got.ino, got.size, got.mtimeMs]
       }
     }
   }

@@ -243,7 +243,7 @@ export class LocalTarget implements Target {
         `${this.name}: release ${req.id} does not match its manifest: ${r.verify.problems.slice(0, 5).join('; ')}`
       )
     }
-    writeFileAtomic(this.manifestFile(req.id), JSON.stringify(req.manifest) + '\n')
+    writeFileAtomic(this.manifestFile(req.id), JSON.stringify({ ...req.manifest, stat: r.stat }) + '\n')
     renameSync(r.staging, final)
     fsyncDir(this.releases)
     return { path: final, ...r.counts }
@@ -253,6 +253,7 @@ export class LocalTarget implements Target {
     staging: string
     verify: VerifyResult
     counts: Omit<PrepareResult, 'path'>
+    stat: Record<string, [number, number, number]>
   } {
     const staging = join(this.releases, `${PARTIAL}${req.id}-${randomBytes(4).toString('hex')}`)
     mkdirSync(staging)
@@ -265,6 +266,10 @@ export class LocalTarget implements Target {
         if (e.type === 'file') byHash.set(`${e.sha256}:${e.mode}`, p)
       }
     }
+    // For each linked file, the stat its source inode had when its content was last
+    // hashed: an inode still matching it needs no second read (verification by stat).
+    const prevStat = req.linkFrom?.manifest.stat
+    const expect = new Map<string, [number, number, number]>()
     let linked = 0
     let copied = 0
     const dirs: Array<[string, number]> = []
@@ -283,6 +288,8 @@ export class LocalTarget implements Target {
           try {
             linkSync(join(from, prev), dest)
             linked++
+            const st = prevStat?.[prev]
+            if (st) expect.set(p, st)
             continue
           } catch (err) {
             // EXDEV/EMLINK/ENOENT: fall back to a copy.
@@ -297,10 +304,16 @@ export class LocalTarget implements Target {
     for (const p of req.shared) this.linkShared(staging, req.sourceDir, p)
     // Directory modes last, so a read-only directory does not stop its own filling.
     for (const [d, mode] of dirs.reverse()) chmodSync(d, mode)
-    const verify = verifyDir(staging, req.manifest)
+    const stat: Record<string, [number, number, number]> = {}
+    const trust = (rel: string, st: { ino: number; size: number; mtimeMs: number }) => {
+      const e = expect.get(rel)
+      return e !== undefined && e[0] === st.ino && e[1] === st.size && e[2] === st.mtimeMs
+    }
+    const verify = verifyDir(staging, req.manifest, true, trust, stat)
     return {
       staging,
       verify,
+      stat,
       counts: { files: req.manifest.files, bytes: req.manifest.bytes, linked, copied }
     }
   }
