@@ -41307,23 +41307,23 @@ async function gitListing(root) {
     // index (diff-files: one stat per file, spread over threads), and the
     // untracked files no ignore rule covers. (One combined ls-files run is
     // slower: git then checks every untracked path against the index.)
-    const [index, changed, others] = await Promise.all([
-        git(root, ['ls-files', '-z', '-s']),
-        git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all']),
-        git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
-    ]);
+    // diff-files starts first: its stat pass is the longest of the three.
+    const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all']);
+    const othersRun = git(root, ['ls-files', '-z', '-o', '--exclude-standard']);
+    const [index, changed, others] = await Promise.all([git(root, ['ls-files', '-z', '-s']), changedRun, othersRun]);
     if (index === undefined || changed === undefined || others === undefined)
         return undefined;
     const format = /^\d{6} [0-9a-f]{64} /.test(index) ? 'sha256' : 'sha1';
-    // A clean checkout (no unmerged stage either): git's output is the canonical text as it is.
-    if (changed === '' && others === '' && !/ [123]\t/.test(index)) {
+    // A clean checkout (diff-files would list an unmerged path too): git's output is the canonical text as it is.
+    if (changed === '' && others === '') {
         return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { raw: index });
     }
     const files = parseFileText(index);
     const submodules = new Set(files.filter((f) => f.mode === '160000').map((f) => f.path));
     const deleted = new Set();
     const rehash = new Set();
-    // "<status>\0<path>\0" pairs: D deleted, M modified, T type changed, U unmerged.
+    // "<status>\0<path>\0" pairs: D deleted, M modified, T type changed, U unmerged (its stages
+    // fold into one entry below, hashed from the work tree).
     const parts = changed.split('\0');
     for (let i = 0; i + 1 < parts.length; i += 2) {
         const path = parts[i + 1];
@@ -41340,9 +41340,6 @@ async function gitListing(root) {
         rehash.add(p);
         untracked++;
     }
-    // Unmerged paths (stages 1-3) are hashed from the work tree, as one entry.
-    for (const m of index.matchAll(/\d{6} [0-9a-f]+ [123]\t([^\0]*)\0/g))
-        rehash.add(m[1]);
     const paths = [...rehash].filter((p) => !deleted.has(p));
     const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile((0,external_node_path_.join)(root, p), format));
     const merged = new Map(files.filter((f) => !deleted.has(f.path)).map((f) => [f.path, f]));

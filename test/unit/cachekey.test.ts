@@ -101,6 +101,26 @@ describe('file ids and listing', () => {
     expect(dirty).toMatchObject({ untracked: 1, modified: 1, hashed: 2 })
   })
 
+  test('an unmerged path (merge conflict) is one entry hashed from the work tree', async () => {
+    const d = temp()
+    write(d, 'f.txt', 'base\n')
+    write(d, 'g.txt', 'g\n')
+    git(d, 'init', '-q', '-b', 'main')
+    git(d, 'add', '-A')
+    git(d, 'commit', '-q', '-m', 'base')
+    git(d, 'checkout', '-q', '-b', 'other')
+    write(d, 'f.txt', 'other\n')
+    git(d, 'commit', '-q', '-am', 'other')
+    git(d, 'checkout', '-q', 'main')
+    write(d, 'f.txt', 'main\n')
+    git(d, 'commit', '-q', '-am', 'main')
+    spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'merge', 'other'], { cwd: d })
+    const l = await listInputFiles(d)
+    expect(l.raw).toBeUndefined()
+    expect(l.files.map((x) => x.path)).toEqual(['f.txt', 'g.txt'])
+    expect(l.files[0].id).toBe(blobId(readFileSync(join(d, 'f.txt'))))
+  })
+
   test('a subdirectory of a checkout lists its own files, relative to it, edits included', async () => {
     const d = temp()
     write(d, 'app/src/a.ts', 'a\n')
