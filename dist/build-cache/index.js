@@ -42020,7 +42020,6 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
 
 
 
-
 /**
  * The Node the build will use: the `node` first on PATH (setup-node's). Its
  * version is read without starting it when the path says it (the tool cache
@@ -42028,13 +42027,13 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
  * otherwise `node --version`, and failing that our own version.
  */
 async function nodeVersion(root) {
-    const found = await whichNode();
+    const found = whichNode();
     if (found) {
-        const real = await (0,promises_namespaceObject.realpath)(found).catch(() => found);
+        const real = realpathOr(found);
         const fromPath = real.match(/[\\/]node[\\/](\d+\.\d+\.\d+)[\\/]/);
         if (fromPath)
             return `v${fromPath[1]}`;
-        const self = await (0,promises_namespaceObject.realpath)(process.execPath).catch(() => process.execPath);
+        const self = realpathOr(process.execPath);
         if (real === self)
             return process.version;
     }
@@ -42049,15 +42048,29 @@ async function nodeVersion(root) {
     }
     return process.version;
 }
-async function whichNode() {
+function realpathOr(p) {
+    try {
+        return (0,external_node_fs_.realpathSync)(p);
+    }
+    catch {
+        return p;
+    }
+}
+/** The first executable `node` on PATH (sync checks: a handful of stat calls, no thread-pool round trips). */
+function whichNode() {
     const names = process.platform === 'win32' ? ['node.exe'] : ['node'];
     for (const dir of (process.env.PATH ?? '').split(external_node_path_.delimiter)) {
         if (!dir)
             continue;
         for (const n of names) {
             const p = (0,external_node_path_.join)(dir, n);
-            if (await (0,promises_namespaceObject.access)(p, external_node_fs_.constants.X_OK).then(() => true, () => false))
+            try {
+                (0,external_node_fs_.accessSync)(p, external_node_fs_.constants.X_OK);
                 return p;
+            }
+            catch {
+                // not here
+            }
         }
     }
     return undefined;

@@ -3,8 +3,7 @@
  * key. Pure reads (git and the file system): nothing is written, so a bad
  * glob found here still fails before any side effect.
  */
-import { constants } from 'node:fs'
-import { access, realpath } from 'node:fs/promises'
+import { accessSync, constants, realpathSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { findComponents } from './components.js'
@@ -38,12 +37,12 @@ export interface Plan extends KeyPlan {
  * otherwise `node --version`, and failing that our own version.
  */
 export async function nodeVersion(root: string): Promise<string> {
-  const found = await whichNode()
+  const found = whichNode()
   if (found) {
-    const real = await realpath(found).catch(() => found)
+    const real = realpathOr(found)
     const fromPath = real.match(/[\\/]node[\\/](\d+\.\d+\.\d+)[\\/]/)
     if (fromPath) return `v${fromPath[1]}`
-    const self = await realpath(process.execPath).catch(() => process.execPath)
+    const self = realpathOr(process.execPath)
     if (real === self) return process.version
   }
   try {
@@ -56,19 +55,27 @@ export async function nodeVersion(root: string): Promise<string> {
   return process.version
 }
 
-async function whichNode(): Promise<string | undefined> {
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p)
+  } catch {
+    return p
+  }
+}
+
+/** The first executable `node` on PATH (sync checks: a handful of stat calls, no thread-pool round trips). */
+function whichNode(): string | undefined {
   const names = process.platform === 'win32' ? ['node.exe'] : ['node']
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue
     for (const n of names) {
       const p = join(dir, n)
-      if (
-        await access(p, constants.X_OK).then(
-          () => true,
-          () => false
-        )
-      )
+      try {
+        accessSync(p, constants.X_OK)
         return p
+      } catch {
+        // not here
+      }
     }
   }
   return undefined
