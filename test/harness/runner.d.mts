@@ -16,7 +16,7 @@ export interface RunOptions {
   /** Job status the post step's post-if sees; default: from main's exit code. */
   jobStatus?: 'success' | 'failure' | 'cancelled'
   timeoutMs?: number
-  /** Runs after main and before post: the steps a job runs in between (e.g. a build). */
+  /** Runs after main and before post (also when post is skipped): the steps a job runs in between, e.g. a build. */
   beforePost?: (main: StepResult) => void | Promise<void>
   onSpawn?: (child: ChildProcess) => void
 }
