@@ -28,7 +28,7 @@ import {
   type LockInfo,
   type Target
 } from '@gantry/release'
-import { keygen, startSshd, type Sshd } from '../helpers/sshd.js'
+import { freeze, keygen, startSshd, thaw, type Sshd } from '../helpers/sshd.js'
 
 jest.setTimeout(180_000)
 
@@ -62,7 +62,7 @@ beforeEach(() => {
 afterEach(async () => {
   for (const t of targets) await t.close()
   targets = []
-  for (const d of [baseA(), baseB()]) if (existsSync(d)) execFileSync('chattr', ['-i', d])
+  for (const d of [baseA(), baseB()]) thaw(d)
   rmSync(root, { recursive: true, force: true })
 })
 
@@ -182,10 +182,12 @@ describe('ssh target: deploy and rollback on two hosts', () => {
     await deploy(opts(t, source('v1', { 'index.html': 'v1' }), { releaseId: 'r1' }))
     // Host B's <path> becomes immutable: uploads (under releases/) still work,
     // but a new entry beside `current` cannot be made, even by root.
-    execFileSync('chattr', ['+i', baseB()])
+    freeze(baseB())
     const err = await deploy(opts(t, source('v2', { 'index.html': 'v2' }), { releaseId: 'r2' })).catch((e) => e)
     expect(err).toBeInstanceOf(DeployError)
-    expect(String(err.message)).toMatch(/127\.0\.0\.1:\d+:.*hostB\/app: switch to r2 failed: .*Operation not permitted/)
+    expect(String(err.message)).toMatch(
+      /127\.0\.0\.1:\d+:.*hostB\/app: switch to r2 failed: .*(Operation not permitted|Permission denied)/
+    )
     expect(String(err.message)).toMatch(/switched back: .*hostA\/app -> r1/)
     // Both uploaded and verified; both serve r1.
     for (const base of [baseA(), baseB()]) {
@@ -195,7 +197,7 @@ describe('ssh target: deploy and rollback on two hosts', () => {
       // r2 never became current anywhere, so it is never a rollback target.
       expect(history(base).releases.find((x: { id: string }) => x.id === 'r2').activatedAt).toBeUndefined()
     }
-    execFileSync('chattr', ['-i', baseB()])
+    thaw(baseB())
     const r3 = await deploy(opts(t, source('v3', { 'index.html': 'v3' }), { releaseId: 'r3' }))
     expect(r3.previous).toBe('r1')
     for (const base of [baseA(), baseB()]) expect(current(base)).toBe('releases/r3')
@@ -205,7 +207,7 @@ describe('ssh target: deploy and rollback on two hosts', () => {
     const t = two()
     await deploy(opts(t, source('v1', { 'index.html': 'v1' }), { releaseId: 'r1' }))
     await deploy(opts(t, source('v2', { 'index.html': 'v2' }), { releaseId: 'r2' }))
-    execFileSync('chattr', ['+i', baseB()])
+    freeze(baseB())
     const err = await rollback({
       targets: t,
       reason: 'gate failed',
@@ -213,7 +215,7 @@ describe('ssh target: deploy and rollback on two hosts', () => {
       lock: { ttlMs: 60_000, waitMs: 5_000 },
       log: (l) => logs.push(l)
     }).catch((e) => e)
-    execFileSync('chattr', ['-i', baseB()])
+    thaw(baseB())
     expect(String(err.message)).toMatch(/hostB\/app: switch to r1 failed: .*; switched back: .*hostA\/app -> r2/)
     for (const base of [baseA(), baseB()]) {
       expect(current(base)).toBe('releases/r2')
