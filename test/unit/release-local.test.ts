@@ -106,7 +106,7 @@ describe('deploy (local)', () => {
     const old = new Date(Date.now() - 3_600_000)
     for (const f of ['index.html', 'assets/app.js', 'assets/big.bin']) utimesSync(join(src, f), old, old)
     await deploy(opts({ releaseId: 'v1' }))
-    const m1 = JSON.parse(readFileSync(join(base, '.gantry', 'manifests', 'v1.json'), 'utf8'))
+    const m1 = JSON.parse(readFileSync(join(base, '.gantry', 'cache', 'v1.json'), 'utf8'))
     expect(Object.keys(m1.source.stat).sort()).toEqual(['assets/app.js', 'assets/big.bin', 'index.html'])
     writeFileSync(join(src, 'index.html'), 'v9') // same size
     utimesSync(join(src, 'index.html'), old, old)
@@ -328,7 +328,16 @@ describe('manifest', () => {
         'index.html: content differs (sha256 mismatch)'
       ].sort()
     )
-    // The quick check (rollback) sees sizes, not same-size content changes.
-    expect(verifyDir(src, buildManifest(src), false).ok).toBe(true)
+    // The quick checks (rollback): sizes see a size change; presence sees only missing or retyped entries.
+    const m2 = buildManifest(src)
+    writeFileSync(join(src, 'index.html'), 'v8')
+    expect(verifyDir(src, m2, true).ok).toBe(false)
+    expect(verifyDir(src, m2, false).ok).toBe(true)
+    writeFileSync(join(src, 'index.html'), 'longer')
+    expect(verifyDir(src, m2, false).problems).toEqual(['index.html: size 6, expected 2'])
+    expect(verifyDir(src, m2, 'presence').ok).toBe(true)
+    rmSync(join(src, 'extra'))
+    mkdirSync(join(src, 'extra'))
+    expect(verifyDir(src, m2, 'presence').problems).toEqual(['extra: expected a file'])
   })
 })

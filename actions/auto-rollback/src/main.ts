@@ -67,7 +67,7 @@ export async function run(): Promise<void> {
         from: summary.from ?? null,
         to: summary.to ?? null,
         reason: summary.reason,
-        durationMs: summary.durationMs ?? null,
+        switchMs: summary.durationMs === undefined ? null : Math.round(summary.durationMs * 100) / 100,
         ...body
       })
       await writeSummary(rollbackSummary(summary))

@@ -169,19 +169,21 @@ export function sharedLinkTarget(rel: string): string {
 /**
  * Checks a release directory against a manifest: every entry present with the
  * same type, hash, size and mode; shared paths are links into `<path>/shared`;
- * nothing else. `deep: false` checks sizes instead of hashes (a rollback to a
- * release verified when it was deployed: milliseconds instead of a full read).
+ * nothing else. `deep: false` checks sizes instead of hashes; `'presence'`
+ * checks only that every entry is there with its type (a rollback to a release
+ * verified when it was deployed: a few ms for 10,000 files, no file opened).
  * `trust` lets a caller skip hashing files it can prove unchanged by their
  * stat; `record` receives [inode, size, mtimeMs] of every file checked.
  */
 export function verifyDir(
   dir: string,
   manifest: Manifest,
-  deep = true,
+  deep: boolean | 'presence' = true,
   trust?: TrustStat,
   record?: Record<string, [number, number, number]>
 ): VerifyResult {
   const problems: string[] = []
+  const shared = new Set(manifest.shared)
   const seen = new Set<string>()
   let checked = 0
   const note = (p: string) => {
@@ -192,7 +194,7 @@ export function verifyDir(
     for (const d of readdirSync(abs, { withFileTypes: true })) {
       const r = rel === '' ? d.name : `${rel}/${d.name}`
       const p = join(abs, d.name)
-      if (manifest.shared.includes(r)) {
+      if (shared.has(r)) {
         seen.add(r)
         if (!d.isSymbolicLink() || readlinkSync(p) !== sharedLinkTarget(r)) note(`${r}: not a link into shared/`)
         continue
@@ -211,7 +213,7 @@ export function verifyDir(
         if (!d.isSymbolicLink() || readlinkSync(p) !== want.target) note(`${r}: expected a symlink to ${want.target}`)
       } else if (!d.isFile()) {
         note(`${r}: expected a file`)
-      } else {
+      } else if (deep !== 'presence') {
         const st = !deep || trust ? lstatSync(p) : undefined
         if (st && (!deep || trust!(r, st))) {
           if (st.size !== want.size) note(`${r}: size ${st.size}, expected ${want.size}`)

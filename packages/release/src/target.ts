@@ -115,7 +115,11 @@ export interface Target {
    * releases/<id>) when verification fails.
    */
   prepare(req: PrepareRequest): Promise<PrepareResult>
-  /** Re-reads a release and checks it against its stored manifest (deep: hashes; otherwise types and sizes). */
+  /**
+   * Re-reads a release and checks it against its stored manifest. deep: every
+   * file's hash; otherwise a quick check for a rollback (at least every entry
+   * present with its type; the local target stops there, ssh also checks sizes).
+   */
   verify(id: string, deep: boolean): Promise<VerifyResult>
   /** Points `current` at releases/<id> by rename(2) of a new symlink: atomic. */
   switchTo(id: string): Promise<void>

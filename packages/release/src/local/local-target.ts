@@ -59,7 +59,8 @@ export class LocalTarget implements Target {
   }
 
   async init(): Promise<void> {
-    for (const d of [this.base, this.releases, join(this.base, 'shared'), this.meta, join(this.meta, 'manifests')]) {
+    const dirs = [this.base, this.releases, join(this.base, 'shared'), this.meta]
+    for (const d of [...dirs, join(this.meta, 'manifests'), join(this.meta, 'cache')]) {
       mkdirSync(d, { recursive: true })
     }
   }
@@ -184,12 +185,31 @@ export class LocalTarget implements Target {
     return join(this.meta, 'manifests', `${id}.json`)
   }
 
-  async readManifest(id: string): Promise<Manifest | undefined> {
+  /**
+   * The stat caches (Manifest.stat, Manifest.source) live in .gantry/cache/<id>.json,
+   * apart from the manifest, so a rollback's check reads only the manifest.
+   */
+  private cacheFile(id: string): string {
+    return join(this.meta, 'cache', `${id}.json`)
+  }
+
+  private readManifestOnly(id: string): Manifest | undefined {
     try {
       return parseManifest(readFileSync(this.manifestFile(id), 'utf8'))
     } catch (e) {
       if (errno(e) === 'ENOENT') return undefined
       throw e
+    }
+  }
+
+  async readManifest(id: string): Promise<Manifest | undefined> {
+    const m = this.readManifestOnly(id)
+    if (!m) return undefined
+    try {
+      const c = JSON.parse(readFileSync(this.cacheFile(id), 'utf8')) as Pick<Manifest, 'stat' | 'source'>
+      return { ...m, stat: c.stat, source: c.source }
+    } catch {
+      return m // no cache (or a damaged one): everything is hashed again
     }
   }
 
@@ -204,7 +224,8 @@ export class LocalTarget implements Target {
     for (const [dir, rel] of [
       [this.base, ''],
       [this.meta, '.gantry/'],
-      [join(this.meta, 'manifests'), '.gantry/manifests/']
+      [join(this.meta, 'manifests'), '.gantry/manifests/'],
+      [join(this.meta, 'cache'), '.gantry/cache/']
     ] as const) {
       for (const n of existsSync(dir) ? readdirSync(dir) : []) {
         if (/^\..*\.tmp-\d+-[0-9a-f]+$/.test(n)) {
@@ -213,14 +234,16 @@ export class LocalTarget implements Target {
         }
       }
     }
-    // A manifest whose release never got its name.
+    // A manifest (or cache) whose release never got its name.
     const have = new Set(await this.listReleases())
-    const mdir = join(this.meta, 'manifests')
-    for (const n of existsSync(mdir) ? readdirSync(mdir) : []) {
-      const id = n.replace(/\.json$/, '')
-      if (n.endsWith('.json') && !have.has(id)) {
-        rmSync(join(mdir, n), { force: true })
-        partials.push(`.gantry/manifests/${n}`)
+    for (const sub of ['manifests', 'cache']) {
+      const mdir = join(this.meta, sub)
+      for (const n of existsSync(mdir) ? readdirSync(mdir) : []) {
+        const id = n.replace(/\.json$/, '')
+        if (n.endsWith('.json') && !n.startsWith('.') && !have.has(id)) {
+          rmSync(join(mdir, n), { force: true })
+          partials.push(`.gantry/${sub}/${n}`)
+        }
       }
     }
     return { partials }
@@ -243,7 +266,9 @@ export class LocalTarget implements Target {
         `${this.name}: release ${req.id} does not match its manifest: ${r.verify.problems.slice(0, 5).join('; ')}`
       )
     }
-    writeFileAtomic(this.manifestFile(req.id), JSON.stringify({ ...req.manifest, stat: r.stat }) + '\n')
+    const { stat: _stat, source, ...manifest } = req.manifest
+    writeFileAtomic(this.cacheFile(req.id), JSON.stringify({ stat: r.stat, source }) + '\n')
+    writeFileAtomic(this.manifestFile(req.id), JSON.stringify(manifest) + '\n')
     renameSync(r.staging, final)
     fsyncDir(this.releases)
     return { path: final, ...r.counts }
@@ -333,9 +358,10 @@ export class LocalTarget implements Target {
   }
 
   async verify(id: string, deep: boolean): Promise<VerifyResult> {
-    const m = await this.readManifest(id)
+    const m = this.readManifestOnly(id)
     if (!m) return { ok: false, checked: 0, problems: [`release ${id} has no manifest`] }
-    return verifyDir(this.releasePath(id), m, deep)
+    // Not deep: presence and types only — the release was hashed when it was deployed.
+    return verifyDir(this.releasePath(id), m, deep ? true : 'presence')
   }
 
   async switchTo(id: string): Promise<void> {
@@ -371,6 +397,7 @@ export class LocalTarget implements Target {
     const aside = join(this.releases, `${PARTIAL}removing-${id}-${randomBytes(4).toString('hex')}`)
     renameSync(dir, aside)
     rmSync(this.manifestFile(id), { force: true })
+    rmSync(this.cacheFile(id), { force: true })
     rmSync(aside, { recursive: true, force: true })
   }
 
