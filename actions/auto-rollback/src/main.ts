@@ -19,6 +19,7 @@ import {
   writeReport,
   writeSummary
 } from '@gantry/core'
+import { GitHubDeployments } from '@gantry/notify'
 import {
   checkHealth,
   checkTargetSpec,
@@ -165,8 +166,6 @@ async function markDeploymentFailed(
     return
   }
   try {
-    // Loaded only when used: the GitHub client is most of the bundle, and a rollback should start fast.
-    const { GitHubDeployments } = await import('@gantry/notify')
     const s = await new GitHubDeployments({ token: i.token }).createDeploymentStatus({
       deploymentId: id,
       state: 'failure',

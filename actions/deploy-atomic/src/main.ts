@@ -12,6 +12,7 @@ import {
   writeReport,
   writeSummary
 } from '@gantry/core'
+import { GitHubDeployments, runUrl } from '@gantry/notify'
 import {
   activateTimeout,
   checkTargetSpec,
@@ -54,9 +55,7 @@ export async function run(): Promise<void> {
     const environment = i.environment ?? (i['github-deployment'] ? 'production' : undefined)
     const ctx = runContext()
 
-    // Loaded only when asked for: the GitHub client is most of the bundle, and start-up time counts.
-    const notify = i['github-deployment'] ? await import('@gantry/notify') : undefined
-    const gh = notify ? new notify.GitHubDeployments({ token: i.token! }) : undefined
+    const gh = i['github-deployment'] ? new GitHubDeployments({ token: i.token! }) : undefined
     const deployment = gh
       ? await gh.createDeployment({
           environment: environment!,
@@ -124,7 +123,7 @@ export async function run(): Promise<void> {
           state: 'success',
           description: `release ${result.id} is live`,
           environment,
-          logUrl: notify?.runUrl()
+          logUrl: runUrl()
         })
         .catch((e: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e)}`))
     }
