@@ -84,7 +84,7 @@ describe('watch: 0 (roll back now)', () => {
     const before = readFileSync(join(base, '.gantry', 'history.json'), 'utf8')
     const r = await runAction('auto-rollback', { inputs: { path: base } })
     expect(r.code).toBe(1)
-    expect(r.outputs['rolled-back']).toBe('false')
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'false', from: 'only', to: 'only' })
     expect(errors(r)).toEqual([
       expect.stringMatching(/nothing to roll back to on local:.*: no good release older than only; nothing changed/)
     ])

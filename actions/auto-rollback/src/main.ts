@@ -140,6 +140,12 @@ export async function run(): Promise<void> {
       if (e instanceof UserError || e instanceof InputError) throw e
       summary.error = errorMessage(e)
       if (!summary.reason) summary.reason = summary.error
+      // Nothing changed: from and to both name what is (still) current.
+      if (!summary.rolledBack && summary.from === undefined) {
+        const current = await targets[0].current().catch(() => undefined)
+        summary.from = current
+        summary.to = current
+      }
       await finish(false)
       if (e instanceof Error && e.stack) core.debug(e.stack)
       throw new UserError(summary.error)
