@@ -15,6 +15,8 @@ import {
   unsafeEntry,
   judge,
   MAX_EVENTS,
+  MAX_PRUNED,
+  trimPruned,
   type History,
   type LockInfo,
   type ProbeRecord,
@@ -109,6 +111,13 @@ describe('history', () => {
     for (let n = 0; n < MAX_EVENTS + 10; n++) addEvent(h, { at: String(n), kind: 'deploy' })
     expect(h.events.length).toBe(MAX_EVENTS)
     expect(h.events[0].at).toBe('10')
+  })
+  test('records of pruned releases are capped, live ones never dropped', () => {
+    const h = hist(...Array.from({ length: MAX_PRUNED + 5 }, (_, n) => rec(`p${n}`, { prunedAt: 'x' })), rec('live'))
+    trimPruned(h)
+    expect(h.releases.length).toBe(MAX_PRUNED + 1)
+    expect(h.releases[0].id).toBe('p5')
+    expect(h.releases.at(-1)?.id).toBe('live')
   })
   test('parse refuses what is not a history', () => {
     expect(() => parseHistory('{')).toThrow(/not valid JSON/)

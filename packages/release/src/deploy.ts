@@ -6,7 +6,7 @@
  * verified release.
  */
 import { rmSync } from 'node:fs'
-import { addEvent, findRelease, markBad, pruneList, type History, type ReleaseRecord } from './history.js'
+import { addEvent, findRelease, markBad, pruneList, trimPruned, type History, type ReleaseRecord } from './history.js'
 import { defaultReleaseId, uniqueId } from './id.js'
 import { acquireLock } from './lock.js'
 import { buildManifest, type Manifest } from './manifest.js'
@@ -246,6 +246,7 @@ async function locked(
       }
       if (gone.length) {
         addEvent(s.history, { at: now().toISOString(), kind: 'prune', releases: gone, run: o.context.run })
+        trimPruned(s.history)
         await s.t.writeHistory(s.history)
       }
       s.outcome.pruned = gone

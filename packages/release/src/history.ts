@@ -56,6 +56,16 @@ export interface History {
 
 /** Events kept in the file (the oldest are dropped). */
 export const MAX_EVENTS = 500
+/** Records of pruned releases kept (the oldest are dropped, so the file stays small). */
+export const MAX_PRUNED = 200
+
+/** Drops the oldest records of pruned releases beyond MAX_PRUNED. */
+export function trimPruned(h: History): void {
+  const pruned = h.releases.filter((r) => r.prunedAt)
+  if (pruned.length <= MAX_PRUNED) return
+  const drop = new Set(pruned.slice(0, pruned.length - MAX_PRUNED).map((r) => r.id))
+  h.releases = h.releases.filter((r) => !drop.has(r.id))
+}
 
 export function emptyHistory(): History {
   return { version: 1, releases: [], events: [] }
