@@ -106,16 +106,26 @@ describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
   test('deploy to both, redeploy with hard links, roll both back; the key never outlives the step', async () => {
     const files: Record<string, string> = { 'index.html': 'v1' }
     for (let i = 0; i < 30; i++) files[`assets/${i}.js`] = `asset ${i}`
-    const d1 = await run('deploy-atomic', { ...target(), source: source('v1', files), 'release-id': 'v1' })
+    const d1 = await run('deploy-atomic', {
+      ...target(),
+      source: source('v1', files),
+      'release-id': 'v1',
+      // Beside the releases: a file inside one would fail its verification later.
+      activate: 'sh -c \'printf "%s %s" "$GANTRY_RELEASE_PATH" "$PWD" > ../../activated\''
+    })
     expect({ code: d1.code, errors: errors(d1) }).toEqual({ code: 0, errors: [] })
     expect(d1.outputs).toMatchObject({
       'release-id': 'v1',
       'previous-release-id': '',
-      'release-path': 'app/releases/v1'
+      // The relative path as the first host resolved it (its login directory).
+      'release-path': join(homeA, 'app', 'releases', 'v1')
     })
     for (const home of [homeA, homeB]) {
       expect(current(home)).toBe('releases/v1')
       expect(readFileSync(join(home, 'app', 'current', 'index.html'), 'utf8')).toBe('v1')
+      // activate ran on each host, in the release, and saw its absolute path.
+      const rel = join(home, 'app', 'releases', 'v1')
+      expect(readFileSync(join(home, 'app', 'activated'), 'utf8')).toBe(`${rel} ${rel}`)
     }
     expect(d1.summary).toContain(`${a.host}:app`)
     expect(d1.summary).toContain(`${b.host}:app`)
@@ -137,11 +147,13 @@ describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
     keyGone(d2)
 
     const rb = await run('auto-rollback', { ...target(), reason: 'smoke test failed' })
-    expect(rb.code).toBe(0)
+    // The only error is the one that reports the rollback as a failed deployment.
+    expect({ code: rb.code, errors: errors(rb) }).toEqual({
+      code: 0,
+      errors: ['Deployment failed: rolled back from v2 to v1: smoke test failed']
+    })
     expect(rb.outputs).toMatchObject({ 'rolled-back': 'true', from: 'v2', to: 'v1', reason: 'smoke test failed' })
     expect(Number(rb.outputs.duration)).toBeGreaterThan(0)
-    // A rollback is a failed deployment, never a success.
-    expect(errors(rb).join('\n')).toMatch(/rolled back from v2 to v1/)
     for (const home of [homeA, homeB]) {
       expect(current(home)).toBe('releases/v1')
       const v2 = history(home).releases.find((r: { id: string }) => r.id === 'v2')

@@ -12,11 +12,12 @@
 export const ABSENT = 3
 export const OTHER = 4
 
-/** mkdir -p of the layout. */
+/** mkdir -p of the layout; prints <path> made absolute (a relative one is relative to the login directory). */
 export const INIT = `set -eu
 mkdir -p -- "$1"
 cd -- "$1"
-mkdir -p releases shared .gantry .gantry/manifests`
+mkdir -p releases shared .gantry .gantry/manifests
+pwd`
 
 /** cat of <path>/<rel>; exit 3 when it does not exist. */
 export const READ = `f=$1/$2

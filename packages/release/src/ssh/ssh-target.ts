@@ -72,6 +72,8 @@ export class SshTarget implements Target {
   private master: Promise<void> | undefined
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
+  /** `<path>` as the host resolved it (init()). */
+  private absBase: string | undefined
 
   constructor(o: SshTargetOptions) {
     this.host = o.host
@@ -244,13 +246,17 @@ export class SshTarget implements Target {
 
   // --- Target ---
 
+  /** Absolute once init() ran (the `release-path` output and GANTRY_RELEASE_PATH must not depend on a cwd). */
   releasePath(id: string): string {
-    return `${this.base === '/' ? '' : this.base}/releases/${id}`
+    const base = this.absBase ?? this.base
+    return `${base === '/' ? '' : base}/releases/${id}`
   }
 
   init(): Promise<void> {
     return this.serial(async () => {
-      await this.expect('init', S.INIT, [], [])
+      const r = await this.expect('init', S.INIT, [], [])
+      const abs = r.stdout.toString('utf8').replace(/\n$/, '')
+      if (abs.startsWith('/')) this.absBase = abs
     })
   }
 
