@@ -246,6 +246,36 @@ describe('the lock', () => {
     expect(h.events.map((e: { kind: string; to: string }) => `${e.kind}:${e.to}`)).toEqual(['deploy:A', 'deploy:B'])
   })
 
+  test('a cancelled deploy (SIGTERM) gives the lock back on its way out', async () => {
+    const a = source('a', { 'index.html': 'a' })
+    const gate = join(root, 'go')
+    let child: ChildProcess | undefined
+    const first = runAction('deploy-atomic', {
+      inputs: {
+        source: a,
+        path: base,
+        'release-id': 'A',
+        activate: `sh -c 'while [ ! -e ${gate} ]; do sleep 0.02; done'`
+      },
+      onSpawn: (c: ChildProcess) => (child = c)
+    })
+    await waitFor(() => existsSync(join(base, 'current')), 30_000, 'A to switch')
+    expect(existsSync(join(base, '.gantry', 'lock'))).toBe(true)
+    child!.kill('SIGTERM')
+    const ra = await first
+    writeFileSync(gate, '') // lets the orphaned activate command end
+    expect(ra.code).toBe(128)
+    expect(ra.stdout).toContain('SIGTERM: releasing the lock before exiting')
+    expect(existsSync(join(base, '.gantry', 'lock'))).toBe(false)
+    const rb = await runAction('deploy-atomic', {
+      inputs: { source: source('b', { 'index.html': 'b' }), path: base, 'release-id': 'B' },
+      env: { GANTRY_LOCK_WAIT: '1s' }
+    })
+    expect(rb.code).toBe(0)
+    expect(rb.stdout).not.toContain('broke a stale lock')
+    expect(current()).toBe('releases/B')
+  })
+
   test('a live owner and a short wait: a clear failure naming the owner, nothing changed', async () => {
     const a = source('a', { 'index.html': 'a' })
     mkdirSync(join(base, '.gantry'), { recursive: true })

@@ -161,11 +161,23 @@ export async function acquireLock(targets: readonly Target[], purpose: string, o
     Math.max(1000, Math.floor(o.ttlMs / 3))
   )
   timer.unref()
-  return {
-    info,
-    release: async () => {
-      clearInterval(timer)
-      await giveBack()
-    }
+  // A cancelled job gets SIGINT, then SIGTERM, seconds before SIGKILL: give the
+  // lock back then (every state is crash-safe), so the next run — usually on
+  // another machine, where a dead pid cannot be seen — need not wait for the TTL.
+  let released = false
+  const release = async () => {
+    if (released) return
+    released = true
+    clearInterval(timer)
+    for (const sig of SIGNALS) process.off(sig, onSignal)
+    await giveBack()
   }
+  const onSignal = (sig: NodeJS.Signals) => {
+    o.log?.(`${sig}: releasing the lock before exiting`)
+    void release().finally(() => process.kill(process.pid, sig))
+  }
+  for (const sig of SIGNALS) process.once(sig, onSignal)
+  return { info, release }
 }
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
