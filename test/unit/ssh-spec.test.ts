@@ -3,7 +3,19 @@
 // verifyScan, must agree with the local target's verifyDir.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -17,6 +29,7 @@ import {
   type TargetSpec
 } from '@gantry/release'
 import { parseScan, verifyScan } from '../../packages/release/src/ssh/scan.js'
+import { SshSession } from '../../packages/release/src/ssh/session.js'
 import { SCAN } from '../../packages/release/src/ssh/scripts.js'
 
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n'
@@ -150,5 +163,59 @@ describe('remote verification (SCAN + verifyScan) agrees with verifyDir', () => 
     writeFileSync(join(dir, '#links'), 'x')
     manifest = { ...buildManifest(dir, ['storage']), shared: ['storage'] }
     expect(same(true)).toMatchObject({ ok: true })
+  })
+})
+
+describe('ssh session files and options', () => {
+  let temp: string
+  beforeEach(() => (temp = mkdtempSync(join(tmpdir(), 'gantry-session-'))))
+  afterEach(() => rmSync(temp, { recursive: true, force: true }))
+
+  test('key 0600 in a 0700 dir (CRLF and a missing final newline repaired), strict host keys, removed by the last user', () => {
+    const warns: string[] = []
+    const listeners = process.listenerCount('SIGTERM')
+    const s = new SshSession({
+      key: KEY.replace(/\n/g, '\r\n').trim(),
+      knownHosts: KNOWN,
+      tempRoot: temp,
+      warn: (w) => warns.push(w)
+    })
+    expect(process.listenerCount('SIGTERM')).toBe(listeners + 1)
+    expect(s.dir.startsWith(join(temp, 'gantry-ssh-'))).toBe(true)
+    expect(statSync(s.dir).mode & 0o777).toBe(0o700)
+    expect(statSync(s.keyFile).mode & 0o777).toBe(0o600)
+    expect(readFileSync(s.keyFile, 'utf8')).toBe(KEY)
+    const o = s.options().join(' ')
+    expect(o).toContain('-o StrictHostKeyChecking=yes')
+    expect(o).toContain(`-o UserKnownHostsFile=${join(s.dir, 'known_hosts')}`)
+    expect(o).toMatch(/BatchMode=yes.*ConnectTimeout=\d+.*ServerAliveInterval=\d+/)
+    expect(readFileSync(join(s.dir, 'known_hosts'), 'utf8')).toBe(KNOWN + '\n')
+    expect(warns).toEqual([])
+    s.acquire()
+    s.acquire()
+    s.release()
+    expect(existsSync(s.keyFile)).toBe(true)
+    s.release()
+    expect(existsSync(s.dir)).toBe(false)
+    expect(process.listenerCount('SIGTERM')).toBe(listeners)
+  })
+
+  test('insecure-accept: no host key checking, and a warning', () => {
+    const warns: string[] = []
+    const s = new SshSession({ key: KEY, knownHosts: 'insecure-accept', tempRoot: temp, warn: (w) => warns.push(w) })
+    const o = s.options().join(' ')
+    expect(o).toContain('-o StrictHostKeyChecking=no')
+    expect(o).toContain('-o UserKnownHostsFile=/dev/null')
+    expect(warns.join()).toMatch(/insecure-accept.*not checked/)
+    s.acquire()
+    s.release()
+    expect(readdirSync(temp)).toEqual([])
+  })
+
+  test('a bad key writes nothing', () => {
+    expect(() => new SshSession({ key: 'nope', knownHosts: KNOWN, tempRoot: temp, warn: () => undefined })).toThrow(
+      /ssh-key/
+    )
+    expect(readdirSync(temp)).toEqual([])
   })
 })
