@@ -237,6 +237,22 @@ describe('rollback (local)', () => {
     await expect(rb('v3')).rejects.toThrow(/release 'v3' is marked bad .* refusing/)
   })
 
+  test('a watch never rolls back a release it did not watch', async () => {
+    for (const id of ['v1', 'v2', 'v3']) await deploy(opts({ releaseId: id }))
+    await expect(
+      rollback({
+        targets: [new LocalTarget(base)],
+        expectFrom: 'v2',
+        reason: 'x',
+        context: {},
+        lock: opts().lock,
+        log: () => {}
+      })
+    ).rejects.toThrow(/current changed during the watch \(v2 -> v3\); not rolling back .* nothing changed/)
+    expect(current()).toBe('releases/v3')
+    expect(history().releases.every((r: { status: string }) => r.status === 'good')).toBe(true)
+  })
+
   test('a damaged target release is refused', async () => {
     await deploy(opts({ releaseId: 'v1' }))
     await deploy(opts({ releaseId: 'v2' }))

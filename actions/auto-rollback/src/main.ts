@@ -83,9 +83,11 @@ export async function run(): Promise<void> {
 
     try {
       let reason = i.reason ?? `rollback requested by ${ctx.actor ?? 'unknown'}`
+      let watched: string | undefined
       if (i.watch > 0) {
         const t = targets[0]
         const current = await t.current()
+        watched = current
         const back = rollbackTarget(await t.readHistory(), current, new Set(await t.listReleases()))
         if (!back && !i.to) core.warning(`${t.name}: nothing to roll back to if the watch sees a breach`)
         core.info(
@@ -117,7 +119,15 @@ export async function run(): Promise<void> {
       }
       summary.reason = reason
 
-      const r = await rollback({ targets, to: i.to, reason, context: ctx, lock, log: (l) => core.info(l) })
+      const r = await rollback({
+        targets,
+        to: i.to,
+        expectFrom: watched,
+        reason,
+        context: ctx,
+        lock,
+        log: (l) => core.info(l)
+      })
       Object.assign(summary, { rolledBack: true, from: r.from, to: r.to, durationMs: r.switchMs })
       body.verifyAndSwitchMs = Math.round(r.durationMs * 10) / 10
 

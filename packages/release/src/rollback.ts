@@ -14,6 +14,8 @@ export class NothingToRollBack extends Error {}
 export interface RollbackOptions {
   targets: Target[]
   to?: string
+  /** Roll back only if this release is still current (a watch must not undo a newer deploy). */
+  expectFrom?: string
   reason: string
   context: RunContext
   lock: LockSettings
@@ -43,6 +45,12 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
     const skew = states.filter((s) => s.current !== from)
     if (skew.length) {
       o.log(`hosts disagree on current: ${states.map((s) => `${s.t.name}=${s.current ?? 'none'}`).join(', ')}`)
+    }
+
+    if (o.expectFrom !== undefined && from !== o.expectFrom) {
+      throw new NothingToRollBack(
+        `current changed during the watch (${o.expectFrom} -> ${from ?? 'none'}); not rolling back a release that was not watched; nothing changed`
+      )
     }
 
     let to: string
