@@ -142,7 +142,7 @@ Shared 2-core machine, load average ${fmt(load, 1)} when the run started; each m
 | floor: \`rsync -a --link-dest\` + \`ln -s\` + \`mv -T\` | ${fmt(m.rsync)} ms | 1.00 |
 | full copy: \`cp -a\` + \`ln -s\` + \`mv -T\` | ${fmt(m.copy)} ms | ${fmt(m.copy / m.rsync, 2)} |
 
-Goals: within 1.5× of the floor — ${fmt(vsFloor, 2)}× (whole step), ${ok(vsFloor <= 1.5)}; ≥ 10× faster than a full copy — ${fmt(vsCopy, 1)}×, ${ok(vsCopy >= 10)}.
+Goals: within 1.5× of the floor — in-process ${fmt(m.gantryInProcess / m.rsync, 2)}×, ${ok(m.gantryInProcess / m.rsync <= 1.5)}; whole step with Node's start ${fmt(vsFloor, 2)}×, ${ok(vsFloor <= 1.5)}. ≥ 10× faster than a full copy — ${fmt(vsCopy, 1)}×, ${ok(vsCopy >= 10)}.
 deploy-atomic does more than the floor: it keeps a sha256 manifest (re-hashing only files whose inode/size/mtime/ctime changed), re-hashes every copied file and checks every link before the switch, takes the lock, and writes history.json and the manifest with fsync. The whole-step time includes Node starting and loading the bundle (${fmt(m.gantry - m.gantryInProcess)} ms here), which the in-process row leaves out.
 Here \`cp -a\` of ~85 MB cost ${fmt(m.copy / m.rsync, 2)}× the floor: with the data in the page cache, copying small files costs little more than linking them, so no link-based method — the floor included (${fmt(m.copy / m.rsync, 1)}× faster than the copy) — comes near 10×; that ratio grows with the bytes of a release, which link-based deploys do not depend on.
 
