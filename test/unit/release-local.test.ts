@@ -183,6 +183,7 @@ describe('deploy (local)', () => {
       ].sort()
     )
     expect(existsSync(join(base, 'releases', '.partial-v2-deadbeef'))).toBe(false)
+    expect(history().events.map((e: { kind: string }) => e.kind)).toEqual(['deploy', 'clean', 'deploy'])
   })
 
   test('a source with a symlink out of the release is refused before anything changes', async () => {

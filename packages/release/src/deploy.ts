@@ -137,6 +137,9 @@ async function locked(
     const cleaned = (await t.cleanPartials()).partials
     if (cleaned.length) o.log(`${t.name}: removed what an interrupted run left: ${cleaned.join(', ')}`)
     const history = await t.readHistory()
+    // Recorded with the next history write (before the release is written).
+    if (cleaned.length)
+      addEvent(history, { at: now().toISOString(), kind: 'clean', releases: cleaned, run: o.context.run })
     const current = await t.current()
     const onDisk = new Set(await t.listReleases())
     states.push({ t, history, current, onDisk, outcome: { target: t.name, previous: current, cleaned, pruned: [] } })
