@@ -282,4 +282,34 @@ describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
     }
     expect(current(homeA)).toBe(current(homeB))
   })
+
+  test('a job cancelled while it holds the locks (SIGTERM during activate) gives them back, then removes the key', async () => {
+    const runnerTemp = join(work, 'temp-cancel-activate')
+    let child: ChildProcess | undefined
+    let out = ''
+    const running = run(
+      'deploy-atomic',
+      { ...target(), source: source('v7', { 'index.html': 'v7' }), 'release-id': 'v7', activate: 'sleep 20' },
+      {
+        runnerTemp,
+        onSpawn: (c) => {
+          child = c
+          c.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+        }
+      }
+    )
+    await waitFor(() => /activate: sleep 20/.test(out), 60_000, 'activate to start')
+    for (const home of [homeA, homeB]) expect(existsSync(join(home, 'app', '.gantry', 'lock'))).toBe(true)
+    child!.kill('SIGTERM')
+    const r = await running
+    expect(r.code).not.toBe(0)
+    expect(r.stdout).toMatch(/SIGTERM: releasing the lock/)
+    // The lock went back over ssh (which needs the key), and only then the key went.
+    for (const home of [homeA, homeB]) {
+      expect(existsSync(join(home, 'app', '.gantry', 'lock'))).toBe(false)
+      // Switched before activate: v7 serves; crash-safe either way.
+      expect(current(home)).toBe('releases/v7')
+    }
+    keyGone(r)
+  })
 })

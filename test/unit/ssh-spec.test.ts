@@ -168,7 +168,9 @@ describe('remote verification (SCAN + verifyScan) agrees with verifyDir', () => 
 
 describe('ssh session files and options', () => {
   let temp: string
-  beforeEach(() => (temp = mkdtempSync(join(tmpdir(), 'gantry-session-'))))
+  beforeEach(() => {
+    temp = mkdtempSync(join(tmpdir(), 'gantry-session-'))
+  })
   afterEach(() => rmSync(temp, { recursive: true, force: true }))
 
   test('key 0600 in a 0700 dir (CRLF and a missing final newline repaired), strict host keys, removed by the last user', () => {

@@ -1,9 +1,10 @@
 /**
  * Runs ssh/rsync from an argument array (never a local shell), bounded in
- * time: the whole process group is killed when the bound passes (rsync's own
- * ssh child too), so nothing outlives the step.
+ * time: killed when the bound passes (rsync's own ssh child then sees its pipe
+ * close and ends; rsync --timeout bounds a stall too). Running children are
+ * tracked so a cancelled job can end them before it exits.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 
 export interface RunResult {
   code: number | null
@@ -24,6 +25,13 @@ export interface RunOptions {
 
 const MAX_STDERR = 64 * 1024
 
+const running = new Set<ChildProcess>()
+
+/** Ends every ssh/rsync still running (a cancelled job: nothing outlives the step). */
+export function killRunning(): void {
+  for (const c of running) c.kill('SIGKILL')
+}
+
 export function runProcess(cmd: string, args: readonly string[], o: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     const t0 = performance.now()
@@ -33,19 +41,15 @@ export function runProcess(cmd: string, args: readonly string[], o: RunOptions):
     const child = spawn(cmd, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       shell: false,
-      detached: true,
       env: o.env ?? process.env
     })
+    running.add(child)
     const lines = (d: Buffer) => {
       if (o.onLine) for (const l of d.toString('utf8').split(/\r?\n/)) if (l !== '') o.onLine(l)
     }
     const timer = setTimeout(() => {
       timedOut = true
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        child.kill('SIGKILL')
-      }
+      child.kill('SIGKILL')
     }, o.timeoutMs)
     child.stdout.on('data', (d: Buffer) => {
       out.push(d)
@@ -60,6 +64,7 @@ export function runProcess(cmd: string, args: readonly string[], o: RunOptions):
     child.stdin.end(o.input ?? '')
     const done = (code: number | null, signal: NodeJS.Signals | null, extra = '') => {
       clearTimeout(timer)
+      running.delete(child)
       resolve({
         code,
         signal,

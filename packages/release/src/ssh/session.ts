@@ -10,10 +10,39 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sshPath } from './quote.js'
+import { killRunning } from './run.js'
 
 export const INSECURE_ACCEPT = 'insecure-accept'
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+
+/** The sessions whose files a signal must remove. */
+const live = new Set<SshSession>()
+
+/**
+ * A cancelled job (SIGINT/SIGTERM): when other code handles the signal too (the
+ * lock gives itself back over ssh, which needs the key), let it work and come
+ * back when it re-raises the signal; then remove every session's files and die
+ * of the signal as Node would have.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listeners(signal).some((l) => l !== onSignal)) {
+    process.once(signal, onSignal)
+    return
+  }
+  killRunning()
+  for (const s of [...live]) s.removeFiles()
+  process.kill(process.pid, signal)
+}
+
+function track(s: SshSession, on: boolean): void {
+  if (on) {
+    if (live.size === 0) for (const sig of SIGNALS) process.once(sig, onSignal)
+    live.add(s)
+  } else if (live.delete(s) && live.size === 0) {
+    for (const sig of SIGNALS) process.removeListener(sig, onSignal)
+  }
+}
 
 export interface SessionOptions {
   key: string
@@ -69,19 +98,14 @@ export class SshSession {
   private readonly connectTimeoutS: number
   private users = 0
   private closed = false
-  private readonly onExit = () => this.removeSync()
-  /** A cancelled job (SIGINT/SIGTERM): remove the key, then die of the signal as Node would have. */
-  private readonly onSignal = (signal: NodeJS.Signals) => {
-    this.removeSync()
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
-  }
+  private readonly onExit = () => this.removeFiles()
 
   constructor(o: SessionOptions) {
     checkCredentials(o.key, o.knownHosts)
     // Short names: ControlPath sockets live here and a unix socket path is at most ~104 bytes.
     this.dir = mkdtempSync(join(o.tempRoot ?? tmpdir(), 'gantry-ssh-'))
     process.once('exit', this.onExit)
-    for (const sig of SIGNALS) process.once(sig, this.onSignal)
+    track(this, true)
     try {
       sshPath(this.dir)
       chmodSync(this.dir, 0o700)
@@ -106,7 +130,7 @@ export class SshSession {
       chmodSync(this.socketDir, 0o700)
       sshPath(this.socketDir)
     } catch (e) {
-      this.removeSync()
+      this.removeFiles()
       throw e
     }
   }
@@ -145,14 +169,15 @@ export class SshSession {
 
   release(): void {
     this.users = Math.max(0, this.users - 1)
-    if (this.users === 0) this.removeSync()
+    if (this.users === 0) this.removeFiles()
   }
 
-  private removeSync(): void {
+  /** Removes the key, known_hosts and sockets now (idempotent). */
+  removeFiles(): void {
     if (this.closed) return
     this.closed = true
     process.removeListener('exit', this.onExit)
-    for (const sig of SIGNALS) process.removeListener(sig, this.onSignal)
+    track(this, false)
     rmSync(this.dir, { recursive: true, force: true })
     if (this.socketDir && this.socketDir !== this.dir) rmSync(this.socketDir, { recursive: true, force: true })
   }

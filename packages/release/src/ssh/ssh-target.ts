@@ -71,6 +71,7 @@ export class SshTarget implements Target {
   private readonly controlPath?: string
   private master: Promise<void> | undefined
   private queue: Promise<unknown> = Promise.resolve()
+  private lockQueue: Promise<unknown> = Promise.resolve()
   private closed = false
   /** `<path>` as the host resolved it (init()). */
   private absBase: string | undefined
@@ -163,6 +164,17 @@ export class SshTarget implements Target {
   private serial<T>(f: () => Promise<T>): Promise<T> {
     const next = this.queue.then(f, f)
     this.queue = next.catch(() => undefined)
+    return next
+  }
+
+  /**
+   * Lock operations queue among themselves only (a heartbeat never interleaves
+   * with a removal), so a cancelled job can give the lock back while an upload
+   * or activate is still running on the same connection.
+   */
+  private serialLock<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.lockQueue.then(f, f)
+    this.lockQueue = next.catch(() => undefined)
     return next
   }
 
@@ -261,7 +273,7 @@ export class SshTarget implements Target {
   }
 
   createLock(info: LockInfo): Promise<boolean> {
-    return this.serial(async () => {
+    return this.serialLock(async () => {
       const r = await this.expect(
         'lock',
         S.CREATE_LOCK,
@@ -274,7 +286,7 @@ export class SshTarget implements Target {
   }
 
   readLockRaw(): Promise<string | undefined> {
-    return this.serial(() => this.readRel('read lock', '.gantry/lock'))
+    return this.serialLock(() => this.readRel('read lock', '.gantry/lock'))
   }
 
   async readLock(): Promise<LockInfo | 'unreadable' | undefined> {
@@ -289,7 +301,7 @@ export class SshTarget implements Target {
   }
 
   refreshLock(info: LockInfo): Promise<boolean> {
-    return this.serial(async () => {
+    return this.serialLock(async () => {
       const raw = await this.readRel('read lock', '.gantry/lock')
       let token: unknown
       try {
@@ -304,7 +316,7 @@ export class SshTarget implements Target {
   }
 
   removeLock(expect: { token?: string; raw?: string }): Promise<boolean> {
-    return this.serial(async () => {
+    return this.serialLock(async () => {
       const raw = await this.readRel('read lock', '.gantry/lock')
       if (raw === undefined) return false
       let matches: boolean
@@ -571,7 +583,7 @@ export class SshTarget implements Target {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.closed = true
-    return this.queue.then(async () => {
+    return Promise.all([this.queue, this.lockQueue]).then(async () => {
       try {
         if (this.master && this.controlPath) {
           await runProcess(
