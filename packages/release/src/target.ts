@@ -104,7 +104,13 @@ export interface Target {
   current(): Promise<string | undefined>
   /** Ids of the complete releases under releases/ (no partials), in no particular order. */
   listReleases(): Promise<string[]>
-  /** The manifest stored with a release, or undefined when it has none. */
+  /**
+   * The manifest stored with a release, or undefined when it has none. With it,
+   * the optional caches a target keeps (Manifest.source: source-file stats, so
+   * the runner re-hashes only changed files; Manifest.stat: the local target's
+   * inode stats for verification by stat). A target may drop them: then every
+   * file is hashed again, nothing else changes.
+   */
   readManifest(id: string): Promise<Manifest | undefined>
   /** Removes staging directories and manifests without a release that a crash left behind. */
   cleanPartials(): Promise<CleanResult>
