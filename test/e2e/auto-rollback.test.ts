@@ -93,6 +93,27 @@ describe('watch: 0 (roll back now)', () => {
     expect(readFileSync(join(base, '.gantry', 'history.json'), 'utf8')).toBe(before)
   })
 
+  test('shares the lock with deploys: a held lock is waited for, then a clear failure, nothing changed', async () => {
+    await deployAll('r1', 'r2')
+    const lock = {
+      token: 'x',
+      run: '77',
+      purpose: 'deploy r3',
+      host: 'other-runner',
+      pid: 1,
+      acquiredAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 600_000).toISOString()
+    }
+    writeFileSync(join(base, '.gantry', 'lock'), JSON.stringify(lock))
+    const r = await runAction('auto-rollback', { inputs: { path: base }, env: { GANTRY_LOCK_WAIT: '1s' } })
+    expect(r.code).toBe(1)
+    expect(errors(r)).toEqual([
+      expect.stringMatching(/another deploy holds the lock: run 77 \(deploy r3\) on other-runner, pid 1/)
+    ])
+    expect(current()).toBe('r2')
+    expect(release('r2').status).toBe('good')
+  })
+
   test('health-url is checked after the switch; an unhealthy restored release fails the step', async () => {
     await deployAll('r1', 'r2', 'r3')
     server = await startServer((_req, res) => res.end('ok'))

@@ -83,6 +83,23 @@ describe('deploy-atomic (local)', () => {
     expect(readFileSync(join(base, 'current', 'a', 'b', 'c.txt'), 'utf8')).toBe('deep')
   })
 
+  test('a tarball with links inside the release and shared paths', async () => {
+    const src = source('t', { 'index.html': 'hi', 'storage/seed.txt': 'seed', 'lib/a.js': 'a' })
+    symlinkSync('lib/a.js', join(src, 'a.js'))
+    spawnSync('ln', [join(src, 'lib', 'a.js'), join(src, 'lib', 'hard.js')])
+    const file = join(root, 'links.tar.gz')
+    expect(spawnSync('tar', ['-czf', file, '-C', src, '.']).status).toBe(0)
+    const r = await runAction('deploy-atomic', {
+      inputs: { source: file, path: base, 'release-id': 'links', shared: 'storage\nvar/log' }
+    })
+    expect(r.code).toBe(0)
+    expect(readlinkSync(join(base, 'current', 'a.js'))).toBe('lib/a.js')
+    expect(readFileSync(join(base, 'current', 'lib', 'hard.js'), 'utf8')).toBe('a')
+    expect(readlinkSync(join(base, 'releases', 'links', 'storage'))).toBe('../../shared/storage')
+    expect(readFileSync(join(base, 'current', 'storage', 'seed.txt'), 'utf8')).toBe('seed')
+    expect(existsSync(join(base, 'shared', 'var', 'log'))).toBe(true)
+  })
+
   test('keep prunes old releases but never current or the newest good one', async () => {
     const src = source('v', { 'index.html': 'x' })
     for (const id of ['r1', 'r2', 'r3', 'r4']) {
