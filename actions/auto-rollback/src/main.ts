@@ -19,7 +19,6 @@ import {
   writeReport,
   writeSummary
 } from '@gantry/core'
-import { GitHubDeployments } from '@gantry/notify'
 import {
   checkHealth,
   checkTargetSpec,
@@ -182,6 +181,8 @@ async function markDeploymentFailed(
     return
   }
   try {
+    // Evaluated only when needed (kept in the one bundle file): a rollback should start fast.
+    const { GitHubDeployments } = await import(/* webpackMode: "eager" */ '@gantry/notify')
     const s = await new GitHubDeployments({ token: i.token }).createDeploymentStatus({
       deploymentId: id,
       state: 'failure',

@@ -12,7 +12,6 @@ import {
   writeReport,
   writeSummary
 } from '@gantry/core'
-import { GitHubDeployments, runUrl } from '@gantry/notify'
 import {
   activateTimeout,
   checkTargetSpec,
@@ -55,7 +54,10 @@ export async function run(): Promise<void> {
     const environment = i.environment ?? (i['github-deployment'] ? 'production' : undefined)
     const ctx = runContext()
 
-    const gh = i['github-deployment'] ? new GitHubDeployments({ token: i.token! }) : undefined
+    // Evaluated only when asked for (still in this one bundle file: webpackMode eager): the
+    // GitHub client is most of the bundle, and every deploy pays for start-up time.
+    const notify = i['github-deployment'] ? await import(/* webpackMode: "eager" */ '@gantry/notify') : undefined
+    const gh = notify ? new notify.GitHubDeployments({ token: i.token! }) : undefined
     const deployment = gh
       ? await gh.createDeployment({
           environment: environment!,
@@ -123,7 +125,7 @@ export async function run(): Promise<void> {
           state: 'success',
           description: `release ${result.id} is live`,
           environment,
-          logUrl: runUrl()
+          logUrl: notify?.runUrl()
         })
         .catch((e: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e)}`))
     }
