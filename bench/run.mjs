@@ -2,7 +2,7 @@
 // Runs the benchmarks (bench/<name>.bench.mjs, or the names given) one after
 // another, each side by side with its peer in one run; every bench writes its
 // own section to bench/sections/<name>.md, and this script assembles them into
-// bench/RESULTS.md.
+// bench/RESULTS.md (`npm run bench -- --assemble` only reassembles it).
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -13,7 +13,10 @@ const all = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.mjs'))
   .map((f) => f.replace(/\.bench\.mjs$/, ''))
   .sort()
-const names = process.argv.slice(2).length ? process.argv.slice(2) : all
+// `--assemble` only rebuilds RESULTS.md from the sections already written.
+const args = process.argv.slice(2)
+const assembleOnly = args.includes('--assemble')
+const names = assembleOnly ? [] : args.length ? args : all
 for (const name of names) {
   if (!all.includes(name)) {
     console.error(`bench: no bench/${name}.bench.mjs (have: ${all.join(', ')})`)
