@@ -4,19 +4,11 @@
 // must succeed (breaking the dead run's lock and cleaning its leftovers).
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import type { ChildProcess } from 'node:child_process'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseHistory, parseManifest, verifyDir } from '@gantry/release'
+import { parseHistory } from '@gantry/release'
+import { expectCurrentVerifies } from '../helpers/release-invariants.js'
 import { runAction } from '../harness/runner.mjs'
 
 jest.setTimeout(300_000)
@@ -38,20 +30,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 /** The invariant: current names a complete release whose manifest verifies. */
-function checkCurrent(): string {
-  const link = readlinkSync(join(base, 'current'))
-  const m = link.match(/^releases\/([^/]+)$/)
-  expect(m).not.toBeNull()
-  const id = m![1]
-  const manifest = parseManifest(readFileSync(join(base, '.gantry', 'manifests', `${id}.json`), 'utf8'))
-  expect(manifest).toBeDefined()
-  const v = verifyDir(join(base, 'releases', id), manifest!)
-  expect({ id, problems: v.problems }).toEqual({ id, problems: [] })
-  expect(v.checked).toBeGreaterThan(800)
-  // history.json is written atomically: it always parses.
-  parseHistory(readFileSync(join(base, '.gantry', 'history.json'), 'utf8'))
-  return id
-}
+const checkCurrent = (): string => expectCurrentVerifies(base, 800)
 
 describe('kill -9 at random points', () => {
   test(`${RUNS} killed redeploys never leave current on an incomplete release`, async () => {

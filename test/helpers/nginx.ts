@@ -2,10 +2,9 @@
 // prefix and config (no daemon, no system files touched), stopped by stop().
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, waitFor } from './http.js'
+import { canConnect, freePort, waitFor } from './http.js'
 
 export const NGINX = process.env.GANTRY_NGINX ?? '/usr/sbin/nginx'
 
@@ -93,15 +92,4 @@ http {
       clearTimeout(t)
     }
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
 }

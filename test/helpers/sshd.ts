@@ -3,10 +3,9 @@
 // temp dir (no system key or config touched), stopped by stop().
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { freePort, waitFor } from './http.js'
+import { canConnect, freePort, waitFor } from './http.js'
 
 export const SSHD = process.env.GANTRY_SSHD ?? '/usr/sbin/sshd'
 export const SSH_KEYGEN = process.env.GANTRY_SSH_KEYGEN ?? '/usr/bin/ssh-keygen'
@@ -129,17 +128,6 @@ ${o.home ? `ForceCommand cd '${o.home}' && exec /bin/sh -c "$SSH_ORIGINAL_COMMAN
       rmSync(dir, { recursive: true, force: true })
     }
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
 }
 
 /**

@@ -5,19 +5,10 @@
 // dead run's lock and cleaning its leftovers on both hosts).
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import type { ChildProcess } from 'node:child_process'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseHistory, parseManifest, verifyDir } from '@gantry/release'
+import { expectCurrentVerifies } from '../helpers/release-invariants.js'
 import { runAction } from '../harness/runner.mjs'
 import { waitFor } from '../helpers/http.js'
 import { keygen, startSshd, type Sshd } from '../helpers/sshd.js'
@@ -62,20 +53,7 @@ const inputs = () => ({
 })
 
 /** The invariant on one host: current names a complete release whose manifest verifies. */
-function checkCurrent(home: string): string {
-  const base = join(home, 'app')
-  const link = readlinkSync(join(base, 'current'))
-  const m = link.match(/^releases\/([^/]+)$/)
-  expect(m).not.toBeNull()
-  const id = m![1]
-  const manifest = parseManifest(readFileSync(join(base, '.gantry', 'manifests', `${id}.json`), 'utf8'))
-  expect(manifest).toBeDefined()
-  const v = verifyDir(join(base, 'releases', id), manifest!)
-  expect({ id, problems: v.problems }).toEqual({ id, problems: [] })
-  expect(v.checked).toBeGreaterThan(400)
-  parseHistory(readFileSync(join(base, '.gantry', 'history.json'), 'utf8'))
-  return id
-}
+const checkCurrent = (home: string): string => expectCurrentVerifies(join(home, 'app'), 400)
 
 /** The processes a killed run left behind (they name its RUNNER_TEMP in their arguments). */
 function orphans(runnerTemp: string): Array<{ pid: number; master: boolean }> {
