@@ -47,6 +47,12 @@ describe.each(ActionNames)('%s', (name) => {
     expect(Object.keys(mod.inputs).sort()).toEqual(Object.keys(meta.inputs ?? {}).sort())
   })
 
+  test('its README documents every input and output', () => {
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8')
+    for (const key of [...Object.keys(meta.inputs ?? {}), ...Object.keys(meta.outputs ?? {})])
+      expect({ key, documented: readme.includes(`\`${key}\``) }).toEqual({ key, documented: true })
+  })
+
   test('main.ts is a thin adapter exporting run()', () => {
     const main = readFileSync(join(dir, 'src', 'main.ts'), 'utf8')
     expect(main).toMatch(/export async function run\(\): Promise<void>/)
