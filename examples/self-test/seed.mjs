@@ -19,17 +19,25 @@ const app = new URL('../app/', import.meta.url).pathname
 if (flag !== '--no-seed') {
   const out = join(mkdtempSync(join(tmpdir(), 'gantry-seed-')), 'v1')
   spawnSync(process.execPath, [join(app, 'build.mjs'), out, 'v1'], { stdio: 'inherit' })
-  const r = spawnSync(process.execPath, [join(gantry, 'dist', 'deploy-atomic', 'index.js')], {
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      INPUT_SOURCE: out,
-      INPUT_PATH: base,
-      INPUT_TARGET: 'local',
-      INPUT_KEEP: '5',
-      'INPUT_RELEASE-ID': ''
-    }
-  })
+  // As the runner would: every input of deploy-atomic's action.yml, defaults filled in.
+  const inputs = {
+    source: out,
+    path: base,
+    target: 'local',
+    hosts: '',
+    'ssh-key': '',
+    'known-hosts': '',
+    'release-id': '',
+    keep: '5',
+    shared: '',
+    activate: '',
+    environment: '',
+    'github-deployment': 'false',
+    token: ''
+  }
+  const env = { ...process.env }
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
+  const r = spawnSync(process.execPath, [join(gantry, 'dist', 'deploy-atomic', 'index.js')], { stdio: 'inherit', env })
   if (r.status !== 0) process.exit(r.status ?? 1)
 }
 
