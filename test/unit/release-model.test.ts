@@ -20,7 +20,10 @@ import {
   type History,
   type LockInfo,
   type ProbeRecord,
-  type ReleaseRecord
+  type ReleaseRecord,
+  lockMatches,
+  lockToken,
+  parseLock
 } from '@gantry/release'
 
 function rec(id: string, extra: Partial<ReleaseRecord> = {}): ReleaseRecord {
@@ -200,5 +203,23 @@ describe('watch verdicts', () => {
     expect(judge(w, 0, { ...cfg, maxP95Ms: 50 }, false)).toMatch(/p95 90 ms exceeds max-p95 50 ms/)
     expect(judge(w, 0, { ...cfg, baselineP95: 40 }, false)).toMatch(/exceeds 2 × the baseline p95 40 ms/)
     expect(judge(w, 0, { ...cfg, baselineP95: 50 }, false)).toBeUndefined()
+  })
+})
+
+describe('lock text', () => {
+  const lock = JSON.stringify({ token: 't1', host: 'h', pid: 1, purpose: 'deploy', acquiredAt: '', expiresAt: '' })
+  test('parseLock: an owner, or unreadable', () => {
+    expect(parseLock(lock)).toMatchObject({ token: 't1', host: 'h' })
+    expect(parseLock('{"token":"t1"}')).toBe('unreadable')
+    expect(parseLock('not json')).toBe('unreadable')
+    expect(parseLock('null')).toBe('unreadable')
+  })
+  test('lockMatches: by token, or byte for byte when raw is given', () => {
+    expect(lockMatches(lock, { token: 't1' })).toBe(true)
+    expect(lockMatches(lock, { token: 't2' })).toBe(false)
+    expect(lockMatches(lock, { raw: lock })).toBe(true)
+    expect(lockMatches(lock, { raw: `${lock} ` })).toBe(false)
+    expect(lockMatches('garbage', {})).toBe(false)
+    expect(lockToken('{"token":7}')).toBeUndefined()
   })
 })

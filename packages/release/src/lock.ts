@@ -42,6 +42,32 @@ export interface LockOptions {
 
 export class LockError extends Error {}
 
+/** Lock text as an owner, or 'unreadable' when it is not a lock (every target reads locks through this). */
+export function parseLock(raw: string): LockInfo | 'unreadable' {
+  try {
+    const l = JSON.parse(raw) as LockInfo
+    return typeof l.token === 'string' && typeof l.host === 'string' ? l : 'unreadable'
+  } catch {
+    return 'unreadable'
+  }
+}
+
+/** The token in lock text; undefined when the text has none. */
+export function lockToken(raw: string): string | undefined {
+  try {
+    const t = (JSON.parse(raw) as Partial<LockInfo> | null)?.token
+    return typeof t === 'string' ? t : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether lock text is what a remover expects: byte for byte (`raw`), or carrying its `token`. */
+export function lockMatches(raw: string, expect: { token?: string; raw?: string }): boolean {
+  if (expect.raw !== undefined) return raw === expect.raw
+  return expect.token !== undefined && lockToken(raw) === expect.token
+}
+
 export function newLockInfo(purpose: string, ttlMs: number, env: NodeJS.ProcessEnv = process.env): LockInfo {
   const now = Date.now()
   return {

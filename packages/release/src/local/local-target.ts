@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
-import type { LockInfo } from '../lock.js'
+import { lockMatches, parseLock, type LockInfo } from '../lock.js'
 import { parseManifest, sharedLinkTarget, verifyDir, type Manifest, type VerifyResult } from '../manifest.js'
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
 import { createFileExclusive, fsyncDir, tempBeside, writeFileAtomic } from './atomic.js'
@@ -82,13 +82,7 @@ export class LocalTarget implements Target {
 
   async readLock(): Promise<LockInfo | 'unreadable' | undefined> {
     const raw = await this.readLockRaw()
-    if (raw === undefined) return undefined
-    try {
-      const l = JSON.parse(raw) as LockInfo
-      return typeof l.token === 'string' && typeof l.host === 'string' ? l : 'unreadable'
-    } catch {
-      return 'unreadable'
-    }
+    return raw === undefined ? undefined : parseLock(raw)
   }
 
   async refreshLock(info: LockInfo): Promise<boolean> {
@@ -99,16 +93,8 @@ export class LocalTarget implements Target {
   }
 
   async removeLock(expect: { token?: string; raw?: string }): Promise<boolean> {
-    const matches = (raw: string | undefined) => {
-      if (raw === undefined) return false
-      if (expect.raw !== undefined) return raw === expect.raw
-      try {
-        return (JSON.parse(raw) as LockInfo).token === expect.token
-      } catch {
-        return false
-      }
-    }
-    if (!matches(await this.readLockRaw())) return false
+    const raw = await this.readLockRaw()
+    if (raw === undefined || !lockMatches(raw, expect)) return false
     // Move it aside first, then look at what we moved: if another run replaced
     // the lock between our read and the rename, put theirs back.
     const aside = tempBeside(this.lockFile)
@@ -119,7 +105,7 @@ export class LocalTarget implements Target {
       throw e
     }
     const moved = readFileSync(aside, 'utf8')
-    if (!matches(moved)) {
+    if (!lockMatches(moved, expect)) {
       try {
         linkSync(aside, this.lockFile)
       } catch {

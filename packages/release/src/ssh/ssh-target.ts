@@ -13,7 +13,7 @@ import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
-import type { LockInfo } from '../lock.js'
+import { lockMatches, lockToken, parseLock, type LockInfo } from '../lock.js'
 import { parseManifest, sharedLinkTarget, type Manifest, type VerifyResult } from '../manifest.js'
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
 import type { SshHost } from './host.js'
@@ -291,25 +291,13 @@ export class SshTarget implements Target {
 
   async readLock(): Promise<LockInfo | 'unreadable' | undefined> {
     const raw = await this.readLockRaw()
-    if (raw === undefined) return undefined
-    try {
-      const l = JSON.parse(raw) as LockInfo
-      return typeof l.token === 'string' && typeof l.host === 'string' ? l : 'unreadable'
-    } catch {
-      return 'unreadable'
-    }
+    return raw === undefined ? undefined : parseLock(raw)
   }
 
   refreshLock(info: LockInfo): Promise<boolean> {
     return this.serialLock(async () => {
       const raw = await this.readRel('read lock', '.gantry/lock')
-      let token: unknown
-      try {
-        token = raw === undefined ? undefined : (JSON.parse(raw) as LockInfo).token
-      } catch {
-        token = undefined
-      }
-      if (token !== info.token) return false
+      if (raw === undefined || lockToken(raw) !== info.token) return false
       await this.writeAtomic('refresh lock', '.gantry', 'lock', JSON.stringify(info, null, 2) + '\n')
       return true
     })
@@ -318,17 +306,7 @@ export class SshTarget implements Target {
   removeLock(expect: { token?: string; raw?: string }): Promise<boolean> {
     return this.serialLock(async () => {
       const raw = await this.readRel('read lock', '.gantry/lock')
-      if (raw === undefined) return false
-      let matches: boolean
-      if (expect.raw !== undefined) matches = raw === expect.raw
-      else {
-        try {
-          matches = (JSON.parse(raw) as LockInfo).token === expect.token
-        } catch {
-          matches = false
-        }
-      }
-      if (!matches) return false
+      if (raw === undefined || !lockMatches(raw, expect)) return false
       // Removed only if still byte for byte what was judged (checked on the host after moving it aside).
       const r = await this.expect('unlock', S.REMOVE_LOCK, [tempName('lock'), tempName('lock')], [S.ABSENT], raw)
       return r.code === 0
