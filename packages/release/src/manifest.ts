@@ -7,7 +7,7 @@
  * blocking read loop is ~5× faster than the thread-pool round trips of fs/promises,
  * and a deploy step has nothing else to do meanwhile.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs'
+import { closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Dirent } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { join, posix, resolve } from 'node:path'
 
@@ -166,14 +166,85 @@ export function sharedLinkTarget(rel: string): string {
   return `${'../'.repeat(depth + 2)}shared/${rel}`
 }
 
+/** What a verifier found at a path of a release. */
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'other'
+
 /**
- * Checks a release directory against a manifest: every entry present with the
- * same type, hash, size and mode; shared paths are links into `<path>/shared`;
- * nothing else. `deep: false` checks sizes instead of hashes; `'presence'`
- * checks only that every entry is there with its type (a rollback to a release
- * verified when it was deployed: a few ms for 10,000 files, no file opened).
- * `trust` lets a caller skip hashing files it can prove unchanged by their
- * stat; `record` receives [inode, size, mtimeMs] of every file checked.
+ * The rules every verifier shares, whether it walks a local directory or reads
+ * a remote listing: shared paths are links into `<path>/shared`, nothing lies
+ * outside the manifest, each entry has its type, nothing is missing. The
+ * content check of a file differs by target, so entry() hands it back.
+ */
+export class ReleaseCheck {
+  readonly problems: string[] = []
+  checked = 0
+  private readonly seen = new Set<string>()
+  private readonly shared: Set<string>
+
+  constructor(private readonly manifest: Manifest) {
+    this.shared = new Set(manifest.shared)
+  }
+
+  /** Records a problem (the first 20 are kept). */
+  note(problem: string): void {
+    if (this.problems.length < 20) this.problems.push(problem)
+  }
+
+  /**
+   * Checks one entry found at `rel`. Returns 'descend' for a directory the
+   * manifest expects, the manifest's entry for a file whose content the caller
+   * must check, and undefined when nothing more is to be done.
+   * `linkTarget` is read only for symlinks.
+   */
+  entry(
+    rel: string,
+    kind: EntryKind,
+    linkTarget: () => string | undefined
+  ): 'descend' | Extract<ManifestEntry, { type: 'file' }> | undefined {
+    if (this.shared.has(rel)) {
+      this.seen.add(rel)
+      if (kind !== 'symlink' || linkTarget() !== sharedLinkTarget(rel)) this.note(`${rel}: not a link into shared/`)
+      return undefined
+    }
+    const want = this.manifest.entries[rel]
+    if (!want) {
+      this.note(`${rel}: not in the manifest`)
+      return undefined
+    }
+    this.seen.add(rel)
+    this.checked++
+    if (want.type === 'dir') {
+      if (kind === 'dir') return 'descend'
+      this.note(`${rel}: expected a directory`)
+    } else if (want.type === 'symlink') {
+      if (kind !== 'symlink' || linkTarget() !== want.target) this.note(`${rel}: expected a symlink to ${want.target}`)
+    } else if (kind !== 'file') {
+      this.note(`${rel}: expected a file`)
+    } else {
+      return want
+    }
+    return undefined
+  }
+
+  /** Adds every manifest entry not seen as missing, and returns the verdict. */
+  result(): VerifyResult {
+    for (const r of [...Object.keys(this.manifest.entries), ...this.manifest.shared])
+      if (!this.seen.has(r)) this.note(`${r}: missing`)
+    return { ok: this.problems.length === 0, checked: this.checked, problems: this.problems }
+  }
+}
+
+const direntKind = (d: Dirent): EntryKind =>
+  d.isSymbolicLink() ? 'symlink' : d.isDirectory() ? 'dir' : d.isFile() ? 'file' : 'other'
+
+/**
+ * Checks a release directory against a manifest (the rules of ReleaseCheck):
+ * files have the same hash, size and mode. `deep: false` checks sizes instead
+ * of hashes; `'presence'` checks only that every entry is there with its type
+ * (a rollback to a release verified when it was deployed: a few ms for 10,000
+ * files, no file opened). `trust` lets a caller skip hashing files it can
+ * prove unchanged by their stat; `record` receives [inode, size, mtimeMs] of
+ * every file checked.
  */
 export function verifyDir(
   dir: string,
@@ -182,48 +253,26 @@ export function verifyDir(
   trust?: TrustStat,
   record?: Record<string, [number, number, number]>
 ): VerifyResult {
-  const problems: string[] = []
-  const shared = new Set(manifest.shared)
-  const seen = new Set<string>()
-  let checked = 0
-  const note = (p: string) => {
-    if (problems.length < 20) problems.push(p)
-  }
+  const check = new ReleaseCheck(manifest)
   const walk = (rel: string) => {
     const abs = rel === '' ? dir : join(dir, rel)
     for (const d of readdirSync(abs, { withFileTypes: true })) {
       const r = rel === '' ? d.name : `${rel}/${d.name}`
       const p = join(abs, d.name)
-      if (shared.has(r)) {
-        seen.add(r)
-        if (!d.isSymbolicLink() || readlinkSync(p) !== sharedLinkTarget(r)) note(`${r}: not a link into shared/`)
-        continue
-      }
-      const want = manifest.entries[r]
-      if (!want) {
-        note(`${r}: not in the manifest`)
-        continue
-      }
-      seen.add(r)
-      checked++
-      if (want.type === 'dir') {
-        if (!d.isDirectory()) note(`${r}: expected a directory`)
-        else walk(r)
-      } else if (want.type === 'symlink') {
-        if (!d.isSymbolicLink() || readlinkSync(p) !== want.target) note(`${r}: expected a symlink to ${want.target}`)
-      } else if (!d.isFile()) {
-        note(`${r}: expected a file`)
-      } else if (deep !== 'presence') {
+      const want = check.entry(r, direntKind(d), () => readlinkSync(p))
+      if (want === 'descend') walk(r)
+      else if (want && deep !== 'presence') {
         const st = !deep || trust ? lstatSync(p) : undefined
         if (st && (!deep || trust!(r, st))) {
-          if (st.size !== want.size) note(`${r}: size ${st.size}, expected ${want.size}`)
-          else if ((st.mode & 0o7777) !== want.mode) note(`${r}: mode differs`)
+          if (st.size !== want.size) check.note(`${r}: size ${st.size}, expected ${want.size}`)
+          else if ((st.mode & 0o7777) !== want.mode) check.note(`${r}: mode differs`)
           if (record) record[r] = [st.ino, st.size, st.mtimeMs]
           continue
         }
         const got = hashFile(p)
-        if (got.sha256 !== want.sha256 || got.size !== want.size) note(`${r}: content differs (sha256 mismatch)`)
-        else if (got.mode !== want.mode) note(`${r}: mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`)
+        if (got.sha256 !== want.sha256 || got.size !== want.size) check.note(`${r}: content differs (sha256 mismatch)`)
+        else if (got.mode !== want.mode)
+          check.note(`${r}: mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`)
         if (record) record[r] = [got.ino, got.size, got.mtimeMs]
       }
     }
@@ -231,10 +280,9 @@ export function verifyDir(
   try {
     walk('')
   } catch (e) {
-    note(`cannot read release: ${(e as Error).message}`)
+    check.note(`cannot read release: ${(e as Error).message}`)
   }
-  for (const r of [...Object.keys(manifest.entries), ...manifest.shared]) if (!seen.has(r)) note(`${r}: missing`)
-  return { ok: problems.length === 0, checked, problems }
+  return check.result()
 }
 
 /** Parses a stored manifest; undefined when it is not one. */

@@ -5,10 +5,10 @@
  * nothing else. The remote only lists and hashes (stat, readlink, sha256sum);
  * the judgement stays here, the same for every target.
  */
-import { sharedLinkTarget, type Manifest, type VerifyResult } from '../manifest.js'
+import { ReleaseCheck, type EntryKind, type Manifest, type VerifyResult } from '../manifest.js'
 
 export interface ScannedEntry {
-  kind: 'file' | 'dir' | 'symlink' | 'other'
+  kind: EntryKind
   mode: number
   size: number
   links: number
@@ -68,14 +68,9 @@ export function parseScan(out: Buffer): Map<string, ScannedEntry> {
   return entries
 }
 
-/** verifyDir's rules over a scanned listing (deep: the listing carries hashes). */
+/** verifyDir's rules (ReleaseCheck) over a scanned listing (deep: the listing carries hashes). */
 export function verifyScan(entries: Map<string, ScannedEntry>, manifest: Manifest, deep: boolean): VerifyResult {
-  const problems: string[] = []
-  const seen = new Set<string>()
-  let checked = 0
-  const note = (p: string) => {
-    if (problems.length < 20) problems.push(p)
-  }
+  const check = new ReleaseCheck(manifest)
   // verifyDir walks only into directories the manifest expects: do the same by
   // looking at an entry only when its parent was walked.
   const walked = new Set<string>([''])
@@ -84,36 +79,19 @@ export function verifyScan(entries: Map<string, ScannedEntry>, manifest: Manifes
     const slash = r.lastIndexOf('/')
     if (!walked.has(slash < 0 ? '' : r.slice(0, slash))) continue
     const got = entries.get(r)!
-    if (manifest.shared.includes(r)) {
-      seen.add(r)
-      if (got.kind !== 'symlink' || got.target !== sharedLinkTarget(r)) note(`${r}: not a link into shared/`)
-      continue
-    }
-    const want = manifest.entries[r]
-    if (!want) {
-      note(`${r}: not in the manifest`)
-      continue
-    }
-    seen.add(r)
-    checked++
-    if (want.type === 'dir') {
-      if (got.kind !== 'dir') note(`${r}: expected a directory`)
-      else walked.add(r)
-    } else if (want.type === 'symlink') {
-      if (got.kind !== 'symlink' || got.target !== want.target) note(`${r}: expected a symlink to ${want.target}`)
-    } else if (got.kind !== 'file') {
-      note(`${r}: expected a file`)
-    } else if (!deep) {
-      if (got.size !== want.size) note(`${r}: size ${got.size}, expected ${want.size}`)
-      else if (got.mode !== want.mode) note(`${r}: mode differs`)
+    const want = check.entry(r, got.kind, () => got.target)
+    if (want === 'descend') walked.add(r)
+    else if (!want) continue
+    else if (!deep) {
+      if (got.size !== want.size) check.note(`${r}: size ${got.size}, expected ${want.size}`)
+      else if (got.mode !== want.mode) check.note(`${r}: mode differs`)
     } else if (got.sha256 === undefined) {
-      note(`${r}: no hash in the remote listing`)
+      check.note(`${r}: no hash in the remote listing`)
     } else if (got.sha256 !== want.sha256 || got.size !== want.size) {
-      note(`${r}: content differs (sha256 mismatch)`)
+      check.note(`${r}: content differs (sha256 mismatch)`)
     } else if (got.mode !== want.mode) {
-      note(`${r}: mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`)
+      check.note(`${r}: mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`)
     }
   }
-  for (const r of [...Object.keys(manifest.entries), ...manifest.shared]) if (!seen.has(r)) note(`${r}: missing`)
-  return { ok: problems.length === 0, checked, problems }
+  return check.result()
 }
