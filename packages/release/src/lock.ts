@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { sleep } from '@gantry/core'
 import type { Target } from './target.js'
 
 export interface LockInfo {
@@ -170,7 +171,7 @@ export async function acquireLock(targets: readonly Target[], purpose: string, o
             announced = lock.token
           }
         }
-        await new Promise((r) => setTimeout(r, poll))
+        await sleep(poll)
       }
       taken.push(t)
     }

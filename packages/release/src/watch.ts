@@ -9,7 +9,7 @@
  * window holds MIN_WINDOW probes, and once more at the end of the watch.
  */
 import { readFileSync } from 'node:fs'
-import { InputError } from '@gantry/core'
+import { InputError, sleep } from '@gantry/core'
 import { ProbeClient, latencyStats } from '@gantry/probe'
 
 export const MIN_WINDOW = 5
@@ -90,7 +90,7 @@ export async function watch(c: WatchConfig): Promise<WatchResult> {
       const due = start + n * c.intervalMs
       if (due - start > c.durationMs) break
       const wait = due - performance.now()
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      if (wait > 0) await sleep(wait)
       if (c.signal?.aborted) break
       const left = c.durationMs - (performance.now() - start) + 1000
       const timeoutMs = Math.round(Math.min(probeTimeout(c.intervalMs), Math.max(1, left)))
@@ -139,7 +139,7 @@ export async function checkHealth(
   let detail = ''
   try {
     for (let n = 1; n <= attempts; n++) {
-      if (n > 1) await new Promise((r) => setTimeout(r, gapMs))
+      if (n > 1) await sleep(gapMs)
       const r = await client.send({ url, timeoutMs: probeTimeout(gapMs) })
       if (!r.error && r.status !== undefined && r.status >= 200 && r.status < 400) {
         return { ok: true, detail: `HTTP ${r.status} in ${Math.round(r.latencyMs)} ms`, attempts: n }
