@@ -41102,6 +41102,7 @@ function isPost() {
 
 
 
+
 ;// CONCATENATED MODULE: ../../packages/cachekey/src/blob.ts
 /**
  * File ids are git object ids ("blob <size>\0<content>"), so a file hashed by

@@ -67393,7 +67393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2219);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5952);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -67403,7 +67403,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2219:
+/***/ 5952:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80594,7 +80594,39 @@ function isPost() {
     return process.env.STATE_isPost === 'true';
 }
 
+;// CONCATENATED MODULE: ../../packages/core/src/network.ts
+/** Error codes along an error's cause chain (and AggregateError members), outermost first. */
+function errorCodes(e) {
+    const out = [];
+    let cur = e;
+    for (let i = 0; cur && i < 5; i++) {
+        const c = cur;
+        if (typeof c.code === 'string')
+            out.push(c.code);
+        if (Array.isArray(c.errors))
+            for (const x of c.errors)
+                out.push(...errorCodes(x));
+        cur = c.cause;
+    }
+    return out;
+}
+function classifyNetworkError(e) {
+    const cs = errorCodes(e);
+    if (cs.some((c) => c === 'ECONNREFUSED'))
+        return 'refused';
+    if (cs.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NONAME'))
+        return 'dns';
+    if (cs.some((c) => /TIMEOUT|ETIMEDOUT/.test(c)))
+        return 'timeout';
+    if (cs.some((c) => c === 'ECONNRESET' || c === 'EPIPE' || c === 'UND_ERR_SOCKET' || c === 'UND_ERR_CLOSED'))
+        return 'reset';
+    if (cs.some((c) => /CERT|SSL|TLS/.test(c)))
+        return 'tls';
+    return 'error';
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
+
 
 
 
@@ -80617,6 +80649,7 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
  * throws for a network failure: the result says what happened (timeout,
  * refused, reset, DNS), because the gate reports it as a reason.
  */
+
 
 
 /** A keep-alive connection pool; close() when done so no socket outlives the step. */
@@ -80657,7 +80690,7 @@ class request_ProbeClient {
             };
         }
         catch (e) {
-            const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classify(e);
+            const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e);
             const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : request_describe(kind, e);
             return { headers: {}, body: '', latencyMs: external_node_perf_hooks_.performance.now() - start, ttfbMs, error: { kind, message } };
         }
@@ -80683,34 +80716,6 @@ function flatHeaders(h) {
         if (v !== undefined)
             out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     return out;
-}
-function codes(e) {
-    const out = [];
-    let cur = e;
-    for (let i = 0; cur && i < 5; i++) {
-        const c = cur;
-        if (typeof c.code === 'string')
-            out.push(c.code);
-        if (Array.isArray(c.errors))
-            for (const x of c.errors)
-                out.push(...codes(x));
-        cur = c.cause;
-    }
-    return out;
-}
-function classify(e) {
-    const cs = codes(e);
-    if (cs.some((c) => c === 'ECONNREFUSED'))
-        return 'refused';
-    if (cs.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NONAME'))
-        return 'dns';
-    if (cs.some((c) => /TIMEOUT|ETIMEDOUT/.test(c)))
-        return 'timeout';
-    if (cs.some((c) => c === 'ECONNRESET' || c === 'EPIPE' || c === 'UND_ERR_SOCKET' || c === 'UND_ERR_CLOSED'))
-        return 'reset';
-    if (cs.some((c) => /CERT|SSL|TLS/.test(c)))
-        return 'tls';
-    return 'error';
 }
 function request_describe(kind, e) {
     const detail = e instanceof Error ? e.message : String(e);
@@ -86436,7 +86441,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 var identity = __nccwpck_require__(1891);
 var Scalar = __nccwpck_require__(4305);
 var YAMLMap = __nccwpck_require__(2938);
-var YAMLSeq = __nccwpck_require__(5952);
+var YAMLSeq = __nccwpck_require__(8809);
 var resolveBlockMap = __nccwpck_require__(619);
 var resolveBlockSeq = __nccwpck_require__(1610);
 var resolveFlowCollection = __nccwpck_require__(562);
@@ -87358,7 +87363,7 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 
 
-var YAMLSeq = __nccwpck_require__(5952);
+var YAMLSeq = __nccwpck_require__(8809);
 var resolveProps = __nccwpck_require__(6715);
 var utilFlowIndentCheck = __nccwpck_require__(9700);
 
@@ -87465,7 +87470,7 @@ exports.resolveEnd = resolveEnd;
 var identity = __nccwpck_require__(1891);
 var Pair = __nccwpck_require__(5153);
 var YAMLMap = __nccwpck_require__(2938);
-var YAMLSeq = __nccwpck_require__(5952);
+var YAMLSeq = __nccwpck_require__(8809);
 var resolveEnd = __nccwpck_require__(2368);
 var resolveProps = __nccwpck_require__(6715);
 var utilContainsNewline = __nccwpck_require__(3151);
@@ -89044,7 +89049,7 @@ var identity = __nccwpck_require__(1891);
 var Pair = __nccwpck_require__(5153);
 var Scalar = __nccwpck_require__(4305);
 var YAMLMap = __nccwpck_require__(2938);
-var YAMLSeq = __nccwpck_require__(5952);
+var YAMLSeq = __nccwpck_require__(8809);
 var cst = __nccwpck_require__(3921);
 var lexer = __nccwpck_require__(1893);
 var lineCounter = __nccwpck_require__(2808);
@@ -89679,7 +89684,7 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 5952:
+/***/ 8809:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -92480,7 +92485,7 @@ exports.nullTag = nullTag;
 
 
 var identity = __nccwpck_require__(1891);
-var YAMLSeq = __nccwpck_require__(5952);
+var YAMLSeq = __nccwpck_require__(8809);
 
 const seq = {
     collection: 'seq',
@@ -93202,7 +93207,7 @@ exports.merge = merge;
 var identity = __nccwpck_require__(1891);
 var toJS = __nccwpck_require__(3119);
 var YAMLMap = __nccwpck_require__(2938);
-var YAMLSeq = __nccwpck_require__(5952);
+var YAMLSeq = __nccwpck_require__(8809);
 var pairs = __nccwpck_require__(7221);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
@@ -93286,7 +93291,7 @@ exports.omap = omap;
 var identity = __nccwpck_require__(1891);
 var Pair = __nccwpck_require__(5153);
 var Scalar = __nccwpck_require__(4305);
-var YAMLSeq = __nccwpck_require__(5952);
+var YAMLSeq = __nccwpck_require__(8809);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {

@@ -96323,7 +96323,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2222);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4103);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -96333,7 +96333,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2222:
+/***/ 4103:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -109477,7 +109477,39 @@ function isPost() {
     return process.env.STATE_isPost === 'true';
 }
 
+;// CONCATENATED MODULE: ../../packages/core/src/network.ts
+/** Error codes along an error's cause chain (and AggregateError members), outermost first. */
+function errorCodes(e) {
+    const out = [];
+    let cur = e;
+    for (let i = 0; cur && i < 5; i++) {
+        const c = cur;
+        if (typeof c.code === 'string')
+            out.push(c.code);
+        if (Array.isArray(c.errors))
+            for (const x of c.errors)
+                out.push(...errorCodes(x));
+        cur = c.cause;
+    }
+    return out;
+}
+function classifyNetworkError(e) {
+    const cs = errorCodes(e);
+    if (cs.some((c) => c === 'ECONNREFUSED'))
+        return 'refused';
+    if (cs.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NONAME'))
+        return 'dns';
+    if (cs.some((c) => /TIMEOUT|ETIMEDOUT/.test(c)))
+        return 'timeout';
+    if (cs.some((c) => c === 'ECONNRESET' || c === 'EPIPE' || c === 'UND_ERR_SOCKET' || c === 'UND_ERR_CLOSED'))
+        return 'reset';
+    if (cs.some((c) => /CERT|SSL|TLS/.test(c)))
+        return 'tls';
+    return 'error';
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
+
 
 
 
@@ -114905,6 +114937,7 @@ var node_modules_undici_0 = __nccwpck_require__(1684);
  */
 
 
+
 /** Reads at most this much of a response: chat services answer with a few bytes. */
 const MAX_BODY = 64 * 1024;
 async function postJson(url, body, o) {
@@ -114953,23 +114986,19 @@ function brief(text) {
     return one.length > 200 ? `${one.slice(0, 197)}...` : one;
 }
 function networkMessage(e) {
-    const codes = [];
-    let cur = e;
-    for (let i = 0; cur && i < 5; i++) {
-        const c = cur;
-        if (typeof c.code === 'string')
-            codes.push(c.code);
-        cur = c.cause;
+    const codes = errorCodes(e);
+    switch (classifyNetworkError(e)) {
+        case 'refused':
+            return 'connection refused';
+        case 'dns':
+            return 'DNS lookup failed';
+        case 'reset':
+            return 'connection reset';
+        case 'tls':
+            return `TLS error (${codes.join(', ')})`;
+        default:
+            return codes[0] ? `network error (${codes[0]})` : 'network error';
     }
-    if (codes.includes('ECONNREFUSED'))
-        return 'connection refused';
-    if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN'))
-        return 'DNS lookup failed';
-    if (codes.some((c) => c === 'ECONNRESET' || c === 'UND_ERR_SOCKET' || c === 'EPIPE'))
-        return 'connection reset';
-    if (codes.some((c) => /CERT|TLS|SSL/.test(c)))
-        return `TLS error (${codes.join(', ')})`;
-    return codes[0] ? `network error (${codes[0]})` : 'network error';
 }
 
 // EXTERNAL MODULE: external "node:perf_hooks"

@@ -67393,7 +67393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(640);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3659);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -67403,7 +67403,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 640:
+/***/ 3659:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80594,7 +80594,39 @@ function isPost() {
     return process.env.STATE_isPost === 'true';
 }
 
+;// CONCATENATED MODULE: ../../packages/core/src/network.ts
+/** Error codes along an error's cause chain (and AggregateError members), outermost first. */
+function errorCodes(e) {
+    const out = [];
+    let cur = e;
+    for (let i = 0; cur && i < 5; i++) {
+        const c = cur;
+        if (typeof c.code === 'string')
+            out.push(c.code);
+        if (Array.isArray(c.errors))
+            for (const x of c.errors)
+                out.push(...errorCodes(x));
+        cur = c.cause;
+    }
+    return out;
+}
+function classifyNetworkError(e) {
+    const cs = errorCodes(e);
+    if (cs.some((c) => c === 'ECONNREFUSED'))
+        return 'refused';
+    if (cs.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NONAME'))
+        return 'dns';
+    if (cs.some((c) => /TIMEOUT|ETIMEDOUT/.test(c)))
+        return 'timeout';
+    if (cs.some((c) => c === 'ECONNRESET' || c === 'EPIPE' || c === 'UND_ERR_SOCKET' || c === 'UND_ERR_CLOSED'))
+        return 'reset';
+    if (cs.some((c) => /CERT|SSL|TLS/.test(c)))
+        return 'tls';
+    return 'error';
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
+
 
 
 
@@ -80617,6 +80649,7 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
  * throws for a network failure: the result says what happened (timeout,
  * refused, reset, DNS), because the gate reports it as a reason.
  */
+
 
 
 /** A keep-alive connection pool; close() when done so no socket outlives the step. */
@@ -80657,7 +80690,7 @@ class request_ProbeClient {
             };
         }
         catch (e) {
-            const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classify(e);
+            const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e);
             const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : request_describe(kind, e);
             return { headers: {}, body: '', latencyMs: external_node_perf_hooks_.performance.now() - start, ttfbMs, error: { kind, message } };
         }
@@ -80683,34 +80716,6 @@ function flatHeaders(h) {
         if (v !== undefined)
             out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     return out;
-}
-function codes(e) {
-    const out = [];
-    let cur = e;
-    for (let i = 0; cur && i < 5; i++) {
-        const c = cur;
-        if (typeof c.code === 'string')
-            out.push(c.code);
-        if (Array.isArray(c.errors))
-            for (const x of c.errors)
-                out.push(...codes(x));
-        cur = c.cause;
-    }
-    return out;
-}
-function classify(e) {
-    const cs = codes(e);
-    if (cs.some((c) => c === 'ECONNREFUSED'))
-        return 'refused';
-    if (cs.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NONAME'))
-        return 'dns';
-    if (cs.some((c) => /TIMEOUT|ETIMEDOUT/.test(c)))
-        return 'timeout';
-    if (cs.some((c) => c === 'ECONNRESET' || c === 'EPIPE' || c === 'UND_ERR_SOCKET' || c === 'UND_ERR_CLOSED'))
-        return 'reset';
-    if (cs.some((c) => /CERT|SSL|TLS/.test(c)))
-        return 'tls';
-    return 'error';
 }
 function request_describe(kind, e) {
     const detail = e instanceof Error ? e.message : String(e);

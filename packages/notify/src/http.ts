@@ -4,6 +4,7 @@
  * texts never contain the URL (webhook URLs are secrets).
  */
 import { request, type Dispatcher } from 'undici'
+import { classifyNetworkError, errorCodes } from '@gantry/core'
 import { DeliveryError, httpError } from './delivery.js'
 
 export interface JsonResponse {
@@ -62,16 +63,17 @@ export function brief(text: string): string {
 }
 
 function networkMessage(e: unknown): string {
-  const codes: string[] = []
-  let cur: unknown = e
-  for (let i = 0; cur && i < 5; i++) {
-    const c = cur as { code?: unknown; cause?: unknown }
-    if (typeof c.code === 'string') codes.push(c.code)
-    cur = c.cause
+  const codes = errorCodes(e)
+  switch (classifyNetworkError(e)) {
+    case 'refused':
+      return 'connection refused'
+    case 'dns':
+      return 'DNS lookup failed'
+    case 'reset':
+      return 'connection reset'
+    case 'tls':
+      return `TLS error (${codes.join(', ')})`
+    default:
+      return codes[0] ? `network error (${codes[0]})` : 'network error'
   }
-  if (codes.includes('ECONNREFUSED')) return 'connection refused'
-  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN')) return 'DNS lookup failed'
-  if (codes.some((c) => c === 'ECONNRESET' || c === 'UND_ERR_SOCKET' || c === 'EPIPE')) return 'connection reset'
-  if (codes.some((c) => /CERT|TLS|SSL/.test(c))) return `TLS error (${codes.join(', ')})`
-  return codes[0] ? `network error (${codes[0]})` : 'network error'
 }

@@ -3,10 +3,9 @@
  * throws for a network failure: the result says what happened (timeout,
  * refused, reset, DNS), because the gate reports it as a reason.
  */
+import { classifyNetworkError, type FailureKind } from '@gantry/core'
 import { Agent, request, type Dispatcher } from 'undici'
 import { performance } from 'node:perf_hooks'
-
-export type FailureKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'tls' | 'aborted' | 'error'
 
 export interface ProbeRequest {
   url: string | URL
@@ -76,7 +75,7 @@ export class ProbeClient {
         ttfbMs
       }
     } catch (e) {
-      const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classify(e)
+      const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e)
       const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : describe(kind, e)
       return { headers: {}, body: '', latencyMs: performance.now() - start, ttfbMs, error: { kind, message } }
     }
@@ -103,29 +102,6 @@ function flatHeaders(h: Record<string, string | string[] | undefined>): Record<s
   for (const [k, v] of Object.entries(h))
     if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v
   return out
-}
-
-function codes(e: unknown): string[] {
-  const out: string[] = []
-  let cur: unknown = e
-  for (let i = 0; cur && i < 5; i++) {
-    const c = cur as { code?: unknown; cause?: unknown; errors?: unknown[] }
-    if (typeof c.code === 'string') out.push(c.code)
-    if (Array.isArray(c.errors)) for (const x of c.errors) out.push(...codes(x))
-    cur = c.cause
-  }
-  return out
-}
-
-export function classify(e: unknown): FailureKind {
-  const cs = codes(e)
-  if (cs.some((c) => c === 'ECONNREFUSED')) return 'refused'
-  if (cs.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_NONAME')) return 'dns'
-  if (cs.some((c) => /TIMEOUT|ETIMEDOUT/.test(c))) return 'timeout'
-  if (cs.some((c) => c === 'ECONNRESET' || c === 'EPIPE' || c === 'UND_ERR_SOCKET' || c === 'UND_ERR_CLOSED'))
-    return 'reset'
-  if (cs.some((c) => /CERT|SSL|TLS/.test(c))) return 'tls'
-  return 'error'
 }
 
 function describe(kind: FailureKind, e: unknown): string {
