@@ -13,12 +13,12 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { hashFiles } from '@actions/glob'
 import { runAction } from '../test/harness/runner.mjs'
+import { median, writeSection } from './lib/util.mjs'
 
 const FILES = 40_000
 const PACKAGES = 40
 const RUNS = 5
 const REPO = join(tmpdir(), 'gantry-bench-build-cache', `repo-${FILES}`)
-const out = new URL('./sections/build-cache.md', import.meta.url).pathname
 
 function sh(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 })
@@ -54,11 +54,6 @@ function generate() {
   sh('git', ['add', '-A'], REPO)
   sh('git', ['-c', 'user.email=bench@example.com', '-c', 'user.name=bench', 'commit', '-q', '-m', 'bench'], REPO)
   writeFileSync(join(REPO, '.bench-complete'), '')
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
 }
 
 async function time(fn) {
@@ -197,5 +192,5 @@ Why: build-cache takes each tracked file's blob id from git's index (\`git ls-fi
 files that are modified or untracked; \`hashFiles\` walks the tree and reads and hashes every file.
 Both keys cover the same ${whole.report.listing.files.toLocaleString('en')} files.
 `
-writeFileSync(out, md)
+writeSection('build-cache', md)
 console.log(md)
