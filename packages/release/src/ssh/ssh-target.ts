@@ -93,10 +93,14 @@ export class SshTarget implements Target {
   // --- plumbing ---
 
   private sshArgs(): string[] {
-    const cp = this.controlPath
-      ? ['-o', `ControlPath=${sshPath(this.controlPath)}`, '-o', 'ControlMaster=no']
-      : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none']
-    return [...this.session.options(), ...cp, '-p', String(this.host.port), '-l', this.host.user]
+    return this.controlPath
+      ? this.hostArgs(['-o', `ControlPath=${sshPath(this.controlPath)}`, '-o', 'ControlMaster=no'])
+      : this.hostArgs(['-o', 'ControlMaster=no', '-o', 'ControlPath=none'])
+  }
+
+  /** The session's options, then `extra`, then this host's port and user. */
+  private hostArgs(extra: string[]): string[] {
+    return [...this.session.options(), ...extra, '-p', String(this.host.port), '-l', this.host.user]
   }
 
   /** Starts the shared connection once; its failure (host key, auth, refused) is the clear first error. */
@@ -117,20 +121,17 @@ export class SshTarget implements Target {
     const errFile = join(this.session.dir, `master-${hex()}.err`)
     const fd = openSync(errFile, 'w', 0o600)
     const args = [
-      ...this.session.options(),
-      '-o',
-      `ControlPath=${sshPath(this.controlPath)}`,
-      '-o',
-      'ControlMaster=yes',
-      // If this process dies without close(), the master leaves by itself once idle.
-      '-o',
-      'ControlPersist=60',
-      '-N',
-      '-f',
-      '-p',
-      String(this.host.port),
-      '-l',
-      this.host.user,
+      ...this.hostArgs([
+        '-o',
+        `ControlPath=${sshPath(this.controlPath)}`,
+        '-o',
+        'ControlMaster=yes',
+        // If this process dies without close(), the master leaves by itself once idle.
+        '-o',
+        'ControlPersist=60',
+        '-N',
+        '-f'
+      ]),
       '--',
       this.host.host
     ]
@@ -566,19 +567,7 @@ export class SshTarget implements Target {
         if (this.master && this.controlPath) {
           await runProcess(
             SSH,
-            [
-              ...this.session.options(),
-              '-o',
-              `ControlPath=${sshPath(this.controlPath)}`,
-              '-O',
-              'exit',
-              '-p',
-              String(this.host.port),
-              '-l',
-              this.host.user,
-              '--',
-              this.host.host
-            ],
+            [...this.hostArgs(['-o', `ControlPath=${sshPath(this.controlPath)}`, '-O', 'exit']), '--', this.host.host],
             { timeoutMs: 10_000 }
           ).catch(() => undefined)
         }
