@@ -80938,7 +80938,9 @@ async function runGate(cfg, signal) {
             log(`${shown} healthy after ${poll.timeToHealthyMs} ms; sampling ${cfg.samples} requests`);
             if (cfg.samples > 0) {
                 const s = await sample(client, request, cfg.expect, cfg.samples, cfg.concurrency, signal);
-                allLatencies.push(...s.latencies);
+                // A loop, not push(...): `samples` may be up to 1,000,000, past the spread argument limit.
+                for (const v of s.latencies)
+                    allLatencies.push(v);
                 totalSamples += s.count;
                 totalErrors += s.errors;
                 result.sample = {
