@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import { ProbeClient, latencyStats, percentile } from '@gantry/probe'
+import { NodeHttpClient, ProbeClient, latencyStats, percentile, type HttpClient } from '@gantry/probe'
 import { freePort, startServer, type TestServer } from '../helpers/http.js'
 
 let server: TestServer
-const client = new ProbeClient({ connections: 4 })
+// Both transports must give the same results: the gate runs on undici, smoke-test on node:http.
+const clients: Array<[string, HttpClient]> = [
+  ['ProbeClient (undici)', new ProbeClient({ connections: 4 })],
+  ['NodeHttpClient (node:http)', new NodeHttpClient({ connections: 4 })]
+]
 
 beforeAll(async () => {
   server = await startServer((req, res) => {
@@ -15,7 +19,18 @@ beforeAll(async () => {
     } else if (req.url === '/hang') {
       // never answers; the client's bound ends it
     } else if (req.url === '/echo') {
-      res.end(JSON.stringify({ method: req.method, auth: req.headers.authorization }))
+      let body = ''
+      req.on('data', (d) => (body += d))
+      req.on('end', () =>
+        res.end(
+          JSON.stringify({
+            method: req.method,
+            auth: req.headers.authorization,
+            length: req.headers['content-length'],
+            body
+          })
+        )
+      )
     } else {
       res.statusCode = 404
       res.end()
@@ -23,11 +38,11 @@ beforeAll(async () => {
   })
 })
 afterAll(async () => {
-  await client.close()
+  for (const [, client] of clients) await client.close()
   await server.close()
 })
 
-describe('ProbeClient', () => {
+describe.each(clients)('%s', (_name, client) => {
   test('status, headers, body and latency', async () => {
     const r = await client.send({ url: `${server.url}/ok`, timeoutMs: 2000 })
     expect(r.status).toBe(200)
@@ -43,7 +58,21 @@ describe('ProbeClient', () => {
       headers: [['Authorization', 'Bearer t']],
       timeoutMs: 2000
     })
-    expect(JSON.parse(r.body)).toEqual({ method: 'POST', auth: 'Bearer t' })
+    expect(JSON.parse(r.body)).toEqual({ method: 'POST', auth: 'Bearer t', length: '0', body: '' })
+  })
+  test('a body is sent with its length (UTF-8 bytes)', async () => {
+    const r = await client.send({
+      url: `${server.url}/echo`,
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"zoë"}',
+      timeoutMs: 2000
+    })
+    expect(JSON.parse(r.body)).toMatchObject({ method: 'PUT', length: '15', body: '{"name":"zoë"}' })
+  })
+  test('an aborted signal ends the request as aborted, not as a timeout', async () => {
+    const r = await client.send({ url: `${server.url}/hang`, timeoutMs: 5000, signal: AbortSignal.abort() })
+    expect(r.error?.kind).toBe('aborted')
   })
   test('connection refused', async () => {
     const r = await client.send({ url: `http://127.0.0.1:${await freePort()}/`, timeoutMs: 2000 })

@@ -1,4 +1,6 @@
 export * from './request.js'
+export * from './undici-client.js'
+export * from './node-client.js'
 export * from './stats.js'
 export * from './gate/index.js'
 export * as smoke from './smoke/index.js'

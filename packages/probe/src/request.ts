@@ -2,9 +2,12 @@
  * One HTTP request with a bound on its time, measured and classified. Never
  * throws for a network failure: the result says what happened (timeout,
  * refused, reset, DNS), because the gate reports it as a reason.
+ *
+ * Two transports share this: `ProbeClient` (undici, for the gate's load
+ * sampling, where throughput counts) and `NodeHttpClient` (node:http, for
+ * smoke-test, where memory counts: its parser is native, not WebAssembly).
  */
 import { classifyNetworkError, type FailureKind } from '@gantry/core'
-import { Agent, request, type Dispatcher } from 'undici'
 import { performance } from 'node:perf_hooks'
 
 export interface ProbeRequest {
@@ -36,57 +39,47 @@ export interface ProbeClientOptions {
   connections?: number
 }
 
-/** A keep-alive connection pool; close() when done so no socket outlives the step. */
-export class ProbeClient {
-  readonly dispatcher: Agent
+/** What a client can do; smoke-test and the gate take any. */
+export interface HttpClient {
+  send(req: ProbeRequest): Promise<ProbeResponse>
+  close(): Promise<void>
+}
 
-  constructor(options: ProbeClientOptions = {}) {
-    this.dispatcher = new Agent({
-      connections: options.connections ?? 16,
-      keepAliveTimeout: 10_000,
-      pipelining: 1
-    })
-  }
+/** A response at its headers, body not yet read. */
+export interface RawResponse {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: AsyncIterable<Uint8Array>
+}
 
-  async send(req: ProbeRequest): Promise<ProbeResponse> {
-    const start = performance.now()
-    const timeout = AbortSignal.timeout(req.timeoutMs)
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
-    let ttfbMs: number | undefined
-    try {
-      const res = await request(req.url, {
-        dispatcher: this.dispatcher,
-        method: (req.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod,
-        headers: Array.isArray(req.headers) ? req.headers.flat() : req.headers,
-        body: req.body,
-        signal,
-        // The overall bound comes from the signal; these only stop undici's
-        // own (longer) defaults from firing first with a different message.
-        headersTimeout: req.timeoutMs + 1000,
-        bodyTimeout: req.timeoutMs + 1000
-      })
-      ttfbMs = performance.now() - start
-      const body = await readBody(res.body, req.maxBodyBytes ?? 4 * 1024 * 1024)
-      return {
-        status: res.statusCode,
-        headers: flatHeaders(res.headers),
-        body,
-        latencyMs: performance.now() - start,
-        ttfbMs
-      }
-    } catch (e) {
-      const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e)
-      const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : describe(kind, e)
-      return { headers: {}, body: '', latencyMs: performance.now() - start, ttfbMs, error: { kind, message } }
+/** Sends one request; rejects on a network failure or when the signal aborts. */
+export type Transport = (req: ProbeRequest, signal: AbortSignal) => Promise<RawResponse>
+
+/** One bounded, measured exchange over a transport; failures become results. */
+export async function exchange(send: Transport, req: ProbeRequest): Promise<ProbeResponse> {
+  const start = performance.now()
+  const timeout = AbortSignal.timeout(req.timeoutMs)
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
+  let ttfbMs: number | undefined
+  try {
+    const res = await send(req, signal)
+    ttfbMs = performance.now() - start
+    const body = await readBody(res.body, req.maxBodyBytes ?? 4 * 1024 * 1024)
+    return {
+      status: res.status,
+      headers: flatHeaders(res.headers),
+      body,
+      latencyMs: performance.now() - start,
+      ttfbMs
     }
-  }
-
-  async close(): Promise<void> {
-    await this.dispatcher.close()
+  } catch (e) {
+    const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e)
+    const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : describe(kind, e)
+    return { headers: {}, body: '', latencyMs: performance.now() - start, ttfbMs, error: { kind, message } }
   }
 }
 
-async function readBody(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+async function readBody(body: AsyncIterable<Uint8Array>, max: number): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {

@@ -3,7 +3,7 @@
  * sampled; a URL passes when it became healthy and its sample is within the
  * error-rate, p95 and baseline limits. The gate passes when every URL passes.
  */
-import { ProbeClient } from '../request.js'
+import { ProbeClient } from '../undici-client.js'
 import { latencyStats } from '../stats.js'
 import { baselineP95, type Baseline } from './baseline.js'
 import type { Expectation } from './check.js'

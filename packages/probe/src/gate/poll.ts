@@ -6,7 +6,7 @@
  */
 import { sleep } from '@gantry/core'
 import { performance } from 'node:perf_hooks'
-import type { ProbeClient, ProbeRequest } from '../request.js'
+import type { HttpClient, ProbeRequest } from '../request.js'
 import { judge, type Expectation } from './check.js'
 
 export interface PollOptions {
@@ -32,7 +32,7 @@ export interface PollOutcome {
   failures: number
 }
 
-export async function pollUntilHealthy(client: ProbeClient, o: PollOptions): Promise<PollOutcome> {
+export async function pollUntilHealthy(client: HttpClient, o: PollOptions): Promise<PollOutcome> {
   const start = performance.now()
   const deadline = start + o.maxWaitMs
   const out: PollOutcome = { healthy: false, attempts: 0, passes: 0, failures: 0 }

@@ -5,7 +5,7 @@
  */
 import { mapPool } from '@gantry/core'
 import { performance } from 'node:perf_hooks'
-import type { ProbeClient, ProbeRequest } from '../request.js'
+import type { HttpClient, ProbeRequest } from '../request.js'
 import { latencyStats, type LatencyStats } from '../stats.js'
 import { judge, type Expectation } from './check.js'
 
@@ -24,7 +24,7 @@ export interface SampleOutcome {
 }
 
 export async function sample(
-  client: ProbeClient,
+  client: HttpClient,
   request: Omit<ProbeRequest, 'signal'>,
   expect: Expectation,
   count: number,

@@ -1,12 +1,13 @@
 /**
- * Runs a loaded spec on a ProbeClient. Checks start in spec order as soon as
+ * Runs a loaded spec on an HttpClient (node:http by default). Checks start in spec order as soon as
  * the checks they need have passed, at most `concurrency` requests in flight;
  * a check whose needs failed (or were skipped) is skipped without a request.
  * Retries re-send the whole check after a backoff, without holding a slot
  * while they wait, so a slow-to-converge endpoint does not starve the others.
  */
 import { Semaphore, backoffDelay, maskSecret as registerSecret, sleep } from '@gantry/core'
-import { ProbeClient, type ProbeResponse } from '../request.js'
+import { NodeHttpClient } from '../node-client.js'
+import type { HttpClient, ProbeResponse } from '../request.js'
 import { BodyJson, checkResponse, preview, type Failure } from './assertions.js'
 import { evaluate } from './jsonpath.js'
 import type { Check, Spec } from './model.js'
@@ -53,7 +54,7 @@ export interface RunOptions {
   failFast?: boolean
   /** Backoff between attempts: attempt n waits about base·2ⁿ (equal jitter), at most max. */
   retryDelayMs?: { base: number; max: number }
-  client?: ProbeClient
+  client?: HttpClient
   onResult?: (r: CheckResult) => void
 }
 
@@ -72,7 +73,7 @@ function maskSecret(value: string): void {
 
 export async function runSpec(spec: Spec, options: RunOptions): Promise<SmokeResult> {
   const started = performance.now()
-  const client = options.client ?? new ProbeClient({ connections: Math.max(1, options.concurrency) })
+  const client = options.client ?? new NodeHttpClient({ connections: Math.max(1, options.concurrency) })
   const slots = new Semaphore(Math.max(1, options.concurrency))
   const byName = new Map(spec.checks.map((c) => [c.name, c]))
   const captures = new Map<string, Record<string, unknown>>()
@@ -203,7 +204,7 @@ export function resolveUrl(url: string, baseUrl: string | undefined): URL {
   return new URL(url.startsWith('/') ? `${base}${url}` : `${base}/${url}`)
 }
 
-async function attemptCheck(c: Check, lookup: Lookup, client: ProbeClient, options: RunOptions): Promise<Attempt> {
+async function attemptCheck(c: Check, lookup: Lookup, client: HttpClient, options: RunOptions): Promise<Attempt> {
   const req = c.request
   let url: URL
   const headers: Array<[string, string]> = []
