@@ -28374,7 +28374,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8664);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3976);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8664:
+/***/ 3976:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46342,8 +46342,6 @@ async function attemptCheck(c, lookup, client, options) {
 }
 
 
-// EXTERNAL MODULE: ../../node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(3483);
 ;// CONCATENATED MODULE: ../../packages/probe/src/smoke/schema.ts
 /**
  * The smoke spec's shape, as one zod schema: it validates specs at run time
@@ -46773,13 +46771,182 @@ function findKey(record, lower) {
     return Object.keys(record ?? {}).find((k) => k.toLowerCase() === lower) ?? lower;
 }
 
-;// CONCATENATED MODULE: ../../packages/probe/src/smoke/load.ts
+// EXTERNAL MODULE: ../../node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(3483);
+;// CONCATENATED MODULE: ../../packages/probe/src/smoke/source.ts
 /**
- * Loads a smoke spec: YAML parsed with source positions, checked against the
- * zod schema, then for meaning (durations, status sets, regexes, JSONPath,
- * needs, ${VAR}). Every problem names file:line:column and the field, and all
- * of them are reported at once — before any request is sent.
+ * The spec's YAML, parsed with `yaml` keeping source positions, and an index
+ * from the path of each value (and key) to where it is written.
+ *
+ * Why checks are parsed one by one: a spec is mostly its `checks:` list, and
+ * parsed as one document a 500-check spec builds one large tree that lives
+ * until the parse ends; V8 then grows its young generation to hold it, which
+ * costs ~50 MiB of peak memory for 4,000 lines. So when the list is written in
+ * plain block style, each check is parsed as its own small document, indexed
+ * and dropped. Anything else — a YAML directive, a flow-style list, anchors
+ * shared between checks, any YAML error — parses the whole text as one
+ * document, which also gives the parser's own messages and positions.
  */
+
+const OPTIONS = { prettyErrors: false, uniqueKeys: true, merge: true };
+const TO_JS = { maxAliasCount: 100 };
+function parseSource(text) {
+    const lines = new dist/* LineCounter */.HN();
+    const split = splitChecks(text);
+    let fast;
+    try {
+        fast = split && parseSplit(text, split, lines);
+    }
+    catch {
+        // An alias to an anchor in another check (unresolved in a check's own document): parse it whole.
+        fast = undefined;
+    }
+    if (fast)
+        return { ok: true, raw: fast.raw, positions: new PositionIndex(fast.offsets, lines), parsed: 'per-check' };
+    return parseWhole(text);
+}
+/** The whole text as one document: the fallback, and the reference the per-check parse must equal. */
+function parseWhole(text) {
+    const whole = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { ...OPTIONS, lineCounter: whole });
+    const yamlError = doc.errors[0];
+    if (yamlError) {
+        // Only the first: the parser's later errors are mostly echoes of it.
+        const pos = whole.linePos(yamlError.pos[0]);
+        return { ok: false, error: { line: pos.line, column: pos.col, message: yamlError.message.split('\n')[0] } };
+    }
+    const offsets = new Map();
+    indexNode(doc.contents, [], 0, offsets);
+    return { ok: true, raw: doc.toJS(TO_JS), positions: new PositionIndex(offsets, whole), parsed: 'whole' };
+}
+/** Where each value (and each map key) of the spec starts. */
+class PositionIndex {
+    offsets;
+    lines;
+    constructor(offsets, lines) {
+        this.offsets = offsets;
+        this.lines = lines;
+    }
+    /** The position of the value at path (with key, of its key), or of its nearest written parent. */
+    at(path, key = false) {
+        for (let n = path.length; n >= 0; n--) {
+            const offset = this.offsets.get(indexKey(path.slice(0, n), key && n === path.length));
+            if (offset !== undefined) {
+                const pos = this.lines.linePos(offset);
+                return { line: pos.line, column: pos.col };
+            }
+        }
+        return { line: 1, column: 1 };
+    }
+}
+function indexKey(path, key) {
+    return `${path.join('\u0000')}${key ? '\u0001' : ''}`;
+}
+/** Records the start of node and of everything under it; an alias is recorded, not followed. */
+function indexNode(node, path, base, out) {
+    if (node === null || typeof node !== 'object')
+        return;
+    const range = node.range;
+    const here = indexKey(path, false);
+    if (range && !out.has(here))
+        out.set(here, base + range[0]);
+    if ((0,dist/* isMap */.jh)(node)) {
+        for (const pair of node.items) {
+            // Only scalar keys are addressable by a path; a complex key is reported at its map.
+            if (!(0,dist/* isScalar */.jn)(pair.key))
+                continue;
+            const p = [...path, String(pair.key.value)];
+            const k = indexKey(p, true);
+            if (pair.key.range && !out.has(k))
+                out.set(k, base + pair.key.range[0]);
+            indexNode(pair.value, p, base, out);
+        }
+    }
+    else if ((0,dist/* isSeq */.oP)(node)) {
+        node.items.forEach((item, i) => indexNode(item, [...path, i], base, out));
+    }
+}
+/**
+ * Finds the checks of a top-level `checks:` block list from the text's lines.
+ * A line at the list's indentation that starts with `- ` begins a check; YAML
+ * allows nothing else there (block scalars and continued flow text are indented
+ * more), and a wrong cut is caught by the parse, which then falls back.
+ */
+function splitChecks(text) {
+    // Directives change how the whole text is read; CR line ends are left to the full parser.
+    if (/^%/m.test(text) || text.includes('\r'))
+        return undefined;
+    const heads = [...text.matchAll(/^checks:[ \t]*(?:#.*)?$/gm)];
+    if (heads.length !== 1)
+        return undefined;
+    const head = heads[0];
+    let pos = head.index + head[0].length + 1;
+    let indent = -1;
+    let listEnd = -1;
+    const items = [];
+    while (pos < text.length) {
+        let eol = text.indexOf('\n', pos);
+        if (eol < 0)
+            eol = text.length;
+        const line = text.slice(pos, eol);
+        const body = line.replace(/^ +/, '');
+        if (body.startsWith('\t'))
+            return undefined;
+        if (body === '' || body.startsWith('#')) {
+            pos = eol + 1;
+            continue;
+        }
+        const at = line.length - body.length;
+        const isItem = body === '-' || body.startsWith('- ');
+        if (indent < 0) {
+            if (!isItem)
+                return undefined;
+            indent = at;
+        }
+        if (at < indent || (at === indent && !isItem))
+            break;
+        if (at === indent) {
+            if (items.length > 0)
+                items[items.length - 1].end = pos;
+            items.push({ start: pos, end: eol, indent });
+        }
+        listEnd = eol;
+        pos = eol + 1;
+    }
+    if (items.length === 0)
+        return undefined;
+    const last = items[items.length - 1];
+    last.end = listEnd;
+    const first = items[0].start;
+    const top = text.slice(0, first) + text.slice(first, last.end).replace(/[^\n]/g, ' ') + text.slice(last.end);
+    return { top, items };
+}
+function parseSplit(text, split, lines) {
+    // The top text has the full text's length and line ends, so its line counter serves both.
+    const top = (0,dist/* parseDocument */.Tp)(split.top, { ...OPTIONS, lineCounter: lines });
+    if (top.errors.length > 0 || !(0,dist/* isMap */.jh)(top.contents))
+        return undefined;
+    const checks = top.contents.items.find((p) => (0,dist/* isScalar */.jn)(p.key) && p.key.value === 'checks');
+    if (!checks || !(checks.value === null || ((0,dist/* isScalar */.jn)(checks.value) && checks.value.value === null)))
+        return undefined;
+    const offsets = new Map();
+    offsets.set(indexKey([], false), top.contents.range[0]);
+    offsets.set(indexKey(['checks'], false), split.items[0].start + split.items[0].indent);
+    indexNode(top.contents, [], 0, offsets);
+    const raw = top.toJS(TO_JS);
+    const list = [];
+    for (const [i, item] of split.items.entries()) {
+        const doc = (0,dist/* parseDocument */.Tp)(text.slice(item.start, item.end), OPTIONS);
+        if (doc.errors.length > 0 || !(0,dist/* isSeq */.oP)(doc.contents) || doc.contents.items.length !== 1)
+            return undefined;
+        indexNode(doc.contents.items[0], ['checks', i], item.start, offsets);
+        list.push(doc.toJS(TO_JS)[0]);
+    }
+    raw.checks = list;
+    return { raw, offsets };
+}
+
+;// CONCATENATED MODULE: ../../packages/probe/src/smoke/load.ts
 
 
 
@@ -46801,41 +46968,15 @@ function formatProblem(file, p) {
 }
 /** Positions and field names for paths into the parsed document. */
 class SourceMap {
-    doc;
-    lines;
+    positions;
     raw;
-    constructor(doc, lines, raw) {
-        this.doc = doc;
-        this.lines = lines;
+    constructor(positions, raw) {
+        this.positions = positions;
         this.raw = raw;
     }
     /** Line and column of the node at path (or of its nearest existing parent). */
     at(path, key = false) {
-        for (let n = path.length; n >= 0; n--) {
-            const node = this.node(path.slice(0, n), key && n === path.length);
-            const offset = node?.range?.[0];
-            if (offset !== undefined) {
-                const pos = this.lines.linePos(offset);
-                return { line: pos.line, column: pos.col };
-            }
-        }
-        return { line: 1, column: 1 };
-    }
-    /** With key, the key node of the last path element (where an unknown key is written). */
-    node(path, key) {
-        if (path.length === 0)
-            return this.doc.contents ?? undefined;
-        if (key) {
-            const parent = this.doc.getIn(path.slice(0, -1), true);
-            if ((0,dist/* isMap */.jh)(parent)) {
-                const last = path[path.length - 1];
-                const pair = parent.items.find((p) => (0,dist/* isScalar */.jn)(p.key) && String(p.key.value) === String(last));
-                if (pair && (0,dist/* isScalar */.jn)(pair.key))
-                    return pair.key;
-            }
-        }
-        const n = this.doc.getIn(path, true);
-        return n && typeof n === 'object' && 'range' in n ? n : undefined;
+        return this.positions.at(path, key);
     }
     /** `check 'login' expect.json["$.a"]`, or `vars.X` outside the checks. */
     field(path) {
@@ -46864,17 +47005,13 @@ class SourceMap {
 }
 /** Parses, validates and compiles a spec; throws SpecError listing every problem. */
 function loadSpec(text, options) {
-    const lines = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
-    const yamlError = doc.errors[0];
-    if (yamlError) {
-        // Only the first: the parser's later errors are mostly echoes of it.
-        const pos = lines.linePos(yamlError.pos[0]);
-        const message = `YAML: ${yamlError.message.split('\n')[0]}`;
-        throw new SpecError(options.file, [{ line: pos.line, column: pos.col, field: '', message }]);
+    const source = parseSource(text);
+    if (!source.ok) {
+        const { line, column, message } = source.error;
+        throw new SpecError(options.file, [{ line, column, field: '', message: `YAML: ${message}` }]);
     }
-    const raw = doc.toJS({ maxAliasCount: 100 });
-    const map = new SourceMap(doc, lines, raw);
+    const raw = source.raw;
+    const map = new SourceMap(source.positions, raw);
     if (raw === null || raw === undefined) {
         throw new SpecError(options.file, [
             { line: 1, column: 1, field: '', message: "the spec is empty: expected a map with 'checks:'" }
@@ -50066,7 +50203,7 @@ exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
 exports.jn = identity.isScalar;
-__webpack_unused_export__ = identity.isSeq;
+exports.oP = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;

@@ -4,10 +4,10 @@
  * needs, ${VAR}). Every problem names file:line:column and the field, and all
  * of them are reported at once — before any request is sent.
  */
-import { LineCounter, parseDocument, isMap, isScalar, type Document, type Node } from 'yaml'
 import type { z } from 'zod'
 import { specSchema, type RawSpec } from './schema.js'
 import { compileSpec } from './compile.js'
+import { parseSource, type PathKey, type PositionIndex } from './source.js'
 import type { Spec } from './model.js'
 
 export interface SpecProblem {
@@ -45,42 +45,16 @@ export interface LoadOptions {
   baseUrl?: string
 }
 
-type PathKey = string | number
-
 /** Positions and field names for paths into the parsed document. */
 export class SourceMap {
   constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly positions: PositionIndex,
     private readonly raw: unknown
   ) {}
 
   /** Line and column of the node at path (or of its nearest existing parent). */
   at(path: readonly PathKey[], key = false): { line: number; column: number } {
-    for (let n = path.length; n >= 0; n--) {
-      const node = this.node(path.slice(0, n), key && n === path.length)
-      const offset = node?.range?.[0]
-      if (offset !== undefined) {
-        const pos = this.lines.linePos(offset)
-        return { line: pos.line, column: pos.col }
-      }
-    }
-    return { line: 1, column: 1 }
-  }
-
-  /** With key, the key node of the last path element (where an unknown key is written). */
-  private node(path: readonly PathKey[], key: boolean): Node | undefined {
-    if (path.length === 0) return (this.doc.contents as Node | null) ?? undefined
-    if (key) {
-      const parent = this.doc.getIn(path.slice(0, -1), true)
-      if (isMap(parent)) {
-        const last = path[path.length - 1]
-        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(last))
-        if (pair && isScalar(pair.key)) return pair.key
-      }
-    }
-    const n = this.doc.getIn(path, true) as Node | undefined
-    return n && typeof n === 'object' && 'range' in n ? n : undefined
+    return this.positions.at(path, key)
   }
 
   /** `check 'login' expect.json["$.a"]`, or `vars.X` outside the checks. */
@@ -109,17 +83,13 @@ export class SourceMap {
 
 /** Parses, validates and compiles a spec; throws SpecError listing every problem. */
 export function loadSpec(text: string, options: LoadOptions): Spec {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true })
-  const yamlError = doc.errors[0]
-  if (yamlError) {
-    // Only the first: the parser's later errors are mostly echoes of it.
-    const pos = lines.linePos(yamlError.pos[0])
-    const message = `YAML: ${yamlError.message.split('\n')[0]}`
-    throw new SpecError(options.file, [{ line: pos.line, column: pos.col, field: '', message }])
+  const source = parseSource(text)
+  if (!source.ok) {
+    const { line, column, message } = source.error
+    throw new SpecError(options.file, [{ line, column, field: '', message: `YAML: ${message}` }])
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 })
-  const map = new SourceMap(doc, lines, raw)
+  const raw = source.raw
+  const map = new SourceMap(source.positions, raw)
   if (raw === null || raw === undefined) {
     throw new SpecError(options.file, [
       { line: 1, column: 1, field: '', message: "the spec is empty: expected a map with 'checks:'" }

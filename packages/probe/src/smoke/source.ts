@@ -1,0 +1,191 @@
+/**
+ * The spec's YAML, parsed with `yaml` keeping source positions, and an index
+ * from the path of each value (and key) to where it is written.
+ *
+ * Why checks are parsed one by one: a spec is mostly its `checks:` list, and
+ * parsed as one document a 500-check spec builds one large tree that lives
+ * until the parse ends; V8 then grows its young generation to hold it, which
+ * costs ~50 MiB of peak memory for 4,000 lines. So when the list is written in
+ * plain block style, each check is parsed as its own small document, indexed
+ * and dropped. Anything else — a YAML directive, a flow-style list, anchors
+ * shared between checks, any YAML error — parses the whole text as one
+ * document, which also gives the parser's own messages and positions.
+ */
+import {
+  LineCounter,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type DocumentOptions,
+  type ParseOptions,
+  type SchemaOptions
+} from 'yaml'
+
+export type PathKey = string | number
+
+export interface SourcePosition {
+  line: number
+  column: number
+}
+
+export type ParsedSource =
+  | { ok: true; raw: unknown; positions: PositionIndex; parsed: 'per-check' | 'whole' }
+  | { ok: false; error: SourcePosition & { message: string } }
+
+const OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { prettyErrors: false, uniqueKeys: true, merge: true }
+const TO_JS = { maxAliasCount: 100 }
+
+export function parseSource(text: string): ParsedSource {
+  const lines = new LineCounter()
+  const split = splitChecks(text)
+  let fast: ReturnType<typeof parseSplit>
+  try {
+    fast = split && parseSplit(text, split, lines)
+  } catch {
+    // An alias to an anchor in another check (unresolved in a check's own document): parse it whole.
+    fast = undefined
+  }
+  if (fast) return { ok: true, raw: fast.raw, positions: new PositionIndex(fast.offsets, lines), parsed: 'per-check' }
+  return parseWhole(text)
+}
+
+/** The whole text as one document: the fallback, and the reference the per-check parse must equal. */
+export function parseWhole(text: string): ParsedSource {
+  const whole = new LineCounter()
+  const doc = parseDocument(text, { ...OPTIONS, lineCounter: whole })
+  const yamlError = doc.errors[0]
+  if (yamlError) {
+    // Only the first: the parser's later errors are mostly echoes of it.
+    const pos = whole.linePos(yamlError.pos[0])
+    return { ok: false, error: { line: pos.line, column: pos.col, message: yamlError.message.split('\n')[0] } }
+  }
+  const offsets = new Map<string, number>()
+  indexNode(doc.contents, [], 0, offsets)
+  return { ok: true, raw: doc.toJS(TO_JS), positions: new PositionIndex(offsets, whole), parsed: 'whole' }
+}
+
+/** Where each value (and each map key) of the spec starts. */
+export class PositionIndex {
+  constructor(
+    readonly offsets: ReadonlyMap<string, number>,
+    private readonly lines: LineCounter
+  ) {}
+
+  /** The position of the value at path (with key, of its key), or of its nearest written parent. */
+  at(path: readonly PathKey[], key = false): SourcePosition {
+    for (let n = path.length; n >= 0; n--) {
+      const offset = this.offsets.get(indexKey(path.slice(0, n), key && n === path.length))
+      if (offset !== undefined) {
+        const pos = this.lines.linePos(offset)
+        return { line: pos.line, column: pos.col }
+      }
+    }
+    return { line: 1, column: 1 }
+  }
+}
+
+function indexKey(path: readonly PathKey[], key: boolean): string {
+  return `${path.join('\u0000')}${key ? '\u0001' : ''}`
+}
+
+/** Records the start of node and of everything under it; an alias is recorded, not followed. */
+function indexNode(node: unknown, path: PathKey[], base: number, out: Map<string, number>): void {
+  if (node === null || typeof node !== 'object') return
+  const range = (node as { range?: [number, number, number] }).range
+  const here = indexKey(path, false)
+  if (range && !out.has(here)) out.set(here, base + range[0])
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      // Only scalar keys are addressable by a path; a complex key is reported at its map.
+      if (!isScalar(pair.key)) continue
+      const p = [...path, String(pair.key.value)]
+      const k = indexKey(p, true)
+      if (pair.key.range && !out.has(k)) out.set(k, base + pair.key.range[0])
+      indexNode(pair.value, p, base, out)
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => indexNode(item, [...path, i], base, out))
+  }
+}
+
+export interface ChecksSplit {
+  /** The text with every check blanked (newlines kept), so all offsets stay the same. */
+  top: string
+  /** Each check's text: from the start of its `- ` line to the start of the next. */
+  items: Array<{ start: number; end: number; indent: number }>
+}
+
+/**
+ * Finds the checks of a top-level `checks:` block list from the text's lines.
+ * A line at the list's indentation that starts with `- ` begins a check; YAML
+ * allows nothing else there (block scalars and continued flow text are indented
+ * more), and a wrong cut is caught by the parse, which then falls back.
+ */
+export function splitChecks(text: string): ChecksSplit | undefined {
+  // Directives change how the whole text is read; CR line ends are left to the full parser.
+  if (/^%/m.test(text) || text.includes('\r')) return undefined
+  const heads = [...text.matchAll(/^checks:[ \t]*(?:#.*)?$/gm)]
+  if (heads.length !== 1) return undefined
+  const head = heads[0]
+  let pos = (head.index as number) + head[0].length + 1
+  let indent = -1
+  let listEnd = -1
+  const items: ChecksSplit['items'] = []
+  while (pos < text.length) {
+    let eol = text.indexOf('\n', pos)
+    if (eol < 0) eol = text.length
+    const line = text.slice(pos, eol)
+    const body = line.replace(/^ +/, '')
+    if (body.startsWith('\t')) return undefined
+    if (body === '' || body.startsWith('#')) {
+      pos = eol + 1
+      continue
+    }
+    const at = line.length - body.length
+    const isItem = body === '-' || body.startsWith('- ')
+    if (indent < 0) {
+      if (!isItem) return undefined
+      indent = at
+    }
+    if (at < indent || (at === indent && !isItem)) break
+    if (at === indent) {
+      if (items.length > 0) items[items.length - 1].end = pos
+      items.push({ start: pos, end: eol, indent })
+    }
+    listEnd = eol
+    pos = eol + 1
+  }
+  if (items.length === 0) return undefined
+  const last = items[items.length - 1]
+  last.end = listEnd
+  const first = items[0].start
+  const top = text.slice(0, first) + text.slice(first, last.end).replace(/[^\n]/g, ' ') + text.slice(last.end)
+  return { top, items }
+}
+
+function parseSplit(
+  text: string,
+  split: ChecksSplit,
+  lines: LineCounter
+): { raw: Record<string, unknown>; offsets: Map<string, number> } | undefined {
+  // The top text has the full text's length and line ends, so its line counter serves both.
+  const top = parseDocument(split.top, { ...OPTIONS, lineCounter: lines })
+  if (top.errors.length > 0 || !isMap(top.contents)) return undefined
+  const checks = top.contents.items.find((p) => isScalar(p.key) && p.key.value === 'checks')
+  if (!checks || !(checks.value === null || (isScalar(checks.value) && checks.value.value === null))) return undefined
+  const offsets = new Map<string, number>()
+  offsets.set(indexKey([], false), (top.contents.range as [number, number, number])[0])
+  offsets.set(indexKey(['checks'], false), split.items[0].start + split.items[0].indent)
+  indexNode(top.contents, [], 0, offsets)
+  const raw = top.toJS(TO_JS) as Record<string, unknown>
+  const list: unknown[] = []
+  for (const [i, item] of split.items.entries()) {
+    const doc = parseDocument(text.slice(item.start, item.end), OPTIONS)
+    if (doc.errors.length > 0 || !isSeq(doc.contents) || doc.contents.items.length !== 1) return undefined
+    indexNode(doc.contents.items[0], ['checks', i], item.start, offsets)
+    list.push((doc.toJS(TO_JS) as unknown[])[0])
+  }
+  raw.checks = list
+  return { raw, offsets }
+}
