@@ -80643,7 +80643,7 @@ function classifyNetworkError(e) {
 /**
  * A baseline is the JSON report of an earlier health-gate run: its p95 (per
  * URL when the URL is in it, else the overall p95) is the reference for
- * max-latency-ratio.
+ * max-latency-ratio — in health-gate and in auto-rollback's watch alike.
  */
 
 

@@ -206,6 +206,31 @@ describe('watch: <duration>', () => {
     expect(r.summary).toMatch(/\| Watch \| Probes \| Failed \| Error rate \| p95 \| p95 limit \|/)
   })
 
+  test("the baseline's p95 for the watched URL wins over its overall p95, as in health-gate", async () => {
+    await deployAll('r1', 'r2')
+    server = await startServer((_req, res) => setTimeout(() => res.end('slow'), 60))
+    const baseline = join(root, 'baseline-urls.json')
+    const other = 'http://127.0.0.1:9/other'
+    writeFileSync(
+      baseline,
+      JSON.stringify({
+        schema: 1,
+        action: 'health-gate',
+        p95: 1000,
+        urls: [
+          { url: other, sample: { p95: 1 } },
+          // As health-gate writes it: the URL normalised, credentials removed.
+          { url: `${server.url}/`, sample: { p95: 6 } }
+        ]
+      })
+    )
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, watch: '30s', interval: '50ms', 'health-url': server.url, baseline }
+    })
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', to: 'r1' })
+    expect(r.outputs.reason).toMatch(/^p95 \d+(\.\d+)? ms exceeds 2 × the baseline p95 6 ms$/)
+  })
+
   test('p95 above max-p95 triggers the rollback', async () => {
     await deployAll('r1', 'r2')
     server = await startServer((_req, res) => setTimeout(() => res.end('slow'), 60))
@@ -229,13 +254,16 @@ describe('bad inputs: one line, nothing changed', () => {
     [{ to: '../r1' }, /^Input 'to' has invalid value '\.\.\/r1': expected a release id/],
     [{ 'health-url': 'ftp://x' }, /^Input 'health-url' has invalid value 'ftp:\/\/x': expected an http\(s\) URL/],
     [{ baseline: '/nonexistent.json' }, /^Input 'baseline' has invalid value '\/nonexistent\.json': .*file not found/],
-    [{ baseline: '__NO_P95__' }, /^Input 'baseline' has invalid value .*no positive number "p95"/]
+    [{ baseline: '__NO_P95__' }, /^Input 'baseline' has invalid value .*earlier health-gate run \(it has no p95/],
+    [{ baseline: '__NO_SCHEMA__' }, /^Input 'baseline' has invalid value .*earlier health-gate run \(no "schema": 1/]
   ]
   test.each(cases)('%j', async (given, message) => {
     await deployAll('r1', 'r2')
     writeFileSync(join(root, 'nop95.json'), JSON.stringify({ schema: 1, p95: null }))
+    writeFileSync(join(root, 'noschema.json'), JSON.stringify({ p95: 5 }))
     const inputs: Record<string, string> = { path: base, ...given }
     if (inputs.baseline === '__NO_P95__') inputs.baseline = join(root, 'nop95.json')
+    if (inputs.baseline === '__NO_SCHEMA__') inputs.baseline = join(root, 'noschema.json')
     const r = await runAction('auto-rollback', { inputs })
     expect(r.code).toBe(1)
     expect(errors(r)).toEqual([expect.stringMatching(message)])

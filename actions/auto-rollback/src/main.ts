@@ -19,13 +19,13 @@ import {
   writeReport,
   writeSummary
 } from '@gantry/core'
+import { baselineP95 as baselineFor, displayUrl, loadBaseline } from '@gantry/probe'
 import {
   checkHealth,
   checkTargetSpec,
   findRelease,
   lockSettings,
   makeTargets,
-  readBaselineP95,
   rollback,
   rollbackSummary,
   rollbackTarget,
@@ -53,7 +53,10 @@ export async function run(): Promise<void> {
         `Input 'health-url' is required when watch is not 0 (watch is '${i.watch / 1000}s'): expected an http(s) URL`
       )
     }
-    const baselineP95 = i.baseline ? readBaselineP95(i.baseline) : undefined
+    // The same baseline reader as health-gate: its p95 for the watched URL, else its overall p95.
+    const baseline = i.baseline ? await loadBaseline(i.baseline) : undefined
+    const healthUrl = i['health-url']
+    const baselineP95 = baseline && (healthUrl ? baselineFor(baseline, displayUrl(healthUrl)) : baseline.p95)
     const ctx = runContext()
     const lock = lockSettings()
     const targets = makeTargets(spec, (l) => core.info(l))

@@ -8,8 +8,7 @@
  * Rates and p95 need a few samples to mean anything: they are judged once the
  * window holds MIN_WINDOW probes, and once more at the end of the watch.
  */
-import { readFileSync } from 'node:fs'
-import { InputError, sleep } from '@gantry/core'
+import { sleep } from '@gantry/core'
 import { ProbeClient, latencyStats } from '@gantry/probe'
 
 export const MIN_WINDOW = 5
@@ -150,22 +149,4 @@ export async function checkHealth(
     await client.close()
   }
   return { ok: false, detail, attempts }
-}
-
-/** The p95 of a baseline report: a health-gate report, or any JSON object with a top-level `p95` (ms). */
-export function readBaselineP95(path: string): number {
-  const bad = (why: string) =>
-    new InputError(
-      `Input 'baseline' has invalid value '${path}': expected a health-gate JSON report with a top-level "p95" (${why})`
-    )
-  let data: unknown
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw bad(code === 'ENOENT' ? 'file not found' : code ? String((e as Error).message) : 'not JSON')
-  }
-  const p95 = (data as { p95?: unknown } | null)?.p95
-  if (typeof p95 !== 'number' || !(p95 > 0)) throw bad('no positive number "p95"')
-  return p95
 }

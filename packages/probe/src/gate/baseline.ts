@@ -1,7 +1,7 @@
 /**
  * A baseline is the JSON report of an earlier health-gate run: its p95 (per
  * URL when the URL is in it, else the overall p95) is the reference for
- * max-latency-ratio.
+ * max-latency-ratio — in health-gate and in auto-rollback's watch alike.
  */
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
