@@ -96323,7 +96323,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4103);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9052);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -96333,7 +96333,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4103:
+/***/ 9052:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -114929,53 +114929,122 @@ function message_clip(s, n) {
 
 // EXTERNAL MODULE: ../../node_modules/undici/index.js
 var node_modules_undici_0 = __nccwpck_require__(1684);
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
+;// CONCATENATED MODULE: ../../packages/probe/src/request.ts
+/**
+ * One HTTP request with a bound on its time, measured and classified. Never
+ * throws for a network failure: the result says what happened (timeout,
+ * refused, reset, DNS), because the gate reports it as a reason.
+ *
+ * Two transports share this: `ProbeClient` (undici, for the gate's load
+ * sampling, where throughput counts) and `NodeHttpClient` (node:http, for
+ * smoke-test, where memory counts: its parser is native, not WebAssembly).
+ */
+
+
+/** One bounded, measured exchange over a transport; failures become results. */
+async function exchange(send, req) {
+    const start = external_node_perf_hooks_.performance.now();
+    const timeout = AbortSignal.timeout(req.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    let ttfbMs;
+    try {
+        const res = await send(req, signal);
+        ttfbMs = external_node_perf_hooks_.performance.now() - start;
+        const body = await readBody(res.body, req.maxBodyBytes ?? 4 * 1024 * 1024);
+        return {
+            status: res.status,
+            headers: flatHeaders(res.headers),
+            body,
+            latencyMs: external_node_perf_hooks_.performance.now() - start,
+            ttfbMs
+        };
+    }
+    catch (e) {
+        const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e);
+        const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : request_describe(kind, e);
+        return { headers: {}, body: '', latencyMs: external_node_perf_hooks_.performance.now() - start, ttfbMs, error: { kind, message } };
+    }
+}
+async function readBody(body, max) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        const buf = chunk;
+        if (size < max)
+            chunks.push(size + buf.length > max ? buf.subarray(0, max - size) : buf);
+        size += buf.length;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+function flatHeaders(h) {
+    const out = {};
+    for (const [k, v] of Object.entries(h))
+        if (v !== undefined)
+            out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    return out;
+}
+function request_describe(kind, e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    switch (kind) {
+        case 'refused':
+            return 'connection refused';
+        case 'reset':
+            return 'connection reset';
+        case 'dns':
+            return `DNS lookup failed (${detail})`;
+        case 'tls':
+            return `TLS error (${detail})`;
+        case 'aborted':
+            return 'aborted';
+        default:
+            return detail;
+    }
+}
+
 ;// CONCATENATED MODULE: ../../packages/notify/src/http.ts
 /**
- * One bounded JSON POST on undici: a 2xx comes back as the response, anything
- * else is thrown as a DeliveryError saying whether a retry may help. Error
- * texts never contain the URL (webhook URLs are secrets).
+ * One bounded JSON POST on undici (through probe's exchange): a 2xx comes back
+ * as the response, anything else is thrown as a DeliveryError saying whether a
+ * retry may help. Error texts never contain the URL (webhook URLs are secrets).
  */
+
 
 
 
 /** Reads at most this much of a response: chat services answer with a few bytes. */
 const MAX_BODY = 64 * 1024;
 async function postJson(url, body, o) {
-    const timeout = AbortSignal.timeout(o.timeoutMs);
-    try {
-        const res = await (0,node_modules_undici_0/* request */.Em)(url, {
-            method: 'POST',
-            dispatcher: o.dispatcher,
-            headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
-            body,
-            signal: timeout,
-            headersTimeout: o.timeoutMs + 1000,
-            bodyTimeout: o.timeoutMs + 1000
-        });
-        const chunks = [];
-        let size = 0;
-        for await (const chunk of res.body) {
-            const buf = chunk;
-            if (size < MAX_BODY)
-                chunks.push(buf);
-            size += buf.length;
+    // The bound, the timing and the capped body read are probe's; the failure wording is ours.
+    let failure;
+    const res = await exchange(async (r, signal) => {
+        try {
+            const res = await (0,node_modules_undici_0/* request */.Em)(url, {
+                method: 'POST',
+                dispatcher: o.dispatcher,
+                headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
+                body,
+                signal,
+                headersTimeout: r.timeoutMs + 1000,
+                bodyTimeout: r.timeoutMs + 1000
+            });
+            return { status: res.statusCode, headers: res.headers, body: res.body };
         }
-        const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY);
-        const headers = {};
-        for (const [k, v] of Object.entries(res.headers))
-            if (v !== undefined)
-                headers[k] = String(v);
-        if (res.statusCode >= 200 && res.statusCode < 300)
-            return { status: res.statusCode, headers, text };
-        throw httpError(res.statusCode, brief(text), headers['retry-after']);
-    }
-    catch (e) {
-        if (e instanceof DeliveryError)
+        catch (e) {
+            failure = e;
             throw e;
-        if (timeout.aborted)
+        }
+    }, { url, method: 'POST', timeoutMs: o.timeoutMs, maxBodyBytes: MAX_BODY });
+    if (res.error) {
+        if (res.error.kind === 'timeout')
             throw new DeliveryError(`timed out after ${o.timeoutMs} ms`, true);
-        throw new DeliveryError(networkMessage(e), true);
+        throw new DeliveryError(networkMessage(failure), true);
     }
+    const status = res.status;
+    if (status >= 200 && status < 300)
+        return { status, headers: res.headers, text: res.body };
+    throw httpError(status, brief(res.body), res.headers['retry-after']);
 }
 /** The first line of an error body, short: enough to say why, not a page of HTML. */
 function brief(text) {
@@ -115001,8 +115070,6 @@ function networkMessage(e) {
     }
 }
 
-// EXTERNAL MODULE: external "node:perf_hooks"
-var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: ../../packages/notify/src/notify.ts
 /**
  * Sends one message to every configured channel in parallel. A channel's

@@ -1,10 +1,11 @@
 /**
- * One bounded JSON POST on undici: a 2xx comes back as the response, anything
- * else is thrown as a DeliveryError saying whether a retry may help. Error
- * texts never contain the URL (webhook URLs are secrets).
+ * One bounded JSON POST on undici (through probe's exchange): a 2xx comes back
+ * as the response, anything else is thrown as a DeliveryError saying whether a
+ * retry may help. Error texts never contain the URL (webhook URLs are secrets).
  */
 import { request, type Dispatcher } from 'undici'
 import { classifyNetworkError, errorCodes } from '@gantry/core'
+import { exchange } from '@gantry/probe'
 import { DeliveryError, httpError } from './delivery.js'
 
 export interface JsonResponse {
@@ -23,34 +24,35 @@ export interface PostOptions {
 const MAX_BODY = 64 * 1024
 
 export async function postJson(url: string, body: string, o: PostOptions): Promise<JsonResponse> {
-  const timeout = AbortSignal.timeout(o.timeoutMs)
-  try {
-    const res = await request(url, {
-      method: 'POST',
-      dispatcher: o.dispatcher,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
-      body,
-      signal: timeout,
-      headersTimeout: o.timeoutMs + 1000,
-      bodyTimeout: o.timeoutMs + 1000
-    })
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of res.body) {
-      const buf = chunk as Buffer
-      if (size < MAX_BODY) chunks.push(buf)
-      size += buf.length
-    }
-    const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY)
-    const headers: Record<string, string> = {}
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v)
-    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers, text }
-    throw httpError(res.statusCode, brief(text), headers['retry-after'])
-  } catch (e) {
-    if (e instanceof DeliveryError) throw e
-    if (timeout.aborted) throw new DeliveryError(`timed out after ${o.timeoutMs} ms`, true)
-    throw new DeliveryError(networkMessage(e), true)
+  // The bound, the timing and the capped body read are probe's; the failure wording is ours.
+  let failure: unknown
+  const res = await exchange(
+    async (r, signal) => {
+      try {
+        const res = await request(url, {
+          method: 'POST',
+          dispatcher: o.dispatcher,
+          headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
+          body,
+          signal,
+          headersTimeout: r.timeoutMs + 1000,
+          bodyTimeout: r.timeoutMs + 1000
+        })
+        return { status: res.statusCode, headers: res.headers, body: res.body }
+      } catch (e) {
+        failure = e
+        throw e
+      }
+    },
+    { url, method: 'POST', timeoutMs: o.timeoutMs, maxBodyBytes: MAX_BODY }
+  )
+  if (res.error) {
+    if (res.error.kind === 'timeout') throw new DeliveryError(`timed out after ${o.timeoutMs} ms`, true)
+    throw new DeliveryError(networkMessage(failure), true)
   }
+  const status = res.status as number
+  if (status >= 200 && status < 300) return { status, headers: res.headers, text: res.body }
+  throw httpError(status, brief(res.body), res.headers['retry-after'])
 }
 
 /** The first line of an error body, short: enough to say why, not a page of HTML. */
