@@ -8,7 +8,7 @@
 // computation inside it (from its report). Writes bench/sections/build-cache.md.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { hashFiles } from '@actions/glob'
@@ -17,7 +17,7 @@ import { median, writeSection } from './lib/util.mjs'
 
 const FILES = 40_000
 const PACKAGES = 40
-const RUNS = 5
+const RUNS = 9
 const REPO = join(tmpdir(), 'gantry-bench-build-cache', `repo-${FILES}`)
 
 function sh(cmd, args, cwd) {
@@ -100,6 +100,7 @@ async function mainStep(inputs) {
   return { wall: r.ms, keys: report.timings.listMs + report.timings.keysMs, report }
 }
 
+const loadBefore = loadavg()[0]
 const floor = []
 const statFloor = []
 const wholeRuns = []
@@ -127,6 +128,7 @@ const hf = await time(() => hashFiles(`${REPO}/**\n!${REPO}/.git/**`, REPO))
 process.stdout.write = write
 if (!/^[0-9a-f]{64}$/.test(hf.v)) throw new Error(`hashFiles returned '${hf.v}'`)
 
+const loadAfter = loadavg()[0]
 const floorMs = median(floor)
 const rows = [
   ['`git ls-files -s \\| sha256sum` (floor)', fmt(floorMs), '1.0×', '–'],
@@ -185,8 +187,35 @@ ${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
 The goals compare like with like: one key over the whole tree, as \`hashFiles\` and the floor compute.
 The 40-component rows do more (40 keys, the dependency graph, one index per component) and are shown
 for scale. The second row is what any key that notices work-tree edits must add to the floor: the floor
-reads only the index, so it misses an edited file; build-cache runs this stat pass (plus the
-untracked-file walk) in parallel with the index read, so it sets the critical path.
+reads only the index, so it misses an edited file.
+
+Where the key computation's time goes (profiled on this machine with \`GIT_TRACE2_PERF\` and
+\`node --cpu-prof\`): it is git's CPU, not JavaScript. The stat pass (\`diff-files\`, one \`lstat\` per
+tracked file, over threads) costs ~45–50 ms of CPU, the untracked-file walk ~20–25 ms, listing the
+index ~10 ms; the floor costs ~17–24 ms of CPU in one process. So the key needs ~4.5× the floor's CPU and
+beats 3× only by spreading it over both cores: with both cores free the git part takes ~45–55 ms,
+and when other work holds a core (load average here: ${loadBefore.toFixed(1)} at the start of this run,
+${loadAfter.toFixed(1)} at the end) it takes longer, while the single-process floor does not.
+\`git status --porcelain=v2 -uall\` in one process was no faster: it walks for untracked files only
+after its stat pass (~25 + ~20 ms in a row), prints paths from the top of the repository (a
+sub-directory \`working-directory\` would need one more run) and also compares HEAD with the index.
+
+What changed in this revision (the previous section: 69 ms, 3.9× the floor, 5 runs, on a quieter
+machine): the whole-tree key hashes git's bytes as they came (a clean checkout's 3 MB listing is no
+longer decoded to a string and re-encoded for hashing) and the output-path check searches those bytes
+directly: keying went from ~9 ms to ~4 ms. The index and the untracked files come from one
+\`git ls-files -s -o\` run (two git processes instead of three: one index read, one process start and
+one blocking \`spawn\` fewer; ~7 ms less git CPU, 1–4 ms less wall time). Interleaved with the previous
+bundle in one separate run (15 runs each, same load): 72.5 → 69.1 ms, 3.95× → 3.76× the floor. The
+index text (kept with an entry to explain a later miss) and the file count for the report are produced
+after the key, and are counted in the main-step rows. The key is the same as before for the same files
+(unless a path is not valid UTF-8: the old key hashed U+FFFD in its place, the new one the path's bytes).
+
+The generated repository is committed and "settled": git has stat data for every file. Right after a
+fresh \`git clone\`, files written in the same second as the index are "racily clean" and git
+re-reads them on every stat pass; \`diff-files\` on a fresh clone of this repository took ~150 ms
+instead of ~30 ms. build-cache does not rewrite the user's index to avoid that (it never writes the
+index), so on a real runner expect the stat pass, and with it the key, to be slower than here.
 
 Why: build-cache takes each tracked file's blob id from git's index (\`git ls-files -s\`) and reads only
 files that are modified or untracked; \`hashFiles\` walks the tree and reads and hashes every file.

@@ -41174,11 +41174,12 @@ function runProc(cmd, args, cwd, timeoutMs = 120_000) {
  * The input files of a directory, each with a content id, in git's order
  * (UTF-8 bytes, i.e. code points).
  *
- * In a git checkout, `git ls-files -s` gives the index's blob ids (no file is
- * read); two more runs name the files that are modified or deleted, and the
- * untracked ones no ignore rule covers; only those few are hashed here. In a
- * clean checkout git's own output *is* the canonical file text (`raw`), so the
- * key can hash it without parsing a line. Outside git, a plain walk hashes
+ * In a git checkout, `git ls-files -s -o` gives the index's blob ids (no file
+ * is read) and the untracked files no ignore rule covers; `git diff-files`, run
+ * beside it, names the files that are modified or deleted; only those few and
+ * the untracked ones are hashed here. In a clean checkout git's own output *is*
+ * the canonical file text (`bytes`), so the key hashes it without decoding or
+ * parsing a line. Outside git, a plain walk hashes
  * every file (skipping .git and node_modules) into the same format.
  */
 
@@ -41255,6 +41256,36 @@ function lowerBound(raw, target) {
     }
     return recordAt(lo);
 }
+/** lowerBound on git's bytes (byte order is git's order): no decoding. */
+function lowerBoundBytes(raw, target) {
+    const recordAt = (pos) => (pos === 0 ? 0 : raw.indexOf(0, pos - 1) + 1 || raw.length);
+    let lo = 0;
+    let hi = raw.length;
+    while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const path = pathBytesAt(raw, recordAt(mid));
+        if (path === undefined || Buffer.compare(path, target) >= 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return recordAt(lo);
+}
+function pathBytesAt(raw, rec) {
+    if (rec >= raw.length)
+        return undefined;
+    const end = raw.indexOf(0, rec);
+    return raw.subarray(raw.indexOf(9, rec) + 1, end < 0 ? raw.length : end);
+}
+/** hasPathAtOrBelow on git's bytes. */
+function hasPathAtOrBelowBytes(raw, p) {
+    const exact = Buffer.from(p, 'utf8');
+    if (pathBytesAt(raw, lowerBoundBytes(raw, exact))?.equals(exact))
+        return true;
+    const below = Buffer.from(`${p}/`, 'utf8');
+    const next = pathBytesAt(raw, lowerBoundBytes(raw, below));
+    return next !== undefined && next.length > below.length && next.subarray(0, below.length).equals(below);
+}
 /** Whether git's sorted text holds the path `p` or a path below it (binary search, no scan). */
 function hasPathAtOrBelow(raw, p) {
     return pathAt(raw, lowerBound(raw, p)) === p || (pathAt(raw, lowerBound(raw, `${p}/`)) ?? '').startsWith(`${p}/`);
@@ -41269,6 +41300,7 @@ function countRecords(text) {
         n++;
     return n;
 }
+/** git's stdout as bytes; undefined when git is missing or the directory is not in a checkout. */
 async function git(root, args) {
     let r;
     try {
@@ -41285,41 +41317,120 @@ async function git(root, args) {
         // e.g. "detected dubious ownership": say so in one line rather than key something else.
         throw new UserError(`git ${args[0]} failed in ${root}: ${r.stderr.trim().split('\n')[0]}`);
     }
-    return r.stdout.toString('utf8');
+    return r.stdout;
+}
+/** Number of NUL-terminated records in git's -z output. */
+function countRecordBytes(bytes) {
+    let n = 0;
+    for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1))
+        n++;
+    return n;
 }
 function listing(source, format, counts, data) {
     let files = 'files' in data ? data.files : undefined;
-    const raw = 'raw' in data ? data.raw : undefined;
+    const bytes = 'bytes' in data ? data.bytes : undefined;
+    let raw;
+    let count;
+    const text = () => (raw ??= bytes.toString('utf8'));
     return {
         source,
         format,
         ...counts,
-        raw,
-        count: files ? files.length : countRecords(raw),
+        bytes,
+        // Counted when first read (for the report): the key does not need it.
+        get count() {
+            count ??= files ? files.length : countRecordBytes(bytes);
+            return count;
+        },
+        get raw() {
+            return bytes ? text() : undefined;
+        },
         get files() {
-            files ??= parseFileText(raw);
+            files ??= parseFileText(text());
             return files;
         }
     };
 }
-async function gitListing(root) {
-    // Three runs in parallel, so git's stat of the work tree overlaps the rest:
-    // the index's blob ids (no stat), the tracked files that differ from the
-    // index (diff-files: one stat per file, spread over threads), and the
-    // untracked files no ignore rule covers. (One combined ls-files run is
-    // slower: git then checks every untracked path against the index.)
-    // diff-files starts first: its stat pass is the longest of the three.
-    const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all']);
-    const othersRun = git(root, ['ls-files', '-z', '-o', '--exclude-standard']);
-    const [index, changed, others] = await Promise.all([git(root, ['ls-files', '-z', '-s']), changedRun, othersRun]);
-    if (index === undefined || changed === undefined || others === undefined)
-        return undefined;
-    const format = /^\d{6} [0-9a-f]{64} /.test(index) ? 'sha256' : 'sha1';
-    // A clean checkout (diff-files would list an unmerged path too): git's output is the canonical text as it is.
-    if (changed === '' && others === '') {
-        return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { raw: index });
+/** An index record of `ls-files -s`: "<mode> <id> <stage>\t" (sha1 or sha256 ids). */
+const STAGE_RECORD = /^[0-7]{6} (?:[0-9a-f]{40}|[0-9a-f]{64}) [0-3]\t/;
+/**
+ * Splits `git ls-files -z -s -o` output: git prints the untracked paths first,
+ * then the index records, which stay one slice of bytes (the canonical text).
+ * A record is an index record when it looks like one. An untracked path can
+ * only look like one when its first component holds a tab: the caller rules
+ * that out. Undefined when the output is not in that order (the last record
+ * is not an index record): then the caller lists the two apart.
+ */
+function splitOthers(bytes) {
+    const others = [];
+    let at = 0;
+    while (at < bytes.length) {
+        let end = bytes.indexOf(0, at);
+        if (end < 0)
+            end = bytes.length;
+        if (STAGE_RECORD.test(bytes.toString('latin1', at, Math.min(end, at + 80))))
+            break;
+        others.push(bytes.toString('utf8', at, end));
+        at = end + 1;
     }
-    const files = parseFileText(index);
+    if (at < bytes.length) {
+        const last = bytes.lastIndexOf(0, bytes.length - 2) + 1;
+        if (!STAGE_RECORD.test(bytes.toString('latin1', last, Math.min(bytes.length, last + 80))))
+            return undefined;
+    }
+    return { others, index: bytes.subarray(at) };
+}
+/**
+ * The index records and the untracked paths no ignore rule covers: one git run
+ * (one index read, one process fewer), or two when the output could mislead.
+ */
+async function indexAndOthers(root) {
+    const [both, names] = await Promise.all([
+        git(root, ['ls-files', '-z', '-s', '-o', '--exclude-standard']),
+        (0,promises_namespaceObject.readdir)(root).catch(() => [])
+    ]);
+    if (both === undefined)
+        return undefined;
+    // A tab in a name in the directory itself is the one way an untracked path can pass for an
+    // index record ("100644 <id> 0\t<x>").
+    const split = names.some((n) => n.includes('\t')) ? undefined : splitOthers(both);
+    if (split)
+        return split;
+    const [index, others] = await Promise.all([
+        git(root, ['ls-files', '-z', '-s']),
+        git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
+    ]);
+    if (index === undefined || others === undefined)
+        return undefined;
+    return {
+        index,
+        others: others
+            .toString('utf8')
+            .split('\0')
+            .filter((p) => p !== '')
+    };
+}
+async function gitListing(root) {
+    // Two runs in parallel, so git's stat of the work tree overlaps the rest: the
+    // tracked files that differ from the index (diff-files: one stat per file,
+    // spread over threads), and the index's blob ids (no stat) with the untracked
+    // files no ignore rule covers (one ls-files run: one index read and one
+    // process fewer than two runs; on 2 cores the key took ~4 ms less). Not
+    // `git status`: it walks for untracked files only after its stat pass, prints
+    // paths from the top of the repository, and compares HEAD with the index too.
+    const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all']);
+    const [listed, changedBytes] = await Promise.all([indexAndOthers(root), changedRun]);
+    if (listed === undefined || changedBytes === undefined)
+        return undefined;
+    const { index: bytes, others } = listed;
+    // "<mode> <id> ": the id's length tells the repository's hash (latin1: one byte, one char, no decoding).
+    const format = /^\d{6} [0-9a-f]{64} /.test(bytes.toString('latin1', 0, 72)) ? 'sha256' : 'sha1';
+    // A clean checkout (diff-files would list an unmerged path too): git's output is the canonical text as it is.
+    if (changedBytes.length === 0 && others.length === 0) {
+        return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { bytes });
+    }
+    const changed = changedBytes.toString('utf8');
+    const files = parseFileText(bytes.toString('utf8'));
     const submodules = new Set(files.filter((f) => f.mode === '160000').map((f) => f.path));
     const deleted = new Set();
     const rehash = new Set();
@@ -41334,13 +41445,9 @@ async function gitListing(root) {
         else if (!submodules.has(path))
             rehash.add(path);
     }
-    let untracked = 0;
-    for (const p of others.split('\0')) {
-        if (p === '')
-            continue;
+    for (const p of others)
         rehash.add(p);
-        untracked++;
-    }
+    const untracked = others.length;
     const paths = [...rehash].filter((p) => !deleted.has(p));
     const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile((0,external_node_path_.join)(root, p), format));
     const merged = new Map(files.filter((f) => !deleted.has(f.path)).map((f) => [f.path, f]));
@@ -41696,20 +41803,40 @@ function sha256(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
 function computeKeys(o) {
-    const raw = o.files.raw;
-    // A clean checkout keyed whole, with no output path among the tracked files: git's text is the input text.
-    if (raw !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAny(o.outputs, raw)) {
-        const index = `${o.nodeVersion}\t${NODE_INPUT}\0${raw}`;
-        const hash = sha256(`gantry-build-cache 1\n${index}`);
+    // Given as text only (tests, callers without git's bytes): the same bytes, encoded here.
+    const bytes = o.files.bytes ?? (o.files.raw === undefined ? undefined : Buffer.from(o.files.raw, 'utf8'));
+    // A clean checkout keyed whole, with no output path among the tracked files: git's output is the
+    // input text. Its bytes are hashed as they came (the same bytes the decoded text would encode to);
+    // the index text, needed only to explain a later miss, is decoded when first read.
+    if (bytes !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAnyBytes(o.outputs, bytes)) {
+        const head = `${o.nodeVersion}\t${NODE_INPUT}\0`;
+        const hash = (0,external_node_crypto_.createHash)('sha256').update(`gantry-build-cache 1\n${head}`).update(bytes).digest('hex');
         const key = keyBase(o, '.') + hash;
+        const files = o.files;
         return {
             key,
             hash,
-            units: [{ dir: '.', key, hash, files: o.files.count, deps: [], index }],
-            globalFiles: o.files.count,
+            units: [
+                {
+                    dir: '.',
+                    key,
+                    hash,
+                    get files() {
+                        return files.count;
+                    },
+                    deps: [],
+                    get index() {
+                        return head + files.raw;
+                    }
+                }
+            ],
+            get globalFiles() {
+                return files.count;
+            },
             excludedOutputs: 0
         };
     }
+    const raw = o.files.raw;
     if (raw !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, raw)) {
         const fast = componentsFromText(o, raw);
         if (fast)
@@ -41827,6 +41954,12 @@ function mayMatchAny(outputs, raw) {
     if (!outputs.literals)
         return true;
     return outputs.literals.some((l) => hasPathAtOrBelow(raw, l));
+}
+/** mayMatchAny on git's bytes, without decoding them. */
+function mayMatchAnyBytes(outputs, bytes) {
+    if (!outputs.literals)
+        return true;
+    return outputs.literals.some((l) => hasPathAtOrBelowBytes(bytes, l));
 }
 function parseIndex(index) {
     const m = new Map();

@@ -27,6 +27,7 @@ import {
   fileText,
   findComponents,
   hasPathAtOrBelow,
+  hasPathAtOrBelowBytes,
   listInputFiles,
   LocalBackend,
   readEntryMeta,
@@ -159,6 +160,38 @@ describe('file ids and listing', () => {
     expect(hasPathAtOrBelow('', 'a')).toBe(false)
   })
 
+  test('the same search on git bytes: byte order, non-ASCII paths included', () => {
+    const text = fileText(
+      [
+        f('a/dist-old/x'),
+        f('a/dist.txt'),
+        f('a/distro/y'),
+        f('b/dist'),
+        f('c/dist/z/q'),
+        f('é/dist/x'),
+        f('\u{1F600}')
+      ].sort((x, y) => comparePaths(x.path, y.path))
+    )
+    const bytes = Buffer.from(text)
+    for (const p of [
+      'a/dist',
+      'b/dist',
+      'c/dist',
+      'c/dist/z',
+      'd',
+      'é/dist',
+      'é',
+      '\u{1F600}',
+      '\uFFFD',
+      'c/dis',
+      'c/dist/z/q/r'
+    ]) {
+      expect([p, hasPathAtOrBelowBytes(bytes, p)]).toEqual([p, hasPathAtOrBelow(text, p)])
+    }
+    expect(hasPathAtOrBelowBytes(bytes, 'é/dist')).toBe(true)
+    expect(hasPathAtOrBelowBytes(Buffer.alloc(0), 'a')).toBe(false)
+  })
+
   test("paths sort in git's byte order, not UTF-16 order", () => {
     const names = ['b', 'a/b', 'a', '\u{1F600}', '\uFFFD', 'A', 'é']
     const byBytes = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
@@ -230,6 +263,22 @@ describe('computeKeys', () => {
       components: []
     })
     expect(raw.key).toBe(a.key)
+    // git's bytes as they came (what a clean checkout gives): the same key, and the same index text.
+    const text = fileText(sorted)
+    const fromBytes = computeKeys({
+      ...base,
+      files: {
+        files: sorted,
+        count: sorted.length,
+        bytes: Buffer.from(text),
+        get raw() {
+          return text
+        }
+      },
+      components: []
+    })
+    expect(fromBytes.key).toBe(a.key)
+    expect(fromBytes.units[0].index).toBe(a.units[0].index)
     expect(computeKeys({ ...base, nodeVersion: 'v22.0.0', files: listing(tree), components: [] }).key).not.toBe(a.key)
     expect(computeKeys({ ...base, os: 'macOS', files: listing(tree), components: [] }).key).not.toBe(a.key)
   })

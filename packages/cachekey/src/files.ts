@@ -2,11 +2,12 @@
  * The input files of a directory, each with a content id, in git's order
  * (UTF-8 bytes, i.e. code points).
  *
- * In a git checkout, `git ls-files -s` gives the index's blob ids (no file is
- * read); two more runs name the files that are modified or deleted, and the
- * untracked ones no ignore rule covers; only those few are hashed here. In a
- * clean checkout git's own output *is* the canonical file text (`raw`), so the
- * key can hash it without parsing a line. Outside git, a plain walk hashes
+ * In a git checkout, `git ls-files -s -o` gives the index's blob ids (no file
+ * is read) and the untracked files no ignore rule covers; `git diff-files`, run
+ * beside it, names the files that are modified or deleted; only those few and
+ * the untracked ones are hashed here. In a clean checkout git's own output *is*
+ * the canonical file text (`bytes`), so the key hashes it without decoding or
+ * parsing a line. Outside git, a plain walk hashes
  * every file (skipping .git and node_modules) into the same format.
  */
 import { readdir } from 'node:fs/promises'
@@ -25,8 +26,14 @@ export interface InputFile {
 export interface FileListing {
   /** Parsed on first use: a clean checkout's key may never need it. */
   readonly files: InputFile[]
-  /** The files as `fileText` would write them, when git's output is exactly that. */
+  /** The files as `fileText` would write them, when git's output is exactly that (decoded on first use). */
   readonly raw?: string
+  /**
+   * git's output as it came (the UTF-8 bytes of `raw`), when there is one: the
+   * whole-tree key hashes these bytes directly, no 4 MB string is decoded or
+   * re-encoded for it.
+   */
+  readonly bytes?: Buffer
   readonly count: number
   source: 'git' | 'walk'
   format: ObjectFormat
@@ -105,6 +112,35 @@ export function lowerBound(raw: string, target: string): number {
   return recordAt(lo)
 }
 
+/** lowerBound on git's bytes (byte order is git's order): no decoding. */
+export function lowerBoundBytes(raw: Buffer, target: Buffer): number {
+  const recordAt = (pos: number) => (pos === 0 ? 0 : raw.indexOf(0, pos - 1) + 1 || raw.length)
+  let lo = 0
+  let hi = raw.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const path = pathBytesAt(raw, recordAt(mid))
+    if (path === undefined || Buffer.compare(path, target) >= 0) hi = mid
+    else lo = mid + 1
+  }
+  return recordAt(lo)
+}
+
+function pathBytesAt(raw: Buffer, rec: number): Buffer | undefined {
+  if (rec >= raw.length) return undefined
+  const end = raw.indexOf(0, rec)
+  return raw.subarray(raw.indexOf(9, rec) + 1, end < 0 ? raw.length : end)
+}
+
+/** hasPathAtOrBelow on git's bytes. */
+export function hasPathAtOrBelowBytes(raw: Buffer, p: string): boolean {
+  const exact = Buffer.from(p, 'utf8')
+  if (pathBytesAt(raw, lowerBoundBytes(raw, exact))?.equals(exact)) return true
+  const below = Buffer.from(`${p}/`, 'utf8')
+  const next = pathBytesAt(raw, lowerBoundBytes(raw, below))
+  return next !== undefined && next.length > below.length && next.subarray(0, below.length).equals(below)
+}
+
 /** Whether git's sorted text holds the path `p` or a path below it (binary search, no scan). */
 export function hasPathAtOrBelow(raw: string, p: string): boolean {
   return pathAt(raw, lowerBound(raw, p)) === p || (pathAt(raw, lowerBound(raw, `${p}/`)) ?? '').startsWith(`${p}/`)
@@ -121,7 +157,8 @@ export function countRecords(text: string): number {
   return n
 }
 
-async function git(root: string, args: string[]): Promise<string | undefined> {
+/** git's stdout as bytes; undefined when git is missing or the directory is not in a checkout. */
+async function git(root: string, args: string[]): Promise<Buffer | undefined> {
   let r
   try {
     r = await runProc('git', args, root)
@@ -134,47 +171,123 @@ async function git(root: string, args: string[]): Promise<string | undefined> {
     // e.g. "detected dubious ownership": say so in one line rather than key something else.
     throw new UserError(`git ${args[0]} failed in ${root}: ${r.stderr.trim().split('\n')[0]}`)
   }
-  return r.stdout.toString('utf8')
+  return r.stdout
+}
+
+/** Number of NUL-terminated records in git's -z output. */
+export function countRecordBytes(bytes: Buffer): number {
+  let n = 0
+  for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1)) n++
+  return n
 }
 
 function listing(
   source: 'git' | 'walk',
   format: ObjectFormat,
   counts: { hashed: number; untracked: number; modified: number },
-  data: { raw: string } | { files: InputFile[] }
+  data: { bytes: Buffer } | { files: InputFile[] }
 ): FileListing {
   let files = 'files' in data ? data.files : undefined
-  const raw = 'raw' in data ? data.raw : undefined
+  const bytes = 'bytes' in data ? data.bytes : undefined
+  let raw: string | undefined
+  let count: number | undefined
+  const text = () => (raw ??= (bytes as Buffer).toString('utf8'))
   return {
     source,
     format,
     ...counts,
-    raw,
-    count: files ? files.length : countRecords(raw as string),
+    bytes,
+    // Counted when first read (for the report): the key does not need it.
+    get count() {
+      count ??= files ? files.length : countRecordBytes(bytes as Buffer)
+      return count
+    },
+    get raw() {
+      return bytes ? text() : undefined
+    },
     get files() {
-      files ??= parseFileText(raw as string)
+      files ??= parseFileText(text())
       return files
     }
   }
 }
 
-async function gitListing(root: string): Promise<FileListing | undefined> {
-  // Three runs in parallel, so git's stat of the work tree overlaps the rest:
-  // the index's blob ids (no stat), the tracked files that differ from the
-  // index (diff-files: one stat per file, spread over threads), and the
-  // untracked files no ignore rule covers. (One combined ls-files run is
-  // slower: git then checks every untracked path against the index.)
-  // diff-files starts first: its stat pass is the longest of the three.
-  const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all'])
-  const othersRun = git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
-  const [index, changed, others] = await Promise.all([git(root, ['ls-files', '-z', '-s']), changedRun, othersRun])
-  if (index === undefined || changed === undefined || others === undefined) return undefined
-  const format: ObjectFormat = /^\d{6} [0-9a-f]{64} /.test(index) ? 'sha256' : 'sha1'
-  // A clean checkout (diff-files would list an unmerged path too): git's output is the canonical text as it is.
-  if (changed === '' && others === '') {
-    return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { raw: index })
+/** An index record of `ls-files -s`: "<mode> <id> <stage>\t" (sha1 or sha256 ids). */
+const STAGE_RECORD = /^[0-7]{6} (?:[0-9a-f]{40}|[0-9a-f]{64}) [0-3]\t/
+
+/**
+ * Splits `git ls-files -z -s -o` output: git prints the untracked paths first,
+ * then the index records, which stay one slice of bytes (the canonical text).
+ * A record is an index record when it looks like one. An untracked path can
+ * only look like one when its first component holds a tab: the caller rules
+ * that out. Undefined when the output is not in that order (the last record
+ * is not an index record): then the caller lists the two apart.
+ */
+export function splitOthers(bytes: Buffer): { others: string[]; index: Buffer } | undefined {
+  const others: string[] = []
+  let at = 0
+  while (at < bytes.length) {
+    let end = bytes.indexOf(0, at)
+    if (end < 0) end = bytes.length
+    if (STAGE_RECORD.test(bytes.toString('latin1', at, Math.min(end, at + 80)))) break
+    others.push(bytes.toString('utf8', at, end))
+    at = end + 1
   }
-  const files = parseFileText(index)
+  if (at < bytes.length) {
+    const last = bytes.lastIndexOf(0, bytes.length - 2) + 1
+    if (!STAGE_RECORD.test(bytes.toString('latin1', last, Math.min(bytes.length, last + 80)))) return undefined
+  }
+  return { others, index: bytes.subarray(at) }
+}
+
+/**
+ * The index records and the untracked paths no ignore rule covers: one git run
+ * (one index read, one process fewer), or two when the output could mislead.
+ */
+async function indexAndOthers(root: string): Promise<{ index: Buffer; others: string[] } | undefined> {
+  const [both, names] = await Promise.all([
+    git(root, ['ls-files', '-z', '-s', '-o', '--exclude-standard']),
+    readdir(root).catch(() => [] as string[])
+  ])
+  if (both === undefined) return undefined
+  // A tab in a name in the directory itself is the one way an untracked path can pass for an
+  // index record ("100644 <id> 0\t<x>").
+  const split = names.some((n) => n.includes('\t')) ? undefined : splitOthers(both)
+  if (split) return split
+  const [index, others] = await Promise.all([
+    git(root, ['ls-files', '-z', '-s']),
+    git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
+  ])
+  if (index === undefined || others === undefined) return undefined
+  return {
+    index,
+    others: others
+      .toString('utf8')
+      .split('\0')
+      .filter((p) => p !== '')
+  }
+}
+
+async function gitListing(root: string): Promise<FileListing | undefined> {
+  // Two runs in parallel, so git's stat of the work tree overlaps the rest: the
+  // tracked files that differ from the index (diff-files: one stat per file,
+  // spread over threads), and the index's blob ids (no stat) with the untracked
+  // files no ignore rule covers (one ls-files run: one index read and one
+  // process fewer than two runs; on 2 cores the key took ~4 ms less). Not
+  // `git status`: it walks for untracked files only after its stat pass, prints
+  // paths from the top of the repository, and compares HEAD with the index too.
+  const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all'])
+  const [listed, changedBytes] = await Promise.all([indexAndOthers(root), changedRun])
+  if (listed === undefined || changedBytes === undefined) return undefined
+  const { index: bytes, others } = listed
+  // "<mode> <id> ": the id's length tells the repository's hash (latin1: one byte, one char, no decoding).
+  const format: ObjectFormat = /^\d{6} [0-9a-f]{64} /.test(bytes.toString('latin1', 0, 72)) ? 'sha256' : 'sha1'
+  // A clean checkout (diff-files would list an unmerged path too): git's output is the canonical text as it is.
+  if (changedBytes.length === 0 && others.length === 0) {
+    return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { bytes })
+  }
+  const changed = changedBytes.toString('utf8')
+  const files = parseFileText(bytes.toString('utf8'))
   const submodules = new Set(files.filter((f) => f.mode === '160000').map((f) => f.path))
   const deleted = new Set<string>()
   const rehash = new Set<string>()
@@ -187,12 +300,8 @@ async function gitListing(root: string): Promise<FileListing | undefined> {
     // A changed submodule keeps its recorded commit: its own files are not ours to hash.
     else if (!submodules.has(path)) rehash.add(path)
   }
-  let untracked = 0
-  for (const p of others.split('\0')) {
-    if (p === '') continue
-    rehash.add(p)
-    untracked++
-  }
+  for (const p of others) rehash.add(p)
+  const untracked = others.length
   const paths = [...rehash].filter((p) => !deleted.has(p))
   const hashed = await mapPool(paths, HASH_CONCURRENCY, (p) => hashWorktreeFile(join(root, p), format))
   const merged = new Map(files.filter((f) => !deleted.has(f.path)).map((f) => [f.path, f]))

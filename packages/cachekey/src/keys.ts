@@ -9,7 +9,15 @@
 import { createHash } from 'node:crypto'
 import { InputError } from '@gantry/core'
 import { ownerFinder, transitiveDeps, type Component } from './components.js'
-import { countRecords, fileText, hasPathAtOrBelow, lowerBound, type FileListing, type InputFile } from './files.js'
+import {
+  countRecords,
+  fileText,
+  hasPathAtOrBelow,
+  hasPathAtOrBelowBytes,
+  lowerBound,
+  type FileListing,
+  type InputFile
+} from './files.js'
 import type { GlobSet } from './globs.js'
 
 export const LOCKFILES = new Set([
@@ -56,7 +64,7 @@ export interface KeyOptions {
   os: string
   arch: string
   nodeVersion: string
-  files: Pick<FileListing, 'files' | 'raw' | 'count'>
+  files: Pick<FileListing, 'files' | 'raw' | 'count'> & Partial<Pick<FileListing, 'bytes'>>
   /** Selects the input files; undefined = every listed file. */
   keyFiles?: GlobSet
   /** Output paths (never inputs: a build must not change its own key). */
@@ -81,20 +89,40 @@ function sha256(text: string): string {
 }
 
 export function computeKeys(o: KeyOptions): KeyPlan {
-  const raw = o.files.raw
-  // A clean checkout keyed whole, with no output path among the tracked files: git's text is the input text.
-  if (raw !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAny(o.outputs, raw)) {
-    const index = `${o.nodeVersion}\t${NODE_INPUT}\0${raw}`
-    const hash = sha256(`gantry-build-cache 1\n${index}`)
+  // Given as text only (tests, callers without git's bytes): the same bytes, encoded here.
+  const bytes = o.files.bytes ?? (o.files.raw === undefined ? undefined : Buffer.from(o.files.raw, 'utf8'))
+  // A clean checkout keyed whole, with no output path among the tracked files: git's output is the
+  // input text. Its bytes are hashed as they came (the same bytes the decoded text would encode to);
+  // the index text, needed only to explain a later miss, is decoded when first read.
+  if (bytes !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAnyBytes(o.outputs, bytes)) {
+    const head = `${o.nodeVersion}\t${NODE_INPUT}\0`
+    const hash = createHash('sha256').update(`gantry-build-cache 1\n${head}`).update(bytes).digest('hex')
     const key = keyBase(o, '.') + hash
+    const files = o.files
     return {
       key,
       hash,
-      units: [{ dir: '.', key, hash, files: o.files.count, deps: [], index }],
-      globalFiles: o.files.count,
+      units: [
+        {
+          dir: '.',
+          key,
+          hash,
+          get files() {
+            return files.count
+          },
+          deps: [],
+          get index() {
+            return head + (files.raw as string)
+          }
+        }
+      ],
+      get globalFiles() {
+        return files.count
+      },
       excludedOutputs: 0
     }
   }
+  const raw = o.files.raw
   if (raw !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, raw)) {
     const fast = componentsFromText(o, raw)
     if (fast) return fast
@@ -222,6 +250,12 @@ function keyComponents(
 function mayMatchAny(outputs: GlobSet, raw: string): boolean {
   if (!outputs.literals) return true
   return outputs.literals.some((l) => hasPathAtOrBelow(raw, l))
+}
+
+/** mayMatchAny on git's bytes, without decoding them. */
+function mayMatchAnyBytes(outputs: GlobSet, bytes: Buffer): boolean {
+  if (!outputs.literals) return true
+  return outputs.literals.some((l) => hasPathAtOrBelowBytes(bytes, l))
 }
 
 export function parseIndex(index: InputIndex): Map<string, string> {
