@@ -6,6 +6,7 @@
  * verified release.
  */
 import { rmSync } from 'node:fs'
+import { mapPool } from '@gantry/core'
 import { addEvent, findRelease, markBad, pruneList, trimPruned, type History, type ReleaseRecord } from './history.js'
 import { defaultReleaseId, uniqueId } from './id.js'
 import { acquireLock } from './lock.js'
@@ -123,6 +124,9 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   }
 }
 
+/** Hosts uploading at once: each is an rsync over its own ssh connection. */
+const UPLOAD_CONCURRENCY = 4
+
 async function locked(
   o: DeployOptions,
   sourceDir: string,
@@ -182,7 +186,7 @@ async function locked(
     bytes: manifest.bytes
   })
   await time('prepare', async () => {
-    for (const s of states) {
+    const prepareHost = async (s: TargetState): Promise<void> => {
       s.history.releases.push(record())
       await s.t.writeHistory(s.history)
       const linkFrom = await linkSource(s, s === states[0] ? cached : undefined)
@@ -197,6 +201,16 @@ async function locked(
       const r = findRelease(s.history, id)!
       Object.assign(r, { linked: s.outcome.prepared.linked, copied: s.outcome.prepared.copied })
     }
+    // Hosts upload in parallel (each over its own ssh connection). Every upload
+    // settles before a failure is thrown, so none is still writing once the lock goes.
+    const failures = await mapPool(states, UPLOAD_CONCURRENCY, (s) =>
+      prepareHost(s).then(
+        () => undefined,
+        (e: unknown) => e ?? new Error(`${s.t.name}: upload failed`)
+      )
+    )
+    const failed = failures.find((e) => e !== undefined)
+    if (failed !== undefined) throw failed
   })
 
   // Switch every host; if one fails, put the others back.
