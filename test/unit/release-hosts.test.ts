@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalTarget, deploy, type DeployOptions } from '@gantry/release'
 import { waitFor } from '../helpers/http.js'
+import { deployOptions } from '../helpers/release-options.js'
 
 let root: string
 let src: string
@@ -20,18 +21,7 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
 function opts(targets: LocalTarget[], over: Partial<DeployOptions> = {}): DeployOptions {
-  return {
-    targets,
-    source: src,
-    keep: 5,
-    shared: [],
-    activateTimeoutMs: 10_000,
-    tmpDir: root,
-    context: { sha: 'abcdef0123456789', run: '7', actor: 'octocat' },
-    lock: { ttlMs: 60_000, waitMs: 2_000 },
-    log: () => undefined,
-    ...over
-  }
+  return deployOptions({ targets, source: src, tmpDir: root }, over)
 }
 
 test('uploads to every host run at the same time', async () => {

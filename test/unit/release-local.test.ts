@@ -25,6 +25,7 @@ import {
   type DeployOptions,
   type LockInfo
 } from '@gantry/release'
+import { deployOptions } from '../helpers/release-options.js'
 
 let root: string
 let src: string
@@ -45,18 +46,8 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
 function opts(over: Partial<DeployOptions> = {}): DeployOptions {
-  return {
-    targets: [new LocalTarget(base, (l) => logs.push(l))],
-    source: src,
-    keep: 5,
-    shared: [],
-    activateTimeoutMs: 10_000,
-    tmpDir: root,
-    context: { sha: 'abcdef0123456789', run: '7', actor: 'octocat' },
-    lock: { ttlMs: 60_000, waitMs: 2_000 },
-    log: (l) => logs.push(l),
-    ...over
-  }
+  const log = (l: string) => logs.push(l)
+  return deployOptions({ targets: [new LocalTarget(base, log)], source: src, tmpDir: root, log }, over)
 }
 
 const current = () => readlinkSync(join(base, 'current'))
