@@ -30897,6 +30897,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
+// UNUSED EXPORTS: SAVE_ALWAYS_ENV
+
 // EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(2322);
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -42721,6 +42723,13 @@ const inputs = {
 
 
 const ACTION = 'build-cache';
+/**
+ * A post step cannot see the job's status, and post-if cannot see the action's
+ * inputs; it does see the job's env, which includes what earlier steps wrote to
+ * GITHUB_ENV. So main, for save: always, sets this, and action.yml's post-if is
+ * `success() || env.<this> == 'true'`.
+ */
+const SAVE_ALWAYS_ENV = 'GANTRY_BUILD_CACHE_SAVE_ALWAYS';
 function readInputs() {
     return parseInputs(ACTION, inputs);
 }
@@ -42763,6 +42772,8 @@ async function main() {
     // Side effects start here. isPost first (as actions/checkout does): from now on the post step
     // knows it is the post step whatever happens next.
     saveState(ACTION, 'isPost', 'true');
+    if (i.save === 'always')
+        lib_core/* exportVariable */.dN(SAVE_ALWAYS_ENV, 'true');
     const backend = backendFor(i.backend, localDir);
     const t0 = performance.now();
     const results = await restoreUnits(plan.units, backend, {
@@ -42838,6 +42849,13 @@ async function post() {
     }
     if (i.save === 'never') {
         await writeSummary('### build-cache post: not saving (save: never)');
+        return;
+    }
+    if (i.save === 'on-success' && process.env[SAVE_ALWAYS_ENV] === 'true') {
+        // post-if held through the variable an always step set, so the job may have failed: we cannot tell.
+        const why = "another build-cache step of this job has save: always, so the runner runs every build-cache post step whatever the job's status, and a post step cannot see that status";
+        lib_core/* warning */.$e(`build-cache: not saving (save: on-success): ${why}. Give every build-cache step of a job the same 'save' value.`);
+        await writeSummary(`### build-cache post: not saving (save: on-success; the job's status is unknown: ${why})`);
         return;
     }
     const plan = await readHandoff(planPath);
@@ -43156,6 +43174,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
   z3: () => (/* binding */ error),
+  dN: () => (/* binding */ exportVariable),
   V4: () => (/* binding */ getInput),
   Gu: () => (/* binding */ getState),
   pq: () => (/* binding */ info),
@@ -43168,7 +43187,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, getBooleanInput, getIDToken, getMultilineInput, group, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -43179,7 +43198,7 @@ var external_os_ = __nccwpck_require__(857);
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -43286,13 +43305,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -43320,13 +43339,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -43845,9 +43864,9 @@ function exportVariable(name, val) {
     process.env[name] = convertedVal;
     const filePath = process.env['GITHUB_ENV'] || '';
     if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+        return file_command_issueFileCommand('ENV', prepareKeyValueMessage(name, val));
     }
-    issueCommand('set-env', { name }, convertedVal);
+    command_issueCommand('set-env', { name }, convertedVal);
 }
 /**
  * Registers a secret which will get masked from logs
@@ -43962,10 +43981,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    command_issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -44084,9 +44103,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', prepareKeyValueMessage(name, value));
     }
-    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+    command_issueCommand('save-state', { name }, toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.

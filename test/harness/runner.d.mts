@@ -57,3 +57,8 @@ export function loadActionYml(name: string): {
 export function parseFileCommands(text: string): Record<string, string>
 export function parseAnnotations(stdout: string): Annotation[]
 export function runAction(name: string, options?: RunOptions): Promise<RunResult>
+export function postIfHolds(
+  expr: string | undefined,
+  jobStatus: 'success' | 'failure' | 'cancelled',
+  env?: Record<string, string | undefined>
+): boolean

@@ -80,15 +80,26 @@ export function parseAnnotations(stdout) {
   return out
 }
 
-function postIfHolds(expr, jobStatus) {
+/**
+ * Evaluates a post-if as the runner does, for the forms our action.yml files
+ * use: status functions and `env.NAME == 'value'` (GitHub compares strings
+ * ignoring case), joined by `||`. env is the job's environment at the post
+ * step: the step env plus what earlier steps wrote to GITHUB_ENV.
+ */
+export function postIfHolds(expr, jobStatus, env = {}) {
   const e = String(expr ?? 'always()')
     .replace(/\$\{\{|\}\}/g, '')
     .trim()
-  if (e === 'always()') return true
-  if (e === 'success()') return jobStatus === 'success'
-  if (e === 'failure()') return jobStatus === 'failure'
-  if (e === 'cancelled()') return jobStatus === 'cancelled'
-  throw new Error(`harness: unsupported post-if: ${expr}`)
+  return e.split('||').some((term) => {
+    const t = term.trim()
+    if (t === 'always()') return true
+    if (t === 'success()') return jobStatus === 'success'
+    if (t === 'failure()') return jobStatus === 'failure'
+    if (t === 'cancelled()') return jobStatus === 'cancelled'
+    const m = t.match(/^env\.([A-Za-z_][A-Za-z0-9_]*)\s*==\s*'([^']*)'$/)
+    if (m) return env[m[1]] !== undefined && env[m[1]].toLowerCase() === m[2].toLowerCase()
+    throw new Error(`harness: unsupported post-if: ${expr}`)
+  })
 }
 
 function runNode(script, env, cwd, timeoutMs, onSpawn) {
@@ -199,10 +210,12 @@ export async function runAction(name, options = {}) {
   // The job's steps between main and post (e.g. the build), when the test gives them.
   await options.beforePost?.(result)
   const post = meta.runs?.post
+  // What main wrote to GITHUB_ENV is in the job's env from then on: post-if sees it, so does the post step.
+  const jobEnv = { ...baseEnv, ...result.env }
   if (
     post &&
     options.post !== false &&
-    postIfHolds(meta.runs['post-if'], options.jobStatus ?? (result.code === 0 ? 'success' : 'failure'))
+    postIfHolds(meta.runs['post-if'], options.jobStatus ?? (result.code === 0 ? 'success' : 'failure'), jobEnv)
   ) {
     // Post steps see the same inputs plus STATE_*; each step gets fresh file-command files.
     for (const f of [files.output, files.summary, files.env, files.path]) writeFileSync(f, '')
@@ -211,7 +224,7 @@ export async function runAction(name, options = {}) {
     writeFileSync(files.state, '')
     let postScript = resolve(join(repoRoot, 'actions', name), post)
     if (options.distRoot) postScript = join(options.distRoot, relative(join(repoRoot, 'dist'), postScript))
-    const p = await runNode(postScript, { ...baseEnv, ...inputEnv, ...stateEnv }, cwd, timeoutMs)
+    const p = await runNode(postScript, { ...jobEnv, ...inputEnv, ...stateEnv }, cwd, timeoutMs)
     result.post = collect(name, meta, p, files)
   }
   return result

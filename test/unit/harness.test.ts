@@ -4,7 +4,7 @@ import { describe, expect, test } from '@jest/globals'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseAnnotations, parseFileCommands, runAction } from '../harness/runner.mjs'
+import { parseAnnotations, parseFileCommands, postIfHolds, runAction } from '../harness/runner.mjs'
 
 // A stand-in bundle that reports its INPUT_*/STATE_* env through the file commands.
 function probeDist(name: string): string {
@@ -86,5 +86,18 @@ describe('runner harness', () => {
       { level: 'error', message: 'boom', file: undefined, line: undefined, title: undefined },
       { level: 'notice', message: 'hi', file: undefined, line: undefined, title: 'n' }
     ])
+  })
+
+  test("post-if: status functions and env.NAME == 'value' joined by ||, as the runner evaluates them", () => {
+    const expr = "success() || env.GANTRY_BUILD_CACHE_SAVE_ALWAYS == 'true'"
+    expect(postIfHolds(expr, 'success')).toBe(true)
+    expect(postIfHolds(expr, 'failure')).toBe(false)
+    expect(postIfHolds(expr, 'failure', { GANTRY_BUILD_CACHE_SAVE_ALWAYS: 'true' })).toBe(true)
+    expect(postIfHolds(expr, 'cancelled', { GANTRY_BUILD_CACHE_SAVE_ALWAYS: 'TRUE' })).toBe(true) // strings compare ignoring case
+    expect(postIfHolds(expr, 'failure', { GANTRY_BUILD_CACHE_SAVE_ALWAYS: 'false' })).toBe(false)
+    expect(postIfHolds(`\${{ ${expr} }}`, 'failure', { GANTRY_BUILD_CACHE_SAVE_ALWAYS: 'true' })).toBe(true)
+    expect(postIfHolds(undefined, 'failure')).toBe(true) // the runner's default is always()
+    expect(postIfHolds('failure() || cancelled()', 'cancelled')).toBe(true)
+    expect(() => postIfHolds('inputs.save == "always"', 'success')).toThrow(/unsupported post-if/)
   })
 })

@@ -34,6 +34,14 @@ import { inputs } from './inputs.js'
 
 const ACTION = 'build-cache'
 
+/**
+ * A post step cannot see the job's status, and post-if cannot see the action's
+ * inputs; it does see the job's env, which includes what earlier steps wrote to
+ * GITHUB_ENV. So main, for save: always, sets this, and action.yml's post-if is
+ * `success() || env.<this> == 'true'`.
+ */
+export const SAVE_ALWAYS_ENV = 'GANTRY_BUILD_CACHE_SAVE_ALWAYS'
+
 type Inputs = ReturnType<typeof readInputs>
 
 function readInputs() {
@@ -88,6 +96,7 @@ async function main(): Promise<void> {
   // Side effects start here. isPost first (as actions/checkout does): from now on the post step
   // knows it is the post step whatever happens next.
   saveState(ACTION, 'isPost', 'true')
+  if (i.save === 'always') core.exportVariable(SAVE_ALWAYS_ENV, 'true')
   const backend = backendFor(i.backend, localDir)
   const t0 = performance.now()
   const results = await restoreUnits(plan.units, backend, {
@@ -168,6 +177,16 @@ async function post(): Promise<void> {
   }
   if (i.save === 'never') {
     await writeSummary('### build-cache post: not saving (save: never)')
+    return
+  }
+  if (i.save === 'on-success' && process.env[SAVE_ALWAYS_ENV] === 'true') {
+    // post-if held through the variable an always step set, so the job may have failed: we cannot tell.
+    const why =
+      "another build-cache step of this job has save: always, so the runner runs every build-cache post step whatever the job's status, and a post step cannot see that status"
+    core.warning(
+      `build-cache: not saving (save: on-success): ${why}. Give every build-cache step of a job the same 'save' value.`
+    )
+    await writeSummary(`### build-cache post: not saving (save: on-success; the job's status is unknown: ${why})`)
     return
   }
   const plan = await readHandoff(planPath)
