@@ -2,8 +2,9 @@
 // Bundles each action's src/index.ts with ncc into dist/<name>/ (ESM, with the
 // package.json ncc writes beside it). `npm run bundle -- health-gate` builds one.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, rmSync, existsSync, renameSync } from 'node:fs'
+import { readdirSync, rmSync, existsSync, renameSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { licensesFromStats } from './licenses.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const all = readdirSync(join(root, 'actions')).filter((n) => existsSync(join(root, 'actions', n, 'action.yml')))
@@ -19,18 +20,34 @@ for (const name of names) {
   const out = join(outRoot, name)
   // Build beside the old bundle and swap, so a failed build leaves dist/ as it was.
   const tmp = `${out}.building`
+  const stats = `${out}.stats.json`
   rmSync(tmp, { recursive: true, force: true })
   // ncc type-checks with the action's own tsconfig (src/ and what it imports).
   const r = spawnSync(
     process.execPath,
-    [ncc, 'build', join(root, 'actions', name, 'src', 'index.ts'), '-o', tmp, '--license', 'licenses.txt', '--quiet'],
+    [
+      ncc,
+      'build',
+      join(root, 'actions', name, 'src', 'index.ts'),
+      '-o',
+      tmp,
+      '--license',
+      'licenses.txt',
+      '--stats-out',
+      stats,
+      '--quiet'
+    ],
     { stdio: 'inherit', cwd: join(root, 'actions', name) }
   )
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true })
+    rmSync(stats, { force: true })
     console.error(`bundle: ncc failed for ${name}`)
     process.exit(r.status ?? 1)
   }
+  // ncc writes licenses.txt per chunk, each over the last: list the packages of every chunk.
+  writeFileSync(join(tmp, 'licenses.txt'), licensesFromStats(JSON.parse(readFileSync(stats, 'utf8'))))
+  rmSync(stats, { force: true })
   rmSync(out, { recursive: true, force: true })
   renameSync(tmp, out)
   console.log(`bundled dist/${name}/index.js`)
