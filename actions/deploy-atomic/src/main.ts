@@ -54,9 +54,10 @@ export async function run(): Promise<void> {
     const environment = i.environment ?? (i['github-deployment'] ? 'production' : undefined)
     const ctx = runContext()
 
-    // Evaluated only when asked for (still in this one bundle file: webpackMode eager): the
-    // GitHub client is most of the bundle, and every deploy pays for start-up time.
-    const notify = i['github-deployment'] ? await import(/* webpackMode: "eager" */ '@gantry/notify') : undefined
+    // Loaded only when asked for: the GitHub client (octokit and its own undici) is a
+    // separate chunk of the bundle, ~60% of its bytes, which every other deploy would
+    // pay for in start-up time. scripts/bundle.mjs lists the licenses of every chunk.
+    const notify = i['github-deployment'] ? await import('@gantry/notify') : undefined
     const gh = notify ? new notify.GitHubDeployments({ token: i.token! }) : undefined
     const deployment = gh
       ? await gh.createDeployment({

@@ -7,7 +7,6 @@
  */
 import { mkdtempSync, statSync } from 'node:fs'
 import { join, posix } from 'node:path'
-import * as tar from 'tar'
 import { linkStaysInside } from './manifest.js'
 
 export class SourceError extends Error {}
@@ -52,6 +51,8 @@ export function unsafeEntry(e: { path: string; type: string; linkpath?: string }
 
 /** Checks every entry, then extracts into a new directory under `tmpRoot`; returns it. */
 export async function extractTarball(file: string, tmpRoot: string): Promise<string> {
+  // Loaded only for a tarball: a directory source (the usual case) need not pay to start it.
+  const tar = await import('tar')
   const bad: string[] = []
   try {
     await tar.t({

@@ -8,7 +8,6 @@
  */
 import {
   chmodSync,
-  copyFileSync,
   cpSync,
   existsSync,
   linkSync,
@@ -22,19 +21,31 @@ import {
   symlinkSync,
   unlinkSync
 } from 'node:fs'
+import { chmod, copyFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
 import { lockMatches, parseLock, type LockInfo } from '../lock.js'
-import { parseManifest, sharedLinkTarget, verifyDir, type Manifest, type VerifyResult } from '../manifest.js'
+import {
+  childPath,
+  parseManifest,
+  sharedLinkTarget,
+  verifyDir,
+  type Manifest,
+  type ManifestEntry,
+  type VerifyResult
+} from '../manifest.js'
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
 import { createFileExclusive, fsyncDir, tempBeside, writeFileAtomic } from './atomic.js'
 import { runCommand } from './spawn.js'
+import { decodeStatCache, encodeStatCache } from './stat-cache.js'
 
 export class TargetError extends Error {}
 
 const PARTIAL = '.partial-'
+
+type FileEntry = Extract<ManifestEntry, { type: 'file' }>
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code
@@ -192,8 +203,8 @@ export class LocalTarget implements Target {
     const m = this.readManifestOnly(id)
     if (!m) return undefined
     try {
-      const c = JSON.parse(readFileSync(this.cacheFile(id), 'utf8')) as Pick<Manifest, 'stat' | 'source'>
-      return { ...m, stat: c.stat, source: c.source }
+      const c = decodeStatCache(readFileSync(this.cacheFile(id), 'utf8'), m.entries)
+      return c ? { ...m, stat: c.stat, source: c.source } : m
     } catch {
       return m // no cache (or a damaged one): everything is hashed again
     }
@@ -238,13 +249,13 @@ export class LocalTarget implements Target {
   async prepare(req: PrepareRequest): Promise<PrepareResult> {
     const final = this.releasePath(req.id)
     if (existsSync(final)) throw new TargetError(`${this.name}: release ${req.id} already exists`)
-    let r = this.build(req)
+    let r = await this.build(req)
     if (!r.verify.ok && req.linkFrom) {
       // A file of the previous release was changed in place (hard links share it):
       // build again from the source alone rather than carry the change forward.
       this.log(`${this.name}: linked files did not verify (${r.verify.problems[0]}); copying every file instead`)
       rmSync(r.staging, { recursive: true, force: true })
-      r = this.build({ ...req, linkFrom: undefined })
+      r = await this.build({ ...req, linkFrom: undefined })
     }
     if (!r.verify.ok) {
       rmSync(r.staging, { recursive: true, force: true })
@@ -253,65 +264,88 @@ export class LocalTarget implements Target {
       )
     }
     const { stat: _stat, source, ...manifest } = req.manifest
-    writeFileAtomic(this.cacheFile(req.id), JSON.stringify({ stat: r.stat, source }) + '\n')
+    writeFileAtomic(this.cacheFile(req.id), encodeStatCache(req.manifest.entries, { stat: r.stat, source }) + '\n')
     writeFileAtomic(this.manifestFile(req.id), JSON.stringify(manifest) + '\n')
     renameSync(r.staging, final)
     fsyncDir(this.releases)
     return { path: final, ...r.counts }
   }
 
-  private build(req: PrepareRequest): {
+  private async build(req: PrepareRequest): Promise<{
     staging: string
     verify: VerifyResult
     counts: Omit<PrepareResult, 'path'>
     stat: Record<string, [number, number, number]>
-  } {
+  }> {
     const staging = join(this.releases, `${PARTIAL}${req.id}-${randomBytes(4).toString('hex')}`)
     mkdirSync(staging)
+    const sourceDir = resolve(req.sourceDir)
     const from = req.linkFrom ? this.releasePath(req.linkFrom.id) : undefined
     // Content-addressed: any file of the previous release with the same hash and
     // mode will do, whatever its path (renames link too).
+    const prevEntries = req.linkFrom?.manifest.entries ?? {}
     const byHash = new Map<string, string>()
-    if (req.linkFrom) {
-      for (const [p, e] of Object.entries(req.linkFrom.manifest.entries)) {
-        if (e.type === 'file') byHash.set(`${e.sha256}:${e.mode}`, p)
-      }
+    /** Same content as a file in byHash but another mode (rare). */
+    const byHashMode = new Map<string, string>()
+    for (const p in prevEntries) {
+      const e = prevEntries[p]
+      if (e.type !== 'file') continue
+      const seen = byHash.get(e.sha256)
+      if (seen === undefined) byHash.set(e.sha256, p)
+      else if ((prevEntries[seen] as FileEntry).mode !== e.mode) byHashMode.set(`${e.sha256}:${e.mode}`, p)
+    }
+    const linkable = (e: FileEntry): string | undefined => {
+      const p = byHash.get(e.sha256)
+      if (p === undefined) return undefined
+      return (prevEntries[p] as FileEntry).mode === e.mode ? p : byHashMode.get(`${e.sha256}:${e.mode}`)
     }
     // For each linked file, the stat its source inode had when its content was last
     // hashed: an inode still matching it needs no second read (verification by stat).
     const prevStat = req.linkFrom?.manifest.stat
     const expect = new Map<string, [number, number, number]>()
+    const entries = req.manifest.entries
+    // Directories first (any order: mkdir -p), so files can then go in any order.
+    const dirs: Array<[string, number]> = []
+    for (const p in entries) {
+      const e = entries[p]
+      if (e.type !== 'dir') continue
+      const dest = `${staging}/${p}`
+      mkdirSync(dest, { recursive: true })
+      dirs.push([dest, e.mode])
+    }
+    // Files to copy go to the thread pool as they come and copy while this thread links.
+    const copies = new CopyQueue()
     let linked = 0
     let copied = 0
-    const dirs: Array<[string, number]> = []
-    const paths = Object.keys(req.manifest.entries).sort()
-    for (const p of paths) {
-      const e = req.manifest.entries[p]
-      const dest = join(staging, p)
-      if (e.type === 'dir') {
-        mkdirSync(dest, { recursive: true })
-        dirs.push([dest, e.mode])
-      } else if (e.type === 'symlink') {
-        symlinkSync(e.target, dest)
-      } else {
-        const prev = from ? byHash.get(`${e.sha256}:${e.mode}`) : undefined
-        if (prev !== undefined && from) {
+    let n = 0
+    try {
+      for (const p in entries) {
+        const e = entries[p]
+        if (e.type === 'symlink') symlinkSync(e.target, `${staging}/${p}`)
+        if (e.type !== 'file') continue
+        const prev = from ? linkable(e) : undefined
+        if (prev !== undefined) {
           try {
-            linkSync(join(from, prev), dest)
+            linkSync(`${from}/${prev}`, `${staging}/${p}`)
             linked++
             const st = prevStat?.[prev]
             if (st) expect.set(p, st)
+            // Let finished copies hand the pool their next file.
+            if (++n % 512 === 0) await new Promise<void>((r) => setImmediate(r))
             continue
           } catch (err) {
             // EXDEV/EMLINK/ENOENT: fall back to a copy.
             if (!['EXDEV', 'EMLINK', 'ENOENT', 'EPERM'].includes(errno(err) ?? '')) throw err
           }
         }
-        copyFileSync(join(req.sourceDir, p), dest)
-        chmodSync(dest, e.mode)
+        copies.add(childPath(sourceDir, p), `${staging}/${p}`, e.mode)
         copied++
       }
+    } finally {
+      // Never leave a copy running into a directory the caller may remove.
+      await copies.settled()
     }
+    copies.throwIfFailed()
     for (const p of req.shared) this.linkShared(staging, req.sourceDir, p)
     // Directory modes last, so a read-only directory does not stop its own filling.
     for (const [d, mode] of dirs.reverse()) chmodSync(d, mode)
@@ -396,5 +430,51 @@ function lstatExists(p: string): boolean {
     return true
   } catch {
     return false
+  }
+}
+
+/**
+ * Copies files on libuv's thread pool, COPY_WIDTH at a time (the pool has 4
+ * threads; 2 cores here), so the copying overlaps the caller's linking. The
+ * first failure stops new copies; settled() waits until none is in flight.
+ */
+const COPY_WIDTH = 16
+
+class CopyQueue {
+  private readonly queue: Array<[string, string, number]> = []
+  private running = 0
+  private failure: unknown
+  private failed = false
+  private idle?: () => void
+
+  add(src: string, dest: string, mode: number): void {
+    this.queue.push([src, dest, mode])
+    this.pump()
+  }
+
+  private pump(): void {
+    while (this.running < COPY_WIDTH && this.queue.length && !this.failed) {
+      const [src, dest, mode] = this.queue.shift()!
+      this.running++
+      copyFile(src, dest)
+        .then(() => chmod(dest, mode))
+        .catch((e: unknown) => {
+          if (!this.failed) [this.failed, this.failure] = [true, e]
+        })
+        .finally(() => {
+          this.running--
+          this.pump()
+          if (this.running === 0 && (this.failed || !this.queue.length)) this.idle?.()
+        })
+    }
+  }
+
+  async settled(): Promise<void> {
+    if (this.running === 0) return
+    await new Promise<void>((r) => (this.idle = r))
+  }
+
+  throwIfFailed(): void {
+    if (this.failed) throw this.failure
   }
 }
