@@ -252,14 +252,16 @@ const direntKind = (d: Dirent): EntryKind =>
  * (a rollback to a release verified when it was deployed: a few ms for 10,000
  * files, no file opened). `trust` lets a caller skip hashing files it can
  * prove unchanged by their stat; `record` receives [inode, size, mtimeMs] of
- * every file checked.
+ * every file checked; `known` gives the lstat a caller already took of a file
+ * it just made (a hard link), instead of a second lstat of it here.
  */
 export function verifyDir(
   dir: string,
   manifest: Manifest,
   deep: boolean | 'presence' = true,
   trust?: TrustStat,
-  record?: Record<string, [number, number, number]>
+  record?: Record<string, [number, number, number]>,
+  known?: (rel: string) => { ino: number; size: number; mode: number; mtimeMs: number } | undefined
 ): VerifyResult {
   const check = new ReleaseCheck(manifest)
   const walk = (rel: string, abs: string) => {
@@ -269,7 +271,7 @@ export function verifyDir(
       const want = check.entry(r, direntKind(d), () => readlinkSync(p))
       if (want === 'descend') walk(r, p)
       else if (want && deep !== 'presence') {
-        const st = !deep || trust ? lstatSync(p) : undefined
+        const st = !deep || trust ? (known?.(r) ?? lstatSync(p)) : undefined
         if (st && (!deep || trust!(r, st))) {
           if (st.size !== want.size) check.note(`${r}: size ${st.size}, expected ${want.size}`)
           else if ((st.mode & 0o7777) !== want.mode) check.note(`${r}: mode differs`)

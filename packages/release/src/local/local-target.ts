@@ -302,7 +302,6 @@ export class LocalTarget implements Target {
     // For each linked file, the stat its source inode had when its content was last
     // hashed: an inode still matching it needs no second read (verification by stat).
     const prevStat = req.linkFrom?.manifest.stat
-    const expect = new Map<string, [number, number, number]>()
     const entries = req.manifest.entries
     // Directories first (any order: mkdir -p), so files can then go in any order.
     const dirs: Array<[string, number]> = []
@@ -313,11 +312,16 @@ export class LocalTarget implements Target {
       mkdirSync(dest, { recursive: true })
       dirs.push([dest, e.mode])
     }
-    // Files to copy go to the thread pool as they come and copy while this thread links.
+    // Files to copy go to the thread pool now and copy while this thread links.
     const copies = new CopyQueue()
+    const rels: string[] = []
+    const prevs: string[] = []
+    /** rels[i] -> i */
+    const index = new Map<string, number>()
+    /** [inode, size, mtimeMs, mode] of the link made for rels[i]; NaN when it was copied instead. */
+    let linkStat = new Float64Array(0)
     let linked = 0
     let copied = 0
-    let n = 0
     try {
       for (const p in entries) {
         const e = entries[p]
@@ -325,21 +329,36 @@ export class LocalTarget implements Target {
         if (e.type !== 'file') continue
         const prev = from ? linkable(e) : undefined
         if (prev !== undefined) {
-          try {
-            linkSync(`${from}/${prev}`, `${staging}/${p}`)
-            linked++
-            const st = prevStat?.[prev]
-            if (st) expect.set(p, st)
-            // Let finished copies hand the pool their next file.
-            if (++n % 512 === 0) await new Promise<void>((r) => setImmediate(r))
-            continue
-          } catch (err) {
-            // EXDEV/EMLINK/ENOENT: fall back to a copy.
-            if (!['EXDEV', 'EMLINK', 'ENOENT', 'EPERM'].includes(errno(err) ?? '')) throw err
-          }
+          index.set(p, rels.length)
+          rels.push(p)
+          prevs.push(prev)
+        } else {
+          copies.add(childPath(sourceDir, p), `${staging}/${p}`, e.mode)
+          copied++
         }
-        copies.add(childPath(sourceDir, p), `${staging}/${p}`, e.mode)
-        copied++
+      }
+      linkStat = new Float64Array(rels.length * 4).fill(NaN)
+      for (let i = 0; i < rels.length; i++) {
+        const dest = `${staging}/${rels[i]}`
+        try {
+          linkSync(`${from}/${prevs[i]}`, dest)
+        } catch (err) {
+          // EXDEV/EMLINK/ENOENT: fall back to a copy.
+          if (!['EXDEV', 'EMLINK', 'ENOENT', 'EPERM'].includes(errno(err) ?? '')) throw err
+          copies.add(childPath(sourceDir, rels[i]), dest, (entries[rels[i]] as FileEntry).mode)
+          copied++
+          continue
+        }
+        // The inode the new name holds, taken now for the verification (its dentry is
+        // hot: ~10 ms less for 10,000 files than a second lstat in the walk).
+        const st = lstatSync(dest)
+        linkStat[i * 4] = st.ino
+        linkStat[i * 4 + 1] = st.size
+        linkStat[i * 4 + 2] = st.mtimeMs
+        linkStat[i * 4 + 3] = st.mode
+        linked++
+        // Let finished copies hand the pool their next file.
+        if (i % 512 === 511) await new Promise<void>((r) => setImmediate(r))
       }
     } finally {
       // Never leave a copy running into a directory the caller may remove.
@@ -350,11 +369,23 @@ export class LocalTarget implements Target {
     // Directory modes last, so a read-only directory does not stop its own filling.
     for (const [d, mode] of dirs.reverse()) chmodSync(d, mode)
     const stat: Record<string, [number, number, number]> = {}
+    const linkedAt = (rel: string): number | undefined => {
+      const i = index.get(rel)
+      return i !== undefined && !Number.isNaN(linkStat[i * 4]) ? i : undefined
+    }
+    // A link is trusted when its inode still has the stat it had when its content was hashed.
     const trust = (rel: string, st: { ino: number; size: number; mtimeMs: number }) => {
-      const e = expect.get(rel)
+      const i = linkedAt(rel)
+      const e = i === undefined ? undefined : prevStat?.[prevs[i]]
       return e !== undefined && e[0] === st.ino && e[1] === st.size && e[2] === st.mtimeMs
     }
-    const verify = verifyDir(staging, req.manifest, true, trust, stat)
+    const known = (rel: string) => {
+      const i = linkedAt(rel)
+      if (i === undefined) return undefined
+      const k = i * 4
+      return { ino: linkStat[k], size: linkStat[k + 1], mtimeMs: linkStat[k + 2], mode: linkStat[k + 3] }
+    }
+    const verify = verifyDir(staging, req.manifest, true, trust, stat, known)
     return {
       staging,
       verify,
