@@ -201,15 +201,18 @@ after its stat pass (~25 + ~20 ms in a row), prints paths from the top of the re
 sub-directory \`working-directory\` would need one more run) and also compares HEAD with the index.
 
 What changed in this revision (the previous section: 69 ms, 3.9× the floor, 5 runs, on a quieter
-machine): the whole-tree key hashes git's bytes as they came (a clean checkout's 3 MB listing is no
-longer decoded to a string and re-encoded for hashing) and the output-path check searches those bytes
-directly: keying went from ~9 ms to ~4 ms. The index and the untracked files come from one
-\`git ls-files -s -o\` run (two git processes instead of three: one index read, one process start and
-one blocking \`spawn\` fewer; ~7 ms less git CPU, 1–4 ms less wall time). Interleaved with the previous
-bundle in one separate run (15 runs each, same load): 72.5 → 69.1 ms, 3.95× → 3.76× the floor. The
-index text (kept with an entry to explain a later miss) and the file count for the report are produced
-after the key, and are counted in the main-step rows. The key is the same as before for the same files
-(unless a path is not valid UTF-8: the old key hashed U+FFFD in its place, the new one the path's bytes).
+machine): the whole-tree key hashes git's bytes as they came, while git writes them (the main thread
+is idle meanwhile), and collects them without a final copy: a clean checkout's 3 MB listing is no
+longer decoded to a string, re-encoded and hashed after git exits (keying went from ~9 ms to ~1 ms
+after the listing). The output-path check searches those bytes directly. The index and the untracked
+files come from one \`git ls-files -s -o\` run (two git processes instead of three: one index read, one
+process start and one blocking \`spawn\` fewer; ~7 ms less git CPU, 1–4 ms less wall time). Each
+step was measured interleaved with the bundle before it, in separate runs of 15 each under the same
+load: 72.5 → 69.1 ms (bytes, one ls-files run), then 100.3 → 95.6 ms on a busier machine (hashing
+while git writes). The index text (kept with an entry to explain a later miss) and the file count
+for the report are produced after the key, and are counted in the main-step rows. The key is the
+same as before for the same files (unless a path is not valid UTF-8: the old key hashed U+FFFD in
+its place, the new one the path's bytes).
 
 The generated repository is committed and "settled": git has stat data for every file. Right after a
 fresh \`git clone\`, files written in the same second as the index are "racily clean" and git

@@ -41152,12 +41152,36 @@ class SpawnError extends Error {
         this.code = code;
     }
 }
-function runProc(cmd, args, cwd, timeoutMs = 120_000) {
+/**
+ * Collects chunks into one buffer as they arrive (doubling when full), so a
+ * multi-megabyte output is not copied again after the process has exited.
+ */
+class ByteSink {
+    buf = Buffer.allocUnsafe(1 << 16);
+    len = 0;
+    push(d) {
+        if (this.len + d.length > this.buf.length) {
+            const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + d.length));
+            this.buf.copy(grown, 0, 0, this.len);
+            this.buf = grown;
+        }
+        d.copy(this.buf, this.len);
+        this.len += d.length;
+    }
+    bytes() {
+        return this.buf.subarray(0, this.len);
+    }
+}
+/** @param onData sees each stdout chunk, in order, as it arrives (e.g. to hash it while the process runs). */
+function runProc(cmd, args, cwd, timeoutMs = 120_000, onData) {
     return new Promise((resolve, reject) => {
         const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-        const out = [];
+        const out = new ByteSink();
         let err = '';
-        child.stdout.on('data', (d) => out.push(d));
+        child.stdout.on('data', (d) => {
+            out.push(d);
+            onData?.(d);
+        });
         child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
         const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
         child.on('error', (e) => {
@@ -41166,7 +41190,7 @@ function runProc(cmd, args, cwd, timeoutMs = 120_000) {
         });
         child.on('close', (code) => {
             clearTimeout(timer);
-            resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: err });
+            resolve({ code: code ?? 1, stdout: out.bytes(), stderr: err });
         });
     });
 }
@@ -41189,9 +41213,10 @@ function runProc(cmd, args, cwd, timeoutMs = 120_000) {
 
 
 
+
 const HASH_CONCURRENCY = 16;
-async function listInputFiles(root) {
-    const git = await gitListing(root);
+async function listInputFiles(root, options = {}) {
+    const git = await gitListing(root, options);
     return git ?? walkListing(root);
 }
 /** git's order: UTF-8 bytes, which is code-point order (JS `<` compares UTF-16 units). */
@@ -41303,10 +41328,10 @@ function countRecords(text) {
     return n;
 }
 /** git's stdout as bytes; undefined when git is missing or the directory is not in a checkout. */
-async function git(root, args) {
+async function git(root, args, onData) {
     let r;
     try {
-        r = await runProc('git', args, root);
+        r = await runProc('git', args, root, undefined, onData);
     }
     catch (e) {
         if (e instanceof SpawnError && e.code === 'ENOENT')
@@ -41331,6 +41356,7 @@ function countRecordBytes(bytes) {
 function listing(source, format, counts, data) {
     let files = 'files' in data ? data.files : undefined;
     const bytes = 'bytes' in data ? data.bytes : undefined;
+    const digest = 'bytes' in data ? data.digest : undefined;
     let raw;
     let count;
     const text = () => (raw ??= bytes.toString('utf8'));
@@ -41339,6 +41365,7 @@ function listing(source, format, counts, data) {
         format,
         ...counts,
         bytes,
+        digest,
         // Counted when first read (for the report): the key does not need it.
         get count() {
             count ??= files ? files.length : countRecordBytes(bytes);
@@ -41386,9 +41413,9 @@ function splitOthers(bytes) {
  * The index records and the untracked paths no ignore rule covers: one git run
  * (one index read, one process fewer), or two when the output could mislead.
  */
-async function indexAndOthers(root) {
+async function indexAndOthers(root, onData) {
     const [both, names] = await Promise.all([
-        git(root, ['ls-files', '-z', '-s', '-o', '--exclude-standard']),
+        git(root, ['ls-files', '-z', '-s', '-o', '--exclude-standard'], onData),
         (0,promises_namespaceObject.readdir)(root).catch(() => [])
     ]);
     if (both === undefined)
@@ -41396,8 +41423,9 @@ async function indexAndOthers(root) {
     // A tab in a name in the directory itself is the one way an untracked path can pass for an
     // index record ("100644 <id> 0\t<x>").
     const split = names.some((n) => n.includes('\t')) ? undefined : splitOthers(both);
+    // streamed: the index records are exactly the bytes onData saw.
     if (split)
-        return split;
+        return { ...split, streamed: split.others.length === 0 };
     const [index, others] = await Promise.all([
         git(root, ['ls-files', '-z', '-s']),
         git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
@@ -41406,13 +41434,34 @@ async function indexAndOthers(root) {
         return undefined;
     return {
         index,
+        streamed: false,
         others: others
             .toString('utf8')
             .split('\0')
             .filter((p) => p !== '')
     };
 }
-async function gitListing(root) {
+/** sha256 over a prefix and the chunks after it; chunks that come before the prefix is known wait. */
+function streamDigest(prefix) {
+    let hash;
+    let known;
+    const early = [];
+    const ready = prefix?.then((p) => {
+        known = p;
+        hash = (0,external_node_crypto_.createHash)('sha256').update(p);
+        for (const c of early.splice(0))
+            hash.update(c);
+    }, () => undefined // no prefix, no digest: the key hashes the bytes itself
+    );
+    return {
+        onData: prefix ? (d) => (hash ? hash.update(d) : early.push(d)) : undefined,
+        async result() {
+            await ready;
+            return hash && known !== undefined ? { prefix: known, sha256: hash.digest('hex') } : undefined;
+        }
+    };
+}
+async function gitListing(root, options) {
     // Two runs in parallel, so git's stat of the work tree overlaps the rest: the
     // tracked files that differ from the index (diff-files: one stat per file,
     // spread over threads), and the index's blob ids (no stat) with the untracked
@@ -41421,7 +41470,9 @@ async function gitListing(root) {
     // `git status`: it walks for untracked files only after its stat pass, prints
     // paths from the top of the repository, and compares HEAD with the index too.
     const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all']);
-    const [listed, changedBytes] = await Promise.all([indexAndOthers(root), changedRun]);
+    // The bytes are hashed as git writes them (the main thread is idle meanwhile), not after it exits.
+    const digest = streamDigest(options.digestPrefix);
+    const [listed, changedBytes] = await Promise.all([indexAndOthers(root, digest.onData), changedRun]);
     if (listed === undefined || changedBytes === undefined)
         return undefined;
     const { index: bytes, others } = listed;
@@ -41429,7 +41480,8 @@ async function gitListing(root) {
     const format = /^\d{6} [0-9a-f]{64} /.test(bytes.toString('latin1', 0, 72)) ? 'sha256' : 'sha1';
     // A clean checkout (diff-files would list an unmerged path too): git's output is the canonical text as it is.
     if (changedBytes.length === 0 && others.length === 0) {
-        return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { bytes });
+        const sha = listed.streamed ? await digest.result() : undefined;
+        return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { bytes, digest: sha });
     }
     const changed = changedBytes.toString('utf8');
     const files = parseFileText(bytes.toString('utf8'));
@@ -41801,6 +41853,13 @@ function keyBase(o, dir) {
     const head = `${o.prefix}-${o.os}-${o.arch}`;
     return dir === '.' ? `${head}-` : `${head}-${keySlug(dir)}-`;
 }
+/**
+ * What the whole-tree key hashes before the files' text: a listing may hash
+ * its bytes after this while git writes them (ListOptions.digestPrefix).
+ */
+function wholeTreePrefix(nodeVersion) {
+    return `gantry-build-cache 1\n${nodeVersion}\t${NODE_INPUT}\0`;
+}
 function sha256(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
@@ -41812,7 +41871,9 @@ function computeKeys(o) {
     // the index text, needed only to explain a later miss, is decoded when first read.
     if (bytes !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAnyBytes(o.outputs, bytes)) {
         const head = `${o.nodeVersion}\t${NODE_INPUT}\0`;
-        const hash = (0,external_node_crypto_.createHash)('sha256').update(`gantry-build-cache 1\n${head}`).update(bytes).digest('hex');
+        const prefix = wholeTreePrefix(o.nodeVersion);
+        const { digest } = o.files;
+        const hash = digest?.prefix === prefix ? digest.sha256 : (0,external_node_crypto_.createHash)('sha256').update(prefix).update(bytes).digest('hex');
         const key = keyBase(o, '.') + hash;
         const files = o.files;
         return {
@@ -42223,7 +42284,11 @@ function unitOutputs(dir, globs) {
 }
 async function makePlan(o) {
     const t0 = external_node_perf_hooks_.performance.now();
-    const [listing, node] = await Promise.all([listInputFiles(o.root), nodeVersion(o.root)]);
+    const nodeRun = nodeVersion(o.root);
+    // Keyed whole, the key can hash git's output while git writes it (it needs the Node version first).
+    const whole = !o.components?.length && !o.keyFiles?.length;
+    const digestPrefix = whole ? nodeRun.then(wholeTreePrefix) : undefined;
+    const [listing, node] = await Promise.all([listInputFiles(o.root, { digestPrefix }), nodeRun]);
     const t1 = external_node_perf_hooks_.performance.now();
     const components = o.components?.length ? await findComponents(o.root, listing, o.components) : [];
     const units = components.length ? components.map((c) => c.dir) : ['.'];

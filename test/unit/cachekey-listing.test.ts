@@ -3,6 +3,7 @@
 // from the parsed files and from a plain walk of the same files.
 import { afterAll, describe, expect, jest, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -13,6 +14,7 @@ import {
   fileText,
   listInputFiles,
   splitOthers,
+  wholeTreePrefix,
   type FileListing
 } from '@gantry/cachekey'
 
@@ -37,7 +39,9 @@ function git(cwd: string, ...args: string[]): string {
   if (r.status !== 0) throw new Error(r.stderr)
   return r.stdout
 }
-function keyOf(files: Pick<FileListing, 'files' | 'raw' | 'count' | 'bytes'>): string {
+function keyOf(
+  files: Pick<FileListing, 'files' | 'count'> & Partial<Pick<FileListing, 'raw' | 'bytes' | 'digest'>>
+): string {
   const o = {
     prefix: 'gantry',
     os: 'Linux',
@@ -78,6 +82,45 @@ describe('splitOthers', () => {
 
   test('output not in that order (an untracked path after the records): undefined, the caller lists apart', () => {
     expect(splitOthers(Buffer.from(`${rec('a')}untracked\0`))).toBeUndefined()
+  })
+})
+
+describe('hashing git output while git writes it', () => {
+  test('a clean listing carries sha256(prefix + bytes); the key uses it only when the prefix is its own', async () => {
+    const d = temp()
+    for (let i = 0; i < 3000; i++) write(d, `src/d${i % 30}/file-${i}.txt`, `${i}\n`) // output of many chunks
+    git(d, 'init', '-q')
+    git(d, 'add', '-A')
+    git(d, 'commit', '-q', '-m', 'i')
+    const prefix = wholeTreePrefix('v20.1.0')
+    const l = await listInputFiles(d, { digestPrefix: Promise.resolve(prefix) })
+    expect(l.bytes!.length).toBeGreaterThan(200_000)
+    const expected = createHash('sha256').update(prefix).update(l.bytes!).digest('hex')
+    expect(l.digest).toEqual({ prefix, sha256: expected })
+    // Same key as hashing the bytes afterwards, and as the parsed files.
+    const plain = await listInputFiles(d)
+    expect(plain.digest).toBeUndefined()
+    expect(keyOf(l)).toBe(keyOf(plain))
+    expect(keyOf(l)).toBe(keyOf(parsed(l)))
+    // A digest over another prefix (another Node version) is not used.
+    expect(keyOf({ ...parsed(l), bytes: l.bytes, digest: { prefix: 'other', sha256: 'f'.repeat(64) } })).toBe(keyOf(l))
+    // A prefix known only after git has written (a slow `node --version`): the early chunks wait.
+    const late = await listInputFiles(d, {
+      digestPrefix: new Promise((r) => setTimeout(() => r(prefix), 300))
+    })
+    expect(late.digest?.sha256).toBe(expected)
+  })
+
+  test('not clean: no digest (the key is built from the parsed files)', async () => {
+    const d = temp()
+    write(d, 'a.txt', 'a\n')
+    git(d, 'init', '-q')
+    git(d, 'add', '-A')
+    git(d, 'commit', '-q', '-m', 'i')
+    write(d, 'new.txt', 'n\n')
+    const l = await listInputFiles(d, { digestPrefix: Promise.resolve(wholeTreePrefix('v20.1.0')) })
+    expect(l.digest).toBeUndefined()
+    expect(l.untracked).toBe(1)
   })
 })
 

@@ -10,6 +10,7 @@
  * parsing a line. Outside git, a plain walk hashes
  * every file (skipping .git and node_modules) into the same format.
  */
+import { createHash, type Hash } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { mapPool, UserError } from '@gantry/core'
@@ -37,6 +38,8 @@ export interface FileListing {
   readonly count: number
   source: 'git' | 'walk'
   format: ObjectFormat
+  /** sha256 of `prefix` + `bytes`, computed while git wrote them (see ListOptions.digestPrefix). */
+  readonly digest?: { prefix: string; sha256: string }
   /** Files whose content was read and hashed here (modified, untracked, or all of them outside git). */
   hashed: number
   untracked: number
@@ -45,8 +48,17 @@ export interface FileListing {
 
 const HASH_CONCURRENCY = 16
 
-export async function listInputFiles(root: string): Promise<FileListing> {
-  const git = await gitListing(root)
+export interface ListOptions {
+  /**
+   * When given, git's output is hashed (sha256) after this prefix while git
+   * writes it; a clean checkout's listing then carries the digest, so the key
+   * needs no pass over the bytes once git has finished.
+   */
+  digestPrefix?: Promise<string>
+}
+
+export async function listInputFiles(root: string, options: ListOptions = {}): Promise<FileListing> {
+  const git = await gitListing(root, options)
   return git ?? walkListing(root)
 }
 
@@ -158,10 +170,10 @@ export function countRecords(text: string): number {
 }
 
 /** git's stdout as bytes; undefined when git is missing or the directory is not in a checkout. */
-async function git(root: string, args: string[]): Promise<Buffer | undefined> {
+async function git(root: string, args: string[], onData?: (chunk: Buffer) => void): Promise<Buffer | undefined> {
   let r
   try {
-    r = await runProc('git', args, root)
+    r = await runProc('git', args, root, undefined, onData)
   } catch (e) {
     if (e instanceof SpawnError && e.code === 'ENOENT') return undefined // no git on PATH
     throw e
@@ -185,10 +197,11 @@ function listing(
   source: 'git' | 'walk',
   format: ObjectFormat,
   counts: { hashed: number; untracked: number; modified: number },
-  data: { bytes: Buffer } | { files: InputFile[] }
+  data: { bytes: Buffer; digest?: FileListing['digest'] } | { files: InputFile[] }
 ): FileListing {
   let files = 'files' in data ? data.files : undefined
   const bytes = 'bytes' in data ? data.bytes : undefined
+  const digest = 'bytes' in data ? data.digest : undefined
   let raw: string | undefined
   let count: number | undefined
   const text = () => (raw ??= (bytes as Buffer).toString('utf8'))
@@ -197,6 +210,7 @@ function listing(
     format,
     ...counts,
     bytes,
+    digest,
     // Counted when first read (for the report): the key does not need it.
     get count() {
       count ??= files ? files.length : countRecordBytes(bytes as Buffer)
@@ -244,16 +258,20 @@ export function splitOthers(bytes: Buffer): { others: string[]; index: Buffer } 
  * The index records and the untracked paths no ignore rule covers: one git run
  * (one index read, one process fewer), or two when the output could mislead.
  */
-async function indexAndOthers(root: string): Promise<{ index: Buffer; others: string[] } | undefined> {
+async function indexAndOthers(
+  root: string,
+  onData?: (chunk: Buffer) => void
+): Promise<{ index: Buffer; others: string[]; streamed: boolean } | undefined> {
   const [both, names] = await Promise.all([
-    git(root, ['ls-files', '-z', '-s', '-o', '--exclude-standard']),
+    git(root, ['ls-files', '-z', '-s', '-o', '--exclude-standard'], onData),
     readdir(root).catch(() => [] as string[])
   ])
   if (both === undefined) return undefined
   // A tab in a name in the directory itself is the one way an untracked path can pass for an
   // index record ("100644 <id> 0\t<x>").
   const split = names.some((n) => n.includes('\t')) ? undefined : splitOthers(both)
-  if (split) return split
+  // streamed: the index records are exactly the bytes onData saw.
+  if (split) return { ...split, streamed: split.others.length === 0 }
   const [index, others] = await Promise.all([
     git(root, ['ls-files', '-z', '-s']),
     git(root, ['ls-files', '-z', '-o', '--exclude-standard'])
@@ -261,6 +279,7 @@ async function indexAndOthers(root: string): Promise<{ index: Buffer; others: st
   if (index === undefined || others === undefined) return undefined
   return {
     index,
+    streamed: false,
     others: others
       .toString('utf8')
       .split('\0')
@@ -268,7 +287,29 @@ async function indexAndOthers(root: string): Promise<{ index: Buffer; others: st
   }
 }
 
-async function gitListing(root: string): Promise<FileListing | undefined> {
+/** sha256 over a prefix and the chunks after it; chunks that come before the prefix is known wait. */
+function streamDigest(prefix: Promise<string> | undefined) {
+  let hash: Hash | undefined
+  let known: string | undefined
+  const early: Buffer[] = []
+  const ready = prefix?.then(
+    (p) => {
+      known = p
+      hash = createHash('sha256').update(p)
+      for (const c of early.splice(0)) hash.update(c)
+    },
+    () => undefined // no prefix, no digest: the key hashes the bytes itself
+  )
+  return {
+    onData: prefix ? (d: Buffer) => (hash ? hash.update(d) : early.push(d)) : undefined,
+    async result(): Promise<FileListing['digest']> {
+      await ready
+      return hash && known !== undefined ? { prefix: known, sha256: hash.digest('hex') } : undefined
+    }
+  }
+}
+
+async function gitListing(root: string, options: ListOptions): Promise<FileListing | undefined> {
   // Two runs in parallel, so git's stat of the work tree overlaps the rest: the
   // tracked files that differ from the index (diff-files: one stat per file,
   // spread over threads), and the index's blob ids (no stat) with the untracked
@@ -277,14 +318,17 @@ async function gitListing(root: string): Promise<FileListing | undefined> {
   // `git status`: it walks for untracked files only after its stat pass, prints
   // paths from the top of the repository, and compares HEAD with the index too.
   const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all'])
-  const [listed, changedBytes] = await Promise.all([indexAndOthers(root), changedRun])
+  // The bytes are hashed as git writes them (the main thread is idle meanwhile), not after it exits.
+  const digest = streamDigest(options.digestPrefix)
+  const [listed, changedBytes] = await Promise.all([indexAndOthers(root, digest.onData), changedRun])
   if (listed === undefined || changedBytes === undefined) return undefined
   const { index: bytes, others } = listed
   // "<mode> <id> ": the id's length tells the repository's hash (latin1: one byte, one char, no decoding).
   const format: ObjectFormat = /^\d{6} [0-9a-f]{64} /.test(bytes.toString('latin1', 0, 72)) ? 'sha256' : 'sha1'
   // A clean checkout (diff-files would list an unmerged path too): git's output is the canonical text as it is.
   if (changedBytes.length === 0 && others.length === 0) {
-    return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { bytes })
+    const sha = listed.streamed ? await digest.result() : undefined
+    return listing('git', format, { hashed: 0, untracked: 0, modified: 0 }, { bytes, digest: sha })
   }
   const changed = changedBytes.toString('utf8')
   const files = parseFileText(bytes.toString('utf8'))

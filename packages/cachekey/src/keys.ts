@@ -64,7 +64,7 @@ export interface KeyOptions {
   os: string
   arch: string
   nodeVersion: string
-  files: Pick<FileListing, 'files' | 'raw' | 'count'> & Partial<Pick<FileListing, 'bytes'>>
+  files: Pick<FileListing, 'files' | 'raw' | 'count'> & Partial<Pick<FileListing, 'bytes' | 'digest'>>
   /** Selects the input files; undefined = every listed file. */
   keyFiles?: GlobSet
   /** Output paths (never inputs: a build must not change its own key). */
@@ -84,6 +84,14 @@ export function keyBase(o: Pick<KeyOptions, 'prefix' | 'os' | 'arch'>, dir: stri
   return dir === '.' ? `${head}-` : `${head}-${keySlug(dir)}-`
 }
 
+/**
+ * What the whole-tree key hashes before the files' text: a listing may hash
+ * its bytes after this while git writes them (ListOptions.digestPrefix).
+ */
+export function wholeTreePrefix(nodeVersion: string): string {
+  return `gantry-build-cache 1\n${nodeVersion}\t${NODE_INPUT}\0`
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
@@ -96,7 +104,10 @@ export function computeKeys(o: KeyOptions): KeyPlan {
   // the index text, needed only to explain a later miss, is decoded when first read.
   if (bytes !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAnyBytes(o.outputs, bytes)) {
     const head = `${o.nodeVersion}\t${NODE_INPUT}\0`
-    const hash = createHash('sha256').update(`gantry-build-cache 1\n${head}`).update(bytes).digest('hex')
+    const prefix = wholeTreePrefix(o.nodeVersion)
+    const { digest } = o.files
+    const hash =
+      digest?.prefix === prefix ? digest.sha256 : createHash('sha256').update(prefix).update(bytes).digest('hex')
     const key = keyBase(o, '.') + hash
     const files = o.files
     return {

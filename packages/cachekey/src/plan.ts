@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { findComponents } from './components.js'
 import { listInputFiles, type FileListing } from './files.js'
 import { compileGlobs } from './globs.js'
-import { computeKeys, type KeyPlan } from './keys.js'
+import { computeKeys, wholeTreePrefix, type KeyPlan } from './keys.js'
 import { runProc } from './proc.js'
 
 export interface PlanOptions {
@@ -93,7 +93,11 @@ export function unitOutputs(dir: string, globs: readonly string[]): string[] {
 
 export async function makePlan(o: PlanOptions): Promise<Plan> {
   const t0 = performance.now()
-  const [listing, node] = await Promise.all([listInputFiles(o.root), nodeVersion(o.root)])
+  const nodeRun = nodeVersion(o.root)
+  // Keyed whole, the key can hash git's output while git writes it (it needs the Node version first).
+  const whole = !o.components?.length && !o.keyFiles?.length
+  const digestPrefix = whole ? nodeRun.then(wholeTreePrefix) : undefined
+  const [listing, node] = await Promise.all([listInputFiles(o.root, { digestPrefix }), nodeRun])
   const t1 = performance.now()
   const components = o.components?.length ? await findComponents(o.root, listing, o.components) : []
   const units = components.length ? components.map((c) => c.dir) : ['.']
