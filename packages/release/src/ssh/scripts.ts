@@ -24,21 +24,24 @@ export const READ = `f=$1/$2
 if [ ! -e "$f" ] && [ ! -L "$f" ]; then exit 3; fi
 exec cat -- "$f"`
 
-/** stdin → <path>/<dir>/<tmp>, fsync, rename over <name>, fsync the directory. */
+/** stdin → <path>/<dir>/<tmp> (all $5 bytes of it), fsync, rename over <name>, fsync the directory. */
 export const WRITE_ATOMIC = `set -eu
 cd -- "$1/$2"
 trap 'rm -f -- "$4"' EXIT
 cat > "$4"
+# A killed runner ends stdin early: never put a short file in place.
+[ "$(wc -c < "$4")" -eq "$5" ] || { echo "stdin ended after $(wc -c < "$4") of $5 bytes" >&2; exit 1; }
 chmod 644 -- "$4"
 sync -- "$4"
 mv -f -- "$4" "$3"
 sync -- .`
 
-/** stdin → lock, only when there is none (link(2) fails on EEXIST); exit 3 when one exists. */
+/** stdin (all $3 bytes of it) → lock, only when there is none (link(2) fails on EEXIST); exit 3 when one exists. */
 export const CREATE_LOCK = `set -u
 cd -- "$1/.gantry" || exit 1
 trap 'rm -f -- "$2"' EXIT
 cat > "$2" || exit 1
+[ "$(wc -c < "$2")" -eq "$3" ] || { echo "stdin ended after $(wc -c < "$2") of $3 bytes" >&2; exit 1; }
 chmod 644 -- "$2"
 sync -- "$2" || exit 1
 if ln -- "$2" lock 2>/dev/null; then sync -- . || exit 1; exit 0; fi

@@ -219,7 +219,7 @@ export class SshTarget implements Target {
   }
 
   private async writeAtomic(op: string, dir: string, name: string, text: string): Promise<void> {
-    await this.expect(op, S.WRITE_ATOMIC, [dir, name, tempName(name)], [], text)
+    await this.expect(op, S.WRITE_ATOMIC, [dir, name, tempName(name), String(Buffer.byteLength(text))], [], text)
   }
 
   private rsyncShell(): string {
@@ -275,12 +275,13 @@ export class SshTarget implements Target {
 
   createLock(info: LockInfo): Promise<boolean> {
     return this.serialLock(async () => {
+      const text = JSON.stringify(info, null, 2) + '\n'
       const r = await this.expect(
         'lock',
         S.CREATE_LOCK,
-        [tempName('lock')],
+        [tempName('lock'), String(Buffer.byteLength(text))],
         [S.ABSENT],
-        JSON.stringify(info, null, 2) + '\n'
+        text
       )
       return r.code === 0
     })
