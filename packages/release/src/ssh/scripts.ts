@@ -30,7 +30,8 @@ cd -- "$1/$2"
 trap 'rm -f -- "$4"' EXIT
 cat > "$4"
 # A killed runner ends stdin early: never put a short file in place.
-[ "$(wc -c < "$4")" -eq "$5" ] || { echo "stdin ended after $(wc -c < "$4") of $5 bytes" >&2; exit 1; }
+# ($((n)) drops the padding some wc implementations print.)
+n=$(wc -c < "$4"); [ $((n)) -eq "$5" ] || { echo "stdin ended after $((n)) of $5 bytes" >&2; exit 1; }
 chmod 644 -- "$4"
 sync -- "$4"
 mv -f -- "$4" "$3"
@@ -41,7 +42,8 @@ export const CREATE_LOCK = `set -u
 cd -- "$1/.gantry" || exit 1
 trap 'rm -f -- "$2"' EXIT
 cat > "$2" || exit 1
-[ "$(wc -c < "$2")" -eq "$3" ] || { echo "stdin ended after $(wc -c < "$2") of $3 bytes" >&2; exit 1; }
+n=$(wc -c < "$2") || exit 1
+[ $((n)) -eq "$3" ] || { echo "stdin ended after $((n)) of $3 bytes" >&2; exit 1; }
 chmod 644 -- "$2"
 sync -- "$2" || exit 1
 if ln -- "$2" lock 2>/dev/null; then sync -- . || exit 1; exit 0; fi
