@@ -214,7 +214,9 @@ async function main() {
     const fastTool = smokeTool('smoke-test, concurrency 8 (default)', 8)
     const seqTool = smokeTool('smoke-test, concurrency 1 (sequential, like newman)', 1)
     // Attribution only (not how the action runs): a V8 flag that keeps the young generation small.
-    const flagged = smokeTool('smoke-test, default, under `node --max-semi-space-size=1`', 8, ['--max-semi-space-size=1'])
+    const flagged = smokeTool('smoke-test, default, under `node --max-semi-space-size=1`', 8, [
+      '--max-semi-space-size=1'
+    ])
 
     async function suite(n, tools, runs) {
       writeFileSync(join(work, 'spec.yml'), smokeSpec(n))
@@ -239,8 +241,9 @@ async function main() {
 
     // Context for the memory: an empty node process, and the bundle loaded (it stops at the missing spec input).
     const emptyNode = median(
-      await Promise.all([0, 1, 2].map(() => measure([process.execPath, '-e', '0'], { PATH: process.env.PATH }, work)))
-        .then((rs) => rs.map((r) => r.rssKiB))
+      await Promise.all(
+        [0, 1, 2].map(() => measure([process.execPath, '-e', '0'], { PATH: process.env.PATH }, work))
+      ).then((rs) => rs.map((r) => r.rssKiB))
     )
     const loaded = await measure([process.execPath, dist], { PATH: process.env.PATH, RUNNER_TEMP: work }, work)
     const main500 = await suite(CHECKS, [fastTool, seqTool, newman, flagged], RUNS)
