@@ -184,8 +184,8 @@ async function markDeploymentFailed(
     return
   }
   try {
-    // Evaluated only when needed (kept in the one bundle file): a rollback should start fast.
-    const { GitHubDeployments } = await import(/* webpackMode: "eager" */ '@gantry/notify')
+    // Loaded only when needed (a chunk of its own): a rollback should start fast.
+    const { GitHubDeployments } = await import('@gantry/notify')
     const s = await new GitHubDeployments({ token: i.token }).createDeploymentStatus({
       deploymentId: id,
       state: 'failure',
