@@ -1,0 +1,967 @@
+export const id = 896;
+export const ids = [896];
+export const modules = {
+
+/***/ 3896:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  GitHubDeployments: () => (/* reexport */ github_deployments_GitHubDeployments)
+});
+
+// UNUSED EXPORTS: ADAPTIVE_CARD_CONTENT_TYPE, ADAPTIVE_CARD_VERSION, DESCRIPTION_LIMIT, DISCORD_LIMITS, DeliveryError, DeliveryFailed, SLACK_LIMITS, STATUSES, adaptiveCard, brief, buildMessage, clip, contextFromEnv, createDeployment, createDeploymentStatus, defaultPolicy, deliver, deploymentStateFor, discordPayload, discordWebhook, durationSinceStarted, embedSize, escapeMrkdwn, formatDuration, genericWebhook, githubDeploymentStatus, httpError, markStarted, notifyAll, notifySummary, parseRetryAfter, postJson, runUrl, sentOutput, sign, slackApi, slackApiBase, slackPayload, slackWebhook, teamsPayload, teamsWebhook, webhookBody
+
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 11 modules
+var src = __webpack_require__(6472);
+;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
+/**
+ * Delivery policy shared by every channel: a bound on each request, retries
+ * with exponential backoff and jitter (retry() from core), and `429` +
+ * `Retry-After` honoured — but only up to a bound, because a step that waits
+ * for minutes on a chat service delays the deploy it reports on.
+ */
+
+const delivery_defaultPolicy = {
+    timeoutMs: 10_000,
+    retries: 3,
+    minDelayMs: 500,
+    maxDelayMs: 8_000,
+    maxRetryAfterMs: 30_000
+};
+/** A failed attempt, saying whether another one may help and when. */
+class delivery_DeliveryError extends Error {
+    retryable;
+    status;
+    retryAfterMs;
+    name = 'DeliveryError';
+    constructor(message, retryable, 
+    /** Set for HTTP failures. */
+    status, 
+    /** What the server asked for (Retry-After), ms. */
+    retryAfterMs) {
+        super(message);
+        this.retryable = retryable;
+        this.status = status;
+        this.retryAfterMs = retryAfterMs;
+    }
+}
+/** Thrown when every attempt failed: the last error plus how many attempts were made. */
+class delivery_DeliveryFailed extends Error {
+    attempts;
+    name = 'DeliveryFailed';
+    constructor(message, attempts) {
+        super(message);
+        this.attempts = attempts;
+    }
+}
+/**
+ * Runs `attempt` under the policy. A 429 whose Retry-After is within the
+ * bound is waited out exactly (jitter would only risk arriving early); one
+ * beyond the bound ends the retries with a message that says so.
+ */
+async function delivery_deliver(attempt, policy, onRetry) {
+    let attempts = 0;
+    try {
+        const value = await (0,src/* retry */.L5)(async (n) => {
+            attempts = n + 1;
+            return attempt(n);
+        }, {
+            retries: policy.retries,
+            minDelay: policy.minDelayMs,
+            maxDelay: Math.max(policy.maxDelayMs, policy.maxRetryAfterMs),
+            jitter: 'equal',
+            random: policy.random,
+            // Always a number: the server's Retry-After, or our own backoff with
+            // its own (smaller) cap, so one maxDelay need not serve both.
+            retryable: (e, n) => {
+                if (!(e instanceof delivery_DeliveryError) || !e.retryable)
+                    return false;
+                if (e.retryAfterMs !== undefined) {
+                    if (e.retryAfterMs > policy.maxRetryAfterMs)
+                        return false;
+                    return e.retryAfterMs;
+                }
+                return (0,src/* backoffDelay */.EY)(n, {
+                    retries: policy.retries,
+                    minDelay: policy.minDelayMs,
+                    maxDelay: policy.maxDelayMs,
+                    jitter: 'equal',
+                    random: policy.random
+                });
+            },
+            onRetry: (e, n, delay) => onRetry?.(e, n, delay)
+        });
+        return { value, attempts };
+    }
+    catch (e) {
+        let message = e instanceof Error ? e.message : String(e);
+        if (e instanceof delivery_DeliveryError && e.retryAfterMs !== undefined && e.retryAfterMs > policy.maxRetryAfterMs) {
+            message += ` (Retry-After ${Math.ceil(e.retryAfterMs / 1000)} s exceeds the ${Math.round(policy.maxRetryAfterMs / 1000)} s bound)`;
+        }
+        else if (attempts > 1) {
+            message += ` (after ${attempts} attempts)`;
+        }
+        throw new delivery_DeliveryFailed(message, attempts);
+    }
+}
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const v = value.trim();
+    if (/^\d+(\.\d+)?$/.test(v))
+        return Math.round(Number(v) * 1000);
+    const t = Date.parse(v);
+    if (Number.isNaN(t))
+        return undefined;
+    return Math.max(0, t - now);
+}
+/** The classification every HTTP channel shares: 429 and 5xx retry, other 4xx do not. */
+function delivery_httpError(status, detail, retryAfter) {
+    const text = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
+    if (status === 429)
+        return new delivery_DeliveryError(text, true, status, parseRetryAfter(retryAfter) ?? undefined);
+    return new delivery_DeliveryError(text, status >= 500 || status === 408, status);
+}
+
+// EXTERNAL MODULE: ../../node_modules/@actions/github/lib/github.js + 22 modules
+var github = __webpack_require__(1329);
+;// CONCATENATED MODULE: ../../packages/notify/src/github-deployments.ts
+/**
+ * GitHub deployments and deployment statuses, shared by notify, deploy-atomic
+ * and auto-rollback. Built on @actions/github's Octokit with the API base from
+ * GITHUB_API_URL (GHES and tests point it elsewhere), each request bounded in
+ * time and retried on 429/5xx/network failures like every other channel.
+ *
+ * Peers got the URLs mixed up (chrnorm/deployment-action) and `auto_inactive`
+ * silently ignored (bobheadxi/deployments): here `environment_url` is the
+ * deployed app, `log_url` is always the workflow run, and `auto_inactive` is
+ * sent explicitly on every status.
+ */
+
+
+/**
+ * How a pipeline status shows on a deployment:
+ * - started → in_progress
+ * - success → success
+ * - failure → failure
+ * - cancelled → inactive: the run was stopped, not broken; the previous release
+ *   keeps serving, so this deployment is retired rather than marked red
+ *   (`error` would claim something went wrong with the deployment itself)
+ * - rolled-back → failure: the release was taken back, never a success
+ */
+function github_deployments_deploymentStateFor(status) {
+    switch (status) {
+        case 'started':
+            return 'in_progress';
+        case 'success':
+            return 'success';
+        case 'failure':
+        case 'rolled-back':
+            return 'failure';
+        case 'cancelled':
+            return 'inactive';
+    }
+}
+/** The workflow run's URL: GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID. */
+function github_deployments_runUrl(env = process.env) {
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    if (!env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID)
+        return undefined;
+    const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : '';
+    return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`;
+}
+/** GitHub limits a deployment status description to 140 characters. */
+const DESCRIPTION_LIMIT = 140;
+function github_deployments_clip(s, n) {
+    if (s === undefined)
+        return undefined;
+    return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+function split(repository) {
+    const full = repository ?? process.env.GITHUB_REPOSITORY ?? '';
+    const [owner, repo, extra] = full.split('/');
+    if (!owner || !repo || extra !== undefined) {
+        throw new Error(`GitHub repository '${full}' is not of the form owner/name (GITHUB_REPOSITORY unset?)`);
+    }
+    return { owner, repo };
+}
+/** Turns an Octokit failure into a DeliveryError with the retry verdict. */
+function classify(e) {
+    const err = e;
+    if (typeof err.status === 'number' && err.status > 0) {
+        const data = err.response?.data;
+        const detail = data?.message ?? err.message ?? '';
+        const headers = err.response?.headers ?? {};
+        // GitHub's secondary rate limits answer 403 with Retry-After (or x-ratelimit-remaining: 0).
+        const limited = err.status === 429 || (err.status === 403 && (headers['retry-after'] || headers['x-ratelimit-remaining'] === '0'));
+        const retryAfter = headers['retry-after'];
+        const ms = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
+        return new delivery_DeliveryError(`HTTP ${err.status}: ${detail}`, Boolean(limited) || err.status >= 500, err.status, limited ? ms : undefined);
+    }
+    return new delivery_DeliveryError(err.message ?? String(e), true);
+}
+/** A small client so callers need not know Octokit. */
+class github_deployments_GitHubDeployments {
+    octokit;
+    owner;
+    repo;
+    policy;
+    onRetry;
+    constructor(options) {
+        if (!options.token)
+            throw new Error('a GitHub token is required for deployments');
+        ({ owner: this.owner, repo: this.repo } = split(options.repository));
+        this.octokit = (0,github/* getOctokit */.Q)(options.token, {
+            baseUrl: (options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+            userAgent: 'gantry'
+        });
+        this.policy = { ...delivery_defaultPolicy, ...options.policy };
+        this.onRetry = options.onRetry;
+    }
+    async call(what, fn) {
+        return delivery_deliver(async () => {
+            const signal = AbortSignal.timeout(this.policy.timeoutMs);
+            try {
+                return await fn(signal);
+            }
+            catch (e) {
+                // Octokit reports an aborted fetch as a status-500 error: ask the signal instead.
+                if (signal.aborted)
+                    throw new delivery_DeliveryError(`timed out after ${this.policy.timeoutMs} ms`, true);
+                throw classify(e);
+            }
+        }, this.policy, (e, n, delay) => this.onRetry?.(`${what}: ${e.message}`, n, delay)).catch((e) => {
+            if (e instanceof delivery_DeliveryFailed)
+                throw new delivery_DeliveryFailed(`${what}: ${e.message}`, e.attempts);
+            throw e;
+        });
+    }
+    /** POST /repos/{owner}/{repo}/deployments — never auto-merges, requires no status checks. */
+    async createDeployment(p) {
+        const production = p.production ?? /^prod(uction)?$/i.test(p.environment);
+        const { value, attempts } = await this.call('create deployment', (signal) => this.octokit.rest.repos.createDeployment({
+            owner: this.owner,
+            repo: this.repo,
+            ref: p.ref ?? process.env.GITHUB_SHA ?? 'HEAD',
+            environment: p.environment,
+            description: github_deployments_clip(p.description, DESCRIPTION_LIMIT),
+            // The pipeline has already tested this commit; merging the default
+            // branch in or waiting for checks is not what a deploy step wants.
+            auto_merge: false,
+            required_contexts: [],
+            production_environment: production,
+            transient_environment: p.transient ?? false,
+            payload: p.payload ?? {},
+            task: p.task ?? 'deploy',
+            request: { signal }
+        }));
+        if (value.status !== 201 || !('id' in value.data)) {
+            throw new Error(`create deployment: GitHub answered ${value.status} without a deployment`);
+        }
+        const d = value.data;
+        return { id: d.id, url: d.url, environment: d.environment, ref: d.ref, sha: d.sha, attempts };
+    }
+    /** POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses */
+    async createDeploymentStatus(p) {
+        const { value, attempts } = await this.call('create deployment status', (signal) => this.octokit.rest.repos.createDeploymentStatus({
+            owner: this.owner,
+            repo: this.repo,
+            deployment_id: p.deploymentId,
+            state: p.state,
+            ...(p.environmentUrl ? { environment_url: p.environmentUrl } : {}),
+            log_url: p.logUrl ?? github_deployments_runUrl() ?? '',
+            description: github_deployments_clip(p.description, DESCRIPTION_LIMIT) ?? '',
+            ...(p.environment ? { environment: p.environment } : {}),
+            auto_inactive: p.autoInactive ?? true,
+            request: { signal }
+        }));
+        return { id: value.data.id, state: value.data.state, url: value.data.url, attempts };
+    }
+}
+/** One-shot helpers for callers that make a single call. */
+async function createDeployment(options, params) {
+    return new github_deployments_GitHubDeployments(options).createDeployment(params);
+}
+async function createDeploymentStatus(options, params) {
+    return new github_deployments_GitHubDeployments(options).createDeploymentStatus(params);
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/message.ts
+/**
+ * One message, built once from `status` and the GitHub context, then rendered
+ * by each channel: the same facts everywhere, colour and emoji by status.
+ */
+
+const STATUSES = (/* unused pure expression or super */ null && ([
+    'started',
+    'success',
+    'failure',
+    'cancelled',
+    'rolled-back'
+]));
+const LOOK = {
+    started: { emoji: '🚀', color: '#1f6feb', teamsColor: 'Accent' },
+    success: { emoji: '✅', color: '#1a7f37', teamsColor: 'Good' },
+    failure: { emoji: '❌', color: '#cf222e', teamsColor: 'Attention' },
+    cancelled: { emoji: '⚪', color: '#6e7781', teamsColor: 'Default' },
+    'rolled-back': { emoji: '↩️', color: '#bf8700', teamsColor: 'Warning' }
+};
+/** The facts GitHub gives every step, read from the runner's variables. */
+function contextFromEnv(env = process.env) {
+    const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+    const repository = env.GITHUB_REPOSITORY || undefined;
+    const sha = env.GITHUB_SHA || undefined;
+    return {
+        repository,
+        // On pull_request events GITHUB_REF_NAME is `42/merge`; the branch is more useful.
+        ref: env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || undefined,
+        sha,
+        actor: env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || undefined,
+        workflow: env.GITHUB_WORKFLOW || undefined,
+        runNumber: env.GITHUB_RUN_NUMBER || undefined,
+        runUrl: runUrl(env),
+        commitUrl: repository && sha ? `${server}/${repository}/commit/${sha}` : undefined
+    };
+}
+function formatDuration(ms) {
+    const s = Math.round(ms / 1000);
+    if (s < 60)
+        return `${s}s`;
+    const m = Math.floor(s / 60);
+    if (m < 60)
+        return `${m}m ${s % 60}s`;
+    return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+function defaultTitle(status, c) {
+    const what = c.repository ?? 'the deployment';
+    const where = c.environment ? ` to ${c.environment}` : '';
+    const on = c.environment ? ` on ${c.environment}` : '';
+    switch (status) {
+        case 'started':
+            return `Deploying ${what}${where}`;
+        case 'success':
+            return `Deployed ${what}${where}`;
+        case 'failure':
+            return `Deployment of ${what}${where} failed`;
+        case 'cancelled':
+            return `Deployment of ${what}${where} cancelled`;
+        case 'rolled-back':
+            return `Rolled back ${what}${on}`;
+    }
+}
+function defaultText(status, c) {
+    const sha7 = c.sha?.slice(0, 7);
+    const what = c.releaseId ? `release ${c.releaseId}` : sha7 ? `${c.ref ? `${c.ref}@` : ''}${sha7}` : 'this commit';
+    const by = c.actor ? ` by ${c.actor}` : '';
+    const took = c.durationMs !== undefined ? ` after ${formatDuration(c.durationMs)}` : '';
+    switch (status) {
+        case 'started':
+            return `Deployment of ${what} started${by}.`;
+        case 'success':
+            return `${cap(what)} is live${took}.`;
+        case 'failure':
+            return `Deployment of ${what} failed${took}.`;
+        case 'cancelled':
+            return `Deployment of ${what} was cancelled${took}.`;
+        case 'rolled-back':
+            return `${cap(what)} was rolled back${took}: it is no longer serving.`;
+    }
+}
+function cap(s) {
+    return s.charAt(0).toUpperCase() + s.slice(1);
+}
+function buildMessage(input, base = contextFromEnv(), now = new Date()) {
+    const c = {
+        ...base,
+        environment: input.environment,
+        releaseId: input.releaseId,
+        environmentUrl: input.environmentUrl,
+        durationMs: input.durationMs
+    };
+    const look = LOOK[input.status];
+    const facts = [];
+    const add = (label, value, url) => {
+        if (value)
+            facts.push(url ? { label, value, url } : { label, value });
+    };
+    add('Status', `${look.emoji} ${input.status}`);
+    add('Repository', c.repository);
+    add('Environment', c.environment, c.environmentUrl);
+    add('Release', c.releaseId);
+    add('Ref', c.ref);
+    add('Commit', c.sha?.slice(0, 7), c.commitUrl);
+    add('Actor', c.actor);
+    add('Duration', c.durationMs !== undefined ? formatDuration(c.durationMs) : undefined);
+    add('Run', c.runUrl ? `${c.workflow ?? 'workflow'} #${c.runNumber ?? '?'}` : undefined, c.runUrl);
+    return {
+        status: input.status,
+        ...look,
+        title: input.title || `${look.emoji} ${defaultTitle(input.status, c)}`,
+        text: input.message || defaultText(input.status, c),
+        facts,
+        runUrl: c.runUrl,
+        environmentUrl: c.environmentUrl,
+        timestamp: now.toISOString(),
+        context: c
+    };
+}
+/**
+ * Cuts to at most n UTF-16 units (the stricter way to count a provider's
+ * "characters"), never splitting a surrogate pair, and marks the cut with …
+ */
+function message_clip(s, n) {
+    if (s.length <= n)
+        return s;
+    let end = Math.max(0, n - 1);
+    const code = s.charCodeAt(end - 1);
+    if (code >= 0xd800 && code <= 0xdbff)
+        end--; // a high surrogate whose pair would be cut off
+    return `${s.slice(0, end)}…`;
+}
+
+// EXTERNAL MODULE: ../../node_modules/undici/index.js
+var undici = __webpack_require__(1684);
+;// CONCATENATED MODULE: ../../packages/notify/src/http.ts
+/**
+ * One bounded JSON POST on undici (through probe's exchange): a 2xx comes back
+ * as the response, anything else is thrown as a DeliveryError saying whether a
+ * retry may help. Error texts never contain the URL (webhook URLs are secrets).
+ */
+
+
+
+
+/** Reads at most this much of a response: chat services answer with a few bytes. */
+const MAX_BODY = (/* unused pure expression or super */ null && (64 * 1024));
+async function http_postJson(url, body, o) {
+    // The bound, the timing and the capped body read are probe's; the failure wording is ours.
+    let failure;
+    const res = await exchange(async (r, signal) => {
+        try {
+            const res = await request(url, {
+                method: 'POST',
+                dispatcher: o.dispatcher,
+                headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
+                body,
+                signal,
+                headersTimeout: r.timeoutMs + 1000,
+                bodyTimeout: r.timeoutMs + 1000
+            });
+            return { status: res.statusCode, headers: res.headers, body: res.body };
+        }
+        catch (e) {
+            failure = e;
+            throw e;
+        }
+    }, { url, method: 'POST', timeoutMs: o.timeoutMs, maxBodyBytes: MAX_BODY });
+    if (res.error) {
+        if (res.error.kind === 'timeout')
+            throw new DeliveryError(`timed out after ${o.timeoutMs} ms`, true);
+        throw new DeliveryError(networkMessage(failure), true);
+    }
+    const status = res.status;
+    if (status >= 200 && status < 300)
+        return { status, headers: res.headers, text: res.body };
+    throw httpError(status, brief(res.body), res.headers['retry-after']);
+}
+/** The first line of an error body, short: enough to say why, not a page of HTML. */
+function brief(text) {
+    const one = text
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    return one.length > 200 ? `${one.slice(0, 197)}...` : one;
+}
+function networkMessage(e) {
+    const codes = errorCodes(e);
+    switch (classifyNetworkError(e)) {
+        case 'refused':
+            return 'connection refused';
+        case 'dns':
+            return 'DNS lookup failed';
+        case 'reset':
+            return 'connection reset';
+        case 'tls':
+            return `TLS error (${codes.join(', ')})`;
+        default:
+            return codes[0] ? `network error (${codes[0]})` : 'network error';
+    }
+}
+
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __webpack_require__(643);
+;// CONCATENATED MODULE: ../../packages/notify/src/notify.ts
+/**
+ * Sends one message to every configured channel in parallel. A channel's
+ * failure is its own result and never stops or hides the others.
+ */
+
+
+
+async function notifyAll(message, channels, o = {}) {
+    const policy = { ...defaultPolicy, ...o.policy };
+    // One pool for the step, closed at the end so no socket outlives it. Like
+    // @actions/http-client, it honours HTTP(S)_PROXY / NO_PROXY (self-hosted
+    // runners behind a proxy) and never proxies localhost, 127.0.0.1 or [::1].
+    const dispatcher = new EnvHttpProxyAgent({
+        keepAliveTimeout: 5_000,
+        connections: 4,
+        noProxy: [process.env.no_proxy ?? process.env.NO_PROXY, 'localhost', '127.0.0.1', '[::1]'].filter(Boolean).join(',')
+    });
+    try {
+        return await Promise.all(channels.map(async (ch) => {
+            const start = performance.now();
+            const onRetry = (msg, attempt, delay) => o.onRetry?.(ch.name, msg, attempt, delay);
+            try {
+                const sent = await ch.send(message, {
+                    policy,
+                    dispatcher,
+                    onRetry,
+                    deliver: (attempt) => deliver(attempt, policy, (e, n, d) => onRetry(e.message, n, d))
+                });
+                return {
+                    channel: ch.name,
+                    ok: true,
+                    detail: sent.detail,
+                    attempts: sent.attempts,
+                    durationMs: performance.now() - start,
+                    ...(sent.slackTs ? { slackTs: sent.slackTs } : {})
+                };
+            }
+            catch (e) {
+                const attempts = e.attempts ?? 1;
+                return {
+                    channel: ch.name,
+                    ok: false,
+                    detail: e instanceof Error ? e.message : String(e),
+                    attempts,
+                    durationMs: performance.now() - start
+                };
+            }
+        }));
+    }
+    finally {
+        await dispatcher.close();
+    }
+}
+/** The `sent` output: each configured channel → "ok" or its error. */
+function sentOutput(results) {
+    return Object.fromEntries(results.map((r) => [r.channel, r.ok ? 'ok' : r.detail]));
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __webpack_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+;// CONCATENATED MODULE: ../../packages/notify/src/duration.ts
+/**
+ * Duration: `started` leaves a marker in RUNNER_TEMP and a later status in the
+ * same job reads it back. RUNNER_TEMP is per job, so a result notified from
+ * another job has no duration (rather than a wrong one).
+ */
+
+
+
+
+function markerPath(environment, env) {
+    const key = createHash('sha256')
+        .update(`${env.GITHUB_REPOSITORY ?? ''}\0${env.GITHUB_RUN_ID ?? ''}\0${environment ?? ''}`)
+        .digest('hex')
+        .slice(0, 16);
+    return join(env.RUNNER_TEMP || tmpdir(), 'gantry', `notify-started-${key}.json`);
+}
+async function markStarted(environment, now = new Date(), env = process.env) {
+    const file = markerPath(environment, env);
+    await mkdir(join(file, '..'), { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify({ startedAt: now.toISOString() }));
+    await rename(`${file}.tmp`, file);
+}
+async function durationSinceStarted(environment, now = new Date(), env = process.env) {
+    try {
+        const { startedAt } = JSON.parse(await readFile(markerPath(environment, env), 'utf8'));
+        const t = startedAt ? Date.parse(startedAt) : NaN;
+        return Number.isNaN(t) || t > now.getTime() ? undefined : now.getTime() - t;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/slack.ts
+
+
+
+const SLACK_LIMITS = { header: 150, sectionText: 3000, fields: 10, fieldText: 2000, contextElements: 10 };
+/** Slack's Web API base; GANTRY_SLACK_API_URL points it at a stand-in in tests. */
+function slackApiBase(env = process.env) {
+    return (env.GANTRY_SLACK_API_URL || 'https://slack.com/api').replace(/\/+$/, '');
+}
+/** mrkdwn control characters (Slack: "Escaping text"). */
+function escapeMrkdwn(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+function slack_link(url, label) {
+    return `<${url.replace(/[|>]/g, encodeURIComponent)}|${escapeMrkdwn(label)}>`;
+}
+function factText(f) {
+    const value = f.url ? slack_link(f.url, f.value) : escapeMrkdwn(f.value);
+    return `*${escapeMrkdwn(f.label)}*\n${value}`;
+}
+function slackPayload(m) {
+    const header = {
+        type: 'header',
+        text: { type: 'plain_text', text: clip(m.title, SLACK_LIMITS.header), emoji: true }
+    };
+    const text = {
+        type: 'section',
+        text: { type: 'mrkdwn', text: clip(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
+    };
+    const blocks = [header, text];
+    if (m.facts.length) {
+        const fields = {
+            type: 'section',
+            fields: m.facts
+                .slice(0, SLACK_LIMITS.fields)
+                .map((f) => ({ type: 'mrkdwn', text: clip(factText(f), SLACK_LIMITS.fieldText) }))
+        };
+        blocks.push(fields);
+    }
+    // Links as mrkdwn rather than buttons: a link button in an app without an
+    // interactivity URL shows a warning triangle when clicked.
+    const links = [m.runUrl && slack_link(m.runUrl, 'View run'), m.environmentUrl && slack_link(m.environmentUrl, 'Open environment')];
+    const context = {
+        type: 'context',
+        elements: [...links.filter((l) => Boolean(l)), 'gantry notify']
+            .slice(0, SLACK_LIMITS.contextElements)
+            .map((t) => ({ type: 'mrkdwn', text: t }))
+    };
+    blocks.push(context);
+    // `text` is the notification and screen-reader fallback when blocks are present.
+    return { text: clip(`${m.title}: ${m.text}`, SLACK_LIMITS.sectionText), blocks };
+}
+function slackWebhook(url) {
+    return {
+        name: 'slack',
+        async send(m, ctx) {
+            const { value, attempts } = await ctx.deliver(() => postJson(url, JSON.stringify(slackPayload(m)), { timeoutMs: ctx.policy.timeoutMs, dispatcher: ctx.dispatcher }));
+            return { detail: `HTTP ${value.status}`, attempts };
+        }
+    };
+}
+/** Slack Web API errors that a retry may cure (Slack's docs list them per method). */
+const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
+function slackResult(res) {
+    let data;
+    try {
+        data = JSON.parse(res.text);
+    }
+    catch {
+        throw new DeliveryError(`Slack answered HTTP ${res.status} with a body that is not JSON`, false, res.status);
+    }
+    if (!data.ok) {
+        const error = data.error ?? 'unknown_error';
+        throw new DeliveryError(`Slack error: ${error}`, TRANSIENT.has(error), res.status);
+    }
+    return { ts: data.ts, channel: data.channel };
+}
+/** chat.update errors after which posting a new message is the way to still be heard. */
+const UPDATE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
+function slackApi(o) {
+    const base = o.baseUrl ?? slackApiBase();
+    const call = async (method, body, ctx) => ctx.deliver(async () => slackResult(await postJson(`${base}/${method}`, JSON.stringify(body), {
+        timeoutMs: ctx.policy.timeoutMs,
+        dispatcher: ctx.dispatcher,
+        headers: { authorization: `Bearer ${o.token}` }
+    })));
+    const post = (m, ctx) => call('chat.postMessage', { channel: o.channel, ...slackPayload(m), unfurl_links: false, unfurl_media: false }, ctx);
+    return {
+        name: 'slack',
+        async send(m, ctx) {
+            if (!o.ts) {
+                const { value, attempts } = await post(m, ctx);
+                return { detail: 'chat.postMessage ok', attempts, slackTs: value.ts };
+            }
+            try {
+                const { value, attempts } = await call('chat.update', { channel: o.channel, ts: o.ts, ...slackPayload(m) }, ctx);
+                return { detail: 'chat.update ok', attempts, slackTs: value.ts ?? o.ts };
+            }
+            catch (e) {
+                // The message to update is gone (deleted, or too old to edit): the
+                // result must still arrive, so post it as a new message.
+                const error = /Slack error: (\w+)/.exec(e instanceof Error ? e.message : '')?.[1];
+                if (!error || !UPDATE_GONE.has(error))
+                    throw e;
+                const { value, attempts } = await post(m, ctx);
+                return {
+                    detail: `chat.update failed (${error}); posted a new message`,
+                    attempts: attempts + 1,
+                    slackTs: value.ts
+                };
+            }
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/teams.ts
+/**
+ * Microsoft Teams through a Workflows webhook (Office 365 connectors are
+ * retired). The Workflows "post card" flow expects the Bot Framework message
+ * envelope with one Adaptive Card attachment. Version 1.4: what Teams renders
+ * on every client, mobile included. Text is not Markdown-escaped: Teams'
+ * Markdown subset shows backslash escapes literally, which is worse than the
+ * odd emphasis; only link labels lose their brackets.
+ */
+
+const ADAPTIVE_CARD_VERSION = '1.4';
+const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+function adaptiveCard(m) {
+    const actions = [
+        m.runUrl && { type: 'Action.OpenUrl', title: 'View run', url: m.runUrl },
+        m.environmentUrl && { type: 'Action.OpenUrl', title: 'Open environment', url: m.environmentUrl }
+    ].filter(Boolean);
+    return {
+        type: 'AdaptiveCard',
+        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+        version: ADAPTIVE_CARD_VERSION,
+        body: [
+            { type: 'TextBlock', text: m.title, weight: 'Bolder', size: 'Large', color: m.teamsColor, wrap: true },
+            { type: 'TextBlock', text: m.text, wrap: true },
+            {
+                type: 'FactSet',
+                facts: m.facts.map((f) => ({
+                    title: f.label,
+                    value: f.url ? `[${f.value.replace(/[[\]]/g, '')}](${f.url})` : f.value
+                }))
+            }
+        ],
+        ...(actions.length ? { actions } : {}),
+        msteams: { width: 'Full' }
+    };
+}
+function teamsPayload(m) {
+    return {
+        type: 'message',
+        attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, contentUrl: null, content: adaptiveCard(m) }]
+    };
+}
+function teamsWebhook(url) {
+    return {
+        name: 'teams',
+        async send(m, ctx) {
+            const { value, attempts } = await ctx.deliver(() => postJson(url, JSON.stringify(teamsPayload(m)), { timeoutMs: ctx.policy.timeoutMs, dispatcher: ctx.dispatcher }));
+            return { detail: `HTTP ${value.status}`, attempts };
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/discord.ts
+
+
+
+const DISCORD_LIMITS = {
+    title: 256,
+    description: 4096,
+    fields: 25,
+    fieldName: 256,
+    fieldValue: 1024,
+    footer: 2048,
+    author: 256,
+    total: 6000
+};
+function escapeMd(s) {
+    return s.replace(/([\\*_~`|[\]>])/g, '\\$1');
+}
+/** The characters Discord counts towards the 6000 total. */
+function embedSize(e) {
+    let n = (e.title ?? '').length + (e.description ?? '').length;
+    n += (e.footer?.text ?? '').length + (e.author?.name ?? '').length;
+    for (const f of e.fields ?? [])
+        n += f.name.length + f.value.length;
+    return n;
+}
+function discordPayload(m) {
+    const fields = m.facts.slice(0, DISCORD_LIMITS.fields).map((f) => ({
+        name: clip(f.label, DISCORD_LIMITS.fieldName),
+        value: clip(f.url ? `[${escapeMd(f.value)}](${f.url})` : escapeMd(f.value), DISCORD_LIMITS.fieldValue) || '–',
+        inline: true
+    }));
+    const embed = {
+        title: clip(m.title, DISCORD_LIMITS.title),
+        description: clip(escapeMd(m.text), DISCORD_LIMITS.description),
+        color: parseInt(m.color.slice(1), 16),
+        fields,
+        footer: { text: 'gantry notify' },
+        timestamp: m.timestamp,
+        ...(m.runUrl ? { url: m.runUrl } : {})
+    };
+    // Over the total: shorten the description first, then drop trailing fields.
+    const over = embedSize(embed) - DISCORD_LIMITS.total;
+    if (over > 0 && embed.description) {
+        embed.description = clip(embed.description, Math.max(1, embed.description.length - over));
+    }
+    while (embedSize(embed) > DISCORD_LIMITS.total && embed.fields && embed.fields.length)
+        embed.fields.pop();
+    return { embeds: [embed], allowed_mentions: { parse: [] } };
+}
+function discordWebhook(url) {
+    return {
+        name: 'discord',
+        async send(m, ctx) {
+            const { value, attempts } = await ctx.deliver(async () => {
+                try {
+                    return await postJson(url, JSON.stringify(discordPayload(m)), {
+                        timeoutMs: ctx.policy.timeoutMs,
+                        dispatcher: ctx.dispatcher
+                    });
+                }
+                catch (e) {
+                    throw withBodyRetryAfter(e);
+                }
+            });
+            return { detail: `HTTP ${value.status}`, attempts };
+        }
+    };
+}
+/** Discord also gives `retry_after` (seconds) in a 429's JSON body; use it when the header is missing. */
+function withBodyRetryAfter(e) {
+    if (!(e instanceof DeliveryError) || e.status !== 429 || e.retryAfterMs !== undefined)
+        return e;
+    const m = /"retry_after"\s*:\s*([\d.]+)/.exec(e.message);
+    if (!m)
+        return e;
+    return new DeliveryError(e.message, true, 429, Math.ceil(Number(m[1]) * 1000));
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/webhook.ts
+/**
+ * A generic webhook: the message as JSON, signed like GitHub's own webhooks
+ * (`X-Gantry-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes>`).
+ * X-Gantry-Delivery stays the same across retries so a receiver can drop a
+ * duplicate.
+ */
+
+
+function sign(body, secret) {
+    return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+}
+function webhookBody(m) {
+    const c = m.context;
+    return {
+        schema: 1,
+        event: 'deployment',
+        status: m.status,
+        title: m.title,
+        message: m.text,
+        repository: c.repository ?? null,
+        ref: c.ref ?? null,
+        sha: c.sha ?? null,
+        actor: c.actor ?? null,
+        environment: c.environment ?? null,
+        releaseId: c.releaseId ?? null,
+        environmentUrl: c.environmentUrl ?? null,
+        runUrl: c.runUrl ?? null,
+        durationMs: c.durationMs ?? null,
+        timestamp: m.timestamp
+    };
+}
+function genericWebhook(url, secret) {
+    return {
+        name: 'webhook',
+        async send(m, ctx) {
+            const body = JSON.stringify(webhookBody(m));
+            const headers = { 'x-gantry-event': 'deployment', 'x-gantry-delivery': randomUUID() };
+            if (secret)
+                headers['x-gantry-signature'] = sign(body, secret);
+            const { value, attempts } = await ctx.deliver(() => postJson(url, body, { timeoutMs: ctx.policy.timeoutMs, dispatcher: ctx.dispatcher, headers }));
+            return { detail: `HTTP ${value.status}`, attempts };
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/github.ts
+/** GitHub deployment status as a channel: state from the status, links to the app and the run. */
+
+
+function githubDeploymentStatus(o) {
+    return {
+        name: 'github',
+        async send(m, ctx) {
+            const client = new GitHubDeployments({
+                token: o.token,
+                baseUrl: o.baseUrl,
+                repository: o.repository,
+                policy: ctx.policy,
+                onRetry: ctx.onRetry
+            });
+            const state = deploymentStateFor(m.status);
+            try {
+                const s = await client.createDeploymentStatus({
+                    deploymentId: o.deploymentId,
+                    state,
+                    environmentUrl: m.environmentUrl,
+                    logUrl: m.runUrl,
+                    description: m.text,
+                    // No `environment`: the deployment already names it, and notify's
+                    // environment input is for display.
+                    autoInactive: true
+                });
+                return { detail: `deployment ${o.deploymentId} → ${state}`, attempts: s.attempts };
+            }
+            catch (e) {
+                // Strip the client's prefix: the summary already says which channel this is.
+                if (e instanceof DeliveryFailed)
+                    throw new DeliveryFailed(e.message.replace(/^create deployment status: /, ''), e.attempts);
+                throw e;
+            }
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/summary.ts
+/** The job-summary section: what was said, and where it arrived (or why not). */
+
+function cell(value, url) {
+    // Link text is escaped by table(); the URL must not break out of the link.
+    return url ? `[${value.replace(/[[\]]/g, '')}](${url.replace(/[()\s|]/g, encodeURIComponent)})` : value;
+}
+function notifySummary(m, results) {
+    const lines = [`### ${escapeCell(m.title)}`, '', `> ${m.text.replace(/\r?\n/g, ' ')}`, ''];
+    lines.push(table(['Fact', 'Value'], m.facts.map((f) => [f.label, cell(f.value, f.url)])), '');
+    if (results.length === 0) {
+        lines.push('No channel configured: nothing was sent; this summary is the notification.');
+    }
+    else {
+        const failed = results.filter((r) => !r.ok).length;
+        lines.push(table(['Channel', 'Verdict', 'Attempts', 'Time', 'Detail'], results.map((r) => [r.channel, r.ok ? '✅ sent' : '❌ failed', r.attempts, ms(r.durationMs), r.detail])), '', failed
+            ? `${failed} of ${results.length} channel(s) failed; the others were not held back.`
+            : `All ${results.length} channel(s) delivered.`);
+    }
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/***/ })
+
+};
