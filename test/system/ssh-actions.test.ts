@@ -15,7 +15,7 @@ import {
 } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ChildProcess } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { runAction, type RunOptions, type RunResult } from '../harness/runner.mjs'
 import { waitFor } from '../helpers/http.js'
 import { freeze, keygen, startSshd, thaw, type Sshd } from '../helpers/sshd.js'
@@ -96,6 +96,19 @@ function keyGone(r: { runnerTemp: string }): void {
   expect(left).toEqual([])
 }
 
+/** ssh connection masters a run started (their command line names the key under its RUNNER_TEMP). */
+function mastersOf(r: { runnerTemp: string }): string[] {
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes('ControlMaster=yes') && l.includes(`${r.runnerTemp}/`))
+}
+
+/** No shared connection outlives the step (a master would stay logged in for its ControlPersist time). */
+async function connectionsGone(r: { runnerTemp: string }): Promise<void> {
+  await waitFor(() => mastersOf(r).length === 0, 5_000, 'the ssh masters to exit').catch(() => undefined)
+  expect(mastersOf(r)).toEqual([])
+}
+
 const errors = (r: RunResult) => r.annotations.filter((x) => x.level === 'error').map((x) => x.message)
 const warnings = (r: RunResult) => r.annotations.filter((x) => x.level === 'warning').map((x) => x.message)
 const current = (home: string) => readlinkSync(join(home, 'app', 'current'))
@@ -130,6 +143,7 @@ describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
     expect(d1.summary).toContain(`${a.host}:app`)
     expect(d1.summary).toContain(`${b.host}:app`)
     keyGone(d1)
+    await connectionsGone(d1)
 
     const d2 = await run('deploy-atomic', {
       ...target(),
@@ -277,6 +291,7 @@ describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
       const r = await running
       expect(r.code).not.toBe(0)
       keyGone(r)
+      await connectionsGone(r)
     } finally {
       rmSync(lockFile, { force: true })
     }
@@ -311,5 +326,6 @@ describe('deploy-atomic + auto-rollback, target: ssh, two hosts', () => {
       expect(current(home)).toBe('releases/v7')
     }
     keyGone(r)
+    await connectionsGone(r)
   })
 })

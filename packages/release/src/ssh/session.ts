@@ -3,10 +3,13 @@
  * under RUNNER_TEMP, the known_hosts file (or the explicit insecure-accept),
  * and the ssh options that keep a call from ever waiting on a person or a dead
  * peer. close() removes the directory; exit and signal hooks remove it too when
- * the process ends without close() (an uncaught error, a cancelled job). Only
- * SIGKILL leaves it, inside RUNNER_TEMP, which the runner empties after the job.
+ * the process ends without close() (an uncaught error, a cancelled job), and
+ * first end the connections still open (a master would otherwise stay logged
+ * in for its ControlPersist time). Only SIGKILL leaves them, and the key inside
+ * RUNNER_TEMP, which the runner empties after the job.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sshPath } from './quote.js'
@@ -98,6 +101,8 @@ export class SshSession {
   private readonly connectTimeoutS: number
   private users = 0
   private closed = false
+  /** Open shared connections: control socket → the `ssh -O exit` command line that ends it. */
+  private readonly masters = new Map<string, string[]>()
   private readonly onExit = () => this.removeFiles()
 
   constructor(o: SessionOptions) {
@@ -172,12 +177,26 @@ export class SshSession {
     if (this.users === 0) this.removeFiles()
   }
 
-  /** Removes the key, known_hosts and sockets now (idempotent). */
+  /** A target's shared connection is up; `exitArgs` is the ssh command line that ends it. */
+  masterStarted(controlPath: string, exitArgs: string[]): void {
+    this.masters.set(controlPath, exitArgs)
+  }
+
+  masterEnded(controlPath: string): void {
+    this.masters.delete(controlPath)
+  }
+
+  /** Ends the connections still open, then removes the key, known_hosts and sockets (idempotent). */
   removeFiles(): void {
     if (this.closed) return
     this.closed = true
     process.removeListener('exit', this.onExit)
     track(this, false)
+    // Synchronous: this also runs in the exit hook and on a signal, with no event loop turn left.
+    for (const [socket, args] of this.masters) {
+      if (existsSync(socket)) spawnSync(args[0], args.slice(1), { stdio: 'ignore', timeout: 5_000 })
+    }
+    this.masters.clear()
     rmSync(this.dir, { recursive: true, force: true })
     if (this.socketDir && this.socketDir !== this.dir) rmSync(this.socketDir, { recursive: true, force: true })
   }

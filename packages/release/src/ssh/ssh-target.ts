@@ -159,6 +159,11 @@ export class SshTarget implements Target {
         `${this.name}: cannot connect: ${lastLine(err) || (code === null ? `${SSH} could not run or timed out` : `ssh exited with ${code}`)}`
       )
     }
+    this.session.masterStarted(this.controlPath, [SSH, ...this.masterExitArgs()])
+  }
+
+  private masterExitArgs(): string[] {
+    return [...this.hostArgs(['-o', `ControlPath=${sshPath(this.controlPath!)}`, '-O', 'exit']), '--', this.host.host]
   }
 
   /** One operation at a time on this host. */
@@ -566,11 +571,8 @@ export class SshTarget implements Target {
     return Promise.all([this.queue, this.lockQueue]).then(async () => {
       try {
         if (this.master && this.controlPath) {
-          await runProcess(
-            SSH,
-            [...this.hostArgs(['-o', `ControlPath=${sshPath(this.controlPath)}`, '-O', 'exit']), '--', this.host.host],
-            { timeoutMs: 10_000 }
-          ).catch(() => undefined)
+          await runProcess(SSH, this.masterExitArgs(), { timeoutMs: 10_000 }).catch(() => undefined)
+          this.session.masterEnded(this.controlPath)
         }
       } finally {
         this.session.release()
