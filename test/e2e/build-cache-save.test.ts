@@ -3,21 +3,17 @@
 // == 'true'`, where main sets that variable (GITHUB_ENV) for save: always.
 import { afterAll, describe, expect, jest, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { loadActionYml, runAction, type RunOptions, type StepResult } from '../harness/runner.mjs'
+import { write } from '../helpers/git-tree.js'
 
 jest.setTimeout(120_000)
 
 const VAR = 'GANTRY_BUILD_CACHE_SAVE_ALWAYS'
 const temps: string[] = []
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))
-
-function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true })
-  writeFileSync(join(root, rel), text)
-}
 
 /** A committed repo with two packages; dist/ ignored. */
 function repo(): { ws: string; cache: string } {

@@ -1,31 +1,17 @@
 // build-cache through the harness (main + post, as the runner runs them) on a
 // generated git monorepo with the local backend.
 import { afterAll, beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { runAction, type RunOptions, type RunResult } from '../harness/runner.mjs'
+import { git, write } from '../helpers/git-tree.js'
 
 // Each test runs several node and git processes; the machine may be busy (no speed is asserted).
 jest.setTimeout(120_000)
 
 const temps: string[] = []
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', ...args], {
-    cwd,
-    encoding: 'utf8'
-  })
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout
-}
-
-function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true })
-  writeFileSync(join(root, rel), text)
-}
 
 /** lib ← app (dependency), lib ← admin (devDependency), web alone; dist/ and *.log ignored. */
 function makeMonorepo(): { ws: string; cache: string } {

@@ -1,12 +1,11 @@
 // git listing: one `ls-files -s -o` run split into untracked paths and index
 // records, unusual path names, and the key from git's bytes equal to the key
 // from the parsed files and from a plain walk of the same files.
-import { afterAll, describe, expect, jest, test } from '@jest/globals'
+import { describe, expect, jest, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { cpSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   blobId,
   compileGlobs,
@@ -17,28 +16,11 @@ import {
   wholeTreePrefix,
   type FileListing
 } from '@gantry/cachekey'
+import { git, tempDirs, write } from '../helpers/git-tree.js'
 
 jest.setTimeout(60_000)
 
-const temps: string[] = []
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'gantry-cachekey-listing-'))
-  temps.push(d)
-  return d
-}
-function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true })
-  writeFileSync(join(root, rel), text)
-}
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], {
-    cwd,
-    encoding: 'utf8'
-  })
-  if (r.status !== 0) throw new Error(r.stderr)
-  return r.stdout
-}
+const temp = tempDirs('gantry-cachekey-listing-')
 function keyOf(
   files: Pick<FileListing, 'files' | 'count'> & Partial<Pick<FileListing, 'raw' | 'bytes' | 'digest'>>
 ): string {

@@ -1,17 +1,7 @@
-import { afterAll, describe, expect, jest, test } from '@jest/globals'
+import { describe, expect, jest, test } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync
-} from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { existsSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { InputError, UserError } from '@gantry/core'
 import {
   blobId,
@@ -37,29 +27,12 @@ import {
   type InputFile,
   type KeyOptions
 } from '@gantry/cachekey'
+import { git, tempDirs, write } from '../helpers/git-tree.js'
 
 // Each test runs several node and git processes; the machine may be busy (no speed is asserted).
 jest.setTimeout(60_000)
 
-const temps: string[] = []
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'gantry-cachekey-'))
-  temps.push(d)
-  return d
-}
-function write(root: string, rel: string, text: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true })
-  writeFileSync(join(root, rel), text)
-}
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], {
-    cwd,
-    encoding: 'utf8'
-  })
-  if (r.status !== 0) throw new Error(r.stderr)
-  return r.stdout.trim()
-}
+const temp = tempDirs('gantry-cachekey-')
 
 describe('file ids and listing', () => {
   test('blobId is git hash-object', () => {
@@ -87,7 +60,7 @@ describe('file ids and listing', () => {
     expect(clean.raw).toBeDefined() // a clean checkout is keyed from git's text as it is
     expect(clean.count).toBe(4)
     expect(clean.files.map((f) => f.path)).toEqual(['.gitignore', 'a.txt', 'b.txt', 'sub/c.txt'])
-    expect(clean.files[1].id).toBe(git(d, 'rev-parse', 'HEAD:a.txt'))
+    expect(clean.files[1].id).toBe(git(d, 'rev-parse', 'HEAD:a.txt').trim())
     expect(clean.raw).toBe(fileText(clean.files))
 
     write(d, 'a.txt', 'changed\n')
