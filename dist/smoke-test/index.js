@@ -28374,7 +28374,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3976);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5347);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3976:
+/***/ 5347:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46108,6 +46108,23 @@ function checkJson(a, doc, lookup) {
     }
 }
 
+;// CONCATENATED MODULE: ../../packages/probe/src/smoke/model.ts
+/** Every check c needs, directly or through others (needs are known to exist and form no cycle). */
+function neededChecks(c, byName) {
+    const seen = new Map();
+    const visit = (x) => {
+        for (const n of x.needs) {
+            if (seen.has(n))
+                continue;
+            const dep = byName.get(n);
+            seen.set(n, dep);
+            visit(dep);
+        }
+    };
+    visit(c);
+    return [...seen.values()];
+}
+
 ;// CONCATENATED MODULE: ../../packages/probe/src/smoke/run.ts
 /**
  * Runs a loaded spec on an HttpClient (node:http by default). Checks start in spec order as soon as
@@ -46116,6 +46133,7 @@ function checkJson(a, doc, lookup) {
  * Retries re-send the whole check after a backoff, without holding a slot
  * while they wait, so a slow-to-converge endpoint does not starve the others.
  */
+
 
 
 
@@ -46142,18 +46160,9 @@ async function runSpec(spec, options) {
     const running = new Map();
     const env = options.env ?? {};
     let stopped = false;
-    const upstream = (c, acc = new Set()) => {
-        for (const n of c.needs) {
-            if (acc.has(n))
-                continue;
-            acc.add(n);
-            upstream(byName.get(n), acc);
-        }
-        return acc;
-    };
     const lookupFor = (c) => {
         // Captures of needed checks, later spec entries winning; then vars; then the environment.
-        const ups = [...upstream(c)].map((n) => byName.get(n)).sort((a, b) => a.index - b.index);
+        const ups = neededChecks(c, byName).sort((a, b) => a.index - b.index);
         const merged = {};
         for (const u of ups)
             Object.assign(merged, captures.get(u.name));
@@ -46451,6 +46460,7 @@ function specJsonSchema() {
 
 
 
+
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 function compileSpec(raw, map, options, problems) {
     const report = (path, message, key = false) => problems.push(map.problem(path, message, key));
@@ -46719,17 +46729,8 @@ function checkNeeds(checks, raw, report) {
 /** Every ${VAR} must come from vars, the environment, or a capture of a check needed (directly or not). */
 function checkReferences(raw, checks, vars, env, report) {
     const byName = new Map(checks.map((c) => [c.name, c]));
-    const upstream = (c, seen = new Set()) => {
-        for (const n of c.needs) {
-            if (seen.has(n))
-                continue;
-            seen.add(n);
-            upstream(byName.get(n), seen);
-        }
-        return seen;
-    };
     for (const c of checks) {
-        const captured = new Set([...upstream(c)].flatMap((n) => byName.get(n).capture.map((k) => k.name)));
+        const captured = new Set(neededChecks(c, byName).flatMap((u) => u.capture.map((k) => k.name)));
         const ownCaptures = new Set(c.capture.map((k) => k.name));
         const rc = raw.checks[c.index];
         const at = ['checks', c.index];
@@ -46930,7 +46931,7 @@ function parseSplit(text, split, lines) {
     if (!checks || !(checks.value === null || ((0,dist/* isScalar */.jn)(checks.value) && checks.value.value === null)))
         return undefined;
     const offsets = new Map();
-    offsets.set(indexKey([], false), top.contents.range[0]);
+    // Set first: the list starts at its first '-', not at the blanked null the top document holds there.
     offsets.set(indexKey(['checks'], false), split.items[0].start + split.items[0].indent);
     indexNode(top.contents, [], 0, offsets);
     const raw = top.toJS(TO_JS);

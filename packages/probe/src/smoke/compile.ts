@@ -6,7 +6,16 @@
 import { StatusSet, parseDuration } from '@gantry/core'
 import { compilePath, type CompiledPath } from './jsonpath.js'
 import type { LoadOptions, SourceMap, SpecProblem } from './load.js'
-import type { Capture, Check, Expectations, HeaderAssertion, JsonAssertion, JsonOp, Spec } from './model.js'
+import {
+  neededChecks,
+  type Capture,
+  type Check,
+  type Expectations,
+  type HeaderAssertion,
+  type JsonAssertion,
+  type JsonOp,
+  type Spec
+} from './model.js'
 import { MATCHER_KEYS, matcherSchema, type RawCheck, type RawSpec } from './schema.js'
 import { VAR_NAME, deepReferences } from './template.js'
 
@@ -307,16 +316,8 @@ function checkReferences(
   report: Report
 ): void {
   const byName = new Map(checks.map((c) => [c.name, c]))
-  const upstream = (c: Check, seen = new Set<string>()): Set<string> => {
-    for (const n of c.needs) {
-      if (seen.has(n)) continue
-      seen.add(n)
-      upstream(byName.get(n) as Check, seen)
-    }
-    return seen
-  }
   for (const c of checks) {
-    const captured = new Set([...upstream(c)].flatMap((n) => (byName.get(n) as Check).capture.map((k) => k.name)))
+    const captured = new Set(neededChecks(c, byName).flatMap((u) => u.capture.map((k) => k.name)))
     const ownCaptures = new Set(c.capture.map((k) => k.name))
     const rc = raw.checks[c.index] as RawCheck
     const at: PathKey[] = ['checks', c.index]

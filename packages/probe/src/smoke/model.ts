@@ -77,3 +77,18 @@ export interface Spec {
   vars: Record<string, string>
   checks: Check[]
 }
+
+/** Every check c needs, directly or through others (needs are known to exist and form no cycle). */
+export function neededChecks(c: Check, byName: ReadonlyMap<string, Check>): Check[] {
+  const seen = new Map<string, Check>()
+  const visit = (x: Check) => {
+    for (const n of x.needs) {
+      if (seen.has(n)) continue
+      const dep = byName.get(n) as Check
+      seen.set(n, dep)
+      visit(dep)
+    }
+  }
+  visit(c)
+  return [...seen.values()]
+}

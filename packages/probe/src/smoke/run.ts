@@ -10,7 +10,7 @@ import { NodeHttpClient } from '../node-client.js'
 import type { HttpClient, ProbeResponse } from '../request.js'
 import { BodyJson, checkResponse, preview, type Failure } from './assertions.js'
 import { evaluate } from './jsonpath.js'
-import type { Check, Spec } from './model.js'
+import { neededChecks, type Check, type Spec } from './model.js'
 import { expand, expandDeep, type Lookup } from './template.js'
 
 export type CheckVerdict = 'passed' | 'failed' | 'skipped'
@@ -81,18 +81,9 @@ export async function runSpec(spec: Spec, options: RunOptions): Promise<SmokeRes
   const env = options.env ?? {}
   let stopped = false
 
-  const upstream = (c: Check, acc = new Set<string>()): Set<string> => {
-    for (const n of c.needs) {
-      if (acc.has(n)) continue
-      acc.add(n)
-      upstream(byName.get(n) as Check, acc)
-    }
-    return acc
-  }
-
   const lookupFor = (c: Check): Lookup => {
     // Captures of needed checks, later spec entries winning; then vars; then the environment.
-    const ups = [...upstream(c)].map((n) => byName.get(n) as Check).sort((a, b) => a.index - b.index)
+    const ups = neededChecks(c, byName).sort((a, b) => a.index - b.index)
     const merged: Record<string, unknown> = {}
     for (const u of ups) Object.assign(merged, captures.get(u.name))
     const own = Object.hasOwn

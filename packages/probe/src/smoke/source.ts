@@ -175,7 +175,7 @@ function parseSplit(
   const checks = top.contents.items.find((p) => isScalar(p.key) && p.key.value === 'checks')
   if (!checks || !(checks.value === null || (isScalar(checks.value) && checks.value.value === null))) return undefined
   const offsets = new Map<string, number>()
-  offsets.set(indexKey([], false), (top.contents.range as [number, number, number])[0])
+  // Set first: the list starts at its first '-', not at the blanked null the top document holds there.
   offsets.set(indexKey(['checks'], false), split.items[0].start + split.items[0].indent)
   indexNode(top.contents, [], 0, offsets)
   const raw = top.toJS(TO_JS) as Record<string, unknown>
