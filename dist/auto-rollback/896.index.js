@@ -13,8 +13,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: ADAPTIVE_CARD_CONTENT_TYPE, ADAPTIVE_CARD_VERSION, DESCRIPTION_LIMIT, DISCORD_LIMITS, DeliveryError, DeliveryFailed, SLACK_LIMITS, STATUSES, adaptiveCard, brief, buildMessage, clip, contextFromEnv, createDeployment, createDeploymentStatus, defaultPolicy, deliver, deploymentStateFor, discordPayload, discordWebhook, durationSinceStarted, embedSize, escapeMrkdwn, formatDuration, genericWebhook, githubDeploymentStatus, httpError, markStarted, notifyAll, notifySummary, parseRetryAfter, postJson, runUrl, sentOutput, sign, slackApi, slackApiBase, slackPayload, slackWebhook, teamsPayload, teamsWebhook, webhookBody
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 11 modules
-var src = __webpack_require__(6472);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 12 modules
+var src = __webpack_require__(8948);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries

@@ -349,3 +349,17 @@ describe('manifest', () => {
     expect(verifyDir(src, m2, 'presence').problems).toEqual(['extra: expected a file'])
   })
 })
+
+describe('prepare (local)', () => {
+  test('a file that cannot be copied fails the prepare with its error, and no release appears', async () => {
+    for (let i = 0; i < 40; i++) writeFileSync(join(src, 'assets', `f${i}.txt`), `file ${i}`)
+    const manifest = buildManifest(src)
+    // Gone between the manifest and the copy: 40 copies fail, the first failure is thrown.
+    for (let i = 0; i < 40; i++) rmSync(join(src, 'assets', `f${i}.txt`))
+    const t = new LocalTarget(base, () => undefined)
+    await t.init()
+    const err = await t.prepare({ id: 'r1', sourceDir: src, manifest, shared: [] }).catch((e: unknown) => e)
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOENT')
+    expect(existsSync(join(base, 'releases', 'r1'))).toBe(false)
+  })
+})

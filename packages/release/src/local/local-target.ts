@@ -37,6 +37,7 @@ import {
   type VerifyResult
 } from '../manifest.js'
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
+import { Semaphore } from '@gantry/core'
 import { createFileExclusive, fsyncDir, tempBeside, writeFileAtomic } from './atomic.js'
 import { runCommand } from './spawn.js'
 import { decodeStatCache, encodeStatCache } from './stat-cache.js'
@@ -337,6 +338,8 @@ export class LocalTarget implements Target {
           copied++
         }
       }
+      // Let the queued copies start on the pool before this thread links.
+      await null
       linkStat = new Float64Array(rels.length * 4).fill(NaN)
       for (let i = 0; i < rels.length; i++) {
         const dest = `${staging}/${rels[i]}`
@@ -472,40 +475,29 @@ function lstatExists(p: string): boolean {
 const COPY_WIDTH = 16
 
 class CopyQueue {
-  private readonly queue: Array<[string, string, number]> = []
-  private running = 0
-  private failure: unknown
-  private failed = false
-  private idle?: () => void
+  private readonly slots = new Semaphore(COPY_WIDTH)
+  private readonly pending: Array<Promise<void>> = []
+  private failure: { error: unknown } | undefined
 
+  /** A copy starts at the caller's next await (a microtask), when a slot is free. */
   add(src: string, dest: string, mode: number): void {
-    this.queue.push([src, dest, mode])
-    this.pump()
-  }
-
-  private pump(): void {
-    while (this.running < COPY_WIDTH && this.queue.length && !this.failed) {
-      const [src, dest, mode] = this.queue.shift()!
-      this.running++
-      copyFile(src, dest)
-        .then(() => chmod(dest, mode))
-        .catch((e: unknown) => {
-          if (!this.failed) [this.failed, this.failure] = [true, e]
-        })
-        .finally(() => {
-          this.running--
-          this.pump()
-          if (this.running === 0 && (this.failed || !this.queue.length)) this.idle?.()
-        })
+    const copy = async () => {
+      if (this.failure) return
+      try {
+        await copyFile(src, dest)
+        await chmod(dest, mode)
+      } catch (e) {
+        this.failure ??= { error: e }
+      }
     }
+    this.pending.push(this.slots.with(copy))
   }
 
   async settled(): Promise<void> {
-    if (this.running === 0) return
-    await new Promise<void>((r) => (this.idle = r))
+    await Promise.all(this.pending)
   }
 
   throwIfFailed(): void {
-    if (this.failed) throw this.failure
+    if (this.failure) throw this.failure.error
   }
 }
