@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import * as tar from 'tar'
 import { runAction } from '../harness/runner.mjs'
 import { waitFor } from '../helpers/http.js'
+import { writeFiles } from '../helpers/git-tree.js'
 
 jest.setTimeout(90_000)
 
@@ -29,14 +30,7 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
-function source(name: string, files: Record<string, string>): string {
-  const dir = join(root, name)
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(join(dir, p, '..'), { recursive: true })
-    writeFileSync(join(dir, p), text)
-  }
-  return dir
-}
+const source = (name: string, files: Record<string, string>): string => writeFiles(join(root, name), files)
 
 const history = () => JSON.parse(readFileSync(join(base, '.gantry', 'history.json'), 'utf8'))
 const current = () => readlinkSync(join(base, 'current'))

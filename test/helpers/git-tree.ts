@@ -1,4 +1,4 @@
-// Small git work trees for the build-cache tests: files, git commands, temp dirs removed after the file.
+// Small file trees and git work trees for tests: files, git commands, temp dirs removed after the file.
 import { afterAll } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -9,6 +9,12 @@ import { dirname, join } from 'node:path'
 export function write(root: string, rel: string, text: string): void {
   mkdirSync(dirname(join(root, rel)), { recursive: true })
   writeFileSync(join(root, rel), text)
+}
+
+/** Writes each `path: text` of files below dir; returns dir. */
+export function writeFiles(dir: string, files: Record<string, string>): string {
+  for (const [p, text] of Object.entries(files)) write(dir, p, text)
+  return dir
 }
 
 /** Runs git with a fixed identity; its stdout as written, or an error naming the command. */

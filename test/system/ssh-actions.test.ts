@@ -19,6 +19,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process'
 import { runAction, type RunOptions, type RunResult } from '../harness/runner.mjs'
 import { waitFor } from '../helpers/http.js'
 import { freeze, keygen, startSshd, thaw, type Sshd } from '../helpers/sshd.js'
+import { writeFiles } from '../helpers/git-tree.js'
 
 jest.setTimeout(240_000)
 
@@ -54,14 +55,7 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(work, { recursive: true, force: true }))
 
-function source(name: string, files: Record<string, string>): string {
-  const dir = join(work, name)
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(join(dir, p, '..'), { recursive: true })
-    writeFileSync(join(dir, p), text)
-  }
-  return dir
-}
+const source = (name: string, files: Record<string, string>): string => writeFiles(join(work, name), files)
 
 const target = (knownHosts = `${a.knownHosts}\n${b.knownHosts}`, hosts = `${a.host}\n${b.host}`) => ({
   path: 'app',

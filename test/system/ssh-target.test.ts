@@ -29,6 +29,7 @@ import {
   type Target
 } from '@gantry/release'
 import { freeze, keygen, startSshd, thaw, type Sshd } from '../helpers/sshd.js'
+import { writeFiles } from '../helpers/git-tree.js'
 
 jest.setTimeout(180_000)
 
@@ -87,14 +88,7 @@ function two(knownHosts = `${a.knownHosts}\n${b.knownHosts}\n`): Target[] {
   return targets
 }
 
-function source(name: string, files: Record<string, string>): string {
-  const dir = join(root, name)
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(join(dir, p, '..'), { recursive: true })
-    writeFileSync(join(dir, p), text)
-  }
-  return dir
-}
+const source = (name: string, files: Record<string, string>): string => writeFiles(join(root, name), files)
 
 const opts = (t: Target[], src: string, o: Partial<DeployOptions> = {}): DeployOptions => ({
   targets: t,
