@@ -114946,7 +114946,11 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
 /** One bounded, measured exchange over a transport; failures become results. */
 async function exchange(send, req) {
     const start = external_node_perf_hooks_.performance.now();
-    const timeout = AbortSignal.timeout(req.timeoutMs);
+    // A timer cleared when the exchange ends: AbortSignal.timeout's timer would stay (with its signal)
+    // until it fired, so a gate sampling for minutes would hold one per request sent in the last timeout.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+    const timeout = deadline.signal;
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     let ttfbMs;
     try {
@@ -114965,6 +114969,9 @@ async function exchange(send, req) {
         const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e);
         const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : request_describe(kind, e);
         return { headers: {}, body: '', latencyMs: external_node_perf_hooks_.performance.now() - start, ttfbMs, error: { kind, message } };
+    }
+    finally {
+        clearTimeout(timer);
     }
 }
 async function readBody(body, max) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import { NodeHttpClient, ProbeClient, latencyStats, percentile, type HttpClient } from '@gantry/probe'
 import { freePort, startServer, type TestServer } from '../helpers/http.js'
 
@@ -90,6 +90,22 @@ describe.each(clients)('%s', (_name, client) => {
   test('DNS failure', async () => {
     const r = await client.send({ url: 'http://gantry-no-such-host.invalid/', timeoutMs: 5000 })
     expect(r.error?.kind).toBe('dns')
+  })
+  test('the time bound is released when the exchange ends, answered or failed', async () => {
+    // An odd bound picks out exchange()'s own timer among any the transport sets.
+    const bound = 123_457
+    const set = jest.spyOn(globalThis, 'setTimeout')
+    const cleared = jest.spyOn(globalThis, 'clearTimeout')
+    try {
+      await client.send({ url: `${server.url}/ok`, timeoutMs: bound })
+      await client.send({ url: `${server.url}/reset`, timeoutMs: bound })
+      const timers = set.mock.results.filter((_r, i) => set.mock.calls[i][1] === bound).map((r) => r.value)
+      expect(timers).toHaveLength(2)
+      for (const t of timers) expect(cleared.mock.calls.map((c) => c[0])).toContain(t)
+    } finally {
+      set.mockRestore()
+      cleared.mockRestore()
+    }
   })
   test('body is capped at maxBodyBytes', async () => {
     const r = await client.send({ url: `${server.url}/ok`, timeoutMs: 2000, maxBodyBytes: 3 })

@@ -58,7 +58,11 @@ export type Transport = (req: ProbeRequest, signal: AbortSignal) => Promise<RawR
 /** One bounded, measured exchange over a transport; failures become results. */
 export async function exchange(send: Transport, req: ProbeRequest): Promise<ProbeResponse> {
   const start = performance.now()
-  const timeout = AbortSignal.timeout(req.timeoutMs)
+  // A timer cleared when the exchange ends: AbortSignal.timeout's timer would stay (with its signal)
+  // until it fired, so a gate sampling for minutes would hold one per request sent in the last timeout.
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(), req.timeoutMs)
+  const timeout = deadline.signal
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
   let ttfbMs: number | undefined
   try {
@@ -76,6 +80,8 @@ export async function exchange(send: Transport, req: ProbeRequest): Promise<Prob
     const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e)
     const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : describe(kind, e)
     return { headers: {}, body: '', latencyMs: performance.now() - start, ttfbMs, error: { kind, message } }
+  } finally {
+    clearTimeout(timer)
   }
 }
 

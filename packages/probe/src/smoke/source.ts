@@ -160,7 +160,10 @@ export function splitChecks(text: string): ChecksSplit | undefined {
   const last = items[items.length - 1]
   last.end = listEnd
   const first = items[0].start
-  const top = text.slice(0, first) + text.slice(first, last.end).replace(/[^\n]/g, ' ') + text.slice(last.end)
+  // Blanked a line at a time: a replace per character builds a parts list as long as the text, which
+  // lives through the replace and by itself made V8 double its young generation (~10 MiB of peak RSS).
+  const blank = text.slice(first, last.end).replace(/[^\n]+/g, (line) => ' '.repeat(line.length))
+  const top = text.slice(0, first) + blank + text.slice(last.end)
   return { top, items }
 }
 
