@@ -46799,19 +46799,31 @@ var dist = __nccwpck_require__(3483);
 const OPTIONS = { prettyErrors: false, uniqueKeys: true, merge: true };
 const TO_JS = { maxAliasCount: 100 };
 function parseSource(text) {
-    const lines = new dist/* LineCounter */.HN();
     const split = splitChecks(text);
     let fast;
     try {
-        fast = split && parseSplit(text, split, lines);
+        fast = split && parseSplit(text, split);
     }
     catch {
         // An alias to an anchor in another check (unresolved in a check's own document): parse it whole.
         fast = undefined;
     }
     if (fast)
-        return { ok: true, raw: fast.raw, positions: new PositionIndex(fast.offsets, lines), parsed: 'per-check' };
+        return {
+            ok: true,
+            raw: fast.raw,
+            positions: new PositionIndex(fast.offsets, lineStarts(text)),
+            parsed: 'per-check'
+        };
     return parseWhole(text);
+}
+/** The line starts yaml's parser reports for text (every LF ends a line; CR texts take the whole parse). */
+function lineStarts(text) {
+    const lines = new dist/* LineCounter */.HN();
+    lines.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        lines.addNewLine(i + 1);
+    return lines;
 }
 /** The whole text as one document: the fallback, and the reference the per-check parse must equal. */
 function parseWhole(text) {
@@ -46839,12 +46851,15 @@ class PositionIndex {
     at(path, key = false) {
         for (let n = path.length; n >= 0; n--) {
             const offset = this.offsets.get(indexKey(path.slice(0, n), key && n === path.length));
-            if (offset !== undefined) {
-                const pos = this.lines.linePos(offset);
-                return { line: pos.line, column: pos.col };
-            }
+            if (offset !== undefined)
+                return this.positionOf(offset);
         }
         return { line: 1, column: 1 };
+    }
+    /** Line and column (1-based) of a character offset into the text. */
+    positionOf(offset) {
+        const pos = this.lines.linePos(offset);
+        return { line: pos.line, column: pos.col };
     }
 }
 function indexKey(path, key) {
@@ -46926,24 +46941,28 @@ function splitChecks(text) {
     const last = items[items.length - 1];
     last.end = listEnd;
     const first = items[0].start;
-    // Blanked a line at a time: a replace per character builds a parts list as long as the text, which
-    // lives through the replace and by itself made V8 double its young generation (~10 MiB of peak RSS).
-    const blank = text.slice(first, last.end).replace(/[^\n]+/g, (line) => ' '.repeat(line.length));
-    const top = text.slice(0, first) + blank + text.slice(last.end);
-    return { top, items };
+    // A line at a time: a replace per character builds a parts list as long as the text, which lives
+    // through the replace and by itself made V8 double its young generation (~10 MiB of peak RSS).
+    const region = text.slice(first, last.end);
+    const lineEnds = region.replace(/[^\n]+/g, '');
+    const top = text.slice(0, first) + lineEnds + text.slice(last.end);
+    return { top, cut: { end: first + lineEnds.length, removed: region.length - lineEnds.length }, items };
 }
-function parseSplit(text, split, lines) {
-    // The top text has the full text's length and line ends, so its line counter serves both.
-    const top = (0,dist/* parseDocument */.Tp)(split.top, { ...OPTIONS, lineCounter: lines });
+function parseSplit(text, split) {
+    const top = (0,dist/* parseDocument */.Tp)(split.top, OPTIONS);
     if (top.errors.length > 0 || !(0,dist/* isMap */.jh)(top.contents))
         return undefined;
     const checks = top.contents.items.find((p) => (0,dist/* isScalar */.jn)(p.key) && p.key.value === 'checks');
     if (!checks || !(checks.value === null || ((0,dist/* isScalar */.jn)(checks.value) && checks.value.value === null)))
         return undefined;
     const offsets = new Map();
-    // Set first: the list starts at its first '-', not at the blanked null the top document holds there.
+    // Set first: the list starts at its first '-', not at the null the top document holds there.
     offsets.set(indexKey(['checks'], false), split.items[0].start + split.items[0].indent);
-    indexNode(top.contents, [], 0, offsets);
+    const inTop = new Map();
+    indexNode(top.contents, [], 0, inTop);
+    for (const [k, at] of inTop)
+        if (!offsets.has(k))
+            offsets.set(k, at >= split.cut.end ? at + split.cut.removed : at);
     const raw = top.toJS(TO_JS);
     const list = [];
     for (const [i, item] of split.items.entries()) {

@@ -11,6 +11,9 @@ function expectSameAsWhole(text: string): void {
   if (!fast.ok || !whole.ok) throw new Error('expected both parses to succeed')
   expect(fast.raw).toEqual(whole.raw)
   expect(new Map(fast.positions.offsets)).toEqual(new Map(whole.positions.offsets))
+  // The per-check parse counts lines itself: every offset must land on the same line and column.
+  const at = (p: typeof fast.positions) => Array.from({ length: text.length + 1 }, (_, i) => p.positionOf(i))
+  expect(at(fast.positions)).toEqual(at(whole.positions))
 }
 
 const tricky: Record<string, string> = {
@@ -100,13 +103,15 @@ describe('per-check YAML parse', () => {
     expectSameAsWhole(text)
   })
 
-  test('the blanked top keeps every offset and line end', () => {
+  test('the top keeps every line end of the checks, and says what it cut', () => {
     const text = 'vars: {}\nchecks:\n  - name: a\n    request: { url: /a }\nvars2: 1\n'
     const split = splitChecks(text)
-    expect(split?.top).toHaveLength(text.length)
     expect(split?.top.split('\n').length).toBe(text.split('\n').length)
-    expect(split?.top).toBe('vars: {}\nchecks:\n' + ' '.repeat(11) + '\n' + ' '.repeat(24) + '\nvars2: 1\n')
+    expect(split?.top).toBe('vars: {}\nchecks:\n\n\nvars2: 1\n')
+    expect(split?.cut).toEqual({ end: 18, removed: 35 })
     expect(split?.items).toEqual([{ start: 17, end: 53, indent: 2 }])
+    // vars2 sits at 54 in the text and at 54 - 35 in the top.
+    expect(split?.top.indexOf('vars2')).toBe(text.indexOf('vars2') - 35)
   })
 })
 

@@ -37,17 +37,30 @@ const OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = { prettyErrors: 
 const TO_JS = { maxAliasCount: 100 }
 
 export function parseSource(text: string): ParsedSource {
-  const lines = new LineCounter()
   const split = splitChecks(text)
   let fast: ReturnType<typeof parseSplit>
   try {
-    fast = split && parseSplit(text, split, lines)
+    fast = split && parseSplit(text, split)
   } catch {
     // An alias to an anchor in another check (unresolved in a check's own document): parse it whole.
     fast = undefined
   }
-  if (fast) return { ok: true, raw: fast.raw, positions: new PositionIndex(fast.offsets, lines), parsed: 'per-check' }
+  if (fast)
+    return {
+      ok: true,
+      raw: fast.raw,
+      positions: new PositionIndex(fast.offsets, lineStarts(text)),
+      parsed: 'per-check'
+    }
   return parseWhole(text)
+}
+
+/** The line starts yaml's parser reports for text (every LF ends a line; CR texts take the whole parse). */
+function lineStarts(text: string): LineCounter {
+  const lines = new LineCounter()
+  lines.addNewLine(0)
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1)
+  return lines
 }
 
 /** The whole text as one document: the fallback, and the reference the per-check parse must equal. */
@@ -76,12 +89,15 @@ export class PositionIndex {
   at(path: readonly PathKey[], key = false): SourcePosition {
     for (let n = path.length; n >= 0; n--) {
       const offset = this.offsets.get(indexKey(path.slice(0, n), key && n === path.length))
-      if (offset !== undefined) {
-        const pos = this.lines.linePos(offset)
-        return { line: pos.line, column: pos.col }
-      }
+      if (offset !== undefined) return this.positionOf(offset)
     }
     return { line: 1, column: 1 }
+  }
+
+  /** Line and column (1-based) of a character offset into the text. */
+  positionOf(offset: number): SourcePosition {
+    const pos = this.lines.linePos(offset)
+    return { line: pos.line, column: pos.col }
   }
 }
 
@@ -110,8 +126,13 @@ function indexNode(node: unknown, path: PathKey[], base: number, out: Map<string
 }
 
 export interface ChecksSplit {
-  /** The text with every check blanked (newlines kept), so all offsets stay the same. */
+  /**
+   * The text with the checks cut down to their line ends, so every line keeps its number: a
+   * blanked region would cost the top document's parse a token per blank character.
+   */
   top: string
+  /** Where the cut ends in top, and how many characters it removed: later offsets in top are that many short. */
+  cut: { end: number; removed: number }
   /** Each check's text: from the start of its `- ` line to the start of the next. */
   items: Array<{ start: number; end: number; indent: number }>
 }
@@ -160,27 +181,28 @@ export function splitChecks(text: string): ChecksSplit | undefined {
   const last = items[items.length - 1]
   last.end = listEnd
   const first = items[0].start
-  // Blanked a line at a time: a replace per character builds a parts list as long as the text, which
-  // lives through the replace and by itself made V8 double its young generation (~10 MiB of peak RSS).
-  const blank = text.slice(first, last.end).replace(/[^\n]+/g, (line) => ' '.repeat(line.length))
-  const top = text.slice(0, first) + blank + text.slice(last.end)
-  return { top, items }
+  // A line at a time: a replace per character builds a parts list as long as the text, which lives
+  // through the replace and by itself made V8 double its young generation (~10 MiB of peak RSS).
+  const region = text.slice(first, last.end)
+  const lineEnds = region.replace(/[^\n]+/g, '')
+  const top = text.slice(0, first) + lineEnds + text.slice(last.end)
+  return { top, cut: { end: first + lineEnds.length, removed: region.length - lineEnds.length }, items }
 }
 
 function parseSplit(
   text: string,
-  split: ChecksSplit,
-  lines: LineCounter
+  split: ChecksSplit
 ): { raw: Record<string, unknown>; offsets: Map<string, number> } | undefined {
-  // The top text has the full text's length and line ends, so its line counter serves both.
-  const top = parseDocument(split.top, { ...OPTIONS, lineCounter: lines })
+  const top = parseDocument(split.top, OPTIONS)
   if (top.errors.length > 0 || !isMap(top.contents)) return undefined
   const checks = top.contents.items.find((p) => isScalar(p.key) && p.key.value === 'checks')
   if (!checks || !(checks.value === null || (isScalar(checks.value) && checks.value.value === null))) return undefined
   const offsets = new Map<string, number>()
-  // Set first: the list starts at its first '-', not at the blanked null the top document holds there.
+  // Set first: the list starts at its first '-', not at the null the top document holds there.
   offsets.set(indexKey(['checks'], false), split.items[0].start + split.items[0].indent)
-  indexNode(top.contents, [], 0, offsets)
+  const inTop = new Map<string, number>()
+  indexNode(top.contents, [], 0, inTop)
+  for (const [k, at] of inTop) if (!offsets.has(k)) offsets.set(k, at >= split.cut.end ? at + split.cut.removed : at)
   const raw = top.toJS(TO_JS) as Record<string, unknown>
   const list: unknown[] = []
   for (const [i, item] of split.items.entries()) {
