@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { readdirSync, rmSync, existsSync, renameSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { asciiOnly } from './ascii.mjs'
 import { licensesFromStats } from './licenses.mjs'
 
 const root = new URL('..', import.meta.url).pathname
@@ -44,6 +45,11 @@ for (const name of names) {
     rmSync(stats, { force: true })
     console.error(`bundle: ncc failed for ${name}`)
     process.exit(r.status ?? 1)
+  }
+  // ASCII only: V8 holds a source with any non-Latin-1 character at two bytes per character (scripts/ascii.mjs).
+  for (const f of readdirSync(tmp).filter((n) => n.endsWith('.js'))) {
+    const file = join(tmp, f)
+    writeFileSync(file, asciiOnly(readFileSync(file, 'utf8'), `dist/${name}/${f}`))
   }
   // ncc writes licenses.txt per chunk, each over the last: list the packages of every chunk.
   writeFileSync(join(tmp, 'licenses.txt'), licensesFromStats(JSON.parse(readFileSync(stats, 'utf8'))))

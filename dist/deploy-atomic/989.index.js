@@ -61,7 +61,7 @@ var src = __webpack_require__(8948);
 /**
  * Delivery policy shared by every channel: a bound on each request, retries
  * with exponential backoff and jitter (retry() from core), and `429` +
- * `Retry-After` honoured — but only up to a bound, because a step that waits
+ * `Retry-After` honoured \u2014 but only up to a bound, because a step that waits
  * for minutes on a chat service delays the deploy it reports on.
  */
 
@@ -148,7 +148,7 @@ async function deliver(attempt, policy, onRetry) {
         throw new DeliveryFailed(message, attempts);
     }
 }
-/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 \u00a710.2.3). */
 function parseRetryAfter(value, now = Date.now()) {
     if (!value)
         return undefined;
@@ -186,13 +186,13 @@ var github = __webpack_require__(1329);
 
 /**
  * How a pipeline status shows on a deployment:
- * - started → in_progress
- * - success → success
- * - failure → failure
- * - cancelled → inactive: the run was stopped, not broken; the previous release
+ * - started \u2192 in_progress
+ * - success \u2192 success
+ * - failure \u2192 failure
+ * - cancelled \u2192 inactive: the run was stopped, not broken; the previous release
  *   keeps serving, so this deployment is retired rather than marked red
  *   (`error` would claim something went wrong with the deployment itself)
- * - rolled-back → failure: the release was taken back, never a success
+ * - rolled-back \u2192 failure: the release was taken back, never a success
  */
 function deploymentStateFor(status) {
     switch (status) {
@@ -220,7 +220,7 @@ const DESCRIPTION_LIMIT = 140;
 function clip(s, n) {
     if (s === undefined)
         return undefined;
-    return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+    return s.length > n ? `${s.slice(0, n - 1)}\u2026` : s;
 }
 function split(repository) {
     const full = repository ?? process.env.GITHUB_REPOSITORY ?? '';
@@ -281,7 +281,7 @@ class GitHubDeployments {
             throw e;
         });
     }
-    /** POST /repos/{owner}/{repo}/deployments — never auto-merges, requires no status checks. */
+    /** POST /repos/{owner}/{repo}/deployments \u2014 never auto-merges, requires no status checks. */
     async createDeployment(p) {
         const production = p.production ?? /^prod(uction)?$/i.test(p.environment);
         const { value, attempts } = await this.call('create deployment', (signal) => this.octokit.rest.repos.createDeployment({
@@ -345,11 +345,11 @@ const STATUSES = [
     'rolled-back'
 ];
 const LOOK = {
-    started: { emoji: '🚀', color: '#1f6feb', teamsColor: 'Accent' },
-    success: { emoji: '✅', color: '#1a7f37', teamsColor: 'Good' },
-    failure: { emoji: '❌', color: '#cf222e', teamsColor: 'Attention' },
-    cancelled: { emoji: '⚪', color: '#6e7781', teamsColor: 'Default' },
-    'rolled-back': { emoji: '↩️', color: '#bf8700', teamsColor: 'Warning' }
+    started: { emoji: '\ud83d\ude80', color: '#1f6feb', teamsColor: 'Accent' },
+    success: { emoji: '\u2705', color: '#1a7f37', teamsColor: 'Good' },
+    failure: { emoji: '\u274c', color: '#cf222e', teamsColor: 'Attention' },
+    cancelled: { emoji: '\u26aa', color: '#6e7781', teamsColor: 'Default' },
+    'rolled-back': { emoji: '\u21a9\ufe0f', color: '#bf8700', teamsColor: 'Warning' }
 };
 /** The facts GitHub gives every step, read from the runner's variables. */
 function contextFromEnv(env = process.env) {
@@ -452,7 +452,7 @@ function buildMessage(input, base = contextFromEnv(), now = new Date()) {
 }
 /**
  * Cuts to at most n UTF-16 units (the stricter way to count a provider's
- * "characters"), never splitting a surrogate pair, and marks the cut with …
+ * "characters"), never splitting a surrogate pair, and marks the cut with \u2026
  */
 function message_clip(s, n) {
     if (s.length <= n)
@@ -461,7 +461,7 @@ function message_clip(s, n) {
     const code = s.charCodeAt(end - 1);
     if (code >= 0xd800 && code <= 0xdbff)
         end--; // a high surrogate whose pair would be cut off
-    return `${s.slice(0, end)}…`;
+    return `${s.slice(0, end)}\u2026`;
 }
 
 // EXTERNAL MODULE: ../../node_modules/undici/index.js
@@ -668,7 +668,7 @@ async function notifyAll(message, channels, o = {}) {
         await dispatcher.close();
     }
 }
-/** The `sent` output: each configured channel → "ok" or its error. */
+/** The `sent` output: each configured channel \u2192 "ok" or its error. */
 function sentOutput(results) {
     return Object.fromEntries(results.map((r) => [r.channel, r.ok ? 'ok' : r.detail]));
 }
@@ -910,7 +910,7 @@ function embedSize(e) {
 function discordPayload(m) {
     const fields = m.facts.slice(0, DISCORD_LIMITS.fields).map((f) => ({
         name: message_clip(f.label, DISCORD_LIMITS.fieldName),
-        value: message_clip(f.url ? `[${escapeMd(f.value)}](${f.url})` : escapeMd(f.value), DISCORD_LIMITS.fieldValue) || '–',
+        value: message_clip(f.url ? `[${escapeMd(f.value)}](${f.url})` : escapeMd(f.value), DISCORD_LIMITS.fieldValue) || '\u2013',
         inline: true
     }));
     const embed = {
@@ -1033,7 +1033,7 @@ function githubDeploymentStatus(o) {
                     // environment input is for display.
                     autoInactive: true
                 });
-                return { detail: `deployment ${o.deploymentId} → ${state}`, attempts: s.attempts };
+                return { detail: `deployment ${o.deploymentId} \u2192 ${state}`, attempts: s.attempts };
             }
             catch (e) {
                 // Strip the client's prefix: the summary already says which channel this is.
@@ -1060,7 +1060,7 @@ function notifySummary(m, results) {
     }
     else {
         const failed = results.filter((r) => !r.ok).length;
-        lines.push((0,src/* table */.tp)(['Channel', 'Verdict', 'Attempts', 'Time', 'Detail'], results.map((r) => [r.channel, r.ok ? '✅ sent' : '❌ failed', r.attempts, (0,src.ms)(r.durationMs), r.detail])), '', failed
+        lines.push((0,src/* table */.tp)(['Channel', 'Verdict', 'Attempts', 'Time', 'Detail'], results.map((r) => [r.channel, r.ok ? '\u2705 sent' : '\u274c failed', r.attempts, (0,src.ms)(r.durationMs), r.detail])), '', failed
             ? `${failed} of ${results.length} channel(s) failed; the others were not held back.`
             : `All ${results.length} channel(s) delivered.`);
     }
