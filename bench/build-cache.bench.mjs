@@ -196,26 +196,27 @@ index ~10 ms; the floor costs ~17–24 ms of CPU in one process. So the key need
 beats 3× only by spreading it over both cores: with both cores free the git part takes ~45–55 ms,
 and when other work holds a core (load average here: ${loadBefore.toFixed(1)} at the start of this run,
 ${loadAfter.toFixed(1)} at the end) it takes longer, while the single-process floor does not. In the
-runs made for this revision on this shared machine the whole-tree ratio was 3.4–3.5× when the
-machine was quiet and up to 4.1× under load (one run under load read 3.0×, because the load slowed
-the floor as well): the goal is not met here.
+runs made for this revision on this shared machine the whole-tree ratio was 3.2–3.4× in three runs
+(load averages 0.6–1.8); earlier revisions read up to 4.1× under load, and once 3.0× when the load
+slowed the floor as well: the goal is not met here.
 \`git status --porcelain=v2 -uall\` in one process was no faster: it walks for untracked files only
 after its stat pass (~25 + ~20 ms in a row), prints paths from the top of the repository (a
 sub-directory \`working-directory\` would need one more run) and also compares HEAD with the index.
 
-What changed in this revision (the previous section: 69 ms, 3.9× the floor, 5 runs, on a quieter
-machine): the whole-tree key hashes git's bytes as they came, while git writes them (the main thread
-is idle meanwhile), and collects them without a final copy: a clean checkout's 3 MB listing is no
-longer decoded to a string, re-encoded and hashed after git exits (keying went from ~9 ms to ~1 ms
-after the listing). The output-path check searches those bytes directly. The index and the untracked
-files come from one \`git ls-files -s -o\` run (two git processes instead of three: one index read, one
-process start and one blocking \`spawn\` fewer; ~7 ms less git CPU, 1–4 ms less wall time). Each
-step was measured interleaved with the bundle before it, in separate runs of 15 each under the same
-load: 72.5 → 69.1 ms (bytes, one ls-files run), then 100.3 → 95.6 ms on a busier machine (hashing
-while git writes). The index text (kept with an entry to explain a later miss) and the file count
-for the report are produced after the key, and are counted in the main-step rows. The key is the
-same as before for the same files (unless a path is not valid UTF-8: the old key hashed U+FFFD in
-its place, the new one the path's bytes).
+What changed in this revision (the previous section: 64 ms, 3.49× the floor): \`ls-files\`, the longer
+path (one thread: the untracked walk, then 3 MB of index records through the pipe), is now spawned
+before \`diff-files\`. A spawn holds node's main thread while it forks the whole process, 2–6 ms each
+here, so the second git started that much later; with the longer one first the key computation went
+from ~64 to ~59 ms (medians of 12 runs each, interleaved). A timeline of one key (timestamps in the
+bundle): ls-files spawned at ~1 ms and done at ~55 ms, diff-files spawned at ~4 ms and done at ~47–52 ms,
+keying after both ~1 ms. Writing git's output to a file instead of a pipe, splitting the walk into two
+processes by pathspec, three processes (index, walk, stat) and \`diff-files\` without its preload
+threads were measured too and were no faster: both cores are busy with git's stat and walk either way.
+Earlier revisions: the whole-tree key hashes git's bytes while git writes them, without decoding them
+(keying went from ~9 ms to ~1 ms after the listing), and the index and the untracked files come from one
+\`git ls-files -s -o\` run (two git processes instead of three). The index text (kept with an entry to
+explain a later miss) and the file count for the report are produced after the key, and are counted in
+the main-step rows.
 
 The generated repository is committed and "settled": git has stat data for every file. Right after a
 fresh \`git clone\`, files written in the same second as the index are "racily clean" and git
