@@ -41265,65 +41265,52 @@ function parseFileText(text) {
     }
     return files;
 }
-/** Offset of the first record (in git's sorted text) whose path is not below `target` in git's order. */
+/** The first record of git's -z bytes starting at or after a position; raw.length when none. */
+function recordAt(raw, pos) {
+    return pos === 0 ? 0 : raw.indexOf(0, pos - 1) + 1 || raw.length;
+}
+/**
+ * Offset of the first record (in git's sorted bytes) whose path is not below
+ * `target` in git's order, which is byte order: a binary search, no decoding.
+ */
 function lowerBound(raw, target) {
-    // The first record starting at or after a position; raw.length when none.
-    const recordAt = (pos) => (pos === 0 ? 0 : raw.indexOf('\0', pos - 1) + 1 || raw.length);
+    const t = Buffer.from(target, 'utf8');
     let lo = 0;
     let hi = raw.length;
     while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        const rec = recordAt(mid);
-        const path = pathAt(raw, rec);
-        const notBelow = path === undefined || comparePaths(path, target) >= 0;
-        if (notBelow)
+        const path = pathBytesAt(raw, recordAt(raw, mid));
+        if (path === undefined || Buffer.compare(path, t) >= 0)
             hi = mid;
         else
             lo = mid + 1;
     }
-    return recordAt(lo);
+    return recordAt(raw, lo);
 }
-/** lowerBound on git's bytes (byte order is git's order): no decoding. */
-function lowerBoundBytes(raw, target) {
-    const recordAt = (pos) => (pos === 0 ? 0 : raw.indexOf(0, pos - 1) + 1 || raw.length);
-    let lo = 0;
-    let hi = raw.length;
-    while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const path = pathBytesAt(raw, recordAt(mid));
-        if (path === undefined || Buffer.compare(path, target) >= 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return recordAt(lo);
-}
+/** The path (bytes) of the record starting at offset rec, or undefined past the end. */
 function pathBytesAt(raw, rec) {
     if (rec >= raw.length)
         return undefined;
     const end = raw.indexOf(0, rec);
     return raw.subarray(raw.indexOf(9, rec) + 1, end < 0 ? raw.length : end);
 }
-/** hasPathAtOrBelow on git's bytes. */
-function hasPathAtOrBelowBytes(raw, p) {
-    const exact = Buffer.from(p, 'utf8');
-    if (pathBytesAt(raw, lowerBoundBytes(raw, exact))?.equals(exact))
-        return true;
-    const below = Buffer.from(`${p}/`, 'utf8');
-    const next = pathBytesAt(raw, lowerBoundBytes(raw, below));
-    return next !== undefined && next.length > below.length && next.subarray(0, below.length).equals(below);
-}
-/** Whether git's sorted text holds the path `p` or a path below it (binary search, no scan). */
-function hasPathAtOrBelow(raw, p) {
-    return pathAt(raw, lowerBound(raw, p)) === p || (pathAt(raw, lowerBound(raw, `${p}/`)) ?? '').startsWith(`${p}/`);
-}
 /** The path of the record starting at offset rec, or undefined past the end. */
 function pathAt(raw, rec) {
-    return rec >= raw.length ? undefined : raw.slice(raw.indexOf('\t', rec) + 1, raw.indexOf('\0', rec));
+    return pathBytesAt(raw, rec)?.toString('utf8');
 }
-function countRecords(text) {
+/** Whether git's sorted bytes hold the path `p` or a path below it (binary search, no scan). */
+function hasPathAtOrBelow(raw, p) {
+    const exact = Buffer.from(p, 'utf8');
+    if (pathBytesAt(raw, lowerBound(raw, p))?.equals(exact))
+        return true;
+    const below = Buffer.from(`${p}/`, 'utf8');
+    const next = pathBytesAt(raw, lowerBound(raw, `${p}/`));
+    return next !== undefined && next.length > below.length && next.subarray(0, below.length).equals(below);
+}
+/** Number of NUL-terminated records in git's -z output. */
+function countRecords(bytes) {
     let n = 0;
-    for (let i = text.indexOf('\0'); i >= 0; i = text.indexOf('\0', i + 1))
+    for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1))
         n++;
     return n;
 }
@@ -41346,13 +41333,6 @@ async function git(root, args, onData) {
     }
     return r.stdout;
 }
-/** Number of NUL-terminated records in git's -z output. */
-function countRecordBytes(bytes) {
-    let n = 0;
-    for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1))
-        n++;
-    return n;
-}
 function listing(source, format, counts, data) {
     let files = 'files' in data ? data.files : undefined;
     const bytes = 'bytes' in data ? data.bytes : undefined;
@@ -41368,7 +41348,7 @@ function listing(source, format, counts, data) {
         digest,
         // Counted when first read (for the report): the key does not need it.
         get count() {
-            count ??= files ? files.length : countRecordBytes(bytes);
+            count ??= files ? files.length : countRecords(bytes);
             return count;
         },
         get raw() {
@@ -41665,9 +41645,9 @@ function staticBase(pattern) {
 
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 /**
- * Every directory that holds at least one input file. From git's text when
- * there is one (no per-file string is made: most files share the previous
- * file's directory), else from the parsed list.
+ * Every directory that holds at least one input file. From git's bytes when
+ * there are some (a directory is decoded only when it differs from the
+ * previous file's, which most files share), else from the parsed list.
  */
 function directories(listing) {
     const dirs = new Set();
@@ -41675,7 +41655,7 @@ function directories(listing) {
         for (let d = dir; d && !dirs.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/'))))
             dirs.add(d);
     };
-    const raw = listing.raw;
+    const raw = listing.bytes;
     if (raw === undefined) {
         for (const f of listing.files) {
             const i = f.path.lastIndexOf('/');
@@ -41684,16 +41664,17 @@ function directories(listing) {
         }
         return dirs;
     }
-    let last = '';
+    let last = Buffer.alloc(0);
     for (let start = 0; start < raw.length;) {
-        const end = raw.indexOf('\0', start);
-        const tab = raw.indexOf('\t', start);
-        const slash = raw.lastIndexOf('/', end);
+        let end = raw.indexOf(0, start);
+        if (end < 0)
+            end = raw.length;
+        const tab = raw.indexOf(9, start);
+        const slash = raw.lastIndexOf(0x2f, end);
         if (slash > tab) {
-            const len = slash - tab - 1;
-            if (!(len === last.length && raw.startsWith(last, tab + 1))) {
-                last = raw.slice(tab + 1, slash);
-                add(last);
+            if (raw.compare(last, 0, last.length, tab + 1, slash) !== 0) {
+                last = raw.subarray(tab + 1, slash);
+                add(last.toString('utf8'));
             }
         }
         start = end + 1;
@@ -41707,7 +41688,7 @@ async function findComponents(root, listing, globs) {
         if (g.startsWith('!'))
             continue;
         const set = compileGlobs([g, ...globs.filter((x) => x.startsWith('!'))]);
-        const candidates = childDirs(listing.raw, g) ?? (all ??= [...directories(listing)]);
+        const candidates = childDirs(listing.bytes, g) ?? (all ??= [...directories(listing)]);
         const hits = candidates.filter((d) => set.match(d));
         if (hits.length === 0) {
             throw new InputError(`Input 'components' has invalid value '${g}': it matches no directory with files in it`);
@@ -41739,9 +41720,9 @@ async function findComponents(root, listing, globs) {
     });
 }
 /**
- * For the usual `<dir>/<one segment>` glob (`packages/*`) on git's text: the
+ * For the usual `<dir>/<one segment>` glob (`packages/*`) on git's bytes: the
  * child directories of <dir>, one binary search per child instead of a walk
- * over every path. Undefined for any other glob (or no text): list them all.
+ * over every path. Undefined for any other glob (or no bytes): list them all.
  */
 function childDirs(raw, glob) {
     if (raw === undefined)
@@ -41757,7 +41738,7 @@ function childDirs(raw, glob) {
             break;
         const slash = p.indexOf('/', prefix.length);
         if (slash < 0) {
-            rec = raw.indexOf('\0', rec) + 1; // a file directly in base
+            rec = raw.indexOf(0, rec) + 1 || raw.length; // a file directly in base
             continue;
         }
         const child = p.slice(0, slash);
@@ -41872,7 +41853,8 @@ function computeKeys(o) {
     // A clean checkout keyed whole, with no output path among the tracked files: git's output is the
     // input text. Its bytes are hashed as they came (the same bytes the decoded text would encode to);
     // the index text, needed only to explain a later miss, is decoded when first read.
-    if (bytes !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAnyBytes(o.outputs, bytes)) {
+    const noOutputListed = bytes !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, bytes);
+    if (bytes !== undefined && noOutputListed && o.components.length === 0) {
         const head = `${o.nodeVersion}\t${NODE_INPUT}\0`;
         const prefix = wholeTreePrefix(o.nodeVersion);
         const { digest } = o.files;
@@ -41902,9 +41884,8 @@ function computeKeys(o) {
             excludedOutputs: 0
         };
     }
-    const raw = o.files.raw;
-    if (raw !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, raw)) {
-        const fast = componentsFromText(o, raw);
+    if (bytes !== undefined && noOutputListed) {
+        const fast = componentsFromBytes(o, bytes);
         if (fast)
             return fast;
     }
@@ -41960,30 +41941,31 @@ function computeKeys(o) {
 }
 /**
  * A clean checkout split by component without parsing a line: in git's
- * sorted text the files below a directory are one contiguous run, found by
- * binary search. Undefined (use the parsed path) when a component holds
- * another.
+ * sorted bytes the files below a directory are one contiguous run, found by
+ * binary search, and each run is decoded once. Undefined (use the parsed
+ * path) when a component holds another.
  */
-function componentsFromText(o, raw) {
+function componentsFromBytes(o, raw) {
     const dirs = o.components.map((c) => c.dir);
     if (dirs.some((d) => dirs.some((e) => e !== d && e.startsWith(`${d}/`))))
         return undefined;
-    // '0' is the character after '/': [dir/, dir0) holds exactly the paths below dir.
+    // '0' is the byte after '/': [dir/, dir0) holds exactly the paths below dir.
     const ranges = dirs.map((dir) => ({ dir, start: lowerBound(raw, `${dir}/`), end: lowerBound(raw, `${dir}0`) }));
     const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
-    let global = '';
+    const gaps = [];
     let at = 0;
     for (const r of sorted) {
-        global += raw.slice(at, r.start);
+        gaps.push(raw.subarray(at, r.start));
         at = r.end;
     }
-    global += raw.slice(at);
+    gaps.push(raw.subarray(at));
+    const global = Buffer.concat(gaps);
     const ownText = new Map();
     for (const r of ranges) {
-        const text = raw.slice(r.start, r.end);
-        ownText.set(r.dir, { text, count: countRecords(text) });
+        const own = raw.subarray(r.start, r.end);
+        ownText.set(r.dir, { text: own.toString('utf8'), count: countRecords(own) });
     }
-    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0);
+    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global.toString('utf8')}`, countRecords(global), ownText, 0);
 }
 /** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
 function keyComponents(o, globalIndex, globalCount, ownText, excludedOutputs) {
@@ -42015,17 +41997,11 @@ function keyComponents(o, globalIndex, globalCount, ownText, excludedOutputs) {
     const hash = sha256(`global ${globalHash}\n${units.map((u) => `${u.dir} ${u.hash}\n`).join('')}`);
     return { key: keyBase(o, '.') + hash, hash, units, globalFiles: globalCount, excludedOutputs };
 }
-/** Whether an output glob could select a path in git's text (literal globs are searched for; any other: yes). */
-function mayMatchAny(outputs, raw) {
+/** Whether an output glob could select a path in git's bytes (literal globs are searched for; any other: yes). */
+function mayMatchAny(outputs, bytes) {
     if (!outputs.literals)
         return true;
-    return outputs.literals.some((l) => hasPathAtOrBelow(raw, l));
-}
-/** mayMatchAny on git's bytes, without decoding them. */
-function mayMatchAnyBytes(outputs, bytes) {
-    if (!outputs.literals)
-        return true;
-    return outputs.literals.some((l) => hasPathAtOrBelowBytes(bytes, l));
+    return outputs.literals.some((l) => hasPathAtOrBelow(bytes, l));
 }
 function parseIndex(index) {
     const m = new Map();

@@ -13,11 +13,11 @@ import {
   CorruptEntry,
   describeDiff,
   diffIndex,
+  directories,
   ENTRY_FILE,
   fileText,
   findComponents,
   hasPathAtOrBelow,
-  hasPathAtOrBelowBytes,
   listInputFiles,
   LocalBackend,
   readEntryMeta,
@@ -123,17 +123,19 @@ describe('file ids and listing', () => {
     expect(walk.files).toEqual([{ path: 'x/y.txt', mode: '100644', id: blobId(Buffer.from('y\n')) }])
   })
 
-  test("binary search over git's text: a path or anything below it, not its look-alike neighbours", () => {
-    const text = fileText([f('a/dist-old/x'), f('a/dist.txt'), f('a/distro/y'), f('b/dist'), f('c/dist/z/q')])
-    expect(hasPathAtOrBelow(text, 'a/dist')).toBe(false)
-    expect(hasPathAtOrBelow(text, 'b/dist')).toBe(true)
-    expect(hasPathAtOrBelow(text, 'c/dist')).toBe(true)
-    expect(hasPathAtOrBelow(text, 'c/dist/z')).toBe(true)
-    expect(hasPathAtOrBelow(text, 'd')).toBe(false)
-    expect(hasPathAtOrBelow('', 'a')).toBe(false)
+  test("binary search over git's bytes: a path or anything below it, not its look-alike neighbours", () => {
+    const bytes = Buffer.from(
+      fileText([f('a/dist-old/x'), f('a/dist.txt'), f('a/distro/y'), f('b/dist'), f('c/dist/z/q')])
+    )
+    expect(hasPathAtOrBelow(bytes, 'a/dist')).toBe(false)
+    expect(hasPathAtOrBelow(bytes, 'b/dist')).toBe(true)
+    expect(hasPathAtOrBelow(bytes, 'c/dist')).toBe(true)
+    expect(hasPathAtOrBelow(bytes, 'c/dist/z')).toBe(true)
+    expect(hasPathAtOrBelow(bytes, 'd')).toBe(false)
+    expect(hasPathAtOrBelow(Buffer.alloc(0), 'a')).toBe(false)
   })
 
-  test('the same search on git bytes: byte order, non-ASCII paths included', () => {
+  test('the search follows byte order, non-ASCII paths included', () => {
     const text = fileText(
       [
         f('a/dist-old/x'),
@@ -146,6 +148,12 @@ describe('file ids and listing', () => {
       ].sort((x, y) => comparePaths(x.path, y.path))
     )
     const bytes = Buffer.from(text)
+    // What a scan of every path says: the path itself, or one below it.
+    const paths = text
+      .split('\0')
+      .filter(Boolean)
+      .map((r) => r.slice(r.indexOf('\t') + 1))
+    const scan = (p: string) => paths.some((q) => q === p || q.startsWith(`${p}/`))
     for (const p of [
       'a/dist',
       'b/dist',
@@ -159,10 +167,9 @@ describe('file ids and listing', () => {
       'c/dis',
       'c/dist/z/q/r'
     ]) {
-      expect([p, hasPathAtOrBelowBytes(bytes, p)]).toEqual([p, hasPathAtOrBelow(text, p)])
+      expect([p, hasPathAtOrBelow(bytes, p)]).toEqual([p, scan(p)])
     }
-    expect(hasPathAtOrBelowBytes(bytes, 'é/dist')).toBe(true)
-    expect(hasPathAtOrBelowBytes(Buffer.alloc(0), 'a')).toBe(false)
+    expect(hasPathAtOrBelow(bytes, 'é/dist')).toBe(true)
   })
 
   test("paths sort in git's byte order, not UTF-16 order", () => {
@@ -256,6 +263,30 @@ describe('computeKeys', () => {
     expect(computeKeys({ ...base, os: 'macOS', files: listing(tree), components: [] }).key).not.toBe(a.key)
   })
 
+  test("components keyed from git's bytes, without parsing them, equal the parsed path", () => {
+    const all = [...tree, f('packages/lib-extra/x.ts'), f('packages/web/é/ü.ts'), f('tools/\u{1F600}.sh')]
+    const withUnicode: Component[] = [...comps, { dir: 'packages/web/é', deps: [] }].filter(
+      (c) => c.dir !== 'packages/web'
+    )
+    const parsed = computeKeys({ ...base, files: listing(all), components: withUnicode })
+    const sorted = listing(all).files
+    const text = fileText(sorted)
+    const fromBytes = computeKeys({
+      ...base,
+      files: {
+        get files(): InputFile[] {
+          throw new Error('the bytes path must not parse the listing')
+        },
+        count: sorted.length,
+        bytes: Buffer.from(text),
+        raw: text
+      },
+      components: withUnicode
+    })
+    const view = (k: typeof parsed) => [k.key, k.globalFiles, k.units.map((u) => [u.dir, u.key, u.files, u.index])]
+    expect(view(fromBytes)).toEqual(view(parsed))
+  })
+
   test('outputs are never inputs; the lockfile always is, even outside key-files', () => {
     const a = computeKeys({ ...base, files: listing(tree), components: [] })
     const withOut = computeKeys({
@@ -337,6 +368,14 @@ describe('computeKeys', () => {
 })
 
 describe('components', () => {
+  test("directories read from git's bytes are those of the parsed list (nested, non-ASCII, files at the top)", () => {
+    const list = [f('README.md'), f('a/b/c/x'), f('a/b/y'), f('a/z'), f('é/ü/1'), f('é/ü/2'), f('\u{1F600}/q')].sort(
+      (x, y) => comparePaths(x.path, y.path)
+    )
+    const fromBytes = directories({ files: list, bytes: Buffer.from(fileText(list)) })
+    expect([...fromBytes].sort()).toEqual([...directories({ files: list, bytes: undefined })].sort())
+    expect([...fromBytes].sort()).toEqual(['a', 'a/b', 'a/b/c', 'é', 'é/ü', '\u{1F600}'].sort())
+  })
   test('found by glob, linked by package.json dependency names; bad package.json is one clear error', async () => {
     const d = temp()
     write(d, 'packages/lib/package.json', JSON.stringify({ name: '@x/lib' }))
@@ -347,10 +386,12 @@ describe('components', () => {
     )
     write(d, 'apps/site/index.html', '')
     const list = [f('apps/site/index.html'), f('packages/app/package.json'), f('packages/lib/package.json')]
-    const files = { files: list, raw: undefined }
+    const files = { files: list, bytes: undefined }
     const found = await findComponents(d, files, ['packages/*', 'apps/*'])
-    // From git's text (a clean checkout) the same directories are found.
-    expect(await findComponents(d, { files: list, raw: fileText(list) }, ['packages/*', 'apps/*'])).toEqual(found)
+    // From git's bytes (a clean checkout) the same directories are found, by either search.
+    const bytes = Buffer.from(fileText(list))
+    expect(await findComponents(d, { files: list, bytes }, ['packages/*', 'apps/*'])).toEqual(found)
+    expect(await findComponents(d, { files: list, bytes }, ['*/*'])).toEqual(found)
     expect(found).toEqual([
       { dir: 'apps/site', name: undefined, deps: [] },
       { dir: 'packages/app', name: '@x/app', deps: ['packages/lib'] },

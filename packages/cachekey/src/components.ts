@@ -23,16 +23,16 @@ export interface Component {
 const DEP_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const
 
 /**
- * Every directory that holds at least one input file. From git's text when
- * there is one (no per-file string is made: most files share the previous
- * file's directory), else from the parsed list.
+ * Every directory that holds at least one input file. From git's bytes when
+ * there are some (a directory is decoded only when it differs from the
+ * previous file's, which most files share), else from the parsed list.
  */
-export function directories(listing: Pick<FileListing, 'files' | 'raw'>): Set<string> {
+export function directories(listing: Pick<FileListing, 'files' | 'bytes'>): Set<string> {
   const dirs = new Set<string>()
   const add = (dir: string) => {
     for (let d = dir; d && !dirs.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) dirs.add(d)
   }
-  const raw = listing.raw
+  const raw = listing.bytes
   if (raw === undefined) {
     for (const f of listing.files) {
       const i = f.path.lastIndexOf('/')
@@ -40,16 +40,16 @@ export function directories(listing: Pick<FileListing, 'files' | 'raw'>): Set<st
     }
     return dirs
   }
-  let last = ''
+  let last: Buffer = Buffer.alloc(0)
   for (let start = 0; start < raw.length;) {
-    const end = raw.indexOf('\0', start)
-    const tab = raw.indexOf('\t', start)
-    const slash = raw.lastIndexOf('/', end)
+    let end = raw.indexOf(0, start)
+    if (end < 0) end = raw.length
+    const tab = raw.indexOf(9, start)
+    const slash = raw.lastIndexOf(0x2f, end)
     if (slash > tab) {
-      const len = slash - tab - 1
-      if (!(len === last.length && raw.startsWith(last, tab + 1))) {
-        last = raw.slice(tab + 1, slash)
-        add(last)
+      if (raw.compare(last, 0, last.length, tab + 1, slash) !== 0) {
+        last = raw.subarray(tab + 1, slash)
+        add(last.toString('utf8'))
       }
     }
     start = end + 1
@@ -59,7 +59,7 @@ export function directories(listing: Pick<FileListing, 'files' | 'raw'>): Set<st
 
 export async function findComponents(
   root: string,
-  listing: Pick<FileListing, 'files' | 'raw'>,
+  listing: Pick<FileListing, 'files' | 'bytes'>,
   globs: readonly string[]
 ): Promise<Component[]> {
   let all: string[] | undefined
@@ -67,7 +67,7 @@ export async function findComponents(
   for (const g of globs) {
     if (g.startsWith('!')) continue
     const set = compileGlobs([g, ...globs.filter((x) => x.startsWith('!'))])
-    const candidates = childDirs(listing.raw, g) ?? (all ??= [...directories(listing)])
+    const candidates = childDirs(listing.bytes, g) ?? (all ??= [...directories(listing)])
     const hits = candidates.filter((d) => set.match(d))
     if (hits.length === 0) {
       throw new InputError(`Input 'components' has invalid value '${g}': it matches no directory with files in it`)
@@ -97,11 +97,11 @@ export async function findComponents(
 }
 
 /**
- * For the usual `<dir>/<one segment>` glob (`packages/*`) on git's text: the
+ * For the usual `<dir>/<one segment>` glob (`packages/*`) on git's bytes: the
  * child directories of <dir>, one binary search per child instead of a walk
- * over every path. Undefined for any other glob (or no text): list them all.
+ * over every path. Undefined for any other glob (or no bytes): list them all.
  */
-function childDirs(raw: string | undefined, glob: string): string[] | undefined {
+function childDirs(raw: Buffer | undefined, glob: string): string[] | undefined {
   if (raw === undefined) return undefined
   const { base, glob: rest } = picomatch.scan(glob.replace(/^\.\//, ''))
   if (!base || rest.includes('/') || rest.includes('**')) return undefined
@@ -112,7 +112,7 @@ function childDirs(raw: string | undefined, glob: string): string[] | undefined 
     if (p === undefined || !p.startsWith(prefix)) break
     const slash = p.indexOf('/', prefix.length)
     if (slash < 0) {
-      rec = raw.indexOf('\0', rec) + 1 // a file directly in base
+      rec = raw.indexOf(0, rec) + 1 || raw.length // a file directly in base
       continue
     }
     const child = p.slice(0, slash)

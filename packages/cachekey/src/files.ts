@@ -107,65 +107,53 @@ export function parseFileText(text: string): InputFile[] {
   return files
 }
 
-/** Offset of the first record (in git's sorted text) whose path is not below `target` in git's order. */
-export function lowerBound(raw: string, target: string): number {
-  // The first record starting at or after a position; raw.length when none.
-  const recordAt = (pos: number) => (pos === 0 ? 0 : raw.indexOf('\0', pos - 1) + 1 || raw.length)
+/** The first record of git's -z bytes starting at or after a position; raw.length when none. */
+function recordAt(raw: Buffer, pos: number): number {
+  return pos === 0 ? 0 : raw.indexOf(0, pos - 1) + 1 || raw.length
+}
+
+/**
+ * Offset of the first record (in git's sorted bytes) whose path is not below
+ * `target` in git's order, which is byte order: a binary search, no decoding.
+ */
+export function lowerBound(raw: Buffer, target: string): number {
+  const t = Buffer.from(target, 'utf8')
   let lo = 0
   let hi = raw.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    const rec = recordAt(mid)
-    const path = pathAt(raw, rec)
-    const notBelow = path === undefined || comparePaths(path, target) >= 0
-    if (notBelow) hi = mid
+    const path = pathBytesAt(raw, recordAt(raw, mid))
+    if (path === undefined || Buffer.compare(path, t) >= 0) hi = mid
     else lo = mid + 1
   }
-  return recordAt(lo)
+  return recordAt(raw, lo)
 }
 
-/** lowerBound on git's bytes (byte order is git's order): no decoding. */
-export function lowerBoundBytes(raw: Buffer, target: Buffer): number {
-  const recordAt = (pos: number) => (pos === 0 ? 0 : raw.indexOf(0, pos - 1) + 1 || raw.length)
-  let lo = 0
-  let hi = raw.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    const path = pathBytesAt(raw, recordAt(mid))
-    if (path === undefined || Buffer.compare(path, target) >= 0) hi = mid
-    else lo = mid + 1
-  }
-  return recordAt(lo)
-}
-
+/** The path (bytes) of the record starting at offset rec, or undefined past the end. */
 function pathBytesAt(raw: Buffer, rec: number): Buffer | undefined {
   if (rec >= raw.length) return undefined
   const end = raw.indexOf(0, rec)
   return raw.subarray(raw.indexOf(9, rec) + 1, end < 0 ? raw.length : end)
 }
 
-/** hasPathAtOrBelow on git's bytes. */
-export function hasPathAtOrBelowBytes(raw: Buffer, p: string): boolean {
+/** The path of the record starting at offset rec, or undefined past the end. */
+export function pathAt(raw: Buffer, rec: number): string | undefined {
+  return pathBytesAt(raw, rec)?.toString('utf8')
+}
+
+/** Whether git's sorted bytes hold the path `p` or a path below it (binary search, no scan). */
+export function hasPathAtOrBelow(raw: Buffer, p: string): boolean {
   const exact = Buffer.from(p, 'utf8')
-  if (pathBytesAt(raw, lowerBoundBytes(raw, exact))?.equals(exact)) return true
+  if (pathBytesAt(raw, lowerBound(raw, p))?.equals(exact)) return true
   const below = Buffer.from(`${p}/`, 'utf8')
-  const next = pathBytesAt(raw, lowerBoundBytes(raw, below))
+  const next = pathBytesAt(raw, lowerBound(raw, `${p}/`))
   return next !== undefined && next.length > below.length && next.subarray(0, below.length).equals(below)
 }
 
-/** Whether git's sorted text holds the path `p` or a path below it (binary search, no scan). */
-export function hasPathAtOrBelow(raw: string, p: string): boolean {
-  return pathAt(raw, lowerBound(raw, p)) === p || (pathAt(raw, lowerBound(raw, `${p}/`)) ?? '').startsWith(`${p}/`)
-}
-
-/** The path of the record starting at offset rec, or undefined past the end. */
-export function pathAt(raw: string, rec: number): string | undefined {
-  return rec >= raw.length ? undefined : raw.slice(raw.indexOf('\t', rec) + 1, raw.indexOf('\0', rec))
-}
-
-export function countRecords(text: string): number {
+/** Number of NUL-terminated records in git's -z output. */
+export function countRecords(bytes: Buffer): number {
   let n = 0
-  for (let i = text.indexOf('\0'); i >= 0; i = text.indexOf('\0', i + 1)) n++
+  for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1)) n++
   return n
 }
 
@@ -184,13 +172,6 @@ async function git(root: string, args: string[], onData?: (chunk: Buffer) => voi
     throw new UserError(`git ${args[0]} failed in ${root}: ${r.stderr.trim().split('\n')[0]}`)
   }
   return r.stdout
-}
-
-/** Number of NUL-terminated records in git's -z output. */
-export function countRecordBytes(bytes: Buffer): number {
-  let n = 0
-  for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1)) n++
-  return n
 }
 
 function listing(
@@ -213,7 +194,7 @@ function listing(
     digest,
     // Counted when first read (for the report): the key does not need it.
     get count() {
-      count ??= files ? files.length : countRecordBytes(bytes as Buffer)
+      count ??= files ? files.length : countRecords(bytes as Buffer)
       return count
     },
     get raw() {

@@ -9,15 +9,7 @@
 import { createHash } from 'node:crypto'
 import { InputError } from '@gantry/core'
 import { ownerFinder, transitiveDeps, type Component } from './components.js'
-import {
-  countRecords,
-  fileText,
-  hasPathAtOrBelow,
-  hasPathAtOrBelowBytes,
-  lowerBound,
-  type FileListing,
-  type InputFile
-} from './files.js'
+import { countRecords, fileText, hasPathAtOrBelow, lowerBound, type FileListing, type InputFile } from './files.js'
 import type { GlobSet } from './globs.js'
 
 export const LOCKFILES = new Set([
@@ -102,7 +94,8 @@ export function computeKeys(o: KeyOptions): KeyPlan {
   // A clean checkout keyed whole, with no output path among the tracked files: git's output is the
   // input text. Its bytes are hashed as they came (the same bytes the decoded text would encode to);
   // the index text, needed only to explain a later miss, is decoded when first read.
-  if (bytes !== undefined && !o.keyFiles && o.components.length === 0 && !mayMatchAnyBytes(o.outputs, bytes)) {
+  const noOutputListed = bytes !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, bytes)
+  if (bytes !== undefined && noOutputListed && o.components.length === 0) {
     const head = `${o.nodeVersion}\t${NODE_INPUT}\0`
     const prefix = wholeTreePrefix(o.nodeVersion)
     const { digest } = o.files
@@ -133,9 +126,8 @@ export function computeKeys(o: KeyOptions): KeyPlan {
       excludedOutputs: 0
     }
   }
-  const raw = o.files.raw
-  if (raw !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, raw)) {
-    const fast = componentsFromText(o, raw)
+  if (bytes !== undefined && noOutputListed) {
+    const fast = componentsFromBytes(o, bytes)
     if (fast) return fast
   }
   const dirs = new Set(o.components.map((c) => c.dir))
@@ -196,29 +188,36 @@ export function computeKeys(o: KeyOptions): KeyPlan {
 
 /**
  * A clean checkout split by component without parsing a line: in git's
- * sorted text the files below a directory are one contiguous run, found by
- * binary search. Undefined (use the parsed path) when a component holds
- * another.
+ * sorted bytes the files below a directory are one contiguous run, found by
+ * binary search, and each run is decoded once. Undefined (use the parsed
+ * path) when a component holds another.
  */
-function componentsFromText(o: KeyOptions, raw: string): KeyPlan | undefined {
+function componentsFromBytes(o: KeyOptions, raw: Buffer): KeyPlan | undefined {
   const dirs = o.components.map((c) => c.dir)
   if (dirs.some((d) => dirs.some((e) => e !== d && e.startsWith(`${d}/`)))) return undefined
-  // '0' is the character after '/': [dir/, dir0) holds exactly the paths below dir.
+  // '0' is the byte after '/': [dir/, dir0) holds exactly the paths below dir.
   const ranges = dirs.map((dir) => ({ dir, start: lowerBound(raw, `${dir}/`), end: lowerBound(raw, `${dir}0`) }))
   const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start)
-  let global = ''
+  const gaps: Buffer[] = []
   let at = 0
   for (const r of sorted) {
-    global += raw.slice(at, r.start)
+    gaps.push(raw.subarray(at, r.start))
     at = r.end
   }
-  global += raw.slice(at)
+  gaps.push(raw.subarray(at))
+  const global = Buffer.concat(gaps)
   const ownText = new Map<string, { text: string; count: number }>()
   for (const r of ranges) {
-    const text = raw.slice(r.start, r.end)
-    ownText.set(r.dir, { text, count: countRecords(text) })
+    const own = raw.subarray(r.start, r.end)
+    ownText.set(r.dir, { text: own.toString('utf8'), count: countRecords(own) })
   }
-  return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0)
+  return keyComponents(
+    o,
+    `${o.nodeVersion}\t${NODE_INPUT}\0${global.toString('utf8')}`,
+    countRecords(global),
+    ownText,
+    0
+  )
 }
 
 /** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
@@ -257,16 +256,10 @@ function keyComponents(
   return { key: keyBase(o, '.') + hash, hash, units, globalFiles: globalCount, excludedOutputs }
 }
 
-/** Whether an output glob could select a path in git's text (literal globs are searched for; any other: yes). */
-function mayMatchAny(outputs: GlobSet, raw: string): boolean {
+/** Whether an output glob could select a path in git's bytes (literal globs are searched for; any other: yes). */
+function mayMatchAny(outputs: GlobSet, bytes: Buffer): boolean {
   if (!outputs.literals) return true
-  return outputs.literals.some((l) => hasPathAtOrBelow(raw, l))
-}
-
-/** mayMatchAny on git's bytes, without decoding them. */
-function mayMatchAnyBytes(outputs: GlobSet, bytes: Buffer): boolean {
-  if (!outputs.literals) return true
-  return outputs.literals.some((l) => hasPathAtOrBelowBytes(bytes, l))
+  return outputs.literals.some((l) => hasPathAtOrBelow(bytes, l))
 }
 
 export function parseIndex(index: InputIndex): Map<string, string> {
