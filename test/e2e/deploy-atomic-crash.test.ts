@@ -3,11 +3,11 @@
 // release whose manifest verifies, history.json must parse, and the next deploy
 // must succeed (breaking the dead run's lock and cleaning its leftovers).
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
-import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseHistory } from '@gantry/release'
+import { killAtRandomPoints } from '../helpers/crash-loop.js'
 import { expectCurrentVerifies } from '../helpers/release-invariants.js'
 import { runAction } from '../harness/runner.mjs'
 
@@ -36,41 +36,18 @@ describe('kill -9 at random points', () => {
   test(`${RUNS} killed redeploys never leave current on an incomplete release`, async () => {
     const first = await runAction('deploy-atomic', { inputs: { source: src, path: base, keep: 3 } })
     expect(first.code).toBe(0)
-    // How long an unkilled redeploy takes here, Node's start-up included.
-    writeFileSync(join(src, 'd0', 'f0.txt'), 'warm-up')
-    const t0 = performance.now()
-    expect((await runAction('deploy-atomic', { inputs: { source: src, path: base, keep: 3 } })).code).toBe(0)
-    const span = performance.now() - t0
-    checkCurrent()
-
-    // Kill points follow the machine's speed (others share it): the estimate of a
-    // deploy's length is updated from every run that finished, and grows a little
-    // after every kill, so the kills keep landing across the whole deploy.
-    let estimate = span
-    const outcomes = { killed: 0, completed: 0 }
-    for (let n = 0; n < RUNS; n++) {
+    const outcomes = await killAtRandomPoints({
+      runs: RUNS,
       // Change 1% of the files so each release differs (copies and links both happen).
-      for (let k = 0; k < 8; k++) writeFileSync(join(src, `d${(n + k) % 40}`, `f${k}.txt`), `run ${n} file ${k}\n`)
-      const delay = estimate * (0.3 + 0.8 * Math.random())
-      let timer: NodeJS.Timeout | undefined
-      const t1 = performance.now()
-      const r = await runAction('deploy-atomic', {
-        inputs: { source: src, path: base, keep: 3 },
-        onSpawn: (child: ChildProcess) => {
-          timer = setTimeout(() => child.kill('SIGKILL'), delay)
-        }
-      })
-      clearTimeout(timer)
-      if (r.code === 0) {
-        outcomes.completed++
-        estimate = performance.now() - t1
-      } else {
-        expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 128, stdout: expect.any(String) }) // killed, not failed
-        outcomes.killed++
-        estimate *= 1.05
-      }
-      checkCurrent()
-    }
+      change: (n) => {
+        for (let k = 0; k < 8; k++)
+          writeFileSync(join(src, `d${(n + 40 + k) % 40}`, `f${k}.txt`), `run ${n} file ${k}\n`)
+      },
+      deploy: (_n, onSpawn) => runAction('deploy-atomic', { inputs: { source: src, path: base, keep: 3 }, onSpawn }),
+      from: 0.3,
+      spread: 0.8,
+      check: checkCurrent
+    })
     expect(outcomes.killed).toBeGreaterThan(0)
 
     // The next deploy succeeds, breaks the dead runs' lock and cleans their leftovers.

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { killAtRandomPoints } from '../helpers/crash-loop.js'
 import { expectCurrentVerifies } from '../helpers/release-invariants.js'
 import { runAction } from '../harness/runner.mjs'
 import { waitFor } from '../helpers/http.js'
@@ -72,74 +73,47 @@ function orphans(runnerTemp: string): Array<{ pid: number; master: boolean }> {
 
 describe('kill -9 of an ssh deploy at random points', () => {
   test(`${RUNS} killed redeploys to two hosts never leave current on an incomplete release`, async () => {
-    const first = await runAction('deploy-atomic', {
-      inputs: inputs(),
-      timeoutMs: 120_000,
-      distRoot: process.env.GANTRY_DIST_DIR || undefined
-    })
-    expect({ code: first.code, stdout: first.code === 0 ? '' : first.stdout }).toEqual({ code: 0, stdout: '' })
-    writeFileSync(join(src, 'd0', 'f0.txt'), 'warm-up')
-    const t0 = performance.now()
-    expect(
-      (
-        await runAction('deploy-atomic', {
-          inputs: inputs(),
-          timeoutMs: 120_000,
-          distRoot: process.env.GANTRY_DIST_DIR || undefined
-        })
-      ).code
-    ).toBe(0)
-    let estimate = performance.now() - t0
-    const outcomes = { killed: 0, completed: 0 }
-    for (let n = 0; n < RUNS; n++) {
-      for (let k = 0; k < 4; k++) writeFileSync(join(src, `d${(n + k) % 20}`, `f${k}.txt`), `run ${n} file ${k}\n`)
-      const delay = estimate * (0.2 + 0.9 * Math.random())
-      const runnerTemp = join(root, `temp-${n}`)
-      let timer: NodeJS.Timeout | undefined
-      const t1 = performance.now()
-      const r = await runAction('deploy-atomic', {
+    const deploy = (runnerTemp?: string, onSpawn?: (child: ChildProcess) => void) =>
+      runAction('deploy-atomic', {
         inputs: inputs(),
         runnerTemp,
         timeoutMs: 120_000,
         distRoot: process.env.GANTRY_DIST_DIR || undefined,
-        onSpawn: (child: ChildProcess) => {
-          timer = setTimeout(() => child.kill('SIGKILL'), delay)
-        }
+        onSpawn
       })
-      clearTimeout(timer)
-      if (r.code === 0) {
-        outcomes.completed++
-        estimate = performance.now() - t1
-      } else {
-        expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 128, stdout: expect.any(String) }) // killed, not failed
-        outcomes.killed++
-        estimate *= 1.05
-        // A SIGKILL leaves the key in RUNNER_TEMP (the runner empties it after the job) and may leave
-        // an ssh or rsync call finishing its step: let those end, and end the idle
-        // connection masters (ControlPersist would end them after 60 s).
-        await waitFor(
-          () => orphans(runnerTemp).every((o) => o.master),
-          60_000,
-          "the killed run's ssh/rsync calls to end"
-        )
-        for (const o of orphans(runnerTemp)) {
+    const first = await deploy()
+    expect({ code: first.code, stdout: first.code === 0 ? '' : first.stdout }).toEqual({ code: 0, stdout: '' })
+    const temp = (n: number) => join(root, `temp-${n}`)
+    const outcomes = await killAtRandomPoints({
+      runs: RUNS,
+      change: (n) => {
+        for (let k = 0; k < 4; k++)
+          writeFileSync(join(src, `d${(n + 20 + k) % 20}`, `f${k}.txt`), `run ${n} file ${k}\n`)
+      },
+      deploy: (n, onSpawn) => deploy(temp(n), onSpawn),
+      from: 0.2,
+      spread: 0.9,
+      // A SIGKILL leaves the key in RUNNER_TEMP (the runner empties it after the job) and may leave
+      // an ssh or rsync call finishing its step: let those end, and end the idle
+      // connection masters (ControlPersist would end them after 60 s).
+      afterKill: async (n) => {
+        await waitFor(() => orphans(temp(n)).every((o) => o.master), 60_000, "the killed run's ssh/rsync calls to end")
+        for (const o of orphans(temp(n))) {
           try {
             process.kill(o.pid, 'SIGTERM')
           } catch {
             // ended by itself meanwhile
           }
         }
+      },
+      check: () => {
+        for (const home of homes) checkCurrent(home)
       }
-      for (const home of homes) checkCurrent(home)
-    }
+    })
     expect(outcomes.killed).toBeGreaterThan(0)
 
     writeFileSync(join(src, 'final.txt'), 'final')
-    const last = await runAction('deploy-atomic', {
-      inputs: inputs(),
-      timeoutMs: 120_000,
-      distRoot: process.env.GANTRY_DIST_DIR || undefined
-    })
+    const last = await deploy()
     expect({ code: last.code, stdout: last.code === 0 ? '' : last.stdout }).toEqual({ code: 0, stdout: '' })
     for (const home of homes) {
       expect(checkCurrent(home)).toBe(last.outputs['release-id'])
