@@ -310,7 +310,11 @@ and the bundle is written in ASCII, so V8 holds its 1.9 MB source at one byte pe
 (~2 MiB, in every action). Why the goal is still missed: what remains is Node's own footprint and how V8
 sizes its heap and compiles, which an action cannot set — \`runs.using\` starts node without flags, Node
 documents changing V8 flags at run time as unsafe, and running the action in a worker thread with a
-young-generation limit cost more than it saved (measured ~96 MiB at 500 checks). Minifying the bundle was
+young-generation limit cost more than it saved (measured ~96 MiB at 500 checks). Setting V8 flags from
+inside the action with \`v8.setFlagsFromString\` was measured apart from this run (three runs each): \`--semi-space-growth-factor=1\`
+or \`--no-opt\` as the bundle's first line each gave ~79 MiB; not adopted, because Node documents it as
+unsafe after start-up and the runner's Node 24 has a newer V8 whose young generation these flags may not
+govern. Minifying the bundle was
 measured too (~5 MiB less at 500 checks) and not adopted: a reviewer could no longer read the committed
 \`dist/\`.
 `
