@@ -41307,11 +41307,19 @@ function hasPathAtOrBelow(raw, p) {
     const next = pathBytesAt(raw, lowerBound(raw, `${p}/`));
     return next !== undefined && next.length > below.length && next.subarray(0, below.length).equals(below);
 }
-/** Number of NUL-terminated records in git's -z output. */
-function countRecords(bytes) {
+/**
+ * Number of NUL-terminated records in git's -z output, as bytes or as the text
+ * decoded from them: a string's indexOf is ~3\u00d7 faster than a Buffer's per call,
+ * so a caller that has decoded the text anyway counts on the text.
+ */
+function countRecords(data) {
     let n = 0;
-    for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1))
-        n++;
+    if (typeof data === 'string')
+        for (let i = data.indexOf('\0'); i >= 0; i = data.indexOf('\0', i + 1))
+            n++;
+    else
+        for (let i = data.indexOf(0); i >= 0; i = data.indexOf(0, i + 1))
+            n++;
     return n;
 }
 /** git's stdout as bytes; undefined when git is missing or the directory is not in a checkout. */
@@ -41959,13 +41967,13 @@ function componentsFromBytes(o, raw) {
         at = r.end;
     }
     gaps.push(raw.subarray(at));
-    const global = Buffer.concat(gaps);
+    const global = Buffer.concat(gaps).toString('utf8');
     const ownText = new Map();
     for (const r of ranges) {
-        const own = raw.subarray(r.start, r.end);
-        ownText.set(r.dir, { text: own.toString('utf8'), count: countRecords(own) });
+        const text = raw.toString('utf8', r.start, r.end);
+        ownText.set(r.dir, { text, count: countRecords(text) });
     }
-    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global.toString('utf8')}`, countRecords(global), ownText, 0);
+    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0);
 }
 /** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
 function keyComponents(o, globalIndex, globalCount, ownText, excludedOutputs) {

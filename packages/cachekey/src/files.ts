@@ -150,10 +150,15 @@ export function hasPathAtOrBelow(raw: Buffer, p: string): boolean {
   return next !== undefined && next.length > below.length && next.subarray(0, below.length).equals(below)
 }
 
-/** Number of NUL-terminated records in git's -z output. */
-export function countRecords(bytes: Buffer): number {
+/**
+ * Number of NUL-terminated records in git's -z output, as bytes or as the text
+ * decoded from them: a string's indexOf is ~3× faster than a Buffer's per call,
+ * so a caller that has decoded the text anyway counts on the text.
+ */
+export function countRecords(data: Buffer | string): number {
   let n = 0
-  for (let i = bytes.indexOf(0); i >= 0; i = bytes.indexOf(0, i + 1)) n++
+  if (typeof data === 'string') for (let i = data.indexOf('\0'); i >= 0; i = data.indexOf('\0', i + 1)) n++
+  else for (let i = data.indexOf(0); i >= 0; i = data.indexOf(0, i + 1)) n++
   return n
 }
 

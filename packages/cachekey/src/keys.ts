@@ -205,19 +205,13 @@ function componentsFromBytes(o: KeyOptions, raw: Buffer): KeyPlan | undefined {
     at = r.end
   }
   gaps.push(raw.subarray(at))
-  const global = Buffer.concat(gaps)
+  const global = Buffer.concat(gaps).toString('utf8')
   const ownText = new Map<string, { text: string; count: number }>()
   for (const r of ranges) {
-    const own = raw.subarray(r.start, r.end)
-    ownText.set(r.dir, { text: own.toString('utf8'), count: countRecords(own) })
+    const text = raw.toString('utf8', r.start, r.end)
+    ownText.set(r.dir, { text, count: countRecords(text) })
   }
-  return keyComponents(
-    o,
-    `${o.nodeVersion}\t${NODE_INPUT}\0${global.toString('utf8')}`,
-    countRecords(global),
-    ownText,
-    0
-  )
+  return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0)
 }
 
 /** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
