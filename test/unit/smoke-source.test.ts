@@ -14,6 +14,19 @@ function expectSameAsWhole(text: string): void {
   // The per-check parse counts lines itself: every offset must land on the same line and column.
   const at = (p: typeof fast.positions) => Array.from({ length: text.length + 1 }, (_, i) => p.positionOf(i))
   expect(at(fast.positions)).toEqual(at(whole.positions))
+  // Looked up by path (the checks from their own tables): every indexed path gives the whole parse's position.
+  for (const [k, offset] of whole.positions.offsets) {
+    const isKey = k.endsWith('\u0001')
+    const segments = k === '' ? [] : (isKey ? k.slice(0, -1) : k).split('\u0000')
+    const path: Array<string | number> = []
+    let value: unknown = whole.raw
+    for (const s of segments) {
+      const step = Array.isArray(value) ? Number(s) : s
+      path.push(step)
+      value = (value as Record<string | number, unknown> | undefined)?.[step]
+    }
+    expect([k, fast.positions.at(path, isKey)]).toEqual([k, whole.positions.positionOf(offset)])
+  }
 }
 
 const tricky: Record<string, string> = {
