@@ -46992,12 +46992,8 @@ function splitChecks(text) {
     const last = items[items.length - 1];
     last.end = listEnd;
     const first = items[0].start;
-    // A line at a time: a replace per character builds a parts list as long as the text, which lives
-    // through the replace and by itself made V8 double its young generation (~10 MiB of peak RSS).
-    const region = text.slice(first, last.end);
-    const lineEnds = region.replace(/[^\n]+/g, '');
-    const top = text.slice(0, first) + lineEnds + text.slice(last.end);
-    return { top, cut: { end: first + lineEnds.length, removed: region.length - lineEnds.length }, items };
+    const top = text.slice(0, first) + text.slice(last.end);
+    return { top, cut: { end: first, removed: last.end - first }, items };
 }
 function parseSplit(text, split) {
     const top = (0,dist/* parseDocument */.Tp)(split.top, OPTIONS);

@@ -116,15 +116,14 @@ describe('per-check YAML parse', () => {
     expectSameAsWhole(text)
   })
 
-  test('the top keeps every line end of the checks, and says what it cut', () => {
+  test('the top is the text without the checks, and says what it cut', () => {
     const text = 'vars: {}\nchecks:\n  - name: a\n    request: { url: /a }\nvars2: 1\n'
     const split = splitChecks(text)
-    expect(split?.top.split('\n').length).toBe(text.split('\n').length)
-    expect(split?.top).toBe('vars: {}\nchecks:\n\n\nvars2: 1\n')
-    expect(split?.cut).toEqual({ end: 18, removed: 35 })
+    expect(split?.top).toBe('vars: {}\nchecks:\n\nvars2: 1\n')
+    expect(split?.cut).toEqual({ end: 17, removed: 36 })
     expect(split?.items).toEqual([{ start: 17, end: 53, indent: 2 }])
-    // vars2 sits at 54 in the text and at 54 - 35 in the top.
-    expect(split?.top.indexOf('vars2')).toBe(text.indexOf('vars2') - 35)
+    // vars2 sits at 54 in the text and at 54 - 36 in the top.
+    expect(split?.top.indexOf('vars2')).toBe(text.indexOf('vars2') - 36)
   })
 })
 

@@ -191,8 +191,8 @@ function indexNode(node: unknown, path: PathKey[], base: number, out: Map<string
 
 export interface ChecksSplit {
   /**
-   * The text with the checks cut down to their line ends, so every line keeps its number: a
-   * blanked region would cost the top document's parse a token per blank character.
+   * The text with the checks cut out (lines are counted on the whole text, offsets shifted by
+   * `cut`): blanked, or kept as line ends, they cost the top document's parse a token each.
    */
   top: string
   /** Where the cut ends in top, and how many characters it removed: later offsets in top are that many short. */
@@ -245,12 +245,8 @@ export function splitChecks(text: string): ChecksSplit | undefined {
   const last = items[items.length - 1]
   last.end = listEnd
   const first = items[0].start
-  // A line at a time: a replace per character builds a parts list as long as the text, which lives
-  // through the replace and by itself made V8 double its young generation (~10 MiB of peak RSS).
-  const region = text.slice(first, last.end)
-  const lineEnds = region.replace(/[^\n]+/g, '')
-  const top = text.slice(0, first) + lineEnds + text.slice(last.end)
-  return { top, cut: { end: first + lineEnds.length, removed: region.length - lineEnds.length }, items }
+  const top = text.slice(0, first) + text.slice(last.end)
+  return { top, cut: { end: first, removed: last.end - first }, items }
 }
 
 function parseSplit(
