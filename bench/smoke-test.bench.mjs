@@ -304,8 +304,8 @@ is not how the action runs.
 What was cut: requests go through node:http, whose HTTP parser is native, rather than undici, whose
 WebAssembly parser cost ~35 MiB of peak RSS to compile (0.99× newman before); a block-style checks list is
 parsed one check at a time instead of as one YAML document (~25 MiB at 2,000 checks); the part of the spec
-around the list is parsed with the list cut down to its line ends, and the cut is made a line at a time — a
-per-character replace built a list as long as the spec that by itself doubled the young generation (~10 MiB);
+around the list is parsed with the list cut out — it used to be blanked a character at a time, and that
+replace built a list as long as the spec which by itself doubled the young generation (~10 MiB);
 each check's source positions are an array of offsets over a shape that checks written alike share,
 instead of a map of whole-path strings (~5 MiB here, ~13 MiB at 2,000 checks); and the bundle is written in ASCII, so V8 holds its 1.9 MB source at one byte per character instead of two
 (~2 MiB, in every action). Why the goal is still missed: what remains is Node's own footprint and how V8
