@@ -32,6 +32,12 @@ describe('asciiOnly', () => {
     const program = String.raw`"a\\—b"`
     expect(runInNewContext(escape(program, 'x.js'))).toBe(runInNewContext(program))
   })
+  test('a tagged template with non-ASCII text is refused (its tag would read the escape); an untagged one is kept', () => {
+    expect(() => escape('const a = 1\nconst s = String.raw`a — b`', 'dist/x/index.js')).toThrow(
+      'dist/x/index.js:2: a tagged template with non-ASCII text'
+    )
+    expect(runInNewContext(escape('`a — b ${String.raw`c`}`', 'x.js'))).toBe('a — b c')
+  })
   test('an identity escape of a non-ASCII character is refused with its place', () => {
     expect(() => escape('const a = 1\nconst s = "\\—"', 'dist/x/index.js')).toThrow(
       'dist/x/index.js:2: a backslash before a non-ASCII character'
