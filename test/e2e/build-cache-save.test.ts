@@ -1,38 +1,29 @@
 // build-cache `save` against the job's status, through the harness as the
 // runner runs it: post-if is `success() || env.GANTRY_BUILD_CACHE_SAVE_ALWAYS
 // == 'true'`, where main sets that variable (GITHUB_ENV) for save: always.
-import { afterAll, describe, expect, jest, test } from '@jest/globals'
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, jest, test } from '@jest/globals'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadActionYml, runAction, type RunOptions, type StepResult } from '../harness/runner.mjs'
-import { write } from '../helpers/git-tree.js'
+import { git, tempDirs, write } from '../helpers/git-tree.js'
 
 jest.setTimeout(120_000)
 
 const VAR = 'GANTRY_BUILD_CACHE_SAVE_ALWAYS'
-const temps: string[] = []
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))
+const temp = tempDirs('gantry-bc-save-')
 
 /** A committed repo with two packages; dist/ ignored. */
 function repo(): { ws: string; cache: string } {
-  const base = mkdtempSync(join(tmpdir(), 'gantry-bc-save-'))
-  temps.push(base)
+  const base = temp()
   const ws = join(base, 'ws')
   write(ws, '.gitignore', 'dist/\n')
   write(ws, 'packages/a/package.json', JSON.stringify({ name: '@s/a' }))
   write(ws, 'packages/a/src/index.js', 'export const a = 1\n')
   write(ws, 'packages/b/package.json', JSON.stringify({ name: '@s/b' }))
   write(ws, 'packages/b/src/index.js', 'export const b = 2\n')
-  for (const args of [
-    ['init', '-q'],
-    ['add', '-A'],
-    ['commit', '-q', '-m', 'init']
-  ]) {
-    const r = spawnSync('git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=ci', ...args], { cwd: ws })
-    if (r.status !== 0) throw new Error(String(r.stderr))
-  }
+  git(ws, 'init', '-q')
+  git(ws, 'add', '-A')
+  git(ws, 'commit', '-q', '-m', 'init')
   return { ws, cache: join(base, 'cache') }
 }
 
