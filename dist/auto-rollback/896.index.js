@@ -422,41 +422,27 @@ function message_clip(s, n) {
     return `${s.slice(0, end)}\u2026`;
 }
 
-// EXTERNAL MODULE: ../../node_modules/undici/index.js
-var undici = __webpack_require__(1684);
 ;// CONCATENATED MODULE: ../../packages/notify/src/http.ts
-/**
- * One bounded JSON POST on undici (through probe's exchange): a 2xx comes back
- * as the response, anything else is thrown as a DeliveryError saying whether a
- * retry may help. Error texts never contain the URL (webhook URLs are secrets).
- */
-
 
 
 
 /** Reads at most this much of a response: chat services answer with a few bytes. */
 const MAX_BODY = (/* unused pure expression or super */ null && (64 * 1024));
 async function http_postJson(url, body, o) {
-    // The bound, the timing and the capped body read are probe's; the failure wording is ours.
+    // The request, the bound, the timing and the capped body read are probe's; the failure wording is ours.
+    const send = undiciTransport(o.dispatcher);
     let failure;
-    const res = await exchange(async (r, signal) => {
-        try {
-            const res = await request(url, {
-                method: 'POST',
-                dispatcher: o.dispatcher,
-                headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
-                body,
-                signal,
-                headersTimeout: r.timeoutMs + 1000,
-                bodyTimeout: r.timeoutMs + 1000
-            });
-            return { status: res.statusCode, headers: res.headers, body: res.body };
-        }
-        catch (e) {
-            failure = e;
-            throw e;
-        }
-    }, { url, method: 'POST', timeoutMs: o.timeoutMs, maxBodyBytes: MAX_BODY });
+    const res = await exchange((r, signal) => send(r, signal).catch((e) => {
+        failure = e;
+        throw e;
+    }), {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
+        body,
+        timeoutMs: o.timeoutMs,
+        maxBodyBytes: MAX_BODY
+    });
     if (res.error) {
         if (res.error.kind === 'timeout')
             throw new DeliveryError(`timed out after ${o.timeoutMs} ms`, true);
@@ -491,6 +477,8 @@ function networkMessage(e) {
     }
 }
 
+// EXTERNAL MODULE: ../../node_modules/undici/index.js
+var undici = __webpack_require__(1684);
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __webpack_require__(643);
 ;// CONCATENATED MODULE: ../../packages/notify/src/notify.ts

@@ -80772,31 +80772,37 @@ function request_describe(kind, e) {
 /** The gate's transport: an undici keep-alive pool, the fastest client for sampling under load. */
 
 
+/** One request on undici, over `dispatcher` (undici's global one when undefined). */
+function undiciTransport(dispatcher) {
+    return async (r, signal) => {
+        const res = await (0,node_modules_undici/* request */.Em)(r.url, {
+            dispatcher,
+            method: (r.method ?? 'GET').toUpperCase(),
+            headers: Array.isArray(r.headers) ? r.headers.flat() : r.headers,
+            body: r.body,
+            signal,
+            // The overall bound comes from the signal; these only stop undici's
+            // own (longer) defaults from firing first with a different message.
+            headersTimeout: r.timeoutMs + 1000,
+            bodyTimeout: r.timeoutMs + 1000
+        });
+        return { status: res.statusCode, headers: res.headers, body: res.body };
+    };
+}
 /** A keep-alive connection pool; close() when done so no socket outlives the step. */
 class ProbeClient {
     dispatcher;
+    transport;
     constructor(options = {}) {
         this.dispatcher = new node_modules_undici/* Agent */.g6({
             connections: options.connections ?? 16,
             keepAliveTimeout: 10_000,
             pipelining: 1
         });
+        this.transport = undiciTransport(this.dispatcher);
     }
     send(req) {
-        return exchange(async (r, signal) => {
-            const res = await (0,node_modules_undici/* request */.Em)(r.url, {
-                dispatcher: this.dispatcher,
-                method: (r.method ?? 'GET').toUpperCase(),
-                headers: Array.isArray(r.headers) ? r.headers.flat() : r.headers,
-                body: r.body,
-                signal,
-                // The overall bound comes from the signal; these only stop undici's
-                // own (longer) defaults from firing first with a different message.
-                headersTimeout: r.timeoutMs + 1000,
-                bodyTimeout: r.timeoutMs + 1000
-            });
-            return { status: res.statusCode, headers: res.headers, body: res.body };
-        }, req);
+        return exchange(this.transport, req);
     }
     async close() {
         await this.dispatcher.close();

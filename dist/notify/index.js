@@ -96323,7 +96323,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9052);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5011);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -96333,7 +96333,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9052:
+/***/ 5011:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -114929,6 +114929,47 @@ function message_clip(s, n) {
 
 // EXTERNAL MODULE: ../../node_modules/undici/index.js
 var node_modules_undici_0 = __nccwpck_require__(1684);
+;// CONCATENATED MODULE: ../../packages/probe/src/undici-client.ts
+/** The gate's transport: an undici keep-alive pool, the fastest client for sampling under load. */
+
+
+/** One request on undici, over `dispatcher` (undici's global one when undefined). */
+function undiciTransport(dispatcher) {
+    return async (r, signal) => {
+        const res = await (0,node_modules_undici_0/* request */.Em)(r.url, {
+            dispatcher,
+            method: (r.method ?? 'GET').toUpperCase(),
+            headers: Array.isArray(r.headers) ? r.headers.flat() : r.headers,
+            body: r.body,
+            signal,
+            // The overall bound comes from the signal; these only stop undici's
+            // own (longer) defaults from firing first with a different message.
+            headersTimeout: r.timeoutMs + 1000,
+            bodyTimeout: r.timeoutMs + 1000
+        });
+        return { status: res.statusCode, headers: res.headers, body: res.body };
+    };
+}
+/** A keep-alive connection pool; close() when done so no socket outlives the step. */
+class ProbeClient {
+    dispatcher;
+    transport;
+    constructor(options = {}) {
+        this.dispatcher = new Agent({
+            connections: options.connections ?? 16,
+            keepAliveTimeout: 10_000,
+            pipelining: 1
+        });
+        this.transport = undiciTransport(this.dispatcher);
+    }
+    send(req) {
+        return exchange(this.transport, req);
+    }
+    async close() {
+        await this.dispatcher.close();
+    }
+}
+
 // EXTERNAL MODULE: external "node:perf_hooks"
 var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: ../../packages/probe/src/request.ts
@@ -114944,7 +114985,7 @@ var external_node_perf_hooks_ = __nccwpck_require__(643);
 
 
 /** One bounded, measured exchange over a transport; failures become results. */
-async function exchange(send, req) {
+async function request_exchange(send, req) {
     const start = external_node_perf_hooks_.performance.now();
     // A timer cleared when the exchange ends: AbortSignal.timeout's timer would stay (with its signal)
     // until it fired, so a gate sampling for minutes would hold one per request sent in the last timeout.
@@ -115011,38 +115052,26 @@ function request_describe(kind, e) {
 }
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/http.ts
-/**
- * One bounded JSON POST on undici (through probe's exchange): a 2xx comes back
- * as the response, anything else is thrown as a DeliveryError saying whether a
- * retry may help. Error texts never contain the URL (webhook URLs are secrets).
- */
-
 
 
 
 /** Reads at most this much of a response: chat services answer with a few bytes. */
 const MAX_BODY = 64 * 1024;
 async function postJson(url, body, o) {
-    // The bound, the timing and the capped body read are probe's; the failure wording is ours.
+    // The request, the bound, the timing and the capped body read are probe's; the failure wording is ours.
+    const send = undiciTransport(o.dispatcher);
     let failure;
-    const res = await exchange(async (r, signal) => {
-        try {
-            const res = await (0,node_modules_undici_0/* request */.Em)(url, {
-                method: 'POST',
-                dispatcher: o.dispatcher,
-                headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
-                body,
-                signal,
-                headersTimeout: r.timeoutMs + 1000,
-                bodyTimeout: r.timeoutMs + 1000
-            });
-            return { status: res.statusCode, headers: res.headers, body: res.body };
-        }
-        catch (e) {
-            failure = e;
-            throw e;
-        }
-    }, { url, method: 'POST', timeoutMs: o.timeoutMs, maxBodyBytes: MAX_BODY });
+    const res = await request_exchange((r, signal) => send(r, signal).catch((e) => {
+        failure = e;
+        throw e;
+    }), {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
+        body,
+        timeoutMs: o.timeoutMs,
+        maxBodyBytes: MAX_BODY
+    });
     if (res.error) {
         if (res.error.kind === 'timeout')
             throw new DeliveryError(`timed out after ${o.timeoutMs} ms`, true);

@@ -3,9 +3,9 @@
  * as the response, anything else is thrown as a DeliveryError saying whether a
  * retry may help. Error texts never contain the URL (webhook URLs are secrets).
  */
-import { request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { classifyNetworkError, errorCodes } from '@gantry/core'
-import { exchange } from '@gantry/probe'
+import { exchange, undiciTransport } from '@gantry/probe'
 import { DeliveryError, httpError } from './delivery.js'
 
 export interface JsonResponse {
@@ -24,27 +24,23 @@ export interface PostOptions {
 const MAX_BODY = 64 * 1024
 
 export async function postJson(url: string, body: string, o: PostOptions): Promise<JsonResponse> {
-  // The bound, the timing and the capped body read are probe's; the failure wording is ours.
+  // The request, the bound, the timing and the capped body read are probe's; the failure wording is ours.
+  const send = undiciTransport(o.dispatcher)
   let failure: unknown
   const res = await exchange(
-    async (r, signal) => {
-      try {
-        const res = await request(url, {
-          method: 'POST',
-          dispatcher: o.dispatcher,
-          headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
-          body,
-          signal,
-          headersTimeout: r.timeoutMs + 1000,
-          bodyTimeout: r.timeoutMs + 1000
-        })
-        return { status: res.statusCode, headers: res.headers, body: res.body }
-      } catch (e) {
+    (r, signal) =>
+      send(r, signal).catch((e: unknown) => {
         failure = e
         throw e
-      }
-    },
-    { url, method: 'POST', timeoutMs: o.timeoutMs, maxBodyBytes: MAX_BODY }
+      }),
+    {
+      url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'gantry-notify', ...o.headers },
+      body,
+      timeoutMs: o.timeoutMs,
+      maxBodyBytes: MAX_BODY
+    }
   )
   if (res.error) {
     if (res.error.kind === 'timeout') throw new DeliveryError(`timed out after ${o.timeoutMs} ms`, true)
