@@ -43,6 +43,11 @@ export interface LockOptions {
 
 export class LockError extends Error {}
 
+/** The text of a lock file (every target writes locks through this, and reads them through parseLock). */
+export function lockText(info: LockInfo): string {
+  return JSON.stringify(info, null, 2) + '\n'
+}
+
 /** Lock text as an owner, or 'unreadable' when it is not a lock (every target reads locks through this). */
 export function parseLock(raw: string): LockInfo | 'unreadable' {
   try {

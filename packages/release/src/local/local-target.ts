@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
-import { lockMatches, parseLock, type LockInfo } from '../lock.js'
+import { lockMatches, lockText, parseLock, type LockInfo } from '../lock.js'
 import {
   childPath,
   parseManifest,
@@ -80,7 +80,7 @@ export class LocalTarget implements Target {
   // --- lock ---
 
   async createLock(info: LockInfo): Promise<boolean> {
-    return createFileExclusive(this.lockFile, JSON.stringify(info, null, 2) + '\n')
+    return createFileExclusive(this.lockFile, lockText(info))
   }
 
   async readLockRaw(): Promise<string | undefined> {
@@ -100,7 +100,7 @@ export class LocalTarget implements Target {
   async refreshLock(info: LockInfo): Promise<boolean> {
     const now = await this.readLock()
     if (!now || now === 'unreadable' || now.token !== info.token) return false
-    writeFileAtomic(this.lockFile, JSON.stringify(info, null, 2) + '\n')
+    writeFileAtomic(this.lockFile, lockText(info))
     return true
   }
 

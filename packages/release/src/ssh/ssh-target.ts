@@ -13,7 +13,7 @@ import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
-import { lockMatches, lockToken, parseLock, type LockInfo } from '../lock.js'
+import { lockMatches, lockText, lockToken, parseLock, type LockInfo } from '../lock.js'
 import { parseManifest, sharedLinkTarget, type Manifest, type VerifyResult } from '../manifest.js'
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
 import type { SshHost } from './host.js'
@@ -280,7 +280,7 @@ export class SshTarget implements Target {
 
   createLock(info: LockInfo): Promise<boolean> {
     return this.serialLock(async () => {
-      const text = JSON.stringify(info, null, 2) + '\n'
+      const text = lockText(info)
       const r = await this.expect(
         'lock',
         S.CREATE_LOCK,
@@ -305,7 +305,7 @@ export class SshTarget implements Target {
     return this.serialLock(async () => {
       const raw = await this.readRel('read lock', '.gantry/lock')
       if (raw === undefined || lockToken(raw) !== info.token) return false
-      await this.writeAtomic('refresh lock', '.gantry', 'lock', JSON.stringify(info, null, 2) + '\n')
+      await this.writeAtomic('refresh lock', '.gantry', 'lock', lockText(info))
       return true
     })
   }
