@@ -5,7 +5,8 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: {
-    '^@gantry/(.*)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@gantry/probe/smoke$': '<rootDir>/packages/probe/src/smoke/index.ts',
+    '^@gantry/([^/]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1'
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] }

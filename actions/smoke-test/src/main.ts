@@ -13,7 +13,7 @@ import {
   writeReport,
   writeSummary
 } from '@gantry/core'
-import { smoke } from '@gantry/probe'
+import * as smoke from '@gantry/probe/smoke'
 import { inputs } from './inputs.js'
 
 export async function run(): Promise<void> {
