@@ -55,8 +55,8 @@ __webpack_require__.d(__webpack_exports__, {
   webhookBody: () => (/* reexport */ webhookBody)
 });
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 12 modules
-var src = __webpack_require__(8948);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 23 modules
+var src = __webpack_require__(6103);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries

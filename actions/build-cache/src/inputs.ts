@@ -1,24 +1,19 @@
 /** build-cache's inputs, one zod field per name in names.ts (the contract test holds action.yml to this). */
-import { fields, optional, parseList, type Field } from '@gantry/core'
+import { fields, optional, parseList, stringField, type Field } from '@gantry/core'
 import { checkGlob } from '@gantry/cachekey'
-import { z } from 'zod'
 
 const GLOBS_FORM = "globs relative to working-directory, one per line (e.g. 'dist' or 'packages/*'; '!' excludes)"
 
 /** Globs, one per line, each checked (relative, no '..', balanced brackets) before anything runs. */
 function globs(isRequired: boolean): Field<string[]> {
-  return z.string().transform((s, ctx) => {
+  return stringField((s, fail) => {
     const list = parseList(s)
-    if (list.length === 0 && isRequired) {
-      ctx.addIssue({ code: 'custom', message: `is required: expected ${GLOBS_FORM}` })
-      return z.NEVER
-    }
+    if (list.length === 0 && isRequired) return fail(`is required: expected ${GLOBS_FORM}`)
     try {
       list.forEach(checkGlob)
       if (list.length > 0 && list.every((g) => g.startsWith('!'))) throw new Error('only exclusions (!) select nothing')
     } catch (e) {
-      ctx.addIssue({ code: 'custom', message: `expected ${GLOBS_FORM}; ${e instanceof Error ? e.message : String(e)}` })
-      return z.NEVER
+      return fail(`expected ${GLOBS_FORM}; ${e instanceof Error ? e.message : String(e)}`)
     }
     return list
   })
@@ -26,13 +21,9 @@ function globs(isRequired: boolean): Field<string[]> {
 
 const PREFIX_FORM = 'letters, digits, ".", "_" or "-" (at most 100 characters)'
 
-const keyPrefix: Field<string> = z.string().transform((s, ctx) => {
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(s)) {
-    ctx.addIssue({ code: 'custom', message: `expected ${PREFIX_FORM}` })
-    return z.NEVER
-  }
-  return s
-})
+const keyPrefix: Field<string> = stringField((s, fail) =>
+  /^[A-Za-z0-9._-]{1,100}$/.test(s) ? s : fail(`expected ${PREFIX_FORM}`)
+)
 
 export const inputs = {
   path: globs(true),

@@ -4,7 +4,9 @@
  * naming the input, the value and the expected form — before any side effect.
  */
 import * as core from '@actions/core'
-import { z } from 'zod'
+// zod/mini: the same validation core without the chainable classes, whose
+// code and per-schema methods cost every action ~2 MiB of memory at load.
+import * as z from 'zod/mini'
 import { InputError } from './errors.js'
 import { Names, type ActionName, type InputName } from './names.js'
 import {
@@ -23,18 +25,30 @@ import {
 } from './values.js'
 
 /** A schema for one raw input (always a trimmed string, '' when not given). */
-export type Field<T> = z.ZodType<T, string>
+export type Field<T> = z.ZodMiniType<T, string>
 
 /** What a field expects, in words; used for "is required" messages. */
-const expects = new WeakMap<z.ZodType, string>()
+const expects = new WeakMap<z.ZodMiniType, string>()
+
+/** A string input turned into T by to(); it reports a problem by calling fail(message). */
+export function stringField<T>(to: (s: string, fail: (message: string) => typeof z.NEVER) => T): Field<T> {
+  return z.pipe(
+    z.string(),
+    z.transform((s: string, ctx) =>
+      to(s, (message) => {
+        ctx.issues.push({ code: 'custom', message, input: s })
+        return z.NEVER
+      })
+    )
+  )
+}
 
 function fromParser<T>(form: string, parse: (s: string) => T): Field<T> {
-  const schema = z.string().transform((s, ctx) => {
+  const schema = stringField((s, fail) => {
     try {
       return parse(s)
     } catch (e) {
-      ctx.addIssue({ code: 'custom', message: e instanceof ValueError ? e.message : `expected ${form}` })
-      return z.NEVER
+      return fail(e instanceof ValueError ? e.message : `expected ${form}`)
     }
   })
   expects.set(schema, form)
@@ -129,29 +143,21 @@ function parseHttpUrl(s: string): URL {
 /** Required: '' is an error saying what was expected. */
 export function required<T>(field: Field<T>): Field<T> {
   const form = expects.get(field) ?? 'a value'
-  const schema = z.string().transform((s, ctx) => {
-    if (s === '') {
-      ctx.addIssue({ code: 'custom', message: `is required: expected ${form}` })
-      return z.NEVER
-    }
-    return forward(field, s, ctx)
-  })
+  const schema = stringField((s, fail) => (s === '' ? fail(`is required: expected ${form}`) : forward(field, s, fail)))
   expects.set(schema, form)
   return schema
 }
 
 /** Optional: '' (not given) is undefined. */
 export function optional<T>(field: Field<T>): Field<T | undefined> {
-  const schema = z.string().transform((s, ctx) => (s === '' ? undefined : forward(field, s, ctx)))
+  const schema = stringField((s, fail) => (s === '' ? undefined : forward(field, s, fail)))
   expects.set(schema, expects.get(field) ?? 'a value')
   return schema
 }
 
-function forward<T>(field: Field<T>, s: string, ctx: z.RefinementCtx): T {
+function forward<T>(field: Field<T>, s: string, fail: (message: string) => typeof z.NEVER): T {
   const r = field.safeParse(s)
-  if (r.success) return r.data
-  ctx.addIssue({ code: 'custom', message: r.error.issues[0]?.message ?? 'is invalid' })
-  return z.NEVER
+  return r.success ? r.data : fail(r.error.issues[0]?.message ?? 'is invalid')
 }
 
 export type InputShape<A extends ActionName> = { [K in InputName<A>]: Field<unknown> }

@@ -1,6 +1,5 @@
 /** Input fields the release actions share (zod, built on @gantry/core's fields). */
-import { fields, type Field } from '@gantry/core'
-import { z } from 'zod'
+import { fields, stringField, type Field } from '@gantry/core'
 import { COMMAND_FORM, CommandError, splitCommand } from './command.js'
 import { RELEASE_ID_FORM, isValidReleaseId } from './id.js'
 import { HOST_FORM, isHostSpec } from './targets.js'
@@ -11,14 +10,10 @@ class Invalid {
 }
 
 function custom<T>(_form: string, parse: (s: string) => T | Invalid): Field<T> {
-  return z.string().transform((s, ctx) => {
+  return stringField((s, fail) => {
     const r = parse(s)
-    if (r instanceof Invalid) {
-      ctx.addIssue({ code: 'custom', message: r.message })
-      return z.NEVER
-    }
-    return r
-  }) as unknown as Field<T>
+    return r instanceof Invalid ? fail(r.message) : r
+  })
 }
 
 export const releaseFields = {

@@ -4,13 +4,15 @@
  * max-latency-ratio — in health-gate and in auto-rollback's watch alike.
  */
 import { readFile } from 'node:fs/promises'
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { InputError } from '@gantry/core'
 
 const BaselineSchema = z.object({
   schema: z.literal(1),
-  p95: z.number().positive().nullable().optional(),
-  urls: z.array(z.object({ url: z.string(), sample: z.object({ p95: z.number().nullable() }).optional() })).optional()
+  p95: z.optional(z.nullable(z.number().check(z.positive()))),
+  urls: z.optional(
+    z.array(z.object({ url: z.string(), sample: z.optional(z.object({ p95: z.nullable(z.number()) })) }))
+  )
 })
 
 export interface Baseline {

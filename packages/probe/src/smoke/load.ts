@@ -4,7 +4,7 @@
  * needs, ${VAR}). Every problem names file:line:column and the field, and all
  * of them are reported at once — before any request is sent.
  */
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import { specSchema, type RawSpec } from './schema.js'
 import { compileSpec } from './compile.js'
 import { parseSource, type PathKey, type PositionIndex } from './source.js'
