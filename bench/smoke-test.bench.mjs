@@ -4,7 +4,9 @@
 // process. smoke-test runs as the runner runs it (the dist bundle, INPUT_* env);
 // newman runs the equivalent Postman collection (test scripts, token in a
 // collection variable). Wall time and peak RSS (GNU time's %M) of each tool's
-// process; medians of 3 runs, all in one run on the same machine.
+// process; medians of 3 runs, all in one run on the same machine: on the Node
+// running the bench, and at 500 checks also on Node 24, which runners start for
+// the action's runs.using: node24 (bench/lib/node24.mjs).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
@@ -12,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { node24 } from './lib/node24.mjs'
 import { fmt, median, repoRoot, startChildServer, writeSection } from './lib/util.mjs'
 
 const CHECKS = 500
@@ -196,21 +199,25 @@ async function main() {
         'INPUT_FAIL-FAST': 'false'
       }
     }
-    const smokeTool = (name, concurrency, nodeFlags = []) => ({
+    const smokeTool = (name, concurrency, nodeFlags = [], node = process.execPath) => ({
       name,
-      run: () => measure([process.execPath, ...nodeFlags, dist], runnerEnv(concurrency), work),
+      runs: SMOKE_RUNS,
+      run: () => measure([node, ...nodeFlags, dist], runnerEnv(concurrency), work),
       ok: (_r, n) => passedAll(work, n)
     })
-    const newman = {
+    const newmanTool = (node = process.execPath) => ({
       name: 'newman 6 (`newman run`, CLI reporter)',
+      peer: true,
+      runs: RUNS,
       run: () =>
         measure(
-          [process.execPath, newmanBin, 'run', 'collection.json', '--reporters', 'cli', '--disable-unicode'],
+          [node, newmanBin, 'run', 'collection.json', '--reporters', 'cli', '--disable-unicode'],
           { PATH: process.env.PATH, HOME: process.env.HOME },
           work
         ),
       ok: (r) => r.code === 0
-    }
+    })
+    const newman = newmanTool()
     const fastTool = smokeTool('smoke-test, concurrency 8 (default)', 8)
     const seqTool = smokeTool('smoke-test, concurrency 1 (sequential, like newman)', 1)
     // Attribution only (not how the action runs): a V8 flag that keeps the young generation small.
@@ -224,7 +231,7 @@ async function main() {
       const results = []
       for (const t of tools) {
         const all = []
-        const count = runs === 1 ? 1 : t === newman ? RUNS : SMOKE_RUNS
+        const count = runs === 1 ? 1 : t.runs
         for (let i = 0; i < count; i++) {
           const r = await t.run()
           if (r.code !== 0 || !t.ok(r, n)) {
@@ -234,7 +241,13 @@ async function main() {
           all.push(r)
           console.log(`${n} checks, ${t.name}: ${fmt(r.wallMs)} ms, ${fmt(r.rssKiB / 1024, 1)} MiB`)
         }
-        results.push({ tool: t, wallMs: median(all.map((r) => r.wallMs)), rssKiB: median(all.map((r) => r.rssKiB)) })
+        const rss = all.map((r) => r.rssKiB)
+        results.push({
+          tool: t,
+          wallMs: median(all.map((r) => r.wallMs)),
+          rssKiB: median(rss),
+          rssRange: [Math.min(...rss), Math.max(...rss)]
+        })
       }
       return results
     }
@@ -248,9 +261,14 @@ async function main() {
     const loaded = await measure([process.execPath, dist], { PATH: process.env.PATH, RUNNER_TEMP: work }, work)
     const main500 = await suite(CHECKS, [fastTool, seqTool, newman, flagged], RUNS)
     const big = await suite(BIG, [fastTool, newman], 1)
+    // The same suite under Node 24, which a runner starts for the action's runs.using: node24 (both tools on it).
+    const n24 = await node24()
+    const fast24 = smokeTool('smoke-test, concurrency 8 (default)', 8, [], n24.bin)
+    const newman24 = newmanTool(n24.bin)
+    const main24 = await suite(CHECKS, [fast24, newman24], RUNS)
 
     const row = (results) => {
-      const peer = results.find((r) => r.tool === newman)
+      const peer = results.find((r) => r.tool.peer)
       return results.map(
         (r) =>
           `| ${r.tool.name} | ${fmt(r.wallMs)} ms | ${fmt(r.rssKiB / 1024, 1)} MiB | ${r === peer ? '1×' : `${fmt(peer.wallMs / r.wallMs, 1)}× faster`} | ${r === peer ? '1×' : `${fmt(r.rssKiB / peer.rssKiB, 2)}×`} |`
@@ -260,6 +278,10 @@ async function main() {
     const at = (tool) => main500.find((r) => r.tool === tool)
     const speed = (tool) => peer.wallMs / at(tool).wallMs
     const mem = (tool) => at(tool).rssKiB / peer.rssKiB
+    const peer24 = main24.find((r) => r.tool === newman24)
+    const at24 = main24.find((r) => r.tool === fast24)
+    const speed24 = peer24.wallMs / at24.wallMs
+    const mem24 = at24.rssKiB / peer24.rssKiB
     const verdict = (ok) => (ok ? '✅ met' : '❌ missed')
     const head = '| tool | wall time | peak RSS | speed vs newman | memory vs newman |\n| --- | --- | --- | --- | --- |'
     const md = `## smoke-test — a ${CHECKS}-check suite vs newman
@@ -282,42 +304,55 @@ ${row(main500).join('\n')}
 ${head}
 ${row(big).join('\n')}
 
+### ${CHECKS} checks under Node 24 (${n24.version}; medians of ${SMOKE_RUNS} runs of smoke-test, ${RUNS} of newman)
+
+A runner starts the action on Node 24 (\`runs.using: node24\`); here both tools run on Node's own
+Node 24 build (the npm package node-${process.platform}-${process.arch}).
+
+${head}
+${row(main24).join('\n')}
+
 | Goal | Result | Verdict |
 | --- | --- | --- |
-| ≥ 5× faster than newman (${CHECKS} checks) | ${fmt(speed(fastTool), 1)}× at the default concurrency; ${fmt(speed(seqTool), 1)}× sequential | ${verdict(speed(fastTool) >= 5)} |
-| ≤ ½ newman's peak memory (${CHECKS} checks) | ${fmt(mem(fastTool), 2)}× at the default concurrency; ${fmt(mem(seqTool), 2)}× sequential | ${verdict(mem(fastTool) <= 0.5)} |
+| ≥ 5× faster than newman (${CHECKS} checks) | ${fmt(speed(fastTool), 1)}× at the default concurrency; ${fmt(speed(seqTool), 1)}× sequential; ${fmt(speed24, 1)}× under Node 24 | ${verdict(speed(fastTool) >= 5 && speed24 >= 5)} |
+| ≤ ½ newman's peak memory (${CHECKS} checks) | ${fmt(mem(fastTool), 2)}× at the default concurrency; ${fmt(mem(seqTool), 2)}× sequential; ${fmt(mem24, 2)}× under Node 24 | ${verdict(mem(fastTool) <= 0.5 && mem24 <= 0.5)} |
+
+How close the memory ratio is on Node ${process.versions.node.split('.')[0]}: newman's peak moved between ${fmt(peer.rssRange[0] / 1024, 1)} and
+${fmt(peer.rssRange[1] / 1024, 1)} MiB over its ${RUNS} runs and smoke-test's (default) between ${fmt(at(fastTool).rssRange[0] / 1024, 1)} and
+${fmt(at(fastTool).rssRange[1] / 1024, 1)} MiB over its ${SMOKE_RUNS}, so single pairs of runs read from
+${fmt(at(fastTool).rssRange[0] / peer.rssRange[1], 2)}× to ${fmt(at(fastTool).rssRange[1] / peer.rssRange[0], 2)}×; the table compares medians.
 
 Why the speed: smoke-test loads the spec once, sends requests on a node:http keep-alive agent and runs
 independent checks in parallel up to \`concurrency\`; newman runs items one after another and evaluates each
 item's test script in a sandbox. The sequential row isolates the per-check cost from the parallelism.
 
-Where the memory goes: an empty \`node\` process is ${fmt(emptyNode / 1024, 1)} MiB here, and loading the bundle (zod,
-yaml, @actions/core with the @actions/http-client and undici it imports) brings the action to
-${fmt(loaded.rssKiB / 1024, 1)} MiB before it reads the spec. The action's own data is small: a heap snapshot after the
-run holds ~4 MiB more than one before the spec is read. The rest is how V8 runs the work: \`yaml\` allocates
-~150 MB while it parses the 500 checks (its lexer and parser are generators), which is garbage waiting for a
-mark-compact, grows the young generation (its semi-spaces go from 4 to 16 MiB when enough objects survive
-scavenges), and makes V8 optimise the parser's hot functions (TurboFan's compile zones: ~10 MiB here, measured
-by running the same suite under \`--no-opt\`). The flagged row caps the young generation to show its share; it
-is not how the action runs.
+Where the memory goes: an empty \`node\` process is ${fmt(emptyNode / 1024, 1)} MiB here, and loading the bundle
+(zod/mini, yaml, jsonpath-rfc9535, @actions/core) brings the action to ${fmt(loaded.rssKiB / 1024, 1)} MiB before it
+reads the spec. The action's own data is small: after a full GC the heap holds ~3.5 MiB more at the end of
+the run than before the spec is read. The rest is how V8 runs the work: \`yaml\` allocates ~125 MB while it
+parses the 500 checks (its lexer and parser are generators); objects that survive scavenges make V8 grow the
+young generation (from 4 to 16 MiB here); and V8 optimises the parser's hot functions (TurboFan's compile
+zones, on its background threads: ~10 MiB, measured by running the same suite under \`--no-opt\`). The
+flagged row caps the young generation to show its share; it is not how the action runs.
 
-What was cut: requests go through node:http, whose HTTP parser is native, rather than undici, whose
-WebAssembly parser cost ~35 MiB of peak RSS to compile (0.99× newman before); a block-style checks list is
-parsed one check at a time instead of as one YAML document (~25 MiB at 2,000 checks); the part of the spec
-around the list is parsed with the list cut out — it used to be blanked a character at a time, and that
-replace built a list as long as the spec which by itself doubled the young generation (~10 MiB);
-each check's source positions are an array of offsets over a shape that checks written alike share,
-instead of a map of whole-path strings (~5 MiB here, ~13 MiB at 2,000 checks); and the bundle is written in ASCII, so V8 holds its 1.9 MB source at one byte per character instead of two
-(~2 MiB, in every action). Why the goal is still missed: what remains is Node's own footprint and how V8
-sizes its heap and compiles, which an action cannot set — \`runs.using\` starts node without flags, Node
-documents changing V8 flags at run time as unsafe, and running the action in a worker thread with a
-young-generation limit cost more than it saved (measured ~96 MiB at 500 checks). Setting V8 flags from
-inside the action with \`v8.setFlagsFromString\` was measured apart from this run (three runs each): \`--semi-space-growth-factor=1\`
-or \`--no-opt\` as the bundle's first line each gave ~79 MiB; not adopted, because Node documents it as
-unsafe after start-up and the runner's Node 24 has a newer V8 whose young generation these flags may not
-govern. Minifying the bundle was
-measured too (~5 MiB less at 500 checks) and not adopted: a reviewer could no longer read the committed
-\`dist/\`.
+What was cut, each measured against the bundle before it: requests go through node:http, whose HTTP parser
+is native, rather than undici, whose WebAssembly parser cost ~35 MiB of peak RSS to compile (0.99× newman
+before); a block-style checks list is parsed one check at a time instead of as one YAML document (~25 MiB at
+2,000 checks); the part of the spec around the list is parsed with the list cut out, not blanked a character
+at a time (~10 MiB); each check's source positions are an array of offsets over a shape that checks written
+alike share (~5 MiB here, ~13 MiB at 2,000 checks); the bundle is written in ASCII, so V8 holds its source
+at one byte per character (~2 MiB); undici is no longer bundled at all — @actions/core imported it only
+for getIDToken, which smoke-test never calls (actions/toolkit#1621), and the unused ~950 KB of code cost
+~6 MiB; the compiled checks are built field by field, because on Node 20's V8 \`{ ...position, more }\` gave
+each of the ~3,000 check and assertion objects a hidden class of its own (~2 MiB); and the schemas use zod/mini
+(~1.5 MiB).
+
+What is left, and not done: Node's own footprint and how V8 sizes its heap and compiles, which an action
+cannot set — \`runs.using\` starts node without flags, and running the action in a worker thread with a
+young-generation limit cost more than it saved (~96 MiB at 500 checks). Setting V8 flags from inside the
+action (\`v8.setFlagsFromString\`) was measured in an earlier round (\`--semi-space-growth-factor=1\` or
+\`--no-opt\` took ~9 MiB off) and not adopted: Node documents it as unsafe after start-up. Minifying the
+bundle (~5 MiB in that round) was not adopted either: a reviewer could no longer read the committed \`dist/\`.
 `
     writeSection('smoke-test', md)
   } finally {
