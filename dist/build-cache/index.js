@@ -39256,12 +39256,18 @@ function keyBase(o, dir) {
     const head = `${o.prefix}-${o.os}-${o.arch}`;
     return dir === '.' ? `${head}-` : `${head}-${keySlug(dir)}-`;
 }
+/** The first line of every hashed global index: the key format's version. */
+const KEY_FORMAT = 'gantry-build-cache 1\n';
+/** The global index's first record: the Node version, as an input. */
+function nodeRecord(nodeVersion) {
+    return `${nodeVersion}\t${NODE_INPUT}\0`;
+}
 /**
  * What the whole-tree key hashes before the files' text: a listing may hash
  * its bytes after this while git writes them (ListOptions.digestPrefix).
  */
 function wholeTreePrefix(nodeVersion) {
-    return `gantry-build-cache 1\n${nodeVersion}\t${NODE_INPUT}\0`;
+    return KEY_FORMAT + nodeRecord(nodeVersion);
 }
 function sha256(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
@@ -39274,7 +39280,7 @@ function computeKeys(o) {
     // the index text, needed only to explain a later miss, is decoded when first read.
     const noOutputListed = bytes !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, bytes);
     if (bytes !== undefined && noOutputListed && o.components.length === 0) {
-        const head = `${o.nodeVersion}\t${NODE_INPUT}\0`;
+        const head = nodeRecord(o.nodeVersion);
         const prefix = wholeTreePrefix(o.nodeVersion);
         const { digest } = o.files;
         const hash = digest?.prefix === prefix ? digest.sha256 : (0,external_node_crypto_.createHash)('sha256').update(prefix).update(bytes).digest('hex');
@@ -39339,8 +39345,8 @@ function computeKeys(o) {
     for (const l of lockfiles)
         if (!inGlobal.has(l.path))
             global.push(l);
-    const globalIndex = `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`;
-    const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`);
+    const globalIndex = nodeRecord(o.nodeVersion) + fileText(global);
+    const globalHash = sha256(KEY_FORMAT + globalIndex);
     if (o.components.length === 0) {
         const key = keyBase(o, '.') + globalHash;
         return {
@@ -39356,7 +39362,7 @@ function computeKeys(o) {
         const list = own.get(c.dir) ?? [];
         ownText.set(c.dir, { text: fileText(list), count: list.length });
     }
-    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`, global.length, ownText, excludedOutputs);
+    return keyComponents(o, nodeRecord(o.nodeVersion) + fileText(global), global.length, ownText, excludedOutputs);
 }
 /**
  * A clean checkout split by component without parsing a line: in git's
@@ -39384,11 +39390,11 @@ function componentsFromBytes(o, raw) {
         const text = raw.toString('utf8', r.start, r.end);
         ownText.set(r.dir, { text, count: countRecords(text) });
     }
-    return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0);
+    return keyComponents(o, nodeRecord(o.nodeVersion) + global, countRecords(global), ownText, 0);
 }
 /** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
 function keyComponents(o, globalIndex, globalCount, ownText, excludedOutputs) {
-    const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`);
+    const globalHash = sha256(KEY_FORMAT + globalIndex);
     const ownHash = new Map();
     for (const c of o.components)
         ownHash.set(c.dir, sha256(ownText.get(c.dir)?.text ?? ''));

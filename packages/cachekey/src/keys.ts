@@ -76,12 +76,20 @@ export function keyBase(o: Pick<KeyOptions, 'prefix' | 'os' | 'arch'>, dir: stri
   return dir === '.' ? `${head}-` : `${head}-${keySlug(dir)}-`
 }
 
+/** The first line of every hashed global index: the key format's version. */
+const KEY_FORMAT = 'gantry-build-cache 1\n'
+
+/** The global index's first record: the Node version, as an input. */
+function nodeRecord(nodeVersion: string): string {
+  return `${nodeVersion}\t${NODE_INPUT}\0`
+}
+
 /**
  * What the whole-tree key hashes before the files' text: a listing may hash
  * its bytes after this while git writes them (ListOptions.digestPrefix).
  */
 export function wholeTreePrefix(nodeVersion: string): string {
-  return `gantry-build-cache 1\n${nodeVersion}\t${NODE_INPUT}\0`
+  return KEY_FORMAT + nodeRecord(nodeVersion)
 }
 
 function sha256(text: string): string {
@@ -96,7 +104,7 @@ export function computeKeys(o: KeyOptions): KeyPlan {
   // the index text, needed only to explain a later miss, is decoded when first read.
   const noOutputListed = bytes !== undefined && !o.keyFiles && !mayMatchAny(o.outputs, bytes)
   if (bytes !== undefined && noOutputListed && o.components.length === 0) {
-    const head = `${o.nodeVersion}\t${NODE_INPUT}\0`
+    const head = nodeRecord(o.nodeVersion)
     const prefix = wholeTreePrefix(o.nodeVersion)
     const { digest } = o.files
     const hash =
@@ -158,8 +166,8 @@ export function computeKeys(o: KeyOptions): KeyPlan {
   const inGlobal = new Set(global.map((g) => g.path))
   for (const l of lockfiles) if (!inGlobal.has(l.path)) global.push(l)
 
-  const globalIndex = `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`
-  const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`)
+  const globalIndex = nodeRecord(o.nodeVersion) + fileText(global)
+  const globalHash = sha256(KEY_FORMAT + globalIndex)
 
   if (o.components.length === 0) {
     const key = keyBase(o, '.') + globalHash
@@ -177,13 +185,7 @@ export function computeKeys(o: KeyOptions): KeyPlan {
     const list = own.get(c.dir) ?? []
     ownText.set(c.dir, { text: fileText(list), count: list.length })
   }
-  return keyComponents(
-    o,
-    `${o.nodeVersion}\t${NODE_INPUT}\0${fileText(global)}`,
-    global.length,
-    ownText,
-    excludedOutputs
-  )
+  return keyComponents(o, nodeRecord(o.nodeVersion) + fileText(global), global.length, ownText, excludedOutputs)
 }
 
 /**
@@ -211,7 +213,7 @@ function componentsFromBytes(o: KeyOptions, raw: Buffer): KeyPlan | undefined {
     const text = raw.toString('utf8', r.start, r.end)
     ownText.set(r.dir, { text, count: countRecords(text) })
   }
-  return keyComponents(o, `${o.nodeVersion}\t${NODE_INPUT}\0${global}`, countRecords(global), ownText, 0)
+  return keyComponents(o, nodeRecord(o.nodeVersion) + global, countRecords(global), ownText, 0)
 }
 
 /** Each component's key over its own files, the global inputs and the own-file hashes of its transitive deps. */
@@ -222,7 +224,7 @@ function keyComponents(
   ownText: ReadonlyMap<string, { text: string; count: number }>,
   excludedOutputs: number
 ): KeyPlan {
-  const globalHash = sha256(`gantry-build-cache 1\n${globalIndex}`)
+  const globalHash = sha256(KEY_FORMAT + globalIndex)
   const ownHash = new Map<string, string>()
   for (const c of o.components) ownHash.set(c.dir, sha256(ownText.get(c.dir)?.text ?? ''))
   const byDir = new Map(o.components.map((c) => [c.dir, c]))
