@@ -38210,6 +38210,11 @@ const fields = {
         });
     },
     url: () => fromParser('an http(s) URL', parseHttpUrl),
+    /** An http(s) URL kept exactly as written (shown, or masked, in the form the user gave it). */
+    urlText: () => fromParser('an http(s) URL', (s) => {
+        parseHttpUrl(s);
+        return s;
+    }),
     urls: () => fromParser('one or more http(s) URLs, one per line', (s) => {
         const list = parseList(s);
         inputs_check(list.length > 0, 'one or more http(s) URLs, one per line');

@@ -56,6 +56,16 @@ describe('parseInputs', () => {
     )
     expect(() => parse({ 'base-url': 'not a url' })).toThrow(/Input 'base-url'/)
   })
+  test('urlText keeps a URL as written, and rejects what url rejects with the same words', () => {
+    const written = 'HTTPS://Hooks.Example.com/a/../b?x=1'
+    expect(fields.urlText().parse(written)).toBe(written)
+    expect(fields.url().parse(written).href).toBe('https://hooks.example.com/b?x=1')
+    for (const bad of ['ftp://x', 'not a url']) {
+      const r = fields.urlText().safeParse(bad)
+      expect(r.success).toBe(false)
+      expect(r.error?.issues[0]?.message).toBe('expected an http(s) URL such as https://example.com/healthz')
+    }
+  })
   test('secret values are never echoed', () => {
     const msg = (() => {
       try {

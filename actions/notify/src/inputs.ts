@@ -1,26 +1,17 @@
 /** notify's inputs: one schema per name in action.yml (the contract test checks). */
-import { fields, optional, required, type Field, type InputShape } from '@gantry/core'
+import { fields, optional, required, stringField, type Field, type InputShape } from '@gantry/core'
 import { STATUSES } from '@gantry/notify'
-import * as z from 'zod/mini'
 
 /**
  * An http(s) URL kept exactly as written: environment_url is shown to users
  * as given, and a webhook URL's secret is masked in the form the user knows.
  */
-const url: Field<string> = z.string().check(
-  z.refine((s) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(s).protocol)
-    } catch {
-      return false
-    }
-  }, 'expected an http(s) URL such as https://example.com/healthz')
-)
+const url = fields.urlText()
 
 /** Slack's message timestamps look like 1700000000.123456. */
-const slackTs: Field<string> = z
-  .string()
-  .check(z.regex(/^\d+\.\d+$/, 'expected a Slack message ts such as 1700000000.123456'))
+const slackTs: Field<string> = stringField((s, fail) =>
+  /^\d+\.\d+$/.test(s) ? s : fail('expected a Slack message ts such as 1700000000.123456')
+)
 
 export const inputs = {
   status: required(fields.oneOf(STATUSES)),

@@ -105,6 +105,12 @@ export const fields = {
     })
   },
   url: (): Field<URL> => fromParser('an http(s) URL', parseHttpUrl),
+  /** An http(s) URL kept exactly as written (shown, or masked, in the form the user gave it). */
+  urlText: (): Field<string> =>
+    fromParser('an http(s) URL', (s) => {
+      parseHttpUrl(s)
+      return s
+    }),
   urls: (): Field<URL[]> =>
     fromParser('one or more http(s) URLs, one per line', (s) => {
       const list = parseList(s)
