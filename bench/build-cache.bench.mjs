@@ -196,7 +196,7 @@ index ~10 ms; the floor costs ~17–24 ms of CPU in one process. So the key need
 beats 3× only by spreading it over both cores: with both cores free the git part takes ~45–55 ms,
 and when other work holds a core (load average here: ${loadBefore.toFixed(1)} at the start of this run,
 ${loadAfter.toFixed(1)} at the end) it takes longer, while the single-process floor does not. In the
-runs made for this revision on this shared machine the whole-tree ratio was 3.1–3.4× in six runs
+runs made for this revision on this shared machine the whole-tree ratio was 3.1–3.4× in seven runs
 (load averages 0.4–2.0); earlier revisions read up to 4.1× under load, and once 3.0× when the load
 slowed the floor as well: the goal is not met here.
 \`git status --porcelain=v2 -uall\` in one process was no faster: it walks for untracked files only
