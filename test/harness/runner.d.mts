@@ -10,6 +10,8 @@ export interface RunOptions {
   runnerTemp?: string
   tempDir?: string
   distRoot?: string
+  /** Read action.yml (and the scripts it names) from this directory instead of actions/<name>. */
+  actionDir?: string
   event?: unknown
   /** false skips the post step. */
   post?: boolean
@@ -38,6 +40,8 @@ export interface StepResult {
   env: Record<string, string>
   summary: string
   annotations: Annotation[]
+  /** Lines the step appended to GITHUB_PATH. */
+  path: string[]
 }
 
 export interface RunResult extends StepResult {
@@ -57,6 +61,17 @@ export function loadActionYml(name: string): {
 export function parseFileCommands(text: string): Record<string, string>
 export function parseAnnotations(stdout: string): Annotation[]
 export function runAction(name: string, options?: RunOptions): Promise<RunResult>
+export function startAction(
+  name: string,
+  options?: RunOptions
+): Promise<{
+  result: RunResult
+  meta: ReturnType<typeof loadActionYml>
+  runPost(how: {
+    holds: (expr: string | undefined, env: Record<string, string>) => boolean
+    env?: Record<string, string>
+  }): Promise<StepResult | undefined>
+}>
 export function postIfHolds(
   expr: string | undefined,
   jobStatus: 'success' | 'failure' | 'cancelled',

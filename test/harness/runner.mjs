@@ -132,7 +132,28 @@ function runNode(script, env, cwd, timeoutMs, onSpawn) {
  * @returns {Promise<import('./runner.d.mts').RunResult>}
  */
 export async function runAction(name, options = {}) {
-  const meta = loadActionYml(name)
+  const started = await startAction(name, options)
+  // The job's steps between main and post (e.g. the build), when the test gives them.
+  await options.beforePost?.(started.result)
+  if (options.post !== false) {
+    const status = options.jobStatus ?? (started.result.code === 0 ? 'success' : 'failure')
+    started.result.post = await started.runPost({ holds: (expr, env) => postIfHolds(expr, status, env) })
+  }
+  return started.result
+}
+
+/**
+ * Runs an action's main step and returns its result with a runPost() that
+ * runs its post step later: the workflow runner runs post steps at the end of
+ * the job, in reverse order, as GitHub does. With options.actionDir the
+ * action.yml (and the scripts it names) come from that directory, e.g. a
+ * checkout of Gantry at some ref; else from this repository's actions/<name>.
+ * @param {string} name
+ * @param {import('./runner.d.mts').RunOptions} [options]
+ */
+export async function startAction(name, options = {}) {
+  const actionDir = options.actionDir ?? join(repoRoot, 'actions', name)
+  const meta = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8'))
   const declaredInputs = meta.inputs ?? {}
   const given = options.inputs ?? {}
   for (const key of Object.keys(given)) {
@@ -167,11 +188,6 @@ export async function runAction(name, options = {}) {
     RUNNER_TEMP: runnerTemp,
     RUNNER_TOOL_CACHE: join(work, 'tool-cache'),
     GITHUB_WORKSPACE: workspace,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STATE: files.state,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_ENV: files.env,
-    GITHUB_PATH: files.path,
     GITHUB_EVENT_PATH: files.event,
     GITHUB_EVENT_NAME: 'push',
     GITHUB_REPOSITORY: 'acme/shop',
@@ -190,7 +206,13 @@ export async function runAction(name, options = {}) {
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_API_URL: 'https://api.github.com',
     GITHUB_GRAPHQL_URL: 'https://api.github.com/graphql',
-    ...options.env
+    ...options.env,
+    // The file commands are the step's own, whatever the caller's env says.
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_ENV: files.env,
+    GITHUB_PATH: files.path
   }
   const inputEnv = {}
   for (const [key, def] of Object.entries(declaredInputs)) {
@@ -198,7 +220,11 @@ export async function runAction(name, options = {}) {
       key in given ? String(given[key]) : def?.default !== undefined ? evaluateDefault(def.default, options) : ''
     inputEnv[`INPUT_${key.toUpperCase()}`] = value
   }
-  const script = join(options.distRoot ?? join(repoRoot, 'dist'), name, 'index.js')
+  const scriptOf = (rel) =>
+    options.distRoot
+      ? join(options.distRoot, relative(join(repoRoot, 'dist'), resolve(actionDir, rel)))
+      : resolve(actionDir, rel)
+  const script = scriptOf(meta.runs.main)
   if (!existsSync(script)) throw new Error(`harness: ${script} does not exist; run npm run bundle`)
   const cwd = options.cwd ?? workspace
   const timeoutMs = options.timeoutMs ?? 60_000
@@ -207,27 +233,25 @@ export async function runAction(name, options = {}) {
   const result = collect(name, meta, main, files)
   result.workDir = work
 
-  // The job's steps between main and post (e.g. the build), when the test gives them.
-  await options.beforePost?.(result)
-  const post = meta.runs?.post
-  // What main wrote to GITHUB_ENV is in the job's env from then on: post-if sees it, so does the post step.
-  const jobEnv = { ...baseEnv, ...result.env }
-  if (
-    post &&
-    options.post !== false &&
-    postIfHolds(meta.runs['post-if'], options.jobStatus ?? (result.code === 0 ? 'success' : 'failure'), jobEnv)
-  ) {
+  /**
+   * The post step, when action.yml has one and its post-if holds. `holds`
+   * decides post-if (expression, env of the job at that point). Returns undefined when it does not run.
+   * @param {{ holds: (expr: string | undefined, env: Record<string,string>) => boolean, env?: Record<string,string> }} how
+   */
+  const runPost = async (how) => {
+    const post = meta.runs?.post
+    // What main wrote to GITHUB_ENV is in the job's env from then on: post-if sees it, so does the post step.
+    const jobEnv = { ...baseEnv, ...how.env, ...result.env }
+    if (!post || !how.holds(meta.runs['post-if'], jobEnv)) return undefined
     // Post steps see the same inputs plus STATE_*; each step gets fresh file-command files.
     for (const f of [files.output, files.summary, files.env, files.path]) writeFileSync(f, '')
     const stateEnv = {}
     for (const [k, v] of Object.entries(result.state)) stateEnv[`STATE_${k}`] = v
     writeFileSync(files.state, '')
-    let postScript = resolve(join(repoRoot, 'actions', name), post)
-    if (options.distRoot) postScript = join(options.distRoot, relative(join(repoRoot, 'dist'), postScript))
-    const p = await runNode(postScript, { ...jobEnv, ...inputEnv, ...stateEnv }, cwd, timeoutMs)
-    result.post = collect(name, meta, p, files)
+    const p = await runNode(scriptOf(post), { ...jobEnv, ...inputEnv, ...stateEnv }, cwd, timeoutMs, options.onSpawn)
+    return collect(name, meta, p, files)
   }
-  return result
+  return { result, meta, runPost }
 }
 
 function collect(name, meta, proc, files) {
@@ -242,6 +266,7 @@ function collect(name, meta, proc, files) {
     outputs,
     state: parseFileCommands(readFileSync(files.state, 'utf8')),
     env: parseFileCommands(readFileSync(files.env, 'utf8')),
+    path: readFileSync(files.path, 'utf8').split('\n').filter(Boolean),
     summary: readFileSync(files.summary, 'utf8'),
     annotations: parseAnnotations(proc.stdout)
   }

@@ -11,7 +11,11 @@ type Step = { uses?: string; run?: string; with?: Record<string, unknown>; id?: 
 type Job = { steps?: Step[]; uses?: string; permissions?: unknown }
 type Workflow = { on: unknown; permissions?: Record<string, string> | string; jobs: Record<string, Job> }
 
-const dirs = [join(repoRoot, '.github', 'workflows'), join(repoRoot, 'examples', 'workflows')]
+const dirs = [
+  join(repoRoot, '.github', 'workflows'),
+  join(repoRoot, 'examples', 'workflows'),
+  join(repoRoot, 'examples', 'app', '.github', 'workflows')
+]
 const files = dirs.flatMap((d) =>
   readdirSync(d)
     .filter((f) => f.endsWith('.yml'))
@@ -42,23 +46,28 @@ describe.each(files.map((f) => [short(f), f]))('%s', (_name, file) => {
       }).toEqual({ scope, level, ok: true })
   })
 
-  test('local actions come from the .gantry checkout of this workflow’s commit', () => {
+  test("Gantry's actions come from Gantry's own commit: $/actions/<name> inside Gantry, a pinned ref in examples", () => {
+    const inGantry = short(file).startsWith('.github/')
     for (const job of Object.values(wf.jobs))
       for (const step of job.steps ?? [])
-        if (step.uses?.startsWith('./')) expect(step.uses).toMatch(/^\.\/\.gantry\/actions\/[a-z-]+$/)
+        if (step.uses && !step.uses.startsWith('actions/'))
+          expect(step.uses).toMatch(inGantry ? /^\$\/actions\/[a-z-]+$/ : /^gantry-dev\/gantry\/actions\/[a-z-]+@v1$/)
   })
 })
 
 describe('reusable workflow calls', () => {
-  const refs = files.flatMap((f) =>
+  const calls = files.flatMap((f) =>
     Object.values(load(f).jobs)
-      .map((j) => j.uses)
-      .filter((u): u is string => typeof u === 'string' && !u.startsWith('./'))
+      .map((j) => ({ file: short(f), uses: j.uses }))
+      .filter((c): c is { file: string; uses: string } => typeof c.uses === 'string')
   )
-  test('every call into Gantry uses the same pinned major tag', () => {
-    expect(refs.length).toBeGreaterThan(0)
-    const tags = new Set(refs.map((u) => u.replace(/^gantry-dev\/gantry\/\.github\/workflows\/[a-z-]+\.yml@/, '')))
-    expect([...tags]).toEqual(['v1'])
+  test('inside Gantry a call into Gantry is $/ (pinned with its caller); examples pin the major tag', () => {
+    expect(calls.length).toBeGreaterThan(0)
+    for (const c of calls) {
+      if (c.file.startsWith('.github/'))
+        expect({ ...c, ok: c.uses.startsWith('$/') || c.uses.startsWith('./') }).toEqual({ ...c, ok: true })
+      else expect(c.uses).toMatch(/^gantry-dev\/gantry\/\.github\/workflows\/[a-z-]+\.yml@v1$/)
+    }
   })
 })
 
@@ -66,7 +75,7 @@ describe('deploy.yml', () => {
   const wf = load(join(repoRoot, '.github', 'workflows', 'deploy.yml'))
   const steps = wf.jobs.deploy?.steps ?? []
   test('runs the actions in the order of DESIGN.md', () => {
-    const order = steps.filter((s) => s.uses?.startsWith('./.gantry/actions/')).map((s) => s.uses!.split('/').pop())
+    const order = steps.filter((s) => s.uses?.startsWith('$/actions/')).map((s) => s.uses!.split('/').pop())
     expect(order).toEqual([
       'notify',
       'deploy-atomic',
