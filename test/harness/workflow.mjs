@@ -16,7 +16,7 @@ import { isBasicExpression, isBoolean, isMapping, isNumber, isSequence, isString
 import { data } from '@actions/expressions'
 import { parse as parseYaml } from 'yaml'
 import { parseAnnotations, parseFileCommands, repoRoot, startAction } from './runner.mjs'
-import { evaluate, jobStatusFrom, strict, toData, toJs, truthy, WorkflowError } from './workflow/expressions.mjs'
+import { evaluate, jobStatusFrom, strict, StrictDictionary, toData, toJs, truthy, WorkflowError } from './workflow/expressions.mjs'
 import { field, loadWorkflow, rawJob, resolveUses } from './workflow/load.mjs'
 import { runStandIn, standInFor } from './workflow/stand-ins.mjs'
 
@@ -517,7 +517,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
   run.log(`job ${record.path.join('/')}: ${record.name}${environment ? ` (environment ${environment.name})` : ''}`)
 
   const state = { status: 'success', cancelled: run.cancelled }
-  const steps = new data.Dictionary()
+  const steps = new StrictDictionary('steps', 'the ids of the steps that ran before this one')
   const stepRecords = []
   const posts = []
   let env = { ...jobEnv }
@@ -655,7 +655,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           tempDir: stepDir,
           timeoutMs: stepTimeout,
           token: github.token,
-          onSpawn: (child) => watchCancel(run, child)
+          onSpawn: (child) => watchCancel(run, child, srec)
         })
         const r = started.result
         outcome = r.code === 0 ? 'success' : 'failure'
@@ -680,7 +680,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
       const script = String(toJs(evalToken(step.run, withCtx, sopts)) ?? '')
       const shell = toJs(evalToken(field(rs, 'shell'), withCtx, sopts)) ?? defaults.shell
       const wd = toJs(evalToken(field(rs, 'working-directory'), withCtx, sopts)) ?? defaults['working-directory']
-      const r = await runScript(run, {
+      const r = await runScript(run, srec, {
         script,
         shell,
         cwd: wd ? resolve(workspace, wd) : workspace,
@@ -703,7 +703,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
       pathAdds.push(...r.path)
     }
     const t1 = performance.now()
-    if (run.cancelled && outcome === 'failure') outcome = 'cancelled'
+    if (srec.cancelledWhileRunning) outcome = 'cancelled'
     const conclusion = outcome === 'failure' && continueOnError ? 'success' : outcome
     srec.outcome = outcome
     srec.conclusion = conclusion
@@ -780,18 +780,32 @@ function collectMasks(run, stdout) {
   for (const m of String(stdout ?? '').matchAll(/^::add-mask::(.*)$/gm)) if (m[1]) run.masks.add(m[1])
 }
 
-const running = new Set()
-function watchCancel(run, child) {
-  running.add(child)
-  child.on('close', () => running.delete(child))
-  const onAbort = () => child.kill('SIGINT')
-  if (run.options.signal?.aborted) onAbort()
-  run.options.signal?.addEventListener('abort', onAbort, { once: true })
-  child.on('close', () => run.options.signal?.removeEventListener('abort', onAbort))
+/**
+ * A cancel stops the step running at that moment (as the runner: SIGINT to its
+ * process group, SIGKILL if it is still there after 5 s). Steps that start after
+ * the cancel (if: always() / cancelled()) run to their end.
+ */
+function watchCancel(run, child, srec) {
+  const signal = run.options.signal
+  if (!signal || signal.aborted) return
+  const onAbort = () => {
+    srec.cancelledWhileRunning = true
+    const kill = (sig) => {
+      try {
+        process.kill(child.detached ? -child.pid : child.pid, sig)
+      } catch {
+        /* gone */
+      }
+    }
+    kill('SIGINT')
+    setTimeout(() => kill('SIGKILL'), 5000).unref()
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  child.on('close', () => signal.removeEventListener('abort', onAbort))
 }
 
 /** A run: step with bash (GitHub's default: `bash -e {0}`; `shell: bash`: `bash --noprofile --norc -eo pipefail {0}`). */
-async function runScript(run, { script, shell, cwd, env, dir, temp, timeoutMs }) {
+async function runScript(run, srec, { script, shell, cwd, env, dir, temp, timeoutMs }) {
   const file = join(temp, `${basename(dir)}-${Date.now()}.sh`)
   writeFileSync(file, script)
   const files = {
@@ -814,8 +828,9 @@ async function runScript(run, { script, shell, cwd, env, dir, temp, timeoutMs })
     GITHUB_STEP_SUMMARY: files.summary
   }
   const r = await new Promise((resolvePromise, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env: procEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-    watchCancel(run, child)
+    const child = spawn(argv[0], argv.slice(1), { cwd, env: procEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    child.detached = true
+    watchCancel(run, child, srec)
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
