@@ -10511,6 +10511,9 @@ function inputs_check(ok, form) {
     if (!ok)
         throw new ValueError(`expected ${form}`);
 }
+/** What fields.urls() expects, in words (for an action's own "is required when \u2026" message). */
+const URLS_FORM = 'one or more http(s) URLs, one per line';
+const URL_FORM = 'an http(s) URL such as https://example.com/healthz';
 const fields = {
     string: (form = 'a string') => fromParser(form, (s) => {
         inputs_check(s !== '', form);
@@ -10559,9 +10562,9 @@ const fields = {
         parseHttpUrl(s);
         return s;
     }),
-    urls: () => fromParser('one or more http(s) URLs, one per line', (s) => {
+    urls: () => fromParser(URLS_FORM, (s) => {
         const list = parseList(s);
-        inputs_check(list.length > 0, 'one or more http(s) URLs, one per line');
+        inputs_check(list.length > 0, URLS_FORM);
         return list.map(parseHttpUrl);
     }),
     regex: () => fromParser('a valid regular expression', (s) => {
@@ -10579,15 +10582,20 @@ const fields = {
     list: (form = 'one item per line') => fromParser(form, parseList)
 };
 function parseHttpUrl(s) {
+    // new URL() drops line breaks, so two URLs on two lines would parse as one
+    // joined URL: a list given to a single-URL input is an error, not a join.
+    const lines = parseList(s).length;
+    if (lines > 1)
+        throw new ValueError(`expected ${URL_FORM} (one URL expected, got ${lines} lines)`);
     let u;
     try {
         u = new URL(s);
     }
     catch {
-        throw new ValueError('expected an http(s) URL such as https://example.com/healthz');
+        throw new ValueError(`expected ${URL_FORM}`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-        throw new ValueError('expected an http(s) URL such as https://example.com/healthz');
+        throw new ValueError(`expected ${URL_FORM}`);
     }
     return u;
 }

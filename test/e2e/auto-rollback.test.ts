@@ -242,17 +242,86 @@ describe('watch: <duration>', () => {
   })
 })
 
+describe("health-url: one URL per line, as health-gate's url", () => {
+  // /healthz always answers; /ready answers as `ready` says. Hits are counted per path.
+  async function twoPaths(ready: () => number): Promise<{ urls: string; hits: Record<string, number> }> {
+    const hits: Record<string, number> = {}
+    server = await startServer((req, res) => {
+      hits[req.url ?? ''] = (hits[req.url ?? ''] ?? 0) + 1
+      res.statusCode = req.url === '/healthz' ? 200 : req.url === '/ready' ? ready() : 404
+      res.end()
+    })
+    return { urls: `${server.url}/healthz\n${server.url}/ready`, hits }
+  }
+
+  test('a clean watch probes every URL each interval', async () => {
+    await deployAll('r1', 'r2')
+    const { urls, hits } = await twoPaths(() => 200)
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, watch: '1s', interval: '100ms', 'health-url': urls, 'max-error-rate': '0%' }
+    })
+    expect({ code: r.code, errors: errors(r) }).toEqual({ code: 0, errors: [] })
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'false', from: 'r2', to: 'r2' })
+    expect(r.outputs.reason).toMatch(/^watch clean: \d+ probes, 0 failed/)
+    expect(hits['/healthz']).toBeGreaterThanOrEqual(5)
+    expect(hits['/ready']).toBe(hits['/healthz'])
+    expect(Object.keys(hits).sort()).toEqual(['/healthz', '/ready'])
+    expect(r.summary).toContain(`| ${server!.url}/healthz |`)
+    expect(r.summary).toContain(`| ${server!.url}/ready |`)
+    const report = JSON.parse(readFileSync(r.outputs.report, 'utf8'))
+    expect(report.watch.urls.map((u: { url: string }) => u.url)).toEqual([
+      `${server!.url}/healthz`,
+      `${server!.url}/ready`
+    ])
+  })
+
+  test('a breach on any URL rolls back, naming that URL', async () => {
+    await deployAll('r1', 'r2')
+    let r2Ready = 0
+    const { urls } = await twoPaths(() => (current() === 'r2' && ++r2Ready > 2 ? 500 : 200))
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, watch: '30s', interval: '50ms', 'health-url': urls, 'unhealthy-threshold': 3 }
+    })
+    expect(r.code).toBe(0)
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', from: 'r2', to: 'r1' })
+    const why = `${server!.url}/ready: 3 consecutive failed probes (last: HTTP 500)`
+    expect(r.outputs.reason).toBe(why)
+    expect(release('r2').bad.reason).toBe(why)
+    // After the switch both URLs are checked, and both pass on r1.
+    expect(r.summary).toMatch(new RegExp(`\\| ${server!.url}/healthz \\| ✅ healthy \\| HTTP 200`))
+    expect(r.summary).toMatch(new RegExp(`\\| ${server!.url}/ready \\| ✅ healthy \\| HTTP 200`))
+  })
+
+  test('after a rollback every URL is checked; one unhealthy fails the step, naming it', async () => {
+    await deployAll('r1', 'r2', 'r3')
+    const { urls, hits } = await twoPaths(() => 503)
+    const r = await runAction('auto-rollback', {
+      inputs: { path: base, 'health-url': urls, interval: '100ms', 'unhealthy-threshold': 2 }
+    })
+    expect(r.code).toBe(1)
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', from: 'r3', to: 'r2' })
+    expect(errors(r)).toContainEqual(`rolled back to r2, but ${server!.url}/ready is not healthy either: HTTP 503`)
+    expect(hits['/healthz']).toBe(1)
+    expect(hits['/ready']).toBe(2)
+  })
+})
+
 describe('bad inputs: one line, nothing changed', () => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [
       { watch: '10s' },
-      /^Input 'health-url' is required when watch is not 0 \(watch is '10s'\): expected an http\(s\) URL$/
+      /^Input 'health-url' is required when watch is not 0 \(watch is '10s'\): expected one or more http\(s\) URLs, one per line$/
     ],
     [{ watch: 'soon' }, /^Input 'watch' has invalid value 'soon': expected a duration/],
     [{ 'max-error-rate': '150%' }, /^Input 'max-error-rate' has invalid value '150%': expected a rate/],
     [{ 'unhealthy-threshold': '0' }, /^Input 'unhealthy-threshold' has invalid value '0'/],
     [{ to: '../r1' }, /^Input 'to' has invalid value '\.\.\/r1': expected a release id/],
     [{ 'health-url': 'ftp://x' }, /^Input 'health-url' has invalid value 'ftp:\/\/x': expected an http\(s\) URL/],
+    // Not one URL made of two lines: each line is checked.
+    [
+      { 'health-url': 'http://127.0.0.1:9/healthz\nftp://x' },
+      /^Input 'health-url' has invalid value 'http:\/\/127\.0\.0\.1:9\/healthz\\nftp:\/\/x': expected an http\(s\) URL/
+    ],
     [{ baseline: '/nonexistent.json' }, /^Input 'baseline' has invalid value '\/nonexistent\.json': .*file not found/],
     [{ baseline: '__NO_P95__' }, /^Input 'baseline' has invalid value .*earlier health-gate run \(it has no p95/],
     [{ baseline: '__NO_SCHEMA__' }, /^Input 'baseline' has invalid value .*earlier health-gate run \(no "schema": 1/]

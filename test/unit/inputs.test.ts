@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { InputError, fields, optional, parseInputs, required } from '@gantry/core'
+import { loadActionYml } from '../harness/runner.mjs'
+import { inputs as rollbackInputs } from '../../actions/auto-rollback/src/inputs.js'
 
 // Uses the smoke-test input list because it is short; the schema here is the test's own.
 const shape = {
@@ -83,6 +85,41 @@ describe('parseInputs', () => {
   test('multi-line values are shown on one line', () => {
     expect(() => parse({ vars: 'A=1\nnope' })).toThrow(
       "Input 'vars' has invalid value 'A=1\\nnope': expected 'KEY=VALUE' lines"
+    )
+  })
+})
+
+describe('URL inputs and line breaks', () => {
+  const two = 'http://127.0.0.1:8080/healthz\nhttp://127.0.0.1:8080/ready'
+  // new URL() drops line breaks, so without a check these two would silently become one URL.
+  test('a single-URL input given two lines is an input error naming it, not one joined URL', () => {
+    const why = 'expected an http(s) URL such as https://example.com/healthz (one URL expected, got 2 lines)'
+    expect(() => parse({ 'base-url': two })).toThrow(
+      new InputError(`Input 'base-url' has invalid value '${two.replace('\n', '\\n')}': ${why}`)
+    )
+    for (const field of [fields.url(), fields.urlText()]) {
+      const r = field.safeParse(two)
+      expect(r.success).toBe(false)
+      expect(r.error?.issues[0]?.message).toBe(why)
+    }
+  })
+  test("auto-rollback's health-url takes one URL per line, as health-gate's url", () => {
+    const defaults = Object.fromEntries(
+      Object.entries(loadActionYml('auto-rollback').inputs as Record<string, { default?: string }>).map(([k, d]) => [
+        k,
+        d.default ?? ''
+      ])
+    )
+    const read = (over: Record<string, string>) => (n: string) => (over[n] ?? defaults[n] ?? '').trim()
+    const urls = (value: string) =>
+      parseInputs('auto-rollback', rollbackInputs, { read: read({ path: '/srv/app', 'health-url': value }) })[
+        'health-url'
+      ]?.map((u) => u.href)
+    expect(urls(two)).toEqual(['http://127.0.0.1:8080/healthz', 'http://127.0.0.1:8080/ready'])
+    expect(urls('http://127.0.0.1:8080/healthz')).toEqual(['http://127.0.0.1:8080/healthz'])
+    expect(urls('')).toBeUndefined()
+    expect(() => urls('http://127.0.0.1:8080/healthz\nftp://x')).toThrow(
+      "Input 'health-url' has invalid value 'http://127.0.0.1:8080/healthz\\nftp://x': expected an http(s) URL such as https://example.com/healthz"
     )
   })
 })

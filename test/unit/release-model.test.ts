@@ -8,8 +8,10 @@ import {
   markBad,
   parseHistory,
   pruneList,
+  rollbackSummary,
   rollbackTarget,
   splitCommand,
+  unhealthyAfterRollback,
   staleReason,
   uniqueId,
   unsafeEntry,
@@ -203,6 +205,57 @@ describe('watch verdicts', () => {
     expect(judge(w, 0, { ...cfg, maxP95Ms: 50 }, false)).toMatch(/p95 90 ms exceeds max-p95 50 ms/)
     expect(judge(w, 0, { ...cfg, baselineP95: 40 }, false)).toMatch(/exceeds 2 × the baseline p95 40 ms/)
     expect(judge(w, 0, { ...cfg, baselineP95: 50 }, false)).toBeUndefined()
+  })
+})
+
+describe('several health URLs: each one named', () => {
+  const stats = { probes: 5, failures: 0, errorRate: 0, p95: 2 }
+  test('the summary has a row per URL, saying which breached; one URL keeps the one-row tables', () => {
+    const breach = '3 consecutive failed probes (last: HTTP 500)'
+    const md = rollbackSummary({
+      rolledBack: true,
+      from: 'r2',
+      to: 'r1',
+      reason: `http://a/ready: ${breach}`,
+      watch: {
+        ...stats,
+        elapsedMs: 300,
+        urls: [
+          { url: 'http://a/healthz', ...stats },
+          { url: 'http://a/ready', ...stats, failures: 3, breach }
+        ]
+      },
+      health: {
+        ok: false,
+        detail: '',
+        urls: [
+          { url: 'http://a/healthz', ok: true, detail: 'HTTP 200 in 1 ms' },
+          { url: 'http://a/ready', ok: false, detail: 'HTTP 503' }
+        ]
+      }
+    })
+    expect(md).toContain('| http://a/healthz | 300 ms | 5 | 0 | 0.0% | 2.0 ms | – | ✅ healthy |')
+    expect(md).toContain(`| http://a/ready | 300 ms | 5 | 3 | 0.0% | 2.0 ms | – | ❌ ${breach} |`)
+    expect(md).toContain('| http://a/ready | ❌ unhealthy | HTTP 503 |')
+    const one = rollbackSummary({
+      rolledBack: true,
+      to: 'r1',
+      reason: breach,
+      watch: { ...stats, elapsedMs: 300, urls: [{ url: 'http://a/healthz', ...stats }] },
+      health: { ok: true, detail: 'HTTP 200 in 1 ms', urls: [{ url: 'http://a/healthz', ok: true, detail: 'x' }] }
+    })
+    expect(one).toContain('| Watch | Probes | Failed | Error rate | p95 | p95 limit |\n| --- |')
+    expect(one).toContain('| ✅ healthy | HTTP 200 in 1 ms |')
+    expect(one).not.toContain('| URL |')
+  })
+  test('an unhealthy restored release names the URLs that failed', () => {
+    const u = (url: string, ok: boolean, detail: string) => ({ url, ok, detail, attempts: 2 })
+    expect(
+      unhealthyAfterRollback('r1', { urls: [u('http://a/', true, 'HTTP 200'), u('http://b/', false, 'HTTP 503')] })
+    ).toBe('rolled back to r1, but http://b/ is not healthy either: HTTP 503')
+    expect(
+      unhealthyAfterRollback('r1', { urls: [u('http://a/', false, 'HTTP 502'), u('http://b/', false, 'HTTP 503')] })
+    ).toBe('rolled back to r1, but 2 of 2 URLs are not healthy either: http://a/: HTTP 502; http://b/: HTTP 503')
   })
 })
 

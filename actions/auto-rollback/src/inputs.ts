@@ -12,7 +12,8 @@ export const inputs = {
   reason: optional(fields.string()),
   environment: optional(fields.string()),
   watch: fields.duration(),
-  'health-url': optional(fields.url()),
+  // One URL per line, as health-gate's url (deploy.yml passes the same value to both).
+  'health-url': optional(fields.urls()),
   interval: fields.duration(1),
   'unhealthy-threshold': fields.int(1, 1000),
   'max-error-rate': optional(fields.rate()),

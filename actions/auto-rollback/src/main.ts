@@ -10,6 +10,7 @@
 import * as core from '@actions/core'
 import {
   InputError,
+  URLS_FORM,
   UserError,
   errorMessage,
   maskSecret,
@@ -19,7 +20,7 @@ import {
   writeReport,
   writeSummary
 } from '@gantry/core'
-import { baselineP95 as baselineFor, displayUrl, loadBaseline } from '@gantry/probe'
+import { displayUrl, loadBaseline } from '@gantry/probe'
 import {
   checkHealth,
   checkTargetSpec,
@@ -30,6 +31,7 @@ import {
   rollbackSummary,
   rollbackTarget,
   runContext,
+  unhealthyAfterRollback,
   watch,
   type RollbackSummary,
   type WatchResult
@@ -42,21 +44,22 @@ export async function run(): Promise<void> {
     const i = parseInputs('auto-rollback', inputs, { secrets: ['ssh-key', 'token'] })
     maskSecret(i['ssh-key'])
     maskSecret(i.token)
+    const healthUrls = i['health-url'] ?? []
+    for (const u of healthUrls) if (u.password) maskSecret(decodeURIComponent(u.password))
     const spec = { kind: i.target, path: i.path, hosts: i.hosts, sshKey: i['ssh-key'], knownHosts: i['known-hosts'] }
     try {
       checkTargetSpec(spec)
     } catch (e) {
       throw new InputError(errorMessage(e))
     }
-    if (i.watch > 0 && !i['health-url']) {
+    if (i.watch > 0 && healthUrls.length === 0) {
       throw new InputError(
-        `Input 'health-url' is required when watch is not 0 (watch is '${i.watch / 1000}s'): expected an http(s) URL`
+        `Input 'health-url' is required when watch is not 0 (watch is '${i.watch / 1000}s'): expected ${URLS_FORM}`
       )
     }
-    // The same baseline reader as health-gate: its p95 for the watched URL, else its overall p95.
+    // Read before any change: a bad baseline is an input error. The watch takes each URL's p95 from it.
     const baseline = i.baseline ? await loadBaseline(i.baseline) : undefined
-    const healthUrl = i['health-url']
-    const baselineP95 = baseline && (healthUrl ? baselineFor(baseline, displayUrl(healthUrl)) : baseline.p95)
+    const shown = healthUrls.map(displayUrl).join(', ')
     const ctx = runContext()
     const lock = lockSettings()
     const targets = makeTargets(spec, (l) => core.info(l))
@@ -92,21 +95,21 @@ export async function run(): Promise<void> {
         watched = current
         const back = rollbackTarget(await t.readHistory(), current, new Set(await t.listReleases()))
         if (!back && !i.to) core.warning(`${t.name}: nothing to roll back to if the watch sees a breach`)
-        core.info(
-          `watching ${i['health-url']} for ${i.watch / 1000} s (every ${i.interval / 1000} s); current: ${current}`
-        )
+        core.info(`watching ${shown} for ${i.watch / 1000} s (every ${i.interval / 1000} s); current: ${current}`)
         const w: WatchResult = await watch({
-          url: i['health-url']!,
+          urls: healthUrls,
           durationMs: i.watch,
           intervalMs: i.interval,
           unhealthyThreshold: i['unhealthy-threshold'],
           maxErrorRate: i['max-error-rate'],
           maxP95Ms: i['max-p95'],
-          baselineP95,
+          baseline,
           maxLatencyRatio: i['max-latency-ratio'],
           log: (l) => core.info(l)
         })
         summary.watch = w
+        // baselineP95 at the top for one URL, as before; with several, each of w.urls has its own.
+        const baselineP95 = w.urls.length === 1 ? w.urls[0]?.baselineP95 : undefined
         body.watch = { ...w, baselineP95: baselineP95 ?? null, intervalMs: i.interval, durationMs: i.watch }
         if (!w.breach) {
           summary.from = current
@@ -133,21 +136,17 @@ export async function run(): Promise<void> {
       Object.assign(summary, { rolledBack: true, from: r.from, to: r.to, durationMs: r.switchMs })
       body.verifyAndSwitchMs = Math.round(r.durationMs * 10) / 10
 
-      if (i['health-url']) {
-        const h = await checkHealth(i['health-url'], i['unhealthy-threshold'], Math.min(i.interval, 2000))
-        summary.health = h
-        body.healthAfterSwitch = h
-      }
+      const health = healthUrls.length
+        ? await checkHealth(healthUrls, i['unhealthy-threshold'], Math.min(i.interval, 2000))
+        : undefined
+      summary.health = health
+      if (health) body.healthAfterSwitch = health
       await markDeploymentFailed(i, r.from, r.to, reason, targets[0], body)
-      await finish(summary.health?.ok !== false)
+      await finish(health?.ok !== false)
       core.error(`Deployment failed: rolled back from ${r.from ?? '(none)'} to ${r.to}: ${reason}`, {
         title: 'auto-rollback'
       })
-      if (summary.health && !summary.health.ok) {
-        throw new UserError(
-          `rolled back to ${r.to}, but ${i['health-url']} is not healthy either: ${summary.health.detail}`
-        )
-      }
+      if (health && !health.ok) throw new UserError(unhealthyAfterRollback(r.to, health))
     } catch (e) {
       if (e instanceof UserError || e instanceof InputError) throw e
       summary.error = errorMessage(e)

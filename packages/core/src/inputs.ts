@@ -59,6 +59,11 @@ function check(ok: boolean, form: string): void {
   if (!ok) throw new ValueError(`expected ${form}`)
 }
 
+/** What fields.urls() expects, in words (for an action's own "is required when …" message). */
+export const URLS_FORM = 'one or more http(s) URLs, one per line'
+
+const URL_FORM = 'an http(s) URL such as https://example.com/healthz'
+
 export const fields = {
   string: (form = 'a string'): Field<string> =>
     fromParser(form, (s) => {
@@ -112,9 +117,9 @@ export const fields = {
       return s
     }),
   urls: (): Field<URL[]> =>
-    fromParser('one or more http(s) URLs, one per line', (s) => {
+    fromParser(URLS_FORM, (s) => {
       const list = parseList(s)
-      check(list.length > 0, 'one or more http(s) URLs, one per line')
+      check(list.length > 0, URLS_FORM)
       return list.map(parseHttpUrl)
     }),
   regex: (): Field<RegExp> =>
@@ -134,14 +139,18 @@ export const fields = {
 }
 
 function parseHttpUrl(s: string): URL {
+  // new URL() drops line breaks, so two URLs on two lines would parse as one
+  // joined URL: a list given to a single-URL input is an error, not a join.
+  const lines = parseList(s).length
+  if (lines > 1) throw new ValueError(`expected ${URL_FORM} (one URL expected, got ${lines} lines)`)
   let u: URL
   try {
     u = new URL(s)
   } catch {
-    throw new ValueError('expected an http(s) URL such as https://example.com/healthz')
+    throw new ValueError(`expected ${URL_FORM}`)
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new ValueError('expected an http(s) URL such as https://example.com/healthz')
+    throw new ValueError(`expected ${URL_FORM}`)
   }
   return u
 }

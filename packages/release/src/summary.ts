@@ -57,10 +57,26 @@ export interface RollbackSummary {
   reason: string
   durationMs?: number
   environment?: string
-  health?: { ok: boolean; detail: string }
-  watch?: { probes: number; failures: number; errorRate: number; p95?: number; p95Limit?: number; elapsedMs: number }
+  health?: { ok: boolean; detail: string; urls?: ReadonlyArray<{ url: string; ok: boolean; detail: string }> }
+  watch?: WindowStats & { elapsedMs: number; urls?: ReadonlyArray<WindowStats & { url: string; breach?: string }> }
   error?: string
 }
+
+interface WindowStats {
+  probes: number
+  failures: number
+  errorRate: number
+  p95?: number
+  p95Limit?: number
+}
+
+const windowCells = (w: WindowStats) => [
+  w.probes,
+  w.failures,
+  `${(w.errorRate * 100).toFixed(1)}%`,
+  ms(w.p95),
+  ms(w.p95Limit)
+]
 
 export function rollbackSummary(s: RollbackSummary): string {
   const head = s.error
@@ -76,28 +92,31 @@ export function rollbackSummary(s: RollbackSummary): string {
       [[s.rolledBack ? 'yes' : 'no', s.from ?? '–', s.to ?? '–', s.environment ?? '–', ms(s.durationMs), s.reason]]
     )
   ]
-  if (s.watch) {
+  // With several URLs, a row per URL says which one breached or failed; one URL keeps the one-row tables.
+  const w = s.watch
+  if (w) {
+    const each = w.urls && w.urls.length > 1 ? w.urls : undefined
     lines.push(
       '',
-      table(
-        ['Watch', 'Probes', 'Failed', 'Error rate', 'p95', 'p95 limit'],
-        [
-          [
-            ms(s.watch.elapsedMs),
-            s.watch.probes,
-            s.watch.failures,
-            `${(s.watch.errorRate * 100).toFixed(1)}%`,
-            ms(s.watch.p95),
-            ms(s.watch.p95Limit)
-          ]
-        ]
-      )
+      each
+        ? table(
+            ['URL', 'Watch', 'Probes', 'Failed', 'Error rate', 'p95', 'p95 limit', 'Verdict'],
+            each.map((u) => [u.url, ms(w.elapsedMs), ...windowCells(u), verdict(!u.breach, 'healthy', u.breach)])
+          )
+        : table(['Watch', 'Probes', 'Failed', 'Error rate', 'p95', 'p95 limit'], [[ms(w.elapsedMs), ...windowCells(w)]])
     )
   }
-  if (s.health) {
+  const h = s.health
+  if (h) {
+    const each = h.urls && h.urls.length > 1 ? h.urls : undefined
     lines.push(
       '',
-      table(['Health after the switch', 'Detail'], [[verdict(s.health.ok, 'healthy', 'unhealthy'), s.health.detail]])
+      each
+        ? table(
+            ['URL', 'Health after the switch', 'Detail'],
+            each.map((u) => [u.url, verdict(u.ok, 'healthy', 'unhealthy'), u.detail])
+          )
+        : table(['Health after the switch', 'Detail'], [[verdict(h.ok, 'healthy', 'unhealthy'), h.detail]])
     )
   }
   if (s.error) lines.push('', `**Why:** ${s.error}`)

@@ -1,26 +1,31 @@
 /**
- * auto-rollback's watch: probe `health-url` every `interval` for `watch` and
- * report the first breach — `unhealthy-threshold` consecutive failures, the
- * window's error rate above `max-error-rate`, or its p95 above `max-p95` or
- * `max-latency-ratio` × the baseline p95. A probe passes on a 2xx/3xx answer
+ * auto-rollback's watch: probe every `health-url` every `interval` for `watch`
+ * and report the first breach — on any URL, `unhealthy-threshold` consecutive
+ * failures, the window's error rate above `max-error-rate`, or its p95 above
+ * `max-p95` or `max-latency-ratio` × the baseline p95 (the baseline's p95 for
+ * that URL, as health-gate reads it). A probe passes on a 2xx/3xx answer
  * within its timeout.
+ *
+ * Each URL is judged on its own window: one failing endpoint among healthy
+ * ones must not be averaged away. With several URLs a breach names its URL.
  *
  * Rates and p95 need a few samples to mean anything: they are judged once the
  * window holds MIN_WINDOW probes, and once more at the end of the watch.
  */
 import { sleep } from '@gantry/core'
-import { ProbeClient, latencyStats } from '@gantry/probe'
+import { ProbeClient, baselineP95, displayUrl, latencyStats, type Baseline, type ProbeResponse } from '@gantry/probe'
 
 export const MIN_WINDOW = 5
 
 export interface WatchConfig {
-  url: URL
+  urls: readonly URL[]
   durationMs: number
   intervalMs: number
   unhealthyThreshold: number
   maxErrorRate?: number
   maxP95Ms?: number
-  baselineP95?: number
+  /** An earlier health-gate report: per URL its p95 for that URL, else its overall p95. */
+  baseline?: Baseline
   maxLatencyRatio: number
   log?: (line: string) => void
   signal?: AbortSignal
@@ -28,14 +33,31 @@ export interface WatchConfig {
 
 export interface ProbeRecord {
   at: string
+  /** The URL probed, as shown (credentials removed). */
+  url?: string
   ok: boolean
   status?: number
   latencyMs: number
   error?: string
 }
 
-export interface WatchResult {
+/** One URL's window. */
+export interface UrlWatch {
+  url: string
+  /** This URL's breach, in judge's words (without the URL). */
   breach?: string
+  probes: number
+  failures: number
+  errorRate: number
+  p95?: number
+  p95Limit?: number
+  baselineP95?: number
+}
+
+export interface WatchResult {
+  /** The first breach; with several URLs, prefixed with the URL that breached. */
+  breach?: string
+  /** probes … p95Limit: over every URL (with one URL, that URL's window). */
   probes: number
   failures: number
   errorRate: number
@@ -43,19 +65,26 @@ export interface WatchResult {
   /** The p95 limit in force (the smaller of max-p95 and ratio × baseline). */
   p95Limit?: number
   elapsedMs: number
-  /** The last probes (at most 50), for the report. */
+  /** Per URL, in the order given. */
+  urls: UrlWatch[]
+  /** The last probes (at most 50, of every URL), for the report. */
   recent: ProbeRecord[]
 }
+
+/** A probe passes on a 2xx/3xx answer within its timeout. */
+const passes = (r: ProbeResponse): boolean => !r.error && r.status !== undefined && r.status >= 200 && r.status < 400
 
 export function probeTimeout(intervalMs: number): number {
   return Math.min(10_000, Math.max(1000, intervalMs))
 }
 
-/** Judges the window; undefined while healthy. */
+/** Judges one URL's window (with that URL's baseline p95); undefined while healthy. */
 export function judge(
   probes: readonly ProbeRecord[],
   consecutive: number,
-  c: Pick<WatchConfig, 'unhealthyThreshold' | 'maxErrorRate' | 'maxP95Ms' | 'baselineP95' | 'maxLatencyRatio'>,
+  c: Pick<WatchConfig, 'unhealthyThreshold' | 'maxErrorRate' | 'maxP95Ms' | 'maxLatencyRatio'> & {
+    baselineP95?: number
+  },
   final: boolean
 ): string | undefined {
   if (consecutive >= c.unhealthyThreshold) {
@@ -78,12 +107,30 @@ export function judge(
   return undefined
 }
 
+interface Window {
+  url: URL
+  shown: string
+  baselineP95?: number
+  probes: ProbeRecord[]
+  consecutive: number
+  breach?: string
+}
+
 export async function watch(c: WatchConfig): Promise<WatchResult> {
-  const client = new ProbeClient({ connections: 2 })
-  const probes: ProbeRecord[] = []
+  const windows: Window[] = c.urls.map((url) => {
+    const shown = displayUrl(url)
+    return { url, shown, baselineP95: c.baseline && baselineP95(c.baseline, shown), probes: [], consecutive: 0 }
+  })
+  const several = windows.length > 1
+  // Every URL is probed at each tick, side by side, so a tick takes one probe's time.
+  const client = new ProbeClient({ connections: Math.max(2, windows.length) })
+  const all: ProbeRecord[] = []
   const start = performance.now()
-  let consecutive = 0
-  let breach: string | undefined
+  const judgeAll = (final: boolean) => {
+    for (const w of windows) w.breach = judge(w.probes, w.consecutive, { ...c, baselineP95: w.baselineP95 }, final)
+    return windows.find((w) => w.breach)
+  }
+  let breached: Window | undefined
   try {
     for (let n = 0; ; n++) {
       const due = start + n * c.intervalMs
@@ -93,60 +140,119 @@ export async function watch(c: WatchConfig): Promise<WatchResult> {
       if (c.signal?.aborted) break
       const left = c.durationMs - (performance.now() - start) + 1000
       const timeoutMs = Math.round(Math.min(probeTimeout(c.intervalMs), Math.max(1, left)))
-      const r = await client.send({ url: c.url, timeoutMs, signal: c.signal })
-      const ok = !r.error && r.status !== undefined && r.status >= 200 && r.status < 400
-      probes.push({
-        at: new Date().toISOString(),
-        ok,
-        status: r.status,
-        latencyMs: Math.round(r.latencyMs * 100) / 100,
-        error: r.error?.message
-      })
-      consecutive = ok ? 0 : consecutive + 1
-      if (!ok) c.log?.(`probe ${n + 1}: ${r.error?.message ?? `HTTP ${r.status}`}`)
-      breach = judge(probes, consecutive, c, false)
-      if (breach) break
+      await Promise.all(
+        windows.map(async (w) => {
+          const r = await client.send({ url: w.url, timeoutMs, signal: c.signal })
+          const ok = passes(r)
+          const p: ProbeRecord = {
+            at: new Date().toISOString(),
+            url: w.shown,
+            ok,
+            status: r.status,
+            latencyMs: Math.round(r.latencyMs * 100) / 100,
+            error: r.error?.message
+          }
+          w.probes.push(p)
+          all.push(p)
+          w.consecutive = ok ? 0 : w.consecutive + 1
+          if (!ok) c.log?.(`probe ${n + 1}${several ? ` ${w.shown}` : ''}: ${r.error?.message ?? `HTTP ${r.status}`}`)
+        })
+      )
+      breached = judgeAll(false)
+      if (breached) break
     }
-    if (!breach) breach = judge(probes, consecutive, c, true)
+    if (!breached) breached = judgeAll(true)
   } finally {
     await client.close()
   }
-  const lat = probes.filter((p) => p.ok).map((p) => p.latencyMs)
-  const failures = probes.filter((p) => !p.ok).length
-  const limits = [c.maxP95Ms, c.baselineP95 !== undefined ? c.maxLatencyRatio * c.baselineP95 : undefined].filter(
+  const urls = windows.map((w) => ({
+    url: w.shown,
+    breach: w.breach,
+    ...stats(w.probes, limit(c, w.baselineP95)),
+    baselineP95: w.baselineP95
+  }))
+  const limits = urls.map((u) => u.p95Limit).filter((x): x is number => x !== undefined)
+  return {
+    breach: breached?.breach && (several ? `${breached.shown}: ${breached.breach}` : breached.breach),
+    ...stats(all, limits.length ? Math.min(...limits) : undefined),
+    elapsedMs: Math.round(performance.now() - start),
+    urls,
+    recent: all.slice(-50)
+  }
+}
+
+/** The p95 limit in force for one URL: the smaller of max-p95 and ratio × its baseline p95. */
+function limit(c: WatchConfig, baseline: number | undefined): number | undefined {
+  const limits = [c.maxP95Ms, baseline !== undefined ? c.maxLatencyRatio * baseline : undefined].filter(
     (x): x is number => x !== undefined
   )
+  return limits.length ? Math.min(...limits) : undefined
+}
+
+function stats(probes: readonly ProbeRecord[], p95Limit: number | undefined) {
+  const lat = probes.filter((p) => p.ok).map((p) => p.latencyMs)
+  const failures = probes.filter((p) => !p.ok).length
   return {
-    breach,
     probes: probes.length,
     failures,
     errorRate: probes.length ? failures / probes.length : 0,
     p95: lat.length ? latencyStats(lat).p95 : undefined,
-    p95Limit: limits.length ? Math.min(...limits) : undefined,
-    elapsedMs: Math.round(performance.now() - start),
-    recent: probes.slice(-50)
+    p95Limit
   }
 }
 
-/** After a rollback: is the restored release answering? Up to `attempts` probes, `gapMs` apart. */
-export async function checkHealth(
-  url: URL,
-  attempts: number,
-  gapMs: number
-): Promise<{ ok: boolean; detail: string; attempts: number }> {
-  const client = new ProbeClient({ connections: 1 })
-  let detail = ''
+export interface HealthCheck {
+  ok: boolean
+  /** With one URL, its detail; with several, each URL's, `url: detail; …`. */
+  detail: string
+  attempts: number
+  /** Per URL, in the order given. */
+  urls: Array<{ url: string; ok: boolean; detail: string; attempts: number }>
+}
+
+/**
+ * After a rollback: is the restored release answering on every URL? Per URL
+ * (side by side), up to `attempts` probes, `gapMs` apart; one pass is enough.
+ */
+export async function checkHealth(urls: readonly URL[], attempts: number, gapMs: number): Promise<HealthCheck> {
+  const client = new ProbeClient({ connections: Math.max(1, urls.length) })
   try {
-    for (let n = 1; n <= attempts; n++) {
-      if (n > 1) await sleep(gapMs)
-      const r = await client.send({ url, timeoutMs: probeTimeout(gapMs) })
-      if (!r.error && r.status !== undefined && r.status >= 200 && r.status < 400) {
-        return { ok: true, detail: `HTTP ${r.status} in ${Math.round(r.latencyMs)} ms`, attempts: n }
-      }
-      detail = r.error?.message ?? `HTTP ${r.status}`
+    const each = await Promise.all(
+      urls.map(async (url) => ({ url: displayUrl(url), ...(await checkOne(client, url, attempts, gapMs)) }))
+    )
+    return {
+      ok: each.every((u) => u.ok),
+      detail: each.length === 1 ? each[0]!.detail : each.map((u) => `${u.url}: ${u.detail}`).join('; '),
+      attempts: Math.max(0, ...each.map((u) => u.attempts)),
+      urls: each
     }
   } finally {
     await client.close()
   }
+}
+
+async function checkOne(
+  client: ProbeClient,
+  url: URL,
+  attempts: number,
+  gapMs: number
+): Promise<{ ok: boolean; detail: string; attempts: number }> {
+  let detail = ''
+  for (let n = 1; n <= attempts; n++) {
+    if (n > 1) await sleep(gapMs)
+    const r = await client.send({ url, timeoutMs: probeTimeout(gapMs) })
+    if (passes(r)) {
+      return { ok: true, detail: `HTTP ${r.status} in ${Math.round(r.latencyMs)} ms`, attempts: n }
+    }
+    detail = r.error?.message ?? `HTTP ${r.status}`
+  }
   return { ok: false, detail, attempts }
+}
+
+/** The step's failure when the restored release is unhealthy too: names the URL(s) that failed. */
+export function unhealthyAfterRollback(to: string, h: Pick<HealthCheck, 'urls'>): string {
+  const bad = h.urls.filter((u) => !u.ok)
+  if (bad.length === 1) return `rolled back to ${to}, but ${bad[0]!.url} is not healthy either: ${bad[0]!.detail}`
+  const each = bad.map((u) => `${u.url}: ${u.detail}`).join('; ')
+  return `rolled back to ${to}, but ${bad.length} of ${h.urls.length} URLs are not healthy either: ${each}`
 }
