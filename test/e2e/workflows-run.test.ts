@@ -32,7 +32,7 @@ const step = (r: WorkflowRun, name: string) => {
 }
 const current = () => basename(realpathSync(join(world.base, 'current')))
 const notified = () =>
-  world.received.map((x: { body: { status: string; releaseId: string | null } }) => ({
+  world.received.map((x) => ({
     status: x.body.status,
     release: x.body.releaseId
   }))
@@ -141,7 +141,9 @@ describe('the rollback button (rollback.yml)', () => {
     expect(r.jobs.rollback.outputs).toEqual({ from: second, to: first, 'rolled-back': 'true' })
     expect(current()).toBe(first)
     expect(notified().slice(-1)).toEqual([{ status: 'rolled-back', release: second }])
-    expect(history().releases.find((x) => x.id === second)).toMatchObject({ bad: { reason: 'customers report errors' } })
+    expect(history().releases.find((x) => x.id === second)).toMatchObject({
+      bad: { reason: 'customers report errors' }
+    })
   })
 })
 

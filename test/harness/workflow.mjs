@@ -16,7 +16,16 @@ import { isBasicExpression, isBoolean, isMapping, isNumber, isSequence, isString
 import { data } from '@actions/expressions'
 import { parse as parseYaml } from 'yaml'
 import { parseAnnotations, parseFileCommands, repoRoot, startAction } from './runner.mjs'
-import { evaluate, jobStatusFrom, strict, StrictDictionary, toData, toJs, truthy, WorkflowError } from './workflow/expressions.mjs'
+import {
+  evaluate,
+  jobStatusFrom,
+  strict,
+  StrictDictionary,
+  toData,
+  toJs,
+  truthy,
+  WorkflowError
+} from './workflow/expressions.mjs'
 import { field, loadWorkflow, rawJob, resolveUses } from './workflow/load.mjs'
 import { runStandIn, standInFor } from './workflow/stand-ins.mjs'
 
@@ -828,7 +837,12 @@ async function runScript(run, srec, { script, shell, cwd, env, dir, temp, timeou
     GITHUB_STEP_SUMMARY: files.summary
   }
   const r = await new Promise((resolvePromise, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, env: procEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd,
+      env: procEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
+    })
     child.detached = true
     watchCancel(run, child, srec)
     let stdout = ''
