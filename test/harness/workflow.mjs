@@ -105,7 +105,9 @@ export async function runWorkflow(options) {
     cancelled: false,
     jobCount: 0,
     records: [],
-    runnerCost: { steps: 0, ms: 0 },
+    // Steps run (skipped and post steps included) and the time spent inside actions, scripts and stand-ins.
+    steps: 0,
+    actionMs: 0,
     log: options.log ?? (() => {}),
     repo: repository,
     sha
@@ -172,7 +174,8 @@ export async function runWorkflow(options) {
     ...result,
     workDir: work,
     records: run.records,
-    runnerCost: run.runnerCost,
+    // The runner's own cost: everything but the time inside the steps' processes and stand-ins.
+    runnerCost: { steps: run.steps, ms: performance.now() - t0 - run.actionMs },
     elapsedMs: performance.now() - t0,
     mask: (s) => maskText(run, s)
   }
@@ -569,7 +572,6 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
 
   const rawSteps = field(raw, 'steps')
   for (let i = 0; i < job.steps.length; i++) {
-    const tStep = performance.now()
     const step = job.steps[i]
     const rs = rawSteps.get(i)
     const id = step.id
@@ -604,8 +606,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           strict(`steps.${id}`, { outcome: 'skipped', conclusion: 'skipped', outputs: new data.Dictionary() })
         )
       run.log(`  step ${srec.name}: skipped`)
-      run.runnerCost.steps++
-      run.runnerCost.ms += performance.now() - tStep
+      run.steps++
       continue
     }
     const stepEnv = evalStrings(field(rs, 'env'), contexts, sopts)
@@ -624,9 +625,9 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
       srec.inputs = Object.fromEntries(Object.entries(withValues).map(([k, v]) => [k, maskText(run, v)]))
       const uses = step.uses.value
       const stand = standInFor(uses)
-      run.runnerCost.ms += performance.now() - tStep
-      run.runnerCost.steps++
+      run.steps++
       if (stand) {
+        const tIn = performance.now()
         const r = runStandIn(stand, withValues, {
           workspace,
           github,
@@ -634,6 +635,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           artifacts: run.artifacts,
           record: (kind, value) => (srec[kind] = value)
         })
+        run.actionMs += performance.now() - tIn
         outcome = r.code === 0 ? 'success' : 'failure'
         outputs = r.outputs
         srec.stdout = r.log
@@ -654,6 +656,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           throw new WorkflowError(
             `${wf.name}: ${uses}: runs.using '${meta.runs?.using}' is not supported by the local runner`
           )
+        const tIn = performance.now()
         const started = await startAction(basename(actionDir), {
           actionDir,
           inputs: withValues,
@@ -666,6 +669,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           token: github.token,
           onSpawn: (child) => watchCancel(run, child, srec)
         })
+        run.actionMs += performance.now() - tIn
         const r = started.result
         outcome = r.code === 0 ? 'success' : 'failure'
         outputs = r.outputs
@@ -684,11 +688,11 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
         srec.declaredOutputs = declared
       }
     } else {
-      run.runnerCost.ms += performance.now() - tStep
-      run.runnerCost.steps++
+      run.steps++
       const script = String(toJs(evalToken(step.run, withCtx, sopts)) ?? '')
       const shell = toJs(evalToken(field(rs, 'shell'), withCtx, sopts)) ?? defaults.shell
       const wd = toJs(evalToken(field(rs, 'working-directory'), withCtx, sopts)) ?? defaults['working-directory']
+      const tIn = performance.now()
       const r = await runScript(run, srec, {
         script,
         shell,
@@ -698,6 +702,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
         temp,
         timeoutMs: stepTimeout
       })
+      run.actionMs += performance.now() - tIn
       outcome = r.code === 0 ? 'success' : 'failure'
       outputs = r.outputs
       Object.assign(srec, {
@@ -711,7 +716,6 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
       env = { ...env, ...r.env }
       pathAdds.push(...r.path)
     }
-    const t1 = performance.now()
     if (srec.cancelledWhileRunning) outcome = 'cancelled'
     const conclusion = outcome === 'failure' && continueOnError ? 'success' : outcome
     srec.outcome = outcome
@@ -732,7 +736,6 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
     }
     run.log(`  step ${srec.name}: ${outcome}${continueOnError && outcome === 'failure' ? ' (continue-on-error)' : ''}`)
     run.options.onStep?.({ job: record.path.join('/'), step: srec })
-    run.runnerCost.ms += performance.now() - t1
   }
 
   // Post steps: at the end of the job, in reverse order, each with its post-if.
@@ -751,7 +754,10 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           { where: `${p.srec.uses} post-if`, status: { status: jobStatus, cancelled: run.cancelled } }
         )
       )
+    const tIn = performance.now()
     const r = await p.started.runPost({ holds, env: processEnv(p.stepEnv) })
+    run.actionMs += performance.now() - tIn
+    if (r) run.steps++
     if (r) {
       p.srec.post = { code: r.code, stdout: r.stdout, stderr: r.stderr, summary: r.summary, annotations: r.annotations }
       collectMasks(run, r.stdout)
