@@ -220,10 +220,14 @@ export async function startAction(name, options = {}) {
       key in given ? String(given[key]) : def?.default !== undefined ? evaluateDefault(def.default, options) : ''
     inputEnv[`INPUT_${key.toUpperCase()}`] = value
   }
-  const scriptOf = (rel) =>
-    options.distRoot
-      ? join(options.distRoot, relative(join(repoRoot, 'dist'), resolve(actionDir, rel)))
-      : resolve(actionDir, rel)
+  // GANTRY_DIST_DIR: bundles built elsewhere (npm run bundle with it set), for work that must not touch dist/.
+  const distRoot = options.distRoot ?? (process.env.GANTRY_DIST_DIR || undefined)
+  const scriptOf = (rel) => {
+    const script = resolve(actionDir, rel)
+    const inDist = relative(join(repoRoot, 'dist'), script)
+    // Only a bundle of this checkout's dist/ is redirected (a tree at another ref keeps its own).
+    return distRoot && !inDist.startsWith('..') ? join(distRoot, inDist) : script
+  }
   const script = scriptOf(meta.runs.main)
   if (!existsSync(script)) throw new Error(`harness: ${script} does not exist; run npm run bundle`)
   const cwd = options.cwd ?? workspace
