@@ -4,10 +4,11 @@
 // deploy.yml. Every action is the committed bundle; the app, its releases and
 // the webhook receiver are real, on 127.0.0.1.
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { startSampleWorld } from '../harness/sample-app.mjs'
 import { allSteps, type WorkflowRun } from '../harness/workflow.mjs'
+import { start as startCacheService } from '../harness/workflow/cache-service.mjs'
 
 jest.setTimeout(120_000)
 
@@ -128,6 +129,32 @@ describe('ship.yml → deploy.yml', () => {
   })
 })
 
+describe('deploy.yml with several health URLs', () => {
+  test('the gate and the rollback check every URL (one per line), not one joined string', async () => {
+    // The sample app's ship.yml with a second health URL, as a user would write it.
+    const ship = readFileSync(join(world.project, '.github', 'workflows', 'ship.yml'), 'utf8')
+    const two = ship.replace(
+      'health-url: ${{ vars.APP_URL }}/healthz',
+      'health-url: |\n        ${{ vars.APP_URL }}/healthz\n        ${{ vars.APP_URL }}/api/version'
+    )
+    expect(two).not.toBe(ship)
+    writeFileSync(join(world.project, '.github', 'workflows', 'ship-two-urls.yml'), two)
+    await world.run('ship-two-urls.yml')
+    const good = current()
+    world.commit({ version: 'v2', broken: true })
+    const r = await world.run('ship-two-urls.yml')
+    const rb = step(r, 'Roll back')
+    expect(rb.inputs!['health-url'].trimEnd().split('\n')).toEqual([
+      `${world.appUrl}/healthz`,
+      `${world.appUrl}/api/version`
+    ])
+    expect(rb.outcome).toBe('success')
+    expect(rb.outputs).toMatchObject({ 'rolled-back': 'true', to: good })
+    expect(rb.summary).toContain(`${world.appUrl}/api/version`)
+    expect(current()).toBe(good)
+  })
+})
+
 describe('the rollback button (rollback.yml)', () => {
   test('puts the previous good release back and notifies the release it left, not the one now serving', async () => {
     await world.run('ship.yml')
@@ -179,5 +206,49 @@ describe('pipeline.yml → deploy.yml', () => {
     expect(r.outputs['release-id']).toBe(current())
     expect(JSON.parse(readFileSync(join(world.base, 'current', 'version.json'), 'utf8')).version).toBe('v7')
     expect(existsSync(join(world.base, 'current', 'HEALTHY'))).toBe(true)
+  })
+
+  test('run twice sharing one cache service: build-cache misses and builds, then hits and skips Install and Build', async () => {
+    const service = await startCacheService({ dir: join(world.base, '..', 'cache-service') })
+    // @actions/cache versions an entry by its paths, and build-cache stages under RUNNER_TEMP: fixed on a hosted
+    // runner (/home/runner/work/_temp), per job in the local runner, so both runs get one here.
+    const runnerTemp = join(world.base, '..', 'runner-temp')
+    const pipeline = () =>
+      world.run('gantry-dev/gantry/.github/workflows/pipeline.yml@main', {
+        event: 'workflow_call',
+        cacheService: service,
+        env: { RUNNER_TEMP: runnerTemp },
+        inputs: {
+          'install-command': 'true',
+          'lint-command': 'test -f build.mjs',
+          'test-command': 'node -e "process.exit(0)"',
+          'build-command': 'node build.mjs dist v8',
+          'build-output': 'dist',
+          path: world.base,
+          target: 'local',
+          'staging-url': world.appUrl,
+          'production-url': world.appUrl,
+          'smoke-spec': 'smoke.yml'
+        },
+        secrets: { GANTRY_WEBHOOK: world.webhook, GANTRY_WEBHOOK_SECRET: world.secrets.DEPLOY_WEBHOOK_SECRET }
+      })
+    try {
+      const first = await pipeline()
+      expect(first.result).toBe('success')
+      expect(step(first, 'Restore the build if its inputs did not change').outputs?.['cache-hit']).toBe('false')
+      expect(step(first, 'Install').outcome).toBe('success')
+      expect(step(first, 'Build').outcome).toBe('success')
+      expect(service.requests.filter((x) => x.rpc === 'FinalizeCacheEntryUpload' && x.response?.ok)).not.toHaveLength(0)
+
+      const second = await pipeline()
+      expect(second.result).toBe('success')
+      expect(step(second, 'Restore the build if its inputs did not change').outputs?.['cache-hit']).toBe('true')
+      expect(step(second, 'Install').outcome).toBe('skipped')
+      expect(step(second, 'Build').outcome).toBe('skipped')
+      expect(JSON.parse(readFileSync(join(world.base, 'current', 'version.json'), 'utf8')).version).toBe('v8')
+      expect(service.requests.every((x) => x.status !== undefined && x.status < 500)).toBe(true)
+    } finally {
+      await service.close()
+    }
   })
 })

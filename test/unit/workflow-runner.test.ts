@@ -319,3 +319,34 @@ describe('where a reusable-workflow call resolves (the rule in workflow/load.mjs
     expect(r.outputs.from).toBe(expected)
   })
 })
+
+describe('block scalars holding ${{ }}', () => {
+  test('read as GitHub reads them: indentation stripped, > folded (the parser alone keeps the raw source lines)', async () => {
+    const r = await run(
+      `jobs:
+  a:
+    runs-on: x
+    outputs:
+      literal: \${{ steps.s.outputs.literal }}
+      folded: \${{ steps.s.outputs.folded }}
+    steps:
+      - id: s
+        env:
+          LITERAL: |
+            \${{ vars.A }}/healthz
+            {braces} 'quotes' \${{ vars.A }}/api
+          FOLDED: >-
+            \${{ vars.A }}
+            folded
+        run: |
+          { echo "literal<<EOF"; printf '%s' "$LITERAL"; echo; echo EOF; } >> "$GITHUB_OUTPUT"
+          echo "folded=$FOLDED" >> "$GITHUB_OUTPUT"
+`,
+      { vars: { A: 'http://x' } }
+    )
+    expect(r.jobs.a.outputs).toEqual({
+      literal: "http://x/healthz\n{braces} 'quotes' http://x/api\n",
+      folded: 'http://x folded'
+    })
+  })
+})

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions'
 import picomatch from 'picomatch'
+import { parse as parseYaml } from 'yaml'
 
 /** An error in a workflow (its YAML, an expression, an input): the run stops with this message. */
 export class WorkflowError extends Error {
@@ -211,4 +212,27 @@ export function evaluate(expression, contexts, opts = {}) {
     if (e instanceof WorkflowError) throw new WorkflowError(`${where}\${{ ${expression} }}: ${e.message}`)
     throw new WorkflowError(`${where}\${{ ${expression} }}: ${e.message}`)
   }
+}
+
+/**
+ * A block scalar (`|`, `>-`, …) holding `${{ }}`, evaluated as GitHub's runner
+ * reads it. @actions/workflow-parser builds such a token's format() from the raw
+ * source lines, indentation and unfolded line breaks included
+ * ("format('            {0}/healthz\n…')"); the runner's own parser decodes the
+ * block first. So: decode the source as YAML with its header, then evaluate each
+ * `${{ }}` in the text and join, as format() would. (Not re-encoded as one
+ * format() literal: @actions/expressions 0.3.61 unescapes only the first `''` of a
+ * string literal, `'a ''q'' b'` → "a 'q'' b".)
+ * @param {{ source: string, blockScalarHeader: string }} tok
+ * @param {(expression: string) => { coerceString(): string }} evaluateOne
+ */
+export function evaluateBlockScalar(tok, evaluateOne) {
+  const text = parseYaml(`k: ${tok.blockScalarHeader}\n${tok.source}`).k
+  let out = ''
+  let last = 0
+  for (const m of text.matchAll(/\$\{\{([\s\S]*?)\}\}/g)) {
+    out += text.slice(last, m.index) + evaluateOne(m[1].trim()).coerceString()
+    last = m.index + m[0].length
+  }
+  return new data.StringData(out + text.slice(last))
 }
