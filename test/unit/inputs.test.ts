@@ -2,6 +2,9 @@ import { describe, expect, test } from '@jest/globals'
 import { InputError, fields, optional, parseInputs, required } from '@gantry/core'
 import { loadActionYml } from '../harness/runner.mjs'
 import { inputs as rollbackInputs } from '../../actions/auto-rollback/src/inputs.js'
+import { inputs as healthInputs } from '../../actions/health-gate/src/inputs.js'
+import { inputs as notifyInputs } from '../../actions/notify/src/inputs.js'
+import { inputs as smokeInputs } from '../../actions/smoke-test/src/inputs.js'
 
 // Uses the smoke-test input list because it is short; the schema here is the test's own.
 const shape = {
@@ -39,9 +42,44 @@ describe('parseInputs', () => {
   test('one line naming input, value and expected form', () => {
     expect(() => parse({ timeout: 'banana' })).toThrow(
       new InputError(
-        "Input 'timeout' has invalid value 'banana': expected a duration such as 250ms, 5s, 2m, 1h or 1m30s (a bare number is seconds)"
+        "Input 'timeout' has invalid value 'banana': expected a duration such as 250ms, 5s, 2m, 1h, 1d or 1m30s (a bare number is seconds)"
       )
     )
+  })
+  test('a duration that becomes a timer is bounded by 2^31-1 ms, and says so', () => {
+    const timer = fields.duration(1, { timer: true })
+    expect(timer.parse('24d')).toBe(24 * 86_400_000)
+    expect(timer.parse('2147483647ms')).toBe(2 ** 31 - 1)
+    for (const bad of ['2147483648ms', '25d', '9999999h']) {
+      const r = timer.safeParse(bad)
+      expect(r.success).toBe(false)
+      expect(r.error?.issues[0]?.message).toBe(
+        'expected a duration such as 250ms, 5s, 2m, 1h, 1d or 1m30s (a bare number is seconds), greater than 0 and at most 2147483647ms (about 24d 20h, the longest timer Node.js can hold)'
+      )
+    }
+    // Not a timer: no bound (e.g. a window of history).
+    expect(fields.duration().parse('400d')).toBe(400 * 86_400_000)
+  })
+  test('every duration input that becomes a timer is bounded', () => {
+    // Each action's timers: a value past 2^31-1 ms is refused by the schema the action parses with.
+    const timers: Record<string, Record<string, { safeParse(s: string): { success: boolean } }>> = {
+      'health-gate': healthInputs,
+      'auto-rollback': rollbackInputs,
+      notify: notifyInputs,
+      'smoke-test': smokeInputs
+    }
+    const names: Record<string, string[]> = {
+      'health-gate': ['timeout', 'interval', 'max-wait'],
+      'auto-rollback': ['watch', 'interval'],
+      notify: ['timeout'],
+      'smoke-test': ['timeout']
+    }
+    for (const [action, list] of Object.entries(names)) {
+      for (const n of list) {
+        expect([action, n, timers[action]?.[n]?.safeParse('25d').success]).toEqual([action, n, false])
+        expect([action, n, timers[action]?.[n]?.safeParse('24d').success]).toEqual([action, n, true])
+      }
+    }
   })
   test('required inputs say what is expected', () => {
     expect(() => parse({ spec: '' })).toThrow("Input 'spec' is required: expected a file or directory path")

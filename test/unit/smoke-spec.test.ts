@@ -151,9 +151,9 @@ describe('loadSpec: bad specs fail with file:line:column and the field', () => {
     ].join('\n')
     expect(problems(text)).toEqual([
       "smoke.yml:3:33: check 'a' request.method: expected an HTTP method such as GET or POST, got 'GET /'",
-      "smoke.yml:4:14: check 'a' timeout: expected a duration such as 250ms, 5s or 2m, greater than 0, got 'soon'",
+      "smoke.yml:4:14: check 'a' timeout: expected a duration such as 250ms, 5s, 2m or 1d, greater than 0 and at most 2147483647ms (about 24d 20h, the longest timer Node.js can hold), got 'soon'",
       "smoke.yml:6:15: check 'a' expect.status: expected HTTP status codes such as 200, 2xx, 200-299 or a list of them, got '2yy'",
-      "smoke.yml:7:20: check 'a' expect.max-latency: expected a duration such as 250ms, 5s or 2m, got '5 parsecs'",
+      "smoke.yml:7:20: check 'a' expect.max-latency: expected a duration such as 250ms, 5s, 2m or 1d, got '5 parsecs'",
       `smoke.yml:9:20: check 'a' expect.json["$.n"].gt: expected a number`,
       `smoke.yml:10:16: check 'a' expect.json["$.m"]: unknown operator 'exist': expected equals, exists, matches, gt, lt, length`
     ])

@@ -16,12 +16,14 @@ describe('durations', () => {
     ['2m', 120_000],
     ['1h', 3_600_000],
     ['1m30s', 90_000],
+    ['30d', 30 * 86_400_000],
+    ['1d12h', 36 * 3_600_000],
     ['1.5s', 1500],
     ['3', 3000],
     ['0', 0]
   ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms))
 
-  test.each(['banana', '', '5 s', '-1s', '5d', 's', '1m30'])('rejects %p', (text) =>
+  test.each(['banana', '', '5 s', '-1s', '5w', 's', '1m30'])('rejects %p', (text) =>
     expect(() => parseDuration(text)).toThrow(/expected a duration/)
   )
 })

@@ -11,10 +11,10 @@ export const inputs = {
   to: optional(releaseFields.releaseId()),
   reason: optional(fields.string()),
   environment: optional(fields.string()),
-  watch: fields.duration(),
+  watch: fields.duration(0, { timer: true }),
   // One URL per line, as health-gate's url (deploy.yml passes the same value to both).
   'health-url': optional(fields.urls()),
-  interval: fields.duration(1),
+  interval: fields.duration(1, { timer: true }),
   'unhealthy-threshold': fields.int(1, 1000),
   'max-error-rate': optional(fields.rate()),
   'max-p95': optional(fields.duration(1)),

@@ -30,7 +30,7 @@ export const inputs = {
   'webhook-secret': optional(fields.string()),
   'github-deployment-id': optional(fields.int(1)),
   token: optional(fields.string('a GitHub token')),
-  timeout: fields.duration(1),
+  timeout: fields.duration(1, { timer: true }),
   'fail-on-error': fields.boolean()
 } satisfies InputShape<'notify'>
 

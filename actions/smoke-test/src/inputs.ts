@@ -7,7 +7,7 @@ export const inputs = {
   vars: fields.keyValues(),
   concurrency: fields.int(1, 256),
   retries: fields.int(0, 20),
-  timeout: fields.duration(1),
+  timeout: fields.duration(1, { timer: true }),
   junit: optional(fields.path()),
   'fail-fast': fields.boolean()
 } satisfies InputShape<'smoke-test'>

@@ -12,6 +12,8 @@ import { Names, type ActionName, type InputName } from './names.js'
 import {
   DURATION_FORM,
   HEADERS_FORM,
+  MAX_TIMER_FORM,
+  MAX_TIMER_MS,
   RATE_FORM,
   STATUS_FORM,
   StatusSet,
@@ -70,12 +72,17 @@ export const fields = {
       check(s !== '', form)
       return s
     }),
-  /** A duration in ms; `min` (ms) rules out e.g. a zero timeout. */
-  duration: (min = 0): Field<number> => {
-    const form = min > 0 ? `${DURATION_FORM}, greater than 0` : DURATION_FORM
+  /**
+   * A duration in ms; `min` (ms) rules out e.g. a zero timeout. `timer`: the
+   * value becomes a timer (a timeout, an interval, a wait), so it is bounded
+   * by MAX_TIMER_MS, past which Node.js fires the timer after 1 ms.
+   */
+  duration: (min = 0, options: { timer?: boolean } = {}): Field<number> => {
+    const bounds = [min > 0 ? 'greater than 0' : '', options.timer ? MAX_TIMER_FORM : ''].filter(Boolean)
+    const form = bounds.length > 0 ? `${DURATION_FORM}, ${bounds.join(' and ')}` : DURATION_FORM
     return fromParser(form, (s) => {
       const ms = parseDuration(s)
-      check(ms >= min, form)
+      check(ms >= min && (!options.timer || ms <= MAX_TIMER_MS), form)
       return ms
     })
   },

@@ -6,17 +6,26 @@
  */
 export class ValueError extends Error {}
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
-export const DURATION_FORM = 'a duration such as 250ms, 5s, 2m, 1h or 1m30s (a bare number is seconds)'
+export const DURATION_FORM = 'a duration such as 250ms, 5s, 2m, 1h, 1d or 1m30s (a bare number is seconds)'
 
-/** `250ms`, `5s`, `2m`, `1h`, `1m30s`; a bare number is seconds. Returns milliseconds. */
+/**
+ * The longest delay a Node.js timer can hold (2^31-1 ms, about 24.8 days):
+ * setTimeout() with a longer one fires after 1 ms instead. Every duration
+ * input that becomes a timer is bounded by it (fields.duration's `timer`).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+export const MAX_TIMER_FORM = `at most ${MAX_TIMER_MS}ms (about 24d 20h, the longest timer Node.js can hold)`
+
+/** `250ms`, `5s`, `2m`, `1h`, `1d`, `1m30s`; a bare number is seconds. Returns milliseconds. */
 export function parseDuration(text: string): number {
   const s = text.trim()
   if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000)
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) throw new ValueError(`expected ${DURATION_FORM}`)
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) throw new ValueError(`expected ${DURATION_FORM}`)
   let ms = 0
-  for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+  for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
     ms += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS]
   }
   return Math.round(ms)

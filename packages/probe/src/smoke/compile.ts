@@ -3,7 +3,7 @@
  * schema cannot: durations, status sets, regexes, JSONPath syntax, unique
  * names, needs (unknown, cycles) and that every ${VAR} is defined.
  */
-import { StatusSet, parseDuration } from '@gantry/core'
+import { MAX_TIMER_FORM, MAX_TIMER_MS, StatusSet, parseDuration } from '@gantry/core'
 import { compilePath, type CompiledPath } from './jsonpath.js'
 import type { LoadOptions, SourceMap, SpecProblem } from './load.js'
 import {
@@ -192,7 +192,7 @@ function compileCheck(
     }
   }
 
-  const timeoutMs = rc.timeout === undefined ? undefined : duration(rc.timeout, [...at, 'timeout'], report, 1)
+  const timeoutMs = rc.timeout === undefined ? undefined : duration(rc.timeout, [...at, 'timeout'], report, 1, true)
   return {
     line: pos.line,
     column: pos.column,
@@ -274,13 +274,15 @@ function toPath(expr: string, path: PathKey[], report: Report): CompiledPath | u
   }
 }
 
-function duration(v: string | number, path: PathKey[], report: Report, min = 0): number | undefined {
+/** `timer`: the value becomes a timer, so it is bounded by MAX_TIMER_MS (Node.js fires a longer one after 1 ms). */
+function duration(v: string | number, path: PathKey[], report: Report, min = 0, timer = false): number | undefined {
   try {
     const ms = parseDuration(String(v))
-    if (ms < min) throw new Error()
+    if (ms < min || (timer && ms > MAX_TIMER_MS)) throw new Error()
     return ms
   } catch {
-    report(path, `expected a duration such as 250ms, 5s or 2m${min > 0 ? ', greater than 0' : ''}, got '${v}'`)
+    const bounds = [min > 0 ? 'greater than 0' : '', timer ? MAX_TIMER_FORM : ''].filter(Boolean).join(' and ')
+    report(path, `expected a duration such as 250ms, 5s, 2m or 1d${bounds ? `, ${bounds}` : ''}, got '${v}'`)
     return undefined
   }
 }
