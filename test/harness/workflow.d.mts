@@ -1,4 +1,5 @@
 import type { Annotation } from './runner.d.mts'
+import type { CacheService } from './workflow/cache-service.d.mts'
 
 export class WorkflowError extends Error {}
 export const GANTRY_REPO: string
@@ -25,6 +26,11 @@ export interface WorkflowRunOptions {
   apiUrl?: string
   /** Trees of repositories: a directory (every ref), or ref → directory ('*' for any other ref). gantry-dev/gantry defaults to this checkout. */
   trees?: Record<string, string | Record<string, string>>
+  /**
+   * The Actions cache service stand-in (./workflow/cache-service.mjs): true starts one for the run and closes it at
+   * the end; a started one (its `start()`) is shared, e.g. by two runs that must hit. Its env reaches every step.
+   */
+  cacheService?: boolean | CacheService
   /** Extra environment for every step (e.g. PATH). */
   env?: Record<string, string>
   workDir?: string

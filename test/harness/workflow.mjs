@@ -29,6 +29,7 @@ import {
 import { field, loadWorkflow, rawJob, resolveUses } from './workflow/load.mjs'
 import { runStandIn, standInFor } from './workflow/stand-ins.mjs'
 
+import { start as startCacheService } from './workflow/cache-service.mjs'
 export { WorkflowError }
 export const GANTRY_REPO = 'gantry-dev/gantry'
 
@@ -163,13 +164,19 @@ export async function runWorkflow(options) {
           declaredSecrets: undefined
         }
   const result = await runJobs(run, wf, {
+  // options.cacheService: the cache service stand-in (./workflow/cache-service.mjs), its env in every step's;
+  // true starts one for this run (closed at its end), a started one is shared between runs.
+  const ownCache = options.cacheService === true
+  run.cache = ownCache
+    ? await startCacheService({ dir: join(work, 'cache-service') })
+    : options.cacheService || undefined
     github,
     scope: entry.scope ?? scope,
     inputs: call.inputs,
     secrets: call.secrets,
     declaredSecrets: call.declaredSecrets,
     path: []
-  })
+  }).finally(() => ownCache && run.cache.close())
   return {
     ...result,
     workDir: work,
@@ -570,6 +577,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
     ...stepEnv
   })
 
+    ...run.cache?.env,
   const rawSteps = field(raw, 'steps')
   for (let i = 0; i < job.steps.length; i++) {
     const step = job.steps[i]
