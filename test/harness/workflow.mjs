@@ -17,6 +17,7 @@ import { data } from '@actions/expressions'
 import { parse as parseYaml } from 'yaml'
 import { parseAnnotations, parseFileCommands, repoRoot, startAction } from './runner.mjs'
 import {
+  evaluateBlockScalar,
   evaluate,
   jobStatusFrom,
   strict,
@@ -28,8 +29,8 @@ import {
 } from './workflow/expressions.mjs'
 import { field, loadWorkflow, rawJob, resolveUses } from './workflow/load.mjs'
 import { runStandIn, standInFor } from './workflow/stand-ins.mjs'
-
 import { start as startCacheService } from './workflow/cache-service.mjs'
+
 export { WorkflowError }
 export const GANTRY_REPO = 'gantry-dev/gantry'
 
@@ -163,13 +164,13 @@ export async function runWorkflow(options) {
           secrets: { ...options.secrets },
           declaredSecrets: undefined
         }
-  const result = await runJobs(run, wf, {
   // options.cacheService: the cache service stand-in (./workflow/cache-service.mjs), its env in every step's;
   // true starts one for this run (closed at its end), a started one is shared between runs.
   const ownCache = options.cacheService === true
   run.cache = ownCache
     ? await startCacheService({ dir: join(work, 'cache-service') })
     : options.cacheService || undefined
+  const result = await runJobs(run, wf, {
     github,
     scope: entry.scope ?? scope,
     inputs: call.inputs,
@@ -301,7 +302,11 @@ function dispatchInputs(wf, eventName, given) {
 /** Evaluates a template token into expression data. */
 function evalToken(tok, contexts, opts) {
   if (tok === undefined) return new data.Null()
-  if (isBasicExpression(tok)) return evaluate(tok.expression, contexts, { ...opts, where: `${opts.file}:${tok.line}` })
+  if (isBasicExpression(tok)) {
+    const where = { ...opts, where: `${opts.file}:${tok.line}` }
+    if (tok.blockScalarHeader && tok.source) return evaluateBlockScalar(tok, (e) => evaluate(e, contexts, where))
+    return evaluate(tok.expression, contexts, where)
+  }
   if (isString(tok)) return new data.StringData(tok.value)
   if (isNumber(tok)) return new data.NumberData(tok.value)
   if (isBoolean(tok)) return new data.BooleanData(tok.value)
@@ -572,12 +577,12 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
     RUNNER_NAME: runner.name,
     RUNNER_TEMP: temp,
     RUNNER_TOOL_CACHE: runner.tool_cache,
+    ...run.cache?.env,
     ...run.options.env,
     ...env,
     ...stepEnv
   })
 
-    ...run.cache?.env,
   const rawSteps = field(raw, 'steps')
   for (let i = 0; i < job.steps.length; i++) {
     const step = job.steps[i]
