@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import {
   StatusSet,
+  formatDuration,
   parseDuration,
   parseHeaders,
   parseKeyValues,
@@ -64,5 +65,21 @@ describe('lists, headers, key-values, booleans', () => {
     expect(parseBoolean('True')).toBe(true)
     expect(parseBoolean('FALSE')).toBe(false)
     expect(() => parseBoolean('yes')).toThrow(/true or false/)
+  })
+})
+
+describe('formatDuration: the form parseDuration reads back', () => {
+  test.each([
+    [0, '0ms'],
+    [250, '250ms'],
+    [1000, '1s'],
+    [1500, '1.5s'],
+    [90_000, '1m30s'],
+    [3_600_000, '1h'],
+    [30 * 86_400_000, '30d'],
+    [2 ** 31 - 1, '24d20h31m23.647s']
+  ])('%d ms = %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text)
+    expect(parseDuration(text)).toBe(ms)
   })
 })

@@ -33,6 +33,7 @@ import {
   runContext,
   unhealthyAfterRollback,
   watch,
+  watchTimingError,
   type RollbackSummary,
   type WatchResult
 } from '@gantry/release'
@@ -57,6 +58,8 @@ export async function run(): Promise<void> {
         `Input 'health-url' is required when watch is not 0 (watch is '${i.watch / 1000}s'): expected ${URLS_FORM}`
       )
     }
+    const timing = watchTimingError(i.watch, i.interval, i['unhealthy-threshold'])
+    if (timing) throw new InputError(timing)
     // Read before any change: a bad baseline is an input error. The watch takes each URL's p95 from it.
     const baseline = i.baseline ? await loadBaseline(i.baseline) : undefined
     const shown = healthUrls.map(displayUrl).join(', ')

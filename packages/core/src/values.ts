@@ -31,6 +31,25 @@ export function parseDuration(text: string): number {
   return Math.round(ms)
 }
 
+/** Milliseconds in the form parseDuration reads: 250ms, 5s, 1.5s, 1m30s, 2h, 30d. */
+export function formatDuration(ms: number): string {
+  let rest = Math.round(ms)
+  if (rest < 1000) return `${rest}ms`
+  let out = ''
+  for (const [unit, size] of [
+    ['d', UNIT_MS.d],
+    ['h', UNIT_MS.h],
+    ['m', UNIT_MS.m]
+  ] as const) {
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`
+      rest %= size
+    }
+  }
+  if (rest > 0) out += `${Number((rest / 1000).toFixed(3))}s`
+  return out
+}
+
 export const RATE_FORM = 'a rate such as 1% or 0.01, between 0 and 1 (0% to 100%)'
 
 /** `1%` or `0.01` → 0.01. */

@@ -12,7 +12,7 @@
  * Rates and p95 need a few samples to mean anything: they are judged once the
  * window holds MIN_WINDOW probes, and once more at the end of the watch.
  */
-import { sleep } from '@gantry/core'
+import { formatDuration, sleep } from '@gantry/core'
 import { ProbeClient, baselineP95, displayUrl, latencyStats, type Baseline, type ProbeResponse } from '@gantry/probe'
 
 export const MIN_WINDOW = 5
@@ -69,6 +69,28 @@ export interface WatchResult {
   urls: UrlWatch[]
   /** The last probes (at most 50, of every URL), for the report. */
   recent: ProbeRecord[]
+}
+
+/**
+ * A watch that cannot see a breach is an input error, not a clean watch: one
+ * longer interval than watch sent a single probe and reported clean, and a
+ * watch with room for fewer than `unhealthy-threshold` probes can never see
+ * that many consecutive failures. The watch probes at start + k × interval
+ * while k × interval ≤ watch, so it holds ⌊watch ÷ interval⌋ + 1 probes per URL.
+ * Returns the one-line message (naming both inputs), or undefined when fine.
+ */
+export function watchTimingError(watchMs: number, intervalMs: number, unhealthyThreshold: number): string | undefined {
+  if (watchMs <= 0) return undefined
+  const w = formatDuration(watchMs)
+  const iv = formatDuration(intervalMs)
+  if (intervalMs > watchMs) {
+    return `Input 'interval' has invalid value '${iv}': expected a duration no longer than watch ('${w}'); a watch shorter than its interval sends one probe and cannot see a breach`
+  }
+  const need = (unhealthyThreshold - 1) * intervalMs
+  if (watchMs < need) {
+    return `Input 'watch' has invalid value '${w}': expected at least ${formatDuration(need)}, room for ${unhealthyThreshold} probes (unhealthy-threshold) every ${iv} (interval); a shorter watch cannot see ${unhealthyThreshold} consecutive failures`
+  }
+  return undefined
 }
 
 /** A probe passes on a 2xx/3xx answer within its timeout. */
@@ -133,8 +155,9 @@ export async function watch(c: WatchConfig): Promise<WatchResult> {
   let breached: Window | undefined
   try {
     for (let n = 0; ; n++) {
+      // n × interval, not due − start: float error made the last probe (k × interval = watch) drop.
+      if (n * c.intervalMs > c.durationMs) break
       const due = start + n * c.intervalMs
-      if (due - start > c.durationMs) break
       const wait = due - performance.now()
       if (wait > 0) await sleep(wait)
       if (c.signal?.aborted) break
