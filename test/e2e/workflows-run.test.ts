@@ -208,6 +208,37 @@ describe('pipeline.yml → deploy.yml', () => {
     expect(existsSync(join(world.base, 'current', 'HEALTHY'))).toBe(true)
   })
 
+  test('a release that fails its gate in staging is rolled back there, and production never runs', async () => {
+    const inputs = {
+      'install-command': 'true',
+      'lint-command': '',
+      'test-command': 'true',
+      'build-command': 'node build.mjs dist v1',
+      'health-max-wait': '3s',
+      'health-interval': '250ms',
+      path: world.base,
+      target: 'local',
+      'staging-url': world.appUrl,
+      'production-url': world.appUrl,
+      'smoke-spec': 'smoke.yml'
+    }
+    const pipeline = 'gantry-dev/gantry/.github/workflows/pipeline.yml@v1'
+    const secrets = { GANTRY_WEBHOOK: world.webhook, GANTRY_WEBHOOK_SECRET: world.secrets.DEPLOY_WEBHOOK_SECRET }
+    expect((await world.run(pipeline, { event: 'workflow_call', inputs, secrets })).result).toBe('success')
+    const good = current()
+    const r = await world.run(pipeline, {
+      event: 'workflow_call',
+      inputs: { ...inputs, 'build-command': 'node build.mjs dist v2 --broken', 'lint-command': 'true' },
+      secrets
+    })
+    expect(r.result).toBe('failure')
+    expect(r.jobs.quality.steps!.find((x) => x.name === 'Lint')!.outcome).toBe('success')
+    expect(r.jobs.staging.result).toBe('failure')
+    expect(r.jobs.staging.outputs['rolled-back']).toBe('true')
+    expect(r.jobs.production.result).toBe('skipped')
+    expect(current()).toBe(good)
+  })
+
   test('run twice sharing one cache service: build-cache misses and builds, then hits and skips Install and Build', async () => {
     const service = await startCacheService({ dir: join(world.base, '..', 'cache-service') })
     // @actions/cache versions an entry by its paths, and build-cache stages under RUNNER_TEMP: fixed on a hosted
