@@ -350,3 +350,12 @@ describe('block scalars holding ${{ }}', () => {
     })
   })
 })
+
+describe('string literals', () => {
+  test("every '' in a literal is one quote, as GitHub documents (@actions/expressions alone unescapes only the first)", async () => {
+    const r = await run(
+      `jobs:\n  a:\n    runs-on: x\n    outputs:\n      v: \${{ format('{0} ''q'' and ''r''', 'x') }}\n    steps:\n      - run: echo\n`
+    )
+    expect(r.jobs.a.outputs.v).toBe("x 'q' and 'r'")
+  })
+})

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions'
+import { TokenType } from '@actions/expressions/lexer'
 import picomatch from 'picomatch'
 import { parse as parseYaml } from 'yaml'
 
@@ -180,6 +181,9 @@ export function evaluate(expression, contexts, opts = {}) {
   let tree
   try {
     const lexed = new Lexer(expression).lex()
+    // @actions/expressions 0.3.61 unescapes only the first '' of a string literal
+    // (value.replace("''", "'")): 'a ''q'' b' read "a 'q'' b". GitHub's runner unescapes every one.
+    for (const t of lexed.tokens) if (t.type === TokenType.STRING) t.value = t.lexeme.slice(1, -1).split("''").join("'")
     tree = new Parser(lexed.tokens, Object.keys(contexts), EXTENSION_FUNCTIONS).parse()
   } catch (e) {
     throw new WorkflowError(`${where}\${{ ${expression} }}: ${e.message}`)
@@ -220,9 +224,7 @@ export function evaluate(expression, contexts, opts = {}) {
  * source lines, indentation and unfolded line breaks included
  * ("format('            {0}/healthz\n…')"); the runner's own parser decodes the
  * block first. So: decode the source as YAML with its header, then evaluate each
- * `${{ }}` in the text and join, as format() would. (Not re-encoded as one
- * format() literal: @actions/expressions 0.3.61 unescapes only the first `''` of a
- * string literal, `'a ''q'' b'` → "a 'q'' b".)
+ * `${{ }}` in the text and join, as format() would.
  * @param {{ source: string, blockScalarHeader: string }} tok
  * @param {(expression: string) => { coerceString(): string }} evaluateOne
  */
