@@ -242,7 +242,7 @@ describe('pipeline.yml → deploy.yml', () => {
   test('run twice sharing one cache service: build-cache misses and builds, then hits and skips Install and Build', async () => {
     const service = await startCacheService({ dir: join(world.base, '..', 'cache-service') })
     // @actions/cache versions an entry by its paths, and build-cache stages under RUNNER_TEMP: fixed on a hosted
-    // runner (/home/runner/work/_temp), per job in the local runner, so both runs get one here.
+    // runner (/home/runner/work/_temp), per job in the local runner unless runnerTemp names one, as here.
     const runnerTemp = join(world.base, '..', 'runner-temp')
     // Install also runs in quality and test: the build job's steps.
     const built = (r: WorkflowRun, name: string) => allSteps(r).find((x) => x.job === 'build' && x.name === name)
@@ -250,7 +250,7 @@ describe('pipeline.yml → deploy.yml', () => {
       world.run('gantry-dev/gantry/.github/workflows/pipeline.yml@main', {
         event: 'workflow_call',
         cacheService: service,
-        env: { RUNNER_TEMP: runnerTemp },
+        runnerTemp,
         inputs: {
           'install-command': 'true',
           'lint-command': 'test -f build.mjs',

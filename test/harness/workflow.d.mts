@@ -31,6 +31,8 @@ export interface WorkflowRunOptions {
    * the end; a started one (its `start()`) is shared, e.g. by two runs that must hit. Its env reaches every step.
    */
   cacheService?: boolean | CacheService
+  /** One RUNNER_TEMP (and runner.temp) for every job, emptied as each starts, as on a hosted runner; default one per job. */
+  runnerTemp?: string
   /** Extra environment for every step (e.g. PATH). */
   env?: Record<string, string>
   workDir?: string

@@ -8,7 +8,7 @@
 // id, input or secret, an action without a stand-in — fails the run with a
 // WorkflowError instead of guessing. Plain ESM: scripts/demo.mjs uses it too.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, delimiter, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -475,7 +475,10 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
   const n = ++run.jobCount
   const dir = join(run.work, 'jobs', `${n}-${record.path.join('-')}`)
   const workspace = join(dir, 'workspace')
-  const temp = join(dir, 'temp')
+  // options.runnerTemp: one RUNNER_TEMP for every job, emptied as each starts — as on a hosted runner, where it
+  // is the same path every time (@actions/cache versions an entry by its paths, some of them under it).
+  const temp = run.options.runnerTemp ?? join(dir, 'temp')
+  if (run.options.runnerTemp) rmSync(temp, { recursive: true, force: true })
   for (const d of [workspace, temp, join(dir, 'steps')]) mkdirSync(d, { recursive: true })
   const eventPath = join(dir, 'event.json')
   writeFileSync(eventPath, JSON.stringify(call.github.event ?? {}))
