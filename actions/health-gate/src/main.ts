@@ -74,7 +74,7 @@ export async function run(): Promise<void> {
     setOutputs('health-gate', {
       healthy: result.ok,
       'time-to-healthy': result.timeToHealthyMs ?? '',
-      'error-rate': Number(result.errorRate.toFixed(4)),
+      'error-rate': result.errorRate === null ? '' : Number(result.errorRate.toFixed(4)),
       p50: result.p50 ?? '',
       p95: result.p95 ?? '',
       p99: result.p99 ?? '',

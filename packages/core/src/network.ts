@@ -3,7 +3,7 @@
  * attach along an error's cause chain. One classifier, so every action names a
  * refused, reset, timed-out or DNS failure the same way.
  */
-export type FailureKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'tls' | 'aborted' | 'error'
+export type FailureKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'tls' | 'aborted' | 'redirect' | 'error'
 
 /** Error codes along an error's cause chain (and AggregateError members), outermost first. */
 export function errorCodes(e: unknown): string[] {

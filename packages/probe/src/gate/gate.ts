@@ -8,6 +8,7 @@ import { latencyStats } from '../stats.js'
 import { baselineP95, type Baseline } from './baseline.js'
 import type { Expectation } from './check.js'
 import { pollUntilHealthy } from './poll.js'
+import { followingRedirects } from './redirect.js'
 import { sample } from './sample.js'
 
 export interface GateConfig {
@@ -59,7 +60,8 @@ export interface UrlResult {
 export interface GateResult {
   ok: boolean
   timeToHealthyMs: number | null
-  errorRate: number
+  /** null when no sample request was sent (the gate failed before sampling, or samples: 0): never 0 beside p50 null. */
+  errorRate: number | null
   p50: number | null
   p95: number | null
   p99: number | null
@@ -78,7 +80,8 @@ export function displayUrl(u: URL): string {
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null)
 
 export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<GateResult> {
-  const client = new ProbeClient({ connections: Math.max(cfg.concurrency, 1) })
+  // Redirects are followed (at most 5) and the final answer is judged: a 301 loop must not pass 200-399.
+  const client = followingRedirects(new ProbeClient({ connections: Math.max(cfg.concurrency, 1) }))
   const log = cfg.log ?? (() => undefined)
   const allLatencies: number[] = []
   let totalSamples = 0
@@ -146,7 +149,7 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
     return {
       ok: urls.every((u) => u.ok),
       timeToHealthyMs: urls.every((u) => u.healthy) ? Math.max(...(healthyTimes as number[])) : null,
-      errorRate: totalSamples === 0 ? 0 : totalErrors / totalSamples,
+      errorRate: totalSamples === 0 ? null : totalErrors / totalSamples,
       p50: num(agg.p50),
       p95: num(agg.p95),
       p99: num(agg.p99),
