@@ -8,6 +8,7 @@ import * as core from '@actions/core'
 // code and per-schema methods cost each action ~1.5 MiB of memory at load.
 import * as z from 'zod/mini'
 import { InputError } from './errors.js'
+import { maskSecret, redact } from './mask.js'
 import { Names, type ActionName, type InputName } from './names.js'
 import {
   DURATION_FORM,
@@ -203,12 +204,12 @@ export function parseInputs<A extends ActionName, S extends InputShape<A>>(
   const out: Record<string, unknown> = {}
   for (const name of Names[action].inputs as readonly InputName<A>[]) {
     const raw = read(name)
-    if (secrets.has(name) && raw !== '') core.setSecret(raw)
+    if (secrets.has(name) && raw !== '') maskSecret(raw)
     const r = (shape[name] as Field<unknown>).safeParse(raw)
     if (!r.success) {
       const msg = r.error.issues[0]?.message ?? 'is invalid'
       if (msg.startsWith('is required')) throw new InputError(`Input '${name}' ${msg}`)
-      const shown = secrets.has(name) ? '***' : quote(raw)
+      const shown = secrets.has(name) ? '***' : quote(redact(raw))
       throw new InputError(`Input '${name}' has invalid value ${shown}: ${msg}`)
     }
     out[name] = r.data

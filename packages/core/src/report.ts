@@ -1,13 +1,14 @@
 /**
  * Every action writes a job-summary section and a JSON report (`"schema": 1`);
- * both pass through redact() so no registered secret reaches a file.
+ * both pass through the redaction of mask.ts (the report value by value,
+ * before JSON encoding, then as text) so no registered secret reaches a file.
  */
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { redact } from './mask.js'
+import { redact, redactedJson } from './mask.js'
 import type { ActionName } from './names.js'
 
 export const REPORT_SCHEMA = 1
@@ -51,7 +52,7 @@ export async function writeReport(
     .replace(/\.\d+Z$/, 'Z')
   const file = join(dir, `${action}-${stamp}-${randomBytes(3).toString('hex')}.json`)
   const tmp = `${file}.tmp`
-  await writeFile(tmp, redact(JSON.stringify(envelope, null, 2)) + '\n')
+  await writeFile(tmp, redactedJson(envelope, 2) + '\n')
   await rename(tmp, file)
   return file
 }
