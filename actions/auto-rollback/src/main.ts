@@ -14,6 +14,7 @@ import {
   UserError,
   errorMessage,
   maskSecret,
+  maskUrl,
   parseInputs,
   runAction,
   setOutputs,
@@ -46,7 +47,7 @@ export async function run(): Promise<void> {
     maskSecret(i['ssh-key'])
     maskSecret(i.token)
     const healthUrls = i['health-url'] ?? []
-    for (const u of healthUrls) if (u.password) maskSecret(decodeURIComponent(u.password))
+    for (const u of healthUrls) maskUrl(u)
     const spec = { kind: i.target, path: i.path, hosts: i.hosts, sshKey: i['ssh-key'], knownHosts: i['known-hosts'] }
     try {
       checkTargetSpec(spec)

@@ -1,6 +1,15 @@
 /** health-gate: read inputs → run the gate (@gantry/probe) → outputs, summary, report. */
 import * as core from '@actions/core'
-import { maskSecret, parseInputs, runAction, setOutputs, writeReport, writeSummary, UserError } from '@gantry/core'
+import {
+  maskCredentialHeader,
+  maskUrl,
+  parseInputs,
+  runAction,
+  setOutputs,
+  writeReport,
+  writeSummary,
+  UserError
+} from '@gantry/core'
 import { gateSummary, loadBaseline, runGate, type GateConfig } from '@gantry/probe'
 import { inputs } from './inputs.js'
 
@@ -11,8 +20,9 @@ export async function run(): Promise<void> {
   await runAction(async () => {
     const started = new Date()
     const i = parseInputs('health-gate', inputs)
-    for (const [name, value] of i.headers) if (SECRET_HEADER.test(name)) maskSecret(value)
-    for (const u of i.url) if (u.password) maskSecret(decodeURIComponent(u.password))
+    for (const [name, value] of i.headers) if (SECRET_HEADER.test(name)) maskCredentialHeader(value)
+    // Passwords and credential query values (?api_key=, ?token=): masked in the log, redacted from files.
+    for (const u of i.url) maskUrl(u)
     // Read before any request: a bad baseline is an input error.
     const baseline = i.baseline ? await loadBaseline(i.baseline) : undefined
 

@@ -3,6 +3,7 @@
  * sampled; a URL passes when it became healthy and its sample is within the
  * error-rate, p95 and baseline limits. The gate passes when every URL passes.
  */
+import { safeUrl } from '@gantry/core'
 import { ProbeClient } from '../undici-client.js'
 import { latencyStats } from '../stats.js'
 import { baselineP95, type Baseline } from './baseline.js'
@@ -68,13 +69,9 @@ export interface GateResult {
   urls: UrlResult[]
 }
 
-/** The URL as shown in logs and reports: credentials never appear. */
+/** The URL as shown in logs and reports: no userinfo, credential query values as *** (@gantry/core safeUrl). */
 export function displayUrl(u: URL): string {
-  if (!u.username && !u.password) return u.href
-  const c = new URL(u.href)
-  c.username = ''
-  c.password = ''
-  return c.href
+  return safeUrl(u)
 }
 
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null)
