@@ -4,9 +4,11 @@ import {
   InputError,
   UserError,
   maskSecret,
+  maskUrl,
   parseInputs,
   redact,
   runAction,
+  stripUserinfo,
   setOutputs,
   writeReport,
   writeSummary
@@ -102,6 +104,9 @@ export async function run(): Promise<void> {
     // report) and the secret-bearing parts of webhook URLs.
     for (const name of secretInputs) maskSecret(i[name])
     for (const name of webhookInputs) maskUrlTokens(i[name])
+    // environment-url: its password never leaves the step (the link is sent without userinfo, which
+    // GitHub would show on the deployment); credential query values are masked here but kept in the link.
+    maskUrl(i['environment-url'])
     checkCombinations(i)
 
     const environment = i.environment
@@ -113,7 +118,7 @@ export async function run(): Promise<void> {
       message: i.message,
       environment,
       releaseId: i['release-id'],
-      environmentUrl: i['environment-url'],
+      environmentUrl: i['environment-url'] && stripUserinfo(i['environment-url']),
       durationMs
     })
 
