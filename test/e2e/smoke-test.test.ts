@@ -420,7 +420,7 @@ checks:
     request:
       method: POST
       url: /api/login
-      json: { user: '\${USER}', password: '\${PASSWORD}' }
+      json: { user: '\${USER}', password: '\${SMOKE_PASSWORD}' }
     capture:
       token: $.token
       cookie: { header: set-cookie }
@@ -471,7 +471,7 @@ checks:
   let res: Awaited<ReturnType<typeof smoke>>
   beforeAll(async () => {
     reset()
-    res = await smoke(spec, { retries: 3 }, { PASSWORD: 'pw' })
+    res = await smoke(spec, { retries: 3 }, { SMOKE_PASSWORD: 'pw' })
   }, 60_000)
 
   test('captures flow to the checks that need them (JSON token, id and list; a header)', () => {
@@ -553,7 +553,7 @@ describe('smoke-test: bad specs fail before any request, at file:line', () => {
       'an undefined ${VAR}',
       base('  - { name: b, request: { url: "/x/${MISSING}" } }\n'),
       4,
-      "check 'b' request.url: undefined variable ${MISSING}: not in vars, the environment, or captures of the checks it needs"
+      "check 'b' request.url: undefined variable ${MISSING}: not in vars, SMOKE_* environment variables, or captures of the checks it needs"
     ],
     [
       'an invalid regex',

@@ -216,9 +216,9 @@ describe('loadSpec: bad specs fail with file:line:column and the field', () => {
       '    needs: a'
     ].join('\n')
     expect(problems(text)).toEqual([
-      "smoke.yml:3:21: check 'a' request.url: undefined variable ${ID}: not in vars, the environment, or captures of the checks it needs (it is captured by this check itself; only checks that need 'a' can use it)",
+      "smoke.yml:3:21: check 'a' request.url: undefined variable ${ID}: not in vars, SMOKE_* environment variables, or captures of the checks it needs (it is captured by this check itself; only checks that need 'a' can use it)",
       "smoke.yml:3:49: check 'a' request.headers.X-T: malformed variable reference '${TOKEN': expected ${NAME} (letters, digits, _ . -)",
-      "smoke.yml:6:39: check 'b' request.json: undefined variable ${NOPE}: not in vars, the environment, or captures of the checks it needs"
+      "smoke.yml:6:39: check 'b' request.json: undefined variable ${NOPE}: not in vars, SMOKE_* environment variables, or captures of the checks it needs"
     ])
     // Defined from the environment, from vars, from a transitive need; $${ is a literal.
     const ok = [
@@ -232,8 +232,8 @@ describe('loadSpec: bad specs fail with file:line:column and the field', () => {
 
   test('names inherited by plain objects are not variables', () => {
     expect(problems('checks:\n  - { name: a, request: { url: "/${toString}/${constructor}" } }\n')).toEqual([
-      "smoke.yml:2:32: check 'a' request.url: undefined variable ${toString}: not in vars, the environment, or captures of the checks it needs",
-      "smoke.yml:2:32: check 'a' request.url: undefined variable ${constructor}: not in vars, the environment, or captures of the checks it needs"
+      "smoke.yml:2:32: check 'a' request.url: undefined variable ${toString}: not in vars, SMOKE_* environment variables, or captures of the checks it needs",
+      "smoke.yml:2:32: check 'a' request.url: undefined variable ${constructor}: not in vars, SMOKE_* environment variables, or captures of the checks it needs"
     ])
   })
 

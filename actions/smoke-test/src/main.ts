@@ -6,6 +6,7 @@ import {
   InputError,
   UserError,
   maskSecret,
+  maskUrl,
   parseInputs,
   redact,
   runAction,
@@ -22,6 +23,11 @@ export async function run(): Promise<void> {
     const i = parseInputs('smoke-test', inputs)
     // vars whose names say they hold a credential are masked before anything is printed.
     for (const [k, v] of Object.entries(i.vars)) if (smoke.SECRET_NAMES.test(k)) maskSecret(v)
+    // ${VAR} reads only SMOKE_* from the environment, and every such value is a secret.
+    const env = smoke.specEnv(process.env)
+    for (const v of Object.values(env)) maskSecret(v)
+    // base-url's password (and the Basic credential sent for it) and credential query values.
+    maskUrl(i['base-url'])
 
     const file = specPath(i.spec)
     let text: string
@@ -36,7 +42,7 @@ export async function run(): Promise<void> {
 
     let spec: smoke.Spec
     try {
-      spec = smoke.loadSpec(text, { file, vars: i.vars, env: process.env, baseUrl: i['base-url']?.href })
+      spec = smoke.loadSpec(text, { file, vars: i.vars, env, baseUrl: i['base-url']?.href })
     } catch (e) {
       if (!(e instanceof smoke.SpecError)) throw e
       // One annotation per problem, at its line; the failure line is the first.
@@ -59,7 +65,7 @@ export async function run(): Promise<void> {
     core.info(`Running ${spec.checks.length} check(s) from ${file}, ${i.concurrency} at a time…`)
     const result = await smoke.runSpec(spec, {
       baseUrl: i['base-url']?.href,
-      env: process.env,
+      env,
       concurrency: i.concurrency,
       retries: i.retries,
       timeoutMs: i.timeout,

@@ -320,7 +320,7 @@ function checkNeeds(checks: Check[], raw: RawSpec, report: Report): void {
   for (const c of checks) if (!state.has(c.name) && visit(c)) return
 }
 
-/** Every ${VAR} must come from vars, the environment, or a capture of a check needed (directly or not). */
+/** Every ${VAR} must come from vars, the SMOKE_* environment (options.env), or a capture of a check needed (directly or not). */
 function checkReferences(
   raw: RawSpec,
   checks: Check[],
@@ -364,7 +364,7 @@ function checkReferences(
           : ''
         report(
           [...at, ...path],
-          `undefined variable \${${name}}: not in vars, the environment, or captures of the checks it needs${hint}`
+          `undefined variable \${${name}}: not in vars, SMOKE_* environment variables, or captures of the checks it needs${hint}`
         )
       }
     }

@@ -66,3 +66,16 @@ export function deepReferences(value: unknown): string[] {
   if (value && typeof value === 'object') return Object.values(value).flatMap(deepReferences)
   return []
 }
+
+/**
+ * The part of the environment a spec's ${VAR} may read: variables whose names
+ * start with SMOKE_, never the rest of the step's environment (the runner's
+ * ACTIONS_RUNTIME_TOKEN, a GITHUB_TOKEN set for another step).
+ */
+export const ENV_PREFIX = 'SMOKE_'
+
+export function specEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (k.startsWith(ENV_PREFIX) && v !== undefined) out[k] = v
+  return out
+}
