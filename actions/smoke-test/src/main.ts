@@ -5,6 +5,8 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import {
   InputError,
   UserError,
+  checkFileSize,
+  checkOutputFile,
   maskSecret,
   maskUrl,
   parseInputs,
@@ -28,6 +30,10 @@ export async function run(): Promise<void> {
     for (const v of Object.values(env)) maskSecret(v)
     // base-url's password (and the Basic credential sent for it) and credential query values.
     maskUrl(i['base-url'])
+
+    // Output paths and the spec's size are checked before any request (and before the spec is read).
+    if (i.junit) await checkOutputFile('junit', i.junit)
+    await checkFileSize('spec', i.spec, smoke.MAX_SPEC_BYTES, 'a smoke spec')
 
     const file = specPath(i.spec)
     let text: string

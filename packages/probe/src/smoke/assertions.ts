@@ -14,10 +14,25 @@ export interface Failure {
   line: number
 }
 
+/** isDeepStrictEqual, false (not a crash) on a value nested too deeply to compare. */
+function deepEqual(a: unknown, b: unknown): boolean {
+  try {
+    return isDeepStrictEqual(a, b)
+  } catch {
+    return false
+  }
+}
+
 /** A short JSON rendering for reports. */
 export function preview(v: unknown, max = 80): string {
   if (v === undefined) return 'nothing'
-  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))
+  let s: string
+  try {
+    s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))
+  } catch {
+    // `[` × 100000 parses, but JSON.stringify overflows the stack on it.
+    return Array.isArray(v) ? 'a list nested too deeply to show' : 'a value nested too deeply to show'
+  }
   return s.length > max ? `${s.slice(0, max - 1)}…` : s
 }
 
@@ -142,7 +157,7 @@ function checkJson(a: JsonAssertion, doc: unknown, lookup: Lookup): Failure | un
     case 'equals': {
       const want = expandDeep(a.expected, lookup)
       return r.found || !a.path.singular
-        ? isDeepStrictEqual(r.value, want)
+        ? deepEqual(r.value, want)
           ? undefined
           : fail(preview(want))
         : fail(preview(want))

@@ -69,6 +69,20 @@ function compileCheck(
   const method = (req.method ?? 'GET').toUpperCase()
   if (!/^[A-Z]+$/.test(method))
     report([...at, 'request', 'method'], `expected an HTTP method such as GET or POST, got '${req.method}'`)
+  // CONNECT opens a tunnel (its target is host:port, not a URL): it would fail every request.
+  else if (method === 'CONNECT')
+    report(
+      [...at, 'request', 'method'],
+      `expected an HTTP method such as GET or POST, got '${req.method}' (CONNECT opens a tunnel, not a request)`
+    )
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(req.url)?.[1]
+  if (scheme !== undefined && !/^https?$/i.test(scheme)) {
+    // A file:, gopher: or javascript: URL is not a path to append to base-url.
+    report(
+      [...at, 'request', 'url'],
+      `expected a path relative to base-url or an http(s) URL, got a ${scheme.toLowerCase()}: URL '${req.url}'`
+    )
+  }
   if (req.json !== undefined && req.body !== undefined) {
     report([...at, 'request', 'body'], "give either 'json' or 'body', not both")
   }
@@ -100,6 +114,17 @@ function compileCheck(
   ] as const) {
     for (const name of Object.keys(record ?? {})) {
       if (!HEADER_NAME.test(name)) report([...at, where, 'headers', name], `invalid header name '${name}'`, true)
+    }
+  }
+  // A request header value travels as Latin-1 without control characters: anything else failed every request.
+  for (const [name, v] of Object.entries(req.headers ?? {})) {
+    const bad = /[^\t\x20-\x7e\x80-\xff]/u.exec(String(v))?.[0]
+    if (bad !== undefined) {
+      const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+      report(
+        [...at, 'request', 'headers', name],
+        `header values must be Latin-1 text without control characters, got ${code} in '${name}' (percent-encode it, or send it in the body)`
+      )
     }
   }
 

@@ -10,6 +10,13 @@ import { compileSpec } from './compile.js'
 import { parseSource, type PathKey, type PositionIndex } from './source.js'
 import type { Spec } from './model.js'
 
+/**
+ * The largest spec smoke-test reads: 2 MiB is thousands of checks (a 500-check
+ * spec is ~120 KB), and parsing holds ~45× the text (a 50 MB spec took 2.3 GB
+ * and 167 s), so a larger file is refused before it is read.
+ */
+export const MAX_SPEC_BYTES = 2 * 1024 * 1024
+
 export interface SpecProblem {
   line: number
   column: number

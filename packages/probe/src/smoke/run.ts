@@ -117,7 +117,7 @@ export async function runSpec(spec: Spec, options: RunOptions): Promise<SmokeRes
       try {
         if (stopped && attempt === 0) return skip(c, 'not started: fail-fast after an earlier failure')
         attempts++
-        last = await attemptCheck(c, lookup, client, options)
+        last = await attemptCheck(c, lookup, client, options).catch((e: unknown) => crashed(c, e))
       } finally {
         release()
       }
@@ -171,6 +171,19 @@ interface Attempt {
   captured: Record<string, unknown>
 }
 
+/**
+ * A check that threw (a bug, or a value too deep to handle) fails alone, with
+ * why: it must not take every other verdict, the report and the JUnit down.
+ */
+function crashed(c: Check, e: unknown): Attempt {
+  const message = e instanceof Error ? e.message : String(e)
+  const actual =
+    e instanceof RangeError && /call stack/i.test(message)
+      ? `a value nested too deeply to handle (${message})`
+      : `an error: ${message}`
+  return { failures: [{ assertion: 'check', expected: 'a completed check', actual, line: c.line }], captured: {} }
+}
+
 function finish(c: Check, result: CheckVerdict, a: Attempt, attempts: number): CheckResult {
   const r: CheckResult = {
     name: c.name,
@@ -188,9 +201,12 @@ function finish(c: Check, result: CheckVerdict, a: Attempt, attempts: number): C
   return r
 }
 
-/** Resolves a check URL against the base URL: a relative path is appended to the base's path. */
+/**
+ * Resolves a check URL against the base URL: a relative path is appended to the base's path.
+ * A URL with a scheme is taken as it is (a file: or gopher: URL is then refused, never appended).
+ */
 export function resolveUrl(url: string, baseUrl: string | undefined): URL {
-  if (/^https?:\/\//i.test(url) || !baseUrl) return new URL(url)
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) || !baseUrl) return new URL(url)
   const base = baseUrl.replace(/\/+$/, '')
   return new URL(url.startsWith('/') ? `${base}${url}` : `${base}/${url}`)
 }
@@ -216,8 +232,13 @@ async function attemptCheck(c: Check, lookup: Lookup, client: HttpClient, option
       body = expand(req.body, lookup)
     }
   } catch (e) {
+    const message = (e as Error).message
+    const actual =
+      e instanceof RangeError && /call stack/i.test(message)
+        ? `a value nested too deeply to send (${message})`
+        : message
     return {
-      failures: [{ assertion: 'request', expected: 'a valid request', actual: (e as Error).message, line: c.line }],
+      failures: [{ assertion: 'request', expected: 'a valid request', actual, line: c.line }],
       captured: {}
     }
   }

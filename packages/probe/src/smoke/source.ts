@@ -17,6 +17,7 @@ import {
   isScalar,
   isSeq,
   parseDocument,
+  visit,
   type DocumentOptions,
   type ParseOptions,
   type SchemaOptions
@@ -71,11 +72,39 @@ export function parseWhole(text: string): ParsedSource {
   if (yamlError) {
     // Only the first: the parser's later errors are mostly echoes of it.
     const pos = whole.linePos(yamlError.pos[0])
-    return { ok: false, error: { line: pos.line, column: pos.col, message: yamlError.message.split('\n')[0] } }
+    const first = yamlError.message.split('\n')[0] ?? ''
+    const message = /call stack/i.test(first) ? `nested too deeply to parse (${first})` : first
+    return { ok: false, error: { line: pos.line, column: pos.col, message } }
   }
   const offsets = new Map<string, number>()
   indexNode(doc.contents, [], 0, offsets)
-  return { ok: true, raw: doc.toJS(TO_JS), positions: new PositionIndex(offsets, whole), parsed: 'whole' }
+  let raw: unknown
+  try {
+    raw = doc.toJS(TO_JS)
+  } catch (e) {
+    // yaml refuses an alias bomb (aliases expanding past maxAliasCount) while building values: a spec
+    // problem at the first alias, with a report and JUnit like any other, never an uncaught error.
+    const at = firstAlias(doc.contents) ?? 0
+    const pos = whole.linePos(at)
+    const why = e instanceof ReferenceError && /alias/i.test(e.message)
+    const message = why
+      ? `excessive alias expansion (more than ${TO_JS.maxAliasCount} aliased values, as in an alias bomb): write the values out`
+      : (e as Error).message
+    return { ok: false, error: { line: pos.line, column: pos.col, message } }
+  }
+  return { ok: true, raw, positions: new PositionIndex(offsets, whole), parsed: 'whole' }
+}
+
+/** The source offset of the first alias (`*name`) in the document, if any. */
+function firstAlias(root: unknown): number | undefined {
+  let found: number | undefined
+  visit(root as Parameters<typeof visit>[0], {
+    Alias(_key, node) {
+      found = node.range?.[0]
+      return visit.BREAK
+    }
+  })
+  return found
 }
 
 /**
