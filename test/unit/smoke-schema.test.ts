@@ -71,4 +71,68 @@ describe('spec.schema.json', () => {
     })
     expect(spec.checks.length).toBeGreaterThan(3)
   })
+
+  test('compiles under ajv strict mode', () => {
+    expect(() => new Ajv({ strict: true, allErrors: true }).compile(generated)).not.toThrow()
+  })
+})
+
+describe('the JSON Schema is as strict as the loader', () => {
+  const validate = new Ajv({ strict: true, allErrors: true }).compile(generated)
+  const check = (extra: string, request = '{ url: /x }') => `checks:\n  - name: a\n    request: ${request}\n${extra}`
+  // Every kind of problem the loader reports for one spec: the schema must flag each one too.
+  const cases: Array<[string, string]> = [
+    ['status: banana', check('    expect: { status: banana }\n')],
+    ['status 700', check('    expect: { status: 700 }\n')],
+    ['status "2yy" in a list', check('    expect: { status: [200, "2yy"] }\n')],
+    ['max-latency: fast', check('    expect: { max-latency: fast }\n')],
+    ['timeout: soon', check('    timeout: soon\n')],
+    ['timeout: 0', check('    timeout: 0\n')],
+    ['timeout past 2^31-1 ms', check('    timeout: 2147484\n')],
+    ['a bad method', check('', '{ url: /x, method: "GET /" }')],
+    ['method CONNECT', check('', '{ url: /x, method: CONNECT }')],
+    ['a file: URL', check('', '{ url: "file:///etc/passwd" }')],
+    ['a bad request header name', check('', '{ url: /x, headers: { "Bad Name": x } }')],
+    ['a non-Latin-1 header value', check('', '{ url: /x, headers: { X-A: "snow ☃" } }')],
+    ['json and body', check('', '{ url: /x, json: {}, body: x }')],
+    ['a bad expected header name', check('    expect: { headers: { "Bad Name": x } }\n')],
+    ['a JSONPath key without $', check('    expect: { json: { "a.b": 1 } }\n')],
+    ['a bad capture name', check('    capture: { "bad name": $.a }\n')],
+    ['a capture path without $', check('    capture: { X: a.b }\n')],
+    ['a capture jsonpath without $', check('    capture: { X: { jsonpath: a } }\n')],
+    ['a bad capture header', check('    capture: { X: { header: "Bad Name" } }\n')],
+    ['a bad variable name', 'vars: { "bad name": 1 }\n' + check('')],
+    ['an unknown key', check('    expect: { stauts: 200 }\n')],
+    ['a wrong type', check('    retries: twice\n')],
+    ['an unknown matcher operator', check('    expect: { json: { $.a: { exist: true, length: 1 } } }\n')],
+    ['a matcher operand of the wrong type', check("    expect: { json: { $.a: { gt: 'ten' } } }\n")]
+  ]
+  test.each(cases)('%s: the loader and the schema both reject it', (_what, text) => {
+    expect(() => smoke.loadSpec(text, { file: 'smoke.yml', baseUrl: 'http://127.0.0.1' })).toThrow(smoke.SpecError)
+    expect(validate(parse(text))).toBe(false)
+  })
+
+  // What a JSON Schema cannot express (across fields, checks or inputs); the loader alone reports these.
+  test.each([
+    ['a duplicate name', check('  - { name: a, request: { url: /y } }\n')],
+    ['an unknown need', check('    needs: nope\n')],
+    ['an undefined ${VAR}', check('', '{ url: "/${NOPE}" }')],
+    ['an invalid regex', check("    expect: { body-matches: '(oops' }\n")],
+    ['an invalid JSONPath after $', check('    expect: { json: { "$[": 1 } }\n')]
+  ])('%s: only the loader (a cross-field or semantic check)', (_what, text) => {
+    expect(() => smoke.loadSpec(text, { file: 'smoke.yml', baseUrl: 'http://127.0.0.1' })).toThrow(smoke.SpecError)
+    expect(validate(parse(text))).toBe(true)
+  })
+
+  test.each([
+    ['durations with d and bare seconds', check('    timeout: 1d\n    expect: { max-latency: 1.5 }\n')],
+    ['statuses in every form', check('    expect: { status: [200, "2xx", "301-302", "200, 204"] }\n')],
+    [
+      'an absolute https URL and a ${VAR} URL',
+      check('', '{ url: "https://h/x?q=${A}" }').replace('checks', 'vars: { A: 1 }\nchecks')
+    ]
+  ])('%s: both accept', (_what, text) => {
+    expect(() => smoke.loadSpec(text, { file: 'smoke.yml', baseUrl: 'http://127.0.0.1' })).not.toThrow()
+    expect(validate(parse(text))).toBe(true)
+  })
 })

@@ -16,7 +16,7 @@ const scalar = z.union([z.string(), z.number(), z.boolean()])
 
 const duration = about(
   z.union([z.string(), z.number().check(z.nonnegative())]),
-  'A duration such as 250ms, 5s, 2m or 1m30s; a bare number is seconds.'
+  'A duration such as 250ms, 5s, 2m, 1d or 1m30s; a bare number is seconds.'
 )
 
 const regexOrText = z.string()
@@ -120,8 +120,104 @@ export { matcher as matcherSchema }
 
 /** The JSON Schema committed at actions/smoke-test/spec.schema.json. */
 export function specJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(specSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >
+  const json = z.toJSONSchema(specSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema
+  return tighten(json)
+}
+
+type JsonSchema = Record<string, unknown>
+
+/**
+ * Patterns for the strings the loader checks in compile.ts (durations, status
+ * sets, methods, URLs, header names and values, variable and capture names,
+ * JSONPath keys), so an editor flags `status: banana`, `max-latency: fast` or
+ * `timeout: soon` as the action would. They are added to the JSON Schema only:
+ * at run time compile.ts checks the same and says so at the line, in words.
+ * A test holds every loader error to a schema error (or names why not).
+ */
+const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h|d))+)\\s*$'
+const STATUS_ITEM = '(?:[1-5][xX][xX]|[1-5]\\d\\d(?:\\s*-\\s*[1-5]\\d\\d)?)'
+const STATUS_PATTERN = `^\\s*${STATUS_ITEM}(?:\\s*,\\s*${STATUS_ITEM})*\\s*$`
+const TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+const VAR_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]*$'
+const JSONPATH_PATTERN = '^\\$'
+/** A method token, but not CONNECT (a tunnel, not a request). */
+const METHOD_PATTERN = '^(?![Cc][Oo][Nn][Nn][Ee][Cc][Tt]$)[A-Za-z]+$'
+/** A path relative to base-url, or an http(s) URL: no other scheme. */
+const URL_PATTERN = '^(?:[Hh][Tt][Tt][Pp][Ss]?:|(?![A-Za-z][A-Za-z0-9+.-]*:))'
+/** Latin-1 text without control characters (what HTTP/1.1 can send in a header value). */
+const HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7e\\x80-\\xff]*$'
+/** 2^31-1 ms in seconds: a check's timeout becomes a timer. */
+const MAX_TIMER_S = (2 ** 31 - 1) / 1000
+
+function tighten(root: JsonSchema): JsonSchema {
+  const props = (o: unknown): Record<string, JsonSchema> => (o as { properties: Record<string, JsonSchema> }).properties
+  const branches = (o: JsonSchema): JsonSchema[] => (o.anyOf as JsonSchema[] | undefined) ?? [o]
+  const strings = (o: JsonSchema, extra: JsonSchema) => {
+    for (const b of branches(o)) if (b.type === 'string') Object.assign(b, extra)
+  }
+  const numbers = (o: JsonSchema, extra: JsonSchema) => {
+    for (const b of branches(o)) if (b.type === 'number' || b.type === 'integer') Object.assign(b, extra)
+  }
+  const keys = (o: JsonSchema, pattern: string) => {
+    o.propertyNames = { type: 'string', pattern }
+  }
+
+  keys(props(root).vars as JsonSchema, VAR_PATTERN)
+  const check = (props(root).checks as { items: JsonSchema }).items
+  const c = props(check)
+  strings(c.timeout as JsonSchema, { pattern: DURATION_PATTERN })
+  numbers(c.timeout as JsonSchema, { exclusiveMinimum: 0, maximum: MAX_TIMER_S })
+  for (const b of branches(c.timeout as JsonSchema)) delete b.minimum
+  const request = c.request as JsonSchema
+  const r = props(request)
+  strings(r.method as JsonSchema, { pattern: METHOD_PATTERN })
+  strings(r.url as JsonSchema, { pattern: URL_PATTERN })
+  keys(r.headers as JsonSchema, TOKEN_PATTERN)
+  ;(r.headers as JsonSchema).additionalProperties = {
+    anyOf: [{ type: 'string', pattern: HEADER_VALUE_PATTERN }, { type: 'number' }, { type: 'boolean' }]
+  }
+  request.not = { properties: { json: true, body: true }, required: ['json', 'body'] }
+  const e = props(c.expect)
+  for (const b of branches(e.status as JsonSchema)) {
+    const each = b.type === 'array' ? (b.items as JsonSchema) : b
+    strings(each, { pattern: STATUS_PATTERN })
+    for (const x of branches(each)) if (x.type === 'integer') Object.assign(x, { minimum: 100, maximum: 599 })
+  }
+  keys(e.headers as JsonSchema, TOKEN_PATTERN)
+  keys(e.json as JsonSchema, JSONPATH_PATTERN)
+  // As compile.ts reads it: a map using any operator key is a matcher, so every key must be an operator.
+  ;(e.json as JsonSchema).additionalProperties = {
+    if: {
+      type: 'object',
+      anyOf: MATCHER_KEYS.map((k) => ({ properties: { [k]: true }, required: [k] }))
+    },
+    then: (({ $schema: _, ...m }) => m)(
+      z.toJSONSchema(matcher, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema
+    )
+  }
+  strings(e['max-latency'] as JsonSchema, { pattern: DURATION_PATTERN })
+  const capture = c.capture as JsonSchema
+  keys(capture, VAR_PATTERN)
+  for (const b of branches(capture.additionalProperties as JsonSchema)) {
+    if (b.type === 'string') b.pattern = JSONPATH_PATTERN
+    else {
+      const p = props(b)
+      if (p.jsonpath) p.jsonpath.pattern = JSONPATH_PATTERN
+      if (p.header) p.header.pattern = TOKEN_PATTERN
+    }
+  }
+  return splitUnionTypes(root) as JsonSchema
+}
+
+/** `type: [a, b]` as anyOf of one type each: ajv's strict mode (strictTypes) refuses union types. */
+function splitUnionTypes(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(splitUnionTypes)
+  if (node === null || typeof node !== 'object') return node
+  const out: JsonSchema = {}
+  for (const [k, v] of Object.entries(node)) out[k] = splitUnionTypes(v)
+  if (Array.isArray(out.type)) {
+    const { type, ...rest } = out
+    return { ...rest, anyOf: (type as string[]).map((t) => ({ type: t })) }
+  }
+  return out
 }
