@@ -62,7 +62,19 @@ async function settle(i: Inputs): Promise<{ root: string; localDir?: string }> {
       `Input 'local-dir' is required when backend is 'local': expected a directory path for the cache`
     )
   }
-  return { root, localDir: i['local-dir'] ? resolve(process.cwd(), i['local-dir']) : undefined }
+  const localDir = i['local-dir'] ? resolve(process.cwd(), i['local-dir']) : undefined
+  if (localDir) {
+    // A file here used to be accepted and only warned about in the post step, after the build.
+    const ls = await stat(localDir).catch((e: NodeJS.ErrnoException) => e)
+    const bad =
+      ls instanceof Error ? (ls.code === 'ENOENT' ? undefined : ls.code) : ls.isDirectory() ? undefined : 'a file'
+    if (bad) {
+      throw new InputError(
+        `Input 'local-dir' has invalid value '${i['local-dir']}': it is ${bad === 'a file' ? 'a file' : `not reachable (${bad})`}: expected a directory path for the cache (created when missing)`
+      )
+    }
+  }
+  return { root, localDir }
 }
 
 function backendFor(kind: 'github' | 'local', localDir?: string): CacheBackend {
