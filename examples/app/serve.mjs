@@ -30,16 +30,20 @@ const server = createServer(async (req, res) => {
       return
     }
     if (url.pathname === '/api/version') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(await readFile(join(release, 'version.json')))
+      const body = await readFile(join(release, 'version.json'))
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body)
       return
     }
     const rel = normalize(url.pathname === '/' ? '/index.html' : url.pathname)
     const file = join(release, 'public', rel)
     if (!file.startsWith(join(release, 'public') + sep)) throw Object.assign(new Error('outside'), { code: 'ENOENT' })
     const ext = file.slice(file.lastIndexOf('.'))
-    res.writeHead(200, { 'content-type': types[ext] ?? 'application/octet-stream' }).end(await readFile(file))
+    // Read first, then answer: writeHead before the read failed sent a 200 and then died on the 404.
+    const body = await readFile(file)
+    res.writeHead(200, { 'content-type': types[ext] ?? 'application/octet-stream' }).end(body)
   } catch (e) {
-    const missing = e && (e.code === 'ENOENT' || e.code === 'ENOTDIR')
+    const missing = e && (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR')
+    if (res.headersSent) return void res.destroy()
     res.writeHead(missing ? 404 : 500, { 'content-type': 'text/plain' }).end(missing ? 'not found' : 'error')
   }
 })
