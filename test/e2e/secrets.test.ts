@@ -337,6 +337,13 @@ describe('no planted secret, in any encoding, reaches stdout, summary, outputs o
     expect(slack.calls.length).toBeGreaterThan(0)
     expect(api.calls('repos/create-deployment-status').length).toBeGreaterThan(0)
     expect([SECRETS.webhookPath.name, sent(SECRETS.webhookPath)]).toEqual([SECRETS.webhookPath.name, true])
+    // The link every channel receives has no userinfo: the environment-url password never leaves the step.
+    const hookBodies = seen.filter((t) => t.startsWith('/hooks/'))
+    expect(hookBodies.length).toBeGreaterThan(0)
+    expect(hookBodies.join('\n')).toContain(`@${hostPort()}/app`.slice(1))
+    for (const [form, v] of forms(SECRETS.notifyEnvPassword))
+      expect([form, hookBodies.some((t) => t.includes(v))]).toEqual([form, false])
+    expect(JSON.stringify(slack.calls.map((c) => c.json))).not.toContain('viewer:')
     scan('notify', r)
     expectNoLeaks('notify')
   })
