@@ -21,6 +21,8 @@ export interface RunOptions {
   /** Runs after main and before post (also when post is skipped): the steps a job runs in between, e.g. a build. */
   beforePost?: (main: StepResult) => void | Promise<void>
   onSpawn?: (child: ChildProcess) => void
+  /** Runs the step as this user (the test creates it; the harness chowns the step's files to it). */
+  user?: { uid: number; gid: number }
 }
 
 export interface Annotation {

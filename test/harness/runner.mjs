@@ -5,7 +5,7 @@
 // action.yml has one and post-if holds) with the saved state as STATE_*.
 // Plain ESM so both jest and scripts/demo.mjs use the same code.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
+import { chownSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname, resolve, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -102,9 +102,9 @@ export function postIfHolds(expr, jobStatus, env = {}) {
   })
 }
 
-function runNode(script, env, cwd, timeoutMs, onSpawn) {
+function runNode(script, env, cwd, timeoutMs, onSpawn, user) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], ...user })
     onSpawn?.(child)
     let stdout = ''
     let stderr = ''
@@ -123,6 +123,15 @@ function runNode(script, env, cwd, timeoutMs, onSpawn) {
       resolvePromise({ code: code ?? (signal ? 128 : 1), signal, stdout, stderr })
     })
   })
+}
+
+/** chown -R of the step's own files, for a step run as another user (root's files would be out of its reach). */
+function chownTree(dir, user) {
+  chownSync(dir, user.uid, user.gid)
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    if (d.isDirectory()) chownTree(join(dir, d.name), user)
+    else if (!d.isSymbolicLink()) chownSync(join(dir, d.name), user.uid, user.gid)
+  }
 }
 
 /**
@@ -233,7 +242,10 @@ export async function startAction(name, options = {}) {
   const cwd = options.cwd ?? workspace
   const timeoutMs = options.timeoutMs ?? 60_000
 
-  const main = await runNode(script, { ...baseEnv, ...inputEnv }, cwd, timeoutMs, options.onSpawn)
+  // options.user: the step runs as that uid/gid (a runner is rarely root, and root ignores file modes).
+  const user = options.user
+  if (user) for (const d of new Set([work, runnerTemp, workspace])) chownTree(d, user)
+  const main = await runNode(script, { ...baseEnv, ...inputEnv }, cwd, timeoutMs, options.onSpawn, user)
   const result = collect(name, meta, main, files)
   result.workDir = work
 
@@ -252,7 +264,14 @@ export async function startAction(name, options = {}) {
     const stateEnv = {}
     for (const [k, v] of Object.entries(result.state)) stateEnv[`STATE_${k}`] = v
     writeFileSync(files.state, '')
-    const p = await runNode(scriptOf(post), { ...jobEnv, ...inputEnv, ...stateEnv }, cwd, timeoutMs, options.onSpawn)
+    const p = await runNode(
+      scriptOf(post),
+      { ...jobEnv, ...inputEnv, ...stateEnv },
+      cwd,
+      timeoutMs,
+      options.onSpawn,
+      user
+    )
     return collect(name, meta, p, files)
   }
   return { result, meta, runPost }
