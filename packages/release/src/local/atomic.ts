@@ -20,17 +20,23 @@ export function tempBeside(file: string): string {
   return join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
 }
 
+/**
+ * Writes all of `text`, then fsyncs. write(2) may write less than asked (a
+ * nearly full disk writes what fits and reports the count): loop until all is
+ * written; the next write then fails (ENOSPC) and nothing is renamed into place.
+ */
 export function writeSynced(file: string, text: string): void {
+  const data = Buffer.from(text, 'utf8')
   const fd = openSync(file, 'w', 0o644)
   try {
-    writeSync(fd, text)
+    for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off)
     fsyncSync(fd)
   } finally {
     closeSync(fd)
   }
 }
 
-/** temp file, fsync, rename over `file`, fsync the directory. */
+/** temp file, fsync, rename over `file`, fsync the directory; on failure `file` is untouched. */
 export function writeFileAtomic(file: string, text: string): void {
   const tmp = tempBeside(file)
   try {
@@ -42,7 +48,7 @@ export function writeFileAtomic(file: string, text: string): void {
     } catch {
       // already gone
     }
-    throw e
+    throw new Error(`cannot write ${file}: ${(e as Error).message}`, { cause: e })
   }
   fsyncDir(dirname(file))
 }
