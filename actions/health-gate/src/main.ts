@@ -4,6 +4,7 @@ import {
   maskCredentialHeader,
   maskUrl,
   parseInputs,
+  progress,
   runAction,
   setOutputs,
   writeReport,
@@ -26,6 +27,7 @@ export async function run(): Promise<void> {
     // Read before any request: a bad baseline is an input error.
     const baseline = i.baseline ? await loadBaseline(i.baseline) : undefined
 
+    const lines = progress((line) => core.info(line))
     const cfg: GateConfig = {
       urls: i.url,
       method: i.method,
@@ -41,10 +43,11 @@ export async function run(): Promise<void> {
       maxP95Ms: i['max-p95'],
       baseline,
       maxLatencyRatio: i['max-latency-ratio'],
-      log: (line) => core.debug(line)
+      log: (line) => core.debug(line),
+      progress: lines
     }
     core.info(`Waiting for ${i.url.length} URL(s) to pass ${cfg.threshold} consecutive checks…`)
-    const result = await runGate(cfg)
+    const result = await runGate(cfg).finally(() => lines.stop())
 
     for (const u of result.urls) {
       const line = u.ok

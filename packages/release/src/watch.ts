@@ -12,7 +12,7 @@
  * Rates and p95 need a few samples to mean anything: they are judged once the
  * window holds MIN_WINDOW probes, and once more at the end of the watch.
  */
-import { formatDuration, sleep } from '@gantry/core'
+import { formatDuration, sleep, type Progress } from '@gantry/core'
 import { ProbeClient, baselineP95, displayUrl, latencyStats, type Baseline, type ProbeResponse } from '@gantry/probe'
 
 export const MIN_WINDOW = 5
@@ -28,6 +28,8 @@ export interface WatchConfig {
   baseline?: Baseline
   maxLatencyRatio: number
   log?: (line: string) => void
+  /** Progress lines: each URL's state (ok, failing: why) on every change, and at least every 10 s. */
+  progress?: Progress
   signal?: AbortSignal
 }
 
@@ -179,6 +181,11 @@ export async function watch(c: WatchConfig): Promise<WatchResult> {
           all.push(p)
           w.consecutive = ok ? 0 : w.consecutive + 1
           if (!ok) c.log?.(`probe ${n + 1}${several ? ` ${w.shown}` : ''}: ${r.error?.message ?? `HTTP ${r.status}`}`)
+          c.progress?.update(
+            w.shown,
+            ok ? 'ok' : `failing: ${r.error?.message ?? `HTTP ${r.status}`}`,
+            `probe ${n + 1}, ${w.consecutive} failed in a row`
+          )
         })
       )
       breached = judgeAll(false)

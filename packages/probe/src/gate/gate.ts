@@ -3,7 +3,7 @@
  * sampled; a URL passes when it became healthy and its sample is within the
  * error-rate, p95 and baseline limits. The gate passes when every URL passes.
  */
-import { safeUrl } from '@gantry/core'
+import { safeUrl, type Progress } from '@gantry/core'
 import { ProbeClient } from '../undici-client.js'
 import { latencyStats } from '../stats.js'
 import { baselineP95, type Baseline } from './baseline.js'
@@ -28,6 +28,8 @@ export interface GateConfig {
   baseline?: Baseline
   maxLatencyRatio: number
   log?: (line: string) => void
+  /** Progress lines (@gantry/core progress): each URL's state on every change, and at least every 10 s. */
+  progress?: Progress
 }
 
 export interface UrlSample {
@@ -95,7 +97,10 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
           maxWaitMs: cfg.maxWaitMs,
           threshold: cfg.threshold,
           signal,
-          onAttempt: (n, pass, reason) => log(`${shown} poll ${n}: ${pass ? 'pass' : `fail (${reason})`}`)
+          onAttempt: (n, pass, reason) => {
+            log(`${shown} poll ${n}: ${pass ? 'pass' : `fail (${reason})`}`)
+            cfg.progress?.update(shown, pass ? 'passing' : `failing: ${reason}`, `attempt ${n}`)
+          }
         })
         const result: UrlResult = {
           url: shown,
@@ -115,6 +120,7 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
           return result
         }
         log(`${shown} healthy after ${poll.timeToHealthyMs} ms; sampling ${cfg.samples} requests`)
+        cfg.progress?.update(shown, 'healthy, sampling', `${cfg.samples} requests at concurrency ${cfg.concurrency}`)
         if (cfg.samples > 0) {
           const s = await sample(client, request, cfg.expect, cfg.samples, cfg.concurrency, signal)
           // A loop, not push(...): `samples` may be up to 1,000,000, past the spread argument limit.
