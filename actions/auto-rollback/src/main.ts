@@ -16,6 +16,7 @@ import {
   maskSecret,
   maskUrl,
   parseInputs,
+  progress,
   runAction,
   setOutputs,
   writeReport,
@@ -23,8 +24,10 @@ import {
 } from '@gantry/core'
 import { displayUrl, loadBaseline } from '@gantry/probe'
 import {
+  checkDeployed,
   checkHealth,
   checkTargetSpec,
+  emptyHistory,
   findRelease,
   lockSettings,
   makeTargets,
@@ -67,6 +70,13 @@ export async function run(): Promise<void> {
     const ctx = runContext()
     const lock = lockSettings()
     const targets = makeTargets(spec, (l) => core.info(l))
+    // A mistyped path is an input error now, not a missing lock directory after a ten-minute watch.
+    try {
+      await checkDeployed(targets)
+    } catch (e) {
+      for (const t of targets) await t.close()
+      throw e
+    }
     const summary: RollbackSummary = { rolledBack: false, reason: '', environment: i.environment }
     const body: Record<string, unknown> = { target: i.target, path: i.path, environment: i.environment ?? null }
 
@@ -97,9 +107,12 @@ export async function run(): Promise<void> {
         const t = targets[0]
         const current = await t.current()
         watched = current
-        const back = rollbackTarget(await t.readHistory(), current, new Set(await t.listReleases()))
-        if (!back && !i.to) core.warning(`${t.name}: nothing to roll back to if the watch sees a breach`)
+        // Read without the lock, only for this warning: a history that cannot be read is dealt with under it.
+        const history = await t.readHistory().catch(() => undefined)
+        const back = history && rollbackTarget(history, current, new Set(await t.listReleases()))
+        if (history && !back && !i.to) core.warning(`${t.name}: nothing to roll back to if the watch sees a breach`)
         core.info(`watching ${shown} for ${i.watch / 1000} s (every ${i.interval / 1000} s); current: ${current}`)
+        const lines = progress((l) => core.info(l))
         const w: WatchResult = await watch({
           urls: healthUrls,
           durationMs: i.watch,
@@ -109,8 +122,10 @@ export async function run(): Promise<void> {
           maxP95Ms: i['max-p95'],
           baseline,
           maxLatencyRatio: i['max-latency-ratio'],
-          log: (l) => core.info(l)
-        })
+          // Each failing probe at debug; what a user watching sees is the progress: changes, and every 10 s.
+          log: (l) => core.debug(l),
+          progress: lines
+        }).finally(() => lines.stop())
         summary.watch = w
         // baselineP95 at the top for one URL, as before; with several, each of w.urls has its own.
         const baselineP95 = w.urls.length === 1 ? w.urls[0]?.baselineP95 : undefined
@@ -135,7 +150,8 @@ export async function run(): Promise<void> {
         reason,
         context: ctx,
         lock,
-        log: (l) => core.info(l)
+        log: (l) => core.info(l),
+        warn: (l) => core.warning(l)
       })
       Object.assign(summary, { rolledBack: true, from: r.from, to: r.to, durationMs: r.switchMs })
       body.verifyAndSwitchMs = Math.round(r.durationMs * 10) / 10
@@ -180,7 +196,8 @@ async function markDeploymentFailed(
   body: Record<string, unknown>
 ): Promise<void> {
   let id = i['github-deployment-id']
-  if (id === undefined && from && i.token) id = findRelease(await t.readHistory(), from)?.githubDeploymentId
+  if (id === undefined && from && i.token)
+    id = findRelease(await t.readHistory().catch(() => emptyHistory()), from)?.githubDeploymentId
   if (id === undefined) return
   if (!i.token) {
     core.warning(`github-deployment-id ${id} given without a token: the deployment was not marked failed`)

@@ -9,6 +9,7 @@ export const inputs = {
   hosts: releaseFields.hosts(),
   'ssh-key': optional(fields.string()),
   'known-hosts': optional(fields.string()),
+  'allow-empty': fields.boolean(),
   'release-id': optional(releaseFields.releaseId()),
   keep: fields.int(1, 1000),
   shared: releaseFields.sharedPaths(),

@@ -20,9 +20,10 @@ import {
   deploySummary,
   lockSettings,
   makeTargets,
+  prepareSource,
   runContext,
-  sourceKind,
-  type DeployResult
+  type DeployResult,
+  type PreparedSource
 } from '@gantry/release'
 import { mkdirSync } from 'node:fs'
 import { inputs } from './inputs.js'
@@ -43,7 +44,6 @@ export async function run(): Promise<void> {
     }
     try {
       checkTargetSpec(spec)
-      sourceKind(i.source)
     } catch (e) {
       throw new InputError(errorMessage(e))
     }
@@ -53,103 +53,124 @@ export async function run(): Promise<void> {
     const lock = lockSettings()
     const environment = i.environment ?? (i['github-deployment'] ? 'production' : undefined)
     const ctx = runContext()
-
-    // Loaded only when asked for: the GitHub client (octokit and its own undici) is a
-    // separate chunk of the bundle, ~60% of its bytes, which every other deploy would
-    // pay for in start-up time. scripts/bundle.mjs lists the licenses of every chunk.
-    const notify = i['github-deployment'] ? await import('@gantry/notify') : undefined
-    const gh = notify ? new notify.GitHubDeployments({ token: i.token! }) : undefined
-    const deployment = gh
-      ? await gh.createDeployment({
-          environment: environment!,
-          description: `gantry deploy-atomic${i['release-id'] ? ` ${i['release-id']}` : ''}`,
-          payload: { tool: 'gantry', ...(i['release-id'] ? { releaseId: i['release-id'] } : {}) }
-        })
-      : undefined
-    if (gh && deployment) {
-      core.info(`GitHub deployment ${deployment.id} (${environment})`)
-      await gh.createDeploymentStatus({
-        deploymentId: deployment.id,
-        state: 'in_progress',
-        description: 'deploying',
-        autoInactive: false
-      })
-    }
-
     const tmpDir = reportDir()
     mkdirSync(tmpDir, { recursive: true })
     const targets = makeTargets(spec, (l) => core.info(l))
-    let result: DeployResult
+    // The source is checked whole (a tarball listed and extracted, links resolved, not
+    // empty) before the GitHub deployment exists: a bad source is an input error.
+    let source: PreparedSource
     try {
-      result = await deploy({
-        targets,
+      source = await prepareSource({
         source: i.source,
-        releaseId: i['release-id'],
-        keep: i.keep,
         shared: i.shared,
-        activate: i.activate,
-        activateTimeoutMs: activateTimeout(),
-        environment,
-        githubDeploymentId: deployment?.id,
         tmpDir,
-        context: ctx,
-        lock,
-        log: (l) => core.info(l)
+        targets,
+        allowEmpty: i['allow-empty']
       })
     } catch (e) {
-      const message = errorMessage(e)
+      for (const t of targets) await t.close()
+      throw e
+    }
+    try {
+      // Loaded only when asked for: the GitHub client (octokit and its own undici) is a
+      // separate chunk of the bundle, ~60% of its bytes, which every other deploy would
+      // pay for in start-up time. scripts/bundle.mjs lists the licenses of every chunk.
+      const notify = i['github-deployment'] ? await import('@gantry/notify') : undefined
+      const gh = notify ? new notify.GitHubDeployments({ token: i.token! }) : undefined
+      const deployment = gh
+        ? await gh.createDeployment({
+            environment: environment!,
+            description: `gantry deploy-atomic${i['release-id'] ? ` ${i['release-id']}` : ''}`,
+            payload: { tool: 'gantry', ...(i['release-id'] ? { releaseId: i['release-id'] } : {}) }
+          })
+        : undefined
       if (gh && deployment) {
-        await gh
-          .createDeploymentStatus({ deploymentId: deployment.id, state: 'failure', description: message })
-          .catch((e2: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e2)}`))
+        core.info(`GitHub deployment ${deployment.id} (${environment})`)
+        await gh.createDeploymentStatus({
+          deploymentId: deployment.id,
+          state: 'in_progress',
+          description: 'deploying',
+          autoInactive: false
+        })
       }
-      const report = await writeReport('deploy-atomic', started, false, {
-        error: message,
+
+      let result: DeployResult
+      try {
+        result = await deploy({
+          targets,
+          source: i.source,
+          releaseId: i['release-id'],
+          keep: i.keep,
+          shared: i.shared,
+          activate: i.activate,
+          activateTimeoutMs: activateTimeout(),
+          environment,
+          githubDeploymentId: deployment?.id,
+          tmpDir,
+          prepared: source,
+          context: ctx,
+          lock,
+          log: (l) => core.info(l),
+          warn: (l) => core.warning(l)
+        })
+      } catch (e) {
+        const message = errorMessage(e)
+        if (gh && deployment) {
+          await gh
+            .createDeploymentStatus({ deploymentId: deployment.id, state: 'failure', description: message })
+            .catch((e2: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e2)}`))
+        }
+        const report = await writeReport('deploy-atomic', started, false, {
+          error: message,
+          target: i.target,
+          path: i.path,
+          environment: environment ?? null,
+          githubDeployment: deployment ? { id: deployment.id, url: deployment.url } : null
+        })
+        setOutputs('deploy-atomic', { report })
+        await writeSummary(deployFailureSummary(message, environment))
+        if (e instanceof Error && e.stack) core.debug(e.stack)
+        throw new UserError(message)
+      } finally {
+        for (const t of targets) await t.close()
+      }
+
+      if (gh && deployment) {
+        // The release is live: a GitHub API failure now is a warning, not a reason to fail (and roll back) the deploy.
+        await gh
+          .createDeploymentStatus({
+            deploymentId: deployment.id,
+            state: 'success',
+            description: `release ${result.id} is live`,
+            environment,
+            logUrl: notify?.runUrl()
+          })
+          .catch((e: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e)}`))
+      }
+
+      const report = await writeReport('deploy-atomic', started, true, {
+        releaseId: result.id,
+        previousReleaseId: result.previous ?? null,
+        releasePath: result.path,
         target: i.target,
         path: i.path,
         environment: environment ?? null,
+        manifest: result.manifest,
+        targets: result.targets,
+        timings: result.timings,
         githubDeployment: deployment ? { id: deployment.id, url: deployment.url } : null
       })
-      setOutputs('deploy-atomic', { report })
-      await writeSummary(deployFailureSummary(message, environment))
-      if (e instanceof Error && e.stack) core.debug(e.stack)
-      throw new UserError(message)
+      await writeSummary(deploySummary(result, environment, deployment?.url))
+      setOutputs('deploy-atomic', {
+        'release-id': result.id,
+        'previous-release-id': result.previous ?? '',
+        'release-path': result.path,
+        report
+      })
+      core.info(`release ${result.id} is live (previous: ${result.previous ?? 'none'})`)
     } finally {
+      source.dispose()
       for (const t of targets) await t.close()
     }
-
-    if (gh && deployment) {
-      // The release is live: a GitHub API failure now is a warning, not a reason to fail (and roll back) the deploy.
-      await gh
-        .createDeploymentStatus({
-          deploymentId: deployment.id,
-          state: 'success',
-          description: `release ${result.id} is live`,
-          environment,
-          logUrl: notify?.runUrl()
-        })
-        .catch((e: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e)}`))
-    }
-
-    const report = await writeReport('deploy-atomic', started, true, {
-      releaseId: result.id,
-      previousReleaseId: result.previous ?? null,
-      releasePath: result.path,
-      target: i.target,
-      path: i.path,
-      environment: environment ?? null,
-      manifest: result.manifest,
-      targets: result.targets,
-      timings: result.timings,
-      githubDeployment: deployment ? { id: deployment.id, url: deployment.url } : null
-    })
-    await writeSummary(deploySummary(result, environment, deployment?.url))
-    setOutputs('deploy-atomic', {
-      'release-id': result.id,
-      'previous-release-id': result.previous ?? '',
-      'release-path': result.path,
-      report
-    })
-    core.info(`release ${result.id} is live (previous: ${result.previous ?? 'none'})`)
   })
 }

@@ -49,6 +49,7 @@ export const Names = {
     inputs: [
       'source',
       ...targetInputs,
+      'allow-empty',
       'release-id',
       'keep',
       'shared',

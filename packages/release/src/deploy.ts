@@ -5,13 +5,13 @@
  * serves until the switch; a crash anywhere leaves `current` on a complete,
  * verified release.
  */
-import { rmSync } from 'node:fs'
 import { mapPool } from '@gantry/core'
 import { addEvent, findRelease, markBad, pruneList, trimPruned, type History, type ReleaseRecord } from './history.js'
+import { loadHistory } from './history-load.js'
 import { defaultReleaseId, uniqueId } from './id.js'
 import { acquireLock } from './lock.js'
-import { buildManifest, type Manifest } from './manifest.js'
-import { extractTarball, sourceKind } from './source.js'
+import type { Manifest } from './manifest.js'
+import { prepareSource, type PreparedSource } from './prepare-source.js'
 import type { ActivateResult, PrepareResult, Target } from './target.js'
 
 export class DeployError extends Error {}
@@ -26,6 +26,7 @@ export interface RunContext {
 export interface LockSettings {
   ttlMs: number
   waitMs: number
+  refreshMs?: number
 }
 
 export interface DeployOptions {
@@ -42,6 +43,12 @@ export interface DeployOptions {
   githubDeploymentId?: number
   /** Where a tarball is extracted (RUNNER_TEMP). */
   tmpDir: string
+  /** Ship a source without files (refused otherwise: an empty release going live is nearly always a build gone wrong). */
+  allowEmpty?: boolean
+  /** The source already checked and read (prepareSource()); deploy() then leaves its disposal to the caller. */
+  prepared?: PreparedSource
+  /** Warnings that do not fail the deploy (a prune that could not finish, a history rebuilt); default: log. */
+  warn?: (line: string) => void
   context: RunContext
   lock: LockSettings
   log: (line: string) => void
@@ -100,16 +107,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     }
   }
 
-  const kind = sourceKind(o.source)
-  const extracted = kind === 'tar.gz' ? await time('extract', () => extractTarball(o.source, o.tmpDir)) : undefined
+  const src = o.prepared ?? (await prepareSource(o))
+  Object.assign(timings, src.timings)
   try {
-    const dir = extracted ?? o.source
-    // The current release's manifest (read without the lock: it is only a cache of
-    // source hashes, right for whatever source stat it records).
-    const cached = await previousManifest(o.targets[0])
-    const manifest = await time('manifest', async () =>
-      withSharedParents(buildManifest(dir, o.shared, cached?.manifest))
-    )
+    const { dir, cached } = src
+    const manifest = withSharedParents(src.manifest)
     for (const t of o.targets) await t.init()
     const lock = await time('lock', () =>
       acquireLock(o.targets, `deploy${o.releaseId ? ` ${o.releaseId}` : ''}`, { ...o.lock, log: o.log })
@@ -120,7 +122,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       await lock.release()
     }
   } finally {
-    if (extracted) rmSync(extracted, { recursive: true, force: true })
+    if (!o.prepared) src.dispose()
   }
 }
 
@@ -136,11 +138,19 @@ async function locked(
   time: <T>(name: string, f: () => Promise<T>) => Promise<T>,
   timings: Record<string, number>
 ): Promise<DeployResult> {
+  const warn = o.warn ?? o.log
+  // Every history first: one that cannot be used stops the deploy before any change on any host.
+  const histories: History[] = []
+  for (const t of o.targets) histories.push(await loadHistory(t, warn, now()))
   const states: TargetState[] = []
-  for (const t of o.targets) {
-    const cleaned = (await t.cleanPartials()).partials
+  for (const [i, t] of o.targets.entries()) {
+    const history = histories[i]
+    const clean = await t.cleanPartials()
+    const cleaned = clean.partials
     if (cleaned.length) o.log(`${t.name}: removed what an interrupted run left: ${cleaned.join(', ')}`)
-    const history = await t.readHistory()
+    // Left for the next run to try again; never a reason to fail this one.
+    if (clean.failed?.length)
+      warn(`${t.name}: could not remove what an interrupted run left: ${clean.failed.join(', ')}; remove it by hand`)
     // Recorded with the next history write (before the release is written).
     if (cleaned.length)
       addEvent(history, { at: now().toISOString(), kind: 'clean', releases: cleaned, run: o.context.run })
@@ -253,11 +263,26 @@ async function locked(
     })
   }
 
+  // The release is live from here: a prune that cannot finish is a warning, never a failed
+  // deploy (which deploy.yml would not roll back, and a later run would trip over).
   await time('prune', async () => {
     for (const s of states) {
-      const gone = pruneList(s.history, id, s.onDisk, o.keep)
-      for (const g of gone) {
-        await s.t.removeRelease(g)
+      const gone: string[] = []
+      for (const g of pruneList(s.history, id, s.onDisk, o.keep)) {
+        try {
+          await s.t.removeRelease(g)
+        } catch (e) {
+          warn(
+            `${s.t.name}: could not remove release ${g} while pruning (${(e as Error).message}); release ${id} is live; remove it by hand`
+          )
+          // Moved aside before the removal failed: no longer a release (cleanPartials tries again).
+          const still = await s.t.listReleases().then(
+            (l) => l.includes(g),
+            () => true
+          )
+          if (still) continue
+        }
+        gone.push(g)
         s.onDisk.delete(g)
         findRelease(s.history, g)!.prunedAt = now().toISOString()
       }
@@ -278,16 +303,6 @@ async function locked(
     targets: states.map((s) => s.outcome),
     timings,
     switchedBack
-  }
-}
-
-async function previousManifest(t: Target): Promise<{ id: string; manifest: Manifest } | undefined> {
-  try {
-    const id = await t.current()
-    const manifest = id ? await t.readManifest(id) : undefined
-    return id && manifest ? { id, manifest } : undefined
-  } catch {
-    return undefined
   }
 }
 

@@ -41,6 +41,20 @@ export const releaseFields = {
           return new Invalid(`expected relative paths inside the release, one per line, without '..' ('${p}' is not)`)
         }
       }
+      // One link per path: a path inside another shared one would be linked inside the shared copy itself.
+      for (const [i, p] of list.entries()) {
+        for (const q of list.slice(0, i)) {
+          const why =
+            p === q
+              ? `'${p}' is listed twice`
+              : p.startsWith(`${q}/`)
+                ? `'${p}' lies inside '${q}'`
+                : q.startsWith(`${p}/`)
+                  ? `'${q}' lies inside '${p}'`
+                  : undefined
+          if (why) return new Invalid(`${why}; expected paths that do not overlap, one per line`)
+        }
+      }
       return list
     }),
   command: (): Field<string[]> =>

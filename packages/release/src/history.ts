@@ -5,7 +5,8 @@
  * and write the file.
  */
 
-export type ReleaseStatus = 'good' | 'bad'
+/** `unknown`: a record rebuilt from the release directories after history.json was lost (see loadHistory). */
+export type ReleaseStatus = 'good' | 'bad' | 'unknown'
 
 export interface Mark {
   reason: string
@@ -71,18 +72,56 @@ export function emptyHistory(): History {
   return { version: 1, releases: [], events: [] }
 }
 
+/** history.json holds JSON, but not a history Gantry can use (a bad hand edit): fixed by a person, never guessed. */
 export class HistoryError extends Error {}
+
+/** history.json is not JSON at all (a short write, a crash of another tool): loadHistory() keeps it aside and rebuilds. */
+export class HistoryUnparseable extends HistoryError {
+  constructor(readonly reason: string) {
+    super(`history.json is not valid JSON (${reason})`)
+  }
+}
+
+const STATUSES: ReadonlySet<string> = new Set(['good', 'bad', 'unknown'])
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const shown = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v)
 
 export function parseHistory(text: string): History {
   let h: History
   try {
     h = JSON.parse(text) as History
   } catch (e) {
-    throw new HistoryError(`history.json is not valid JSON (${(e as Error).message})`)
+    throw new HistoryUnparseable((e as Error).message)
   }
   if (!h || h.version !== 1 || !Array.isArray(h.releases) || !Array.isArray(h.events)) {
     throw new HistoryError('history.json is not a Gantry history (expected {"version": 1, "releases": [...]})')
   }
+  // Every later step reads these fields: one entry that lacks them is named here, not met as a TypeError.
+  h.releases.forEach((r: unknown, i) => {
+    if (!isObject(r))
+      throw new HistoryError(`releases[${i}] is ${shown(r)}, expected a release record ({"id": …, "status": …})`)
+    if (typeof r.id !== 'string' || !STATUSES.has(r.status as string))
+      throw new HistoryError(
+        `releases[${i}] has id ${JSON.stringify(r.id)} and status ${JSON.stringify(r.status)}, expected a string id and status good, bad or unknown`
+      )
+  })
+  h.events.forEach((e: unknown, i) => {
+    if (!isObject(e) || typeof e.kind !== 'string')
+      throw new HistoryError(`events[${i}] is ${shown(e)}, expected an event ({"at": …, "kind": …})`)
+  })
+  return h
+}
+
+/**
+ * A minimal history from what is on disk: every release directory (in id order:
+ * default ids are UTC timestamps) with its good/bad mark unknown, `current`
+ * marked activated. A rollback then verifies its target's directory as always.
+ */
+export function rebuildHistory(onDisk: readonly string[], current: string | undefined, at: string): History {
+  const h = emptyHistory()
+  for (const id of [...onDisk].sort())
+    h.releases.push({ id, createdAt: at, status: 'unknown', ...(id === current ? { activatedAt: at } : {}) })
   return h
 }
 
@@ -123,7 +162,8 @@ export function rollbackTarget(
   const older = at < 0 ? rs : rs.slice(0, at)
   for (let i = older.length - 1; i >= 0; i--) {
     const r = older[i]
-    if (r.status === 'good' && r.activatedAt && r.id !== current) return r.id
+    // An unknown mark (a rebuilt history) does not block a rollback: the target's directory is verified first.
+    if (((r.status === 'good' && r.activatedAt) || r.status === 'unknown') && r.id !== current) return r.id
   }
   return undefined
 }

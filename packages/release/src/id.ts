@@ -9,12 +9,17 @@ export function isValidReleaseId(id: string): boolean {
   return SAFE.test(id) && !id.includes('..')
 }
 
-/** `20261123T180455Z-0123456`; sha7 is `local` when there is no commit sha. */
-export function defaultReleaseId(at: Date, sha: string | undefined): string {
-  const stamp = at
+/** `20261123T180455Z`: UTC, to the second. */
+export function compactStamp(at: Date): string {
+  return at
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')
+}
+
+/** `20261123T180455Z-0123456`; sha7 is `local` when there is no commit sha. */
+export function defaultReleaseId(at: Date, sha: string | undefined): string {
+  const stamp = compactStamp(at)
   const short = sha && /^[0-9a-f]{7,}$/i.test(sha) ? sha.slice(0, 7).toLowerCase() : 'local'
   return `${stamp}-${short}`
 }

@@ -5,8 +5,10 @@
  * killed job blocks every deploy until someone deletes the file by hand.
  *
  * A lock may be broken only when its owner is provably gone: the same host and
- * a pid that no longer exists, or its TTL passed (the owner refreshes it while
- * it works, so an expired lock means a dead or hung owner on another machine).
+ * a pid that no longer exists, or it was not refreshed for the TTL (2 min; the
+ * owner refreshes it every 30 s while it works, so only a dead or hung owner on
+ * another machine stops). The TTL is shorter than the 5 min wait, so a holder
+ * SIGKILLed on another runner delays the next deploy, never fails it.
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -24,12 +26,17 @@ export interface LockInfo {
   host: string
   pid: number
   acquiredAt: string
+  /** The holder's last refresh: a reader judges staleness from it, with its own TTL. */
+  refreshedAt?: string
+  /** refreshedAt + the holder's TTL (what older readers judge by). */
   expiresAt: string
 }
 
 export interface LockOptions {
   /** How long a lock lives without a refresh. */
   ttlMs: number
+  /** How often the holder refreshes it (default: a quarter of ttlMs). */
+  refreshMs?: number
   /** How long to wait for a live owner before failing. */
   waitMs: number
   /** Poll interval while waiting. */
@@ -85,8 +92,14 @@ export function newLockInfo(purpose: string, ttlMs: number, env: NodeJS.ProcessE
     host: hostname(),
     pid: process.pid,
     acquiredAt: new Date(now).toISOString(),
+    refreshedAt: new Date(now).toISOString(),
     expiresAt: new Date(now + ttlMs).toISOString()
   }
+}
+
+/** `2 min`, `90 s`. */
+function span(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`
 }
 
 export function pidAlive(pid: number): boolean {
@@ -104,8 +117,13 @@ export function staleReason(
   lock: LockInfo,
   now: number,
   here: string = hostname(),
-  isAlive: (pid: number) => boolean = pidAlive
+  isAlive: (pid: number) => boolean = pidAlive,
+  ttlMs: number = 2 * 60_000
 ): string | undefined {
+  // The reader's own TTL from the last refresh: a holder that wrote a long expiry (an older version) does not hold it longer.
+  const refreshed = lock.refreshedAt === undefined ? NaN : Date.parse(lock.refreshedAt)
+  if (Number.isFinite(refreshed) && now - refreshed > ttlMs)
+    return `not refreshed since ${lock.refreshedAt} (${span(ttlMs)})`
   const expires = Date.parse(lock.expiresAt)
   if (!Number.isFinite(expires)) return 'its expiry time is not readable'
   if (now > expires) return `its TTL passed at ${lock.expiresAt}`
@@ -144,7 +162,9 @@ export async function acquireLock(targets: readonly Target[], purpose: string, o
     for (const t of targets) {
       let announced = ''
       for (;;) {
-        info.expiresAt = new Date(now() + o.ttlMs).toISOString()
+        const at = now()
+        info.acquiredAt = info.refreshedAt = new Date(at).toISOString()
+        info.expiresAt = new Date(at + o.ttlMs).toISOString()
         if (await t.createLock(info)) break
         const raw = await t.readLockRaw()
         if (raw === undefined) continue // released between our two calls: try again at once
@@ -154,7 +174,7 @@ export async function acquireLock(targets: readonly Target[], purpose: string, o
             ? 'it is unreadable'
             : lock === undefined
               ? undefined
-              : staleReason(lock, now(), undefined, o.isAlive)
+              : staleReason(lock, now(), undefined, o.isAlive, o.ttlMs)
         if (why) {
           // Break only the exact lock judged stale: if it changed meanwhile, judge again.
           if (await t.removeLock({ raw })) {
@@ -184,13 +204,15 @@ export async function acquireLock(targets: readonly Target[], purpose: string, o
     await giveBack()
     throw e
   }
-  // Refresh well before the TTL runs out, so only a dead or hung owner's lock expires.
+  // Refresh well before the TTL runs out (four times within it), so only a dead or hung owner's lock expires.
   const timer = setInterval(
     () => {
-      info.expiresAt = new Date(now() + o.ttlMs).toISOString()
+      const at = now()
+      info.refreshedAt = new Date(at).toISOString()
+      info.expiresAt = new Date(at + o.ttlMs).toISOString()
       for (const t of taken) void t.refreshLock(info).catch(() => false)
     },
-    Math.max(1000, Math.floor(o.ttlMs / 3))
+    o.refreshMs ?? Math.max(1000, Math.floor(o.ttlMs / 4))
   )
   timer.unref()
   // A cancelled job gets SIGINT, then SIGTERM, seconds before SIGKILL: give the

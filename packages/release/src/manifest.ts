@@ -10,6 +10,7 @@
 import { closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Dirent } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { posix, resolve } from 'node:path'
+import { linkProblem, type TreeNode } from './links.js'
 
 export type ManifestEntry =
   | { type: 'file'; sha256: string; size: number; mode: number }
@@ -119,6 +120,7 @@ export function buildManifest(dir: string, shared: readonly string[] = [], previ
   const cache = previous?.source?.root === root ? previous.source : undefined
   let files = 0
   let bytes = 0
+  const links: string[] = []
   const walk = (rel: string, abs: string) => {
     for (const d of readdirSync(abs, { withFileTypes: true })) {
       const r = rel === '' ? d.name : `${rel}/${d.name}`
@@ -154,17 +156,21 @@ export function buildManifest(dir: string, shared: readonly string[] = [], previ
         files++
         bytes += f.size
       } else if (d.isSymbolicLink()) {
-        const target = readlinkSync(p)
-        if (!linkStaysInside(r, target)) {
-          throw new ManifestError(`source symlink '${r}' -> '${target}' points outside the release`)
-        }
-        entries[r] = { type: 'symlink', target }
+        entries[r] = { type: 'symlink', target: readlinkSync(p) }
+        links.push(r)
       } else {
         throw new ManifestError(`source entry '${r}' is not a file, directory or symlink`)
       }
     }
   }
   walk('', root)
+  // Only now, with the whole tree known: a link may go through links listed later.
+  const lookup = (p: string): TreeNode => (shared.length && under(p, shared) ? 'shared' : entries[p])
+  for (const r of links) {
+    const target = (entries[r] as { target: string }).target
+    const why = linkProblem(r, target, lookup)
+    if (why) throw new ManifestError(`symlink '${r}' -> '${target}' ${why}`)
+  }
   return { version: 1, entries, shared: [...shared], files, bytes, source: { root, builtAt, stat } }
 }
 

@@ -4,7 +4,9 @@
  * Never onto a bad release; with nothing to go back to, a clear failure and
  * nothing changed.
  */
+import { InputError } from '@gantry/core'
 import { addEvent, findRelease, markBad, rollbackTarget } from './history.js'
+import { loadHistory } from './history-load.js'
 import { acquireLock } from './lock.js'
 import { DeployError, switchAll, type LockSettings, type RunContext } from './deploy.js'
 import type { Target } from './target.js'
@@ -20,6 +22,22 @@ export interface RollbackOptions {
   context: RunContext
   lock: LockSettings
   log: (line: string) => void
+  /** Warnings (a history rebuilt); default: log. */
+  warn?: (line: string) => void
+}
+
+/**
+ * Fails, before any change, when a target's `<path>` holds no releases: a
+ * mistyped path must be named as such, not met as a missing lock directory.
+ */
+export async function checkDeployed(targets: readonly Target[]): Promise<void> {
+  for (const t of targets) {
+    if (!(await t.hasLayout())) {
+      throw new InputError(
+        `Input 'path' has invalid value '${t.base}': ${t.name} holds no releases (no .gantry/ or releases/ there); expected the path deploy-atomic deployed to; nothing changed`
+      )
+    }
+  }
 }
 
 export interface RollbackResult {
@@ -31,11 +49,12 @@ export interface RollbackResult {
 }
 
 export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
+  await checkDeployed(o.targets)
   const lock = await acquireLock(o.targets, `rollback${o.to ? ` to ${o.to}` : ''}`, { ...o.lock, log: o.log })
   try {
     const states = []
     for (const t of o.targets) {
-      const history = await t.readHistory()
+      const history = await loadHistory(t, o.warn ?? o.log)
       const current = await t.current()
       const onDisk = new Set(await t.listReleases())
       states.push({ t, history, current, onDisk })

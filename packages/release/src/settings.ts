@@ -8,7 +8,10 @@ import { DURATION_FORM, InputError, parseDuration } from '@gantry/core'
 import type { LockSettings, RunContext } from './deploy.js'
 
 export const DEFAULT_LOCK_WAIT_MS = 5 * 60_000
-export const DEFAULT_LOCK_TTL_MS = 10 * 60_000
+/** A lock not refreshed for this long is stale: shorter than the wait, so a dead holder only delays the next run. */
+export const DEFAULT_LOCK_TTL_MS = 2 * 60_000
+/** The holder's refresh period: four chances within the TTL (a slow ssh call or a busy runner may miss one). */
+export const LOCK_REFRESH_MS = 30_000
 export const DEFAULT_ACTIVATE_TIMEOUT_MS = 10 * 60_000
 
 function envDuration(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -22,9 +25,11 @@ function envDuration(name: string, fallback: number, env: NodeJS.ProcessEnv): nu
 }
 
 export function lockSettings(env: NodeJS.ProcessEnv = process.env): LockSettings {
+  const ttlMs = Math.max(3000, envDuration('GANTRY_LOCK_TTL', DEFAULT_LOCK_TTL_MS, env))
   return {
     waitMs: envDuration('GANTRY_LOCK_WAIT', DEFAULT_LOCK_WAIT_MS, env),
-    ttlMs: Math.max(3000, envDuration('GANTRY_LOCK_TTL', DEFAULT_LOCK_TTL_MS, env))
+    ttlMs,
+    refreshMs: Math.min(LOCK_REFRESH_MS, Math.floor(ttlMs / 4))
   }
 }
 

@@ -67,6 +67,8 @@ export interface ActivateResult {
 /** What cleanPartials() removed, for the report. */
 export interface CleanResult {
   partials: string[]
+  /** What could not be removed (with why): a warning, never a failed deploy. */
+  failed?: string[]
 }
 
 export interface Target {
@@ -98,6 +100,13 @@ export interface Target {
   readHistory(): Promise<History>
   /** Writes history.json atomically (temp file, fsync, rename, fsync of the directory). */
   writeHistory(history: History): Promise<void>
+  /**
+   * Renames history.json to `.gantry/<name>` (or `<name>-2`, `-3`, … when taken),
+   * never replacing a file; returns the name used.
+   */
+  keepHistoryAside(name: string): Promise<string>
+  /** Whether `<path>` holds Gantry's layout (.gantry/ or releases/): a rollback needs a deployed path. */
+  hasLayout(): Promise<boolean>
 
   // --- releases ---
   /** Id of the release `current` names, or undefined when there is no current. */

@@ -88,6 +88,10 @@ export class LocalTarget implements Target {
       return readFileSync(this.lockFile, 'utf8')
     } catch (e) {
       if (errno(e) === 'ENOENT') return undefined
+      if (errno(e) === 'EISDIR')
+        throw new TargetError(
+          `${this.name}: ${this.lockFile} is a directory, not a lock file; remove it; nothing changed`
+        )
       throw e
     }
   }
@@ -147,6 +151,27 @@ export class LocalTarget implements Target {
 
   async writeHistory(history: History): Promise<void> {
     writeFileAtomic(join(this.meta, 'history.json'), JSON.stringify(history, null, 2) + '\n')
+  }
+
+  async keepHistoryAside(name: string): Promise<string> {
+    const file = join(this.meta, 'history.json')
+    for (let n = 1; ; n++) {
+      const as = n === 1 ? name : `${name}-${n}`
+      try {
+        // link + unlink: a rename that never replaces an earlier corrupt copy.
+        linkSync(file, join(this.meta, as))
+      } catch (e) {
+        if (errno(e) === 'EEXIST') continue
+        throw e
+      }
+      unlinkSync(file)
+      fsyncDir(this.meta)
+      return as
+    }
+  }
+
+  async hasLayout(): Promise<boolean> {
+    return isDir(this.meta) || isDir(this.releases)
   }
 
   // --- releases ---
@@ -213,10 +238,15 @@ export class LocalTarget implements Target {
 
   async cleanPartials(): Promise<CleanResult> {
     const partials: string[] = []
+    const failed: string[] = []
     for (const n of existsSync(this.releases) ? readdirSync(this.releases) : []) {
       if (!n.startsWith(PARTIAL)) continue
-      rmSync(join(this.releases, n), { recursive: true, force: true })
-      partials.push(`releases/${n}`)
+      try {
+        removeTree(join(this.releases, n))
+        partials.push(`releases/${n}`)
+      } catch (e) {
+        failed.push(`releases/${n} (${(e as Error).message})`)
+      }
     }
     // Temp files of interrupted atomic writes and switches.
     for (const [dir, rel] of [
@@ -244,7 +274,7 @@ export class LocalTarget implements Target {
         }
       }
     }
-    return { partials }
+    return failed.length ? { partials, failed } : { partials }
   }
 
   async prepare(req: PrepareRequest): Promise<PrepareResult> {
@@ -255,11 +285,11 @@ export class LocalTarget implements Target {
       // A file of the previous release was changed in place (hard links share it):
       // build again from the source alone rather than carry the change forward.
       this.log(`${this.name}: linked files did not verify (${r.verify.problems[0]}); copying every file instead`)
-      rmSync(r.staging, { recursive: true, force: true })
+      removeTree(r.staging)
       r = await this.build({ ...req, linkFrom: undefined })
     }
     if (!r.verify.ok) {
-      rmSync(r.staging, { recursive: true, force: true })
+      removeTree(r.staging)
       throw new TargetError(
         `${this.name}: release ${req.id} does not match its manifest: ${r.verify.problems.slice(0, 5).join('; ')}`
       )
@@ -452,10 +482,45 @@ export class LocalTarget implements Target {
     renameSync(dir, aside)
     rmSync(this.manifestFile(id), { force: true })
     rmSync(this.cacheFile(id), { force: true })
-    rmSync(aside, { recursive: true, force: true })
+    removeTree(aside)
   }
 
   async close(): Promise<void> {}
+}
+
+function isDir(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * rm -rf that also removes read-only directories (a release keeps its source's
+ * modes): gives the owner rwx on every directory first. Only directories: a
+ * file's mode is shared with every release hard-linked to it, the live one too.
+ */
+export function removeTree(p: string): void {
+  try {
+    rmSync(p, { recursive: true, force: true })
+    return
+  } catch (e) {
+    if (errno(e) !== 'EACCES' && errno(e) !== 'EPERM') throw e
+  }
+  const open = (d: string): void => {
+    // Not ours to change (another owner) or unreadable: rmSync below names what is stuck.
+    try {
+      const st = lstatSync(d)
+      if (!st.isDirectory()) return
+      if ((st.mode & 0o700) !== 0o700) chmodSync(d, (st.mode & 0o7777) | 0o700)
+      for (const n of readdirSync(d)) open(join(d, n))
+    } catch {
+      // as above
+    }
+  }
+  open(p)
+  rmSync(p, { recursive: true, force: true })
 }
 
 function lstatExists(p: string): boolean {

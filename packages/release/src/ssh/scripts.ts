@@ -14,15 +14,38 @@ export const OTHER = 4
 
 /** mkdir -p of the layout; prints <path> made absolute (a relative one is relative to the login directory). */
 export const INIT = `set -eu
+if [ -e "$1" ] && [ ! -d "$1" ]; then echo "Input 'path' has invalid value '$1': it is not a directory on this host; expected a directory (or a path to create)" >&2; exit 4; fi
 mkdir -p -- "$1"
 cd -- "$1"
 mkdir -p releases shared .gantry .gantry/manifests
 pwd`
 
-/** cat of <path>/<rel>; exit 3 when it does not exist. */
+/** cat of <path>/<rel>; exit 3 when it does not exist, 4 when it is a directory. */
 export const READ = `f=$1/$2
 if [ ! -e "$f" ] && [ ! -L "$f" ]; then exit 3; fi
+if [ -d "$f" ]; then exit 4; fi
 exec cat -- "$f"`
+
+/** Exit 0 when <path> holds Gantry's layout (.gantry/ or releases/), 3 when not. */
+export const HAS_LAYOUT = `[ -d "$1/.gantry" ] || [ -d "$1/releases" ] || exit 3`
+
+/** Renames .gantry/history.json to $2 (or $2-2, $2-3, … when taken) without replacing a file; prints the name. */
+export const KEEP_ASIDE = `set -eu
+cd -- "$1/.gantry"
+n=$2; i=1
+while [ -e "$n" ] || [ -L "$n" ]; do i=$((i + 1)); n=$2-$i; done
+ln -- history.json "$n"
+rm -f -- history.json
+sync -- .
+printf '%s' "$n"`
+
+/**
+ * Gives the owner rwx on every directory below $1 that lacks it (a release keeps
+ * its source's modes; rm -rf cannot empty a read-only directory). find runs the
+ * chmod before it descends. Directories only: a file's mode is shared with every
+ * release hard-linked to it, the live one too.
+ */
+const OPEN_DIRS = `find "./$p" -type d ! -perm -u=rwx -exec chmod u+rwx -- {} \\; 2>/dev/null || :`
 
 /** stdin → <path>/<dir>/<tmp> (all $5 bytes of it), fsync, rename over <name>, fsync the directory. */
 export const WRITE_ATOMIC = `set -eu
@@ -87,10 +110,13 @@ for d in "$@"; do
   i=$((i + 1))
 done`
 
-/** rm -rf of each <path>-relative argument. */
-export const REMOVE = `set -eu
-cd -- "$1"; shift
-for p in "$@"; do rm -rf -- "$p"; done
+/** rm -rf of each <path>-relative argument (read-only directories too); prints those still there, NUL-terminated. */
+export const REMOVE = `set -u
+cd -- "$1" || exit 1; shift
+for p in "$@"; do
+  rm -rf -- "$p" 2>/dev/null || { ${OPEN_DIRS}; rm -rf -- "$p" >&2 || :; }
+  if [ -e "$p" ] || [ -L "$p" ]; then printf '%s\\000' "$p"; fi
+done
 [ "$#" -eq 0 ] || sync -- . releases .gantry .gantry/manifests 2>/dev/null || :`
 
 /** Creates the staging directory; exit 3 when releases/<id> exists. */
@@ -160,7 +186,8 @@ cd -- "$1"
 if [ ! -e "releases/$2" ] && [ ! -L "releases/$2" ]; then exit 0; fi
 mv -T -- "releases/$2" "releases/$3"
 rm -f -- ".gantry/manifests/$2.json"
-rm -rf -- "releases/$3"`
+p=releases/$3
+rm -rf -- "$p" 2>/dev/null || { ${OPEN_DIRS}; rm -rf -- "$p"; }`
 
 /** Marker lines: the activate command could not be started (local spawn's ENOENT/EACCES). */
 export const CANNOT_RUN = 'gantry: cannot run activate:'

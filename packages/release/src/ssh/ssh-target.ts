@@ -218,8 +218,12 @@ export class SshTarget implements Target {
     return r
   }
 
-  private async readRel(op: string, rel: string): Promise<string | undefined> {
-    const r = await this.expect(op, S.READ, [rel], [S.ABSENT])
+  private async readRel(op: string, rel: string, what = 'a file'): Promise<string | undefined> {
+    const r = await this.expect(op, S.READ, [rel], [S.ABSENT, S.OTHER])
+    if (r.code === S.OTHER)
+      throw new SshTargetError(
+        `${this.name}: ${this.base}/${rel} is a directory, not ${what}; remove it; nothing changed`
+      )
     return r.code === S.ABSENT ? undefined : r.stdout.toString('utf8')
   }
 
@@ -293,7 +297,7 @@ export class SshTarget implements Target {
   }
 
   readLockRaw(): Promise<string | undefined> {
-    return this.serialLock(() => this.readRel('read lock', '.gantry/lock'))
+    return this.serialLock(() => this.readRel('read lock', '.gantry/lock', 'a lock file'))
   }
 
   async readLock(): Promise<LockInfo | 'unreadable' | undefined> {
@@ -303,7 +307,7 @@ export class SshTarget implements Target {
 
   refreshLock(info: LockInfo): Promise<boolean> {
     return this.serialLock(async () => {
-      const raw = await this.readRel('read lock', '.gantry/lock')
+      const raw = await this.readRel('read lock', '.gantry/lock', 'a lock file')
       if (raw === undefined || lockToken(raw) !== info.token) return false
       await this.writeAtomic('refresh lock', '.gantry', 'lock', lockText(info))
       return true
@@ -312,7 +316,7 @@ export class SshTarget implements Target {
 
   removeLock(expect: { token?: string; raw?: string }): Promise<boolean> {
     return this.serialLock(async () => {
-      const raw = await this.readRel('read lock', '.gantry/lock')
+      const raw = await this.readRel('read lock', '.gantry/lock', 'a lock file')
       if (raw === undefined || !lockMatches(raw, expect)) return false
       // Removed only if still byte for byte what was judged (checked on the host after moving it aside).
       const r = await this.expect('unlock', S.REMOVE_LOCK, [tempName('lock'), tempName('lock')], [S.ABSENT], raw)
@@ -331,6 +335,17 @@ export class SshTarget implements Target {
     return this.serial(() =>
       this.writeAtomic('write history', '.gantry', 'history.json', JSON.stringify(history, null, 2) + '\n')
     )
+  }
+
+  keepHistoryAside(name: string): Promise<string> {
+    return this.serial(async () => {
+      const r = await this.expect('keep history aside', S.KEEP_ASIDE, [name], [])
+      return r.stdout.toString('utf8')
+    })
+  }
+
+  hasLayout(): Promise<boolean> {
+    return this.serial(async () => (await this.expect('look for releases', S.HAS_LAYOUT, [], [S.ABSENT])).code === 0)
   }
 
   current(): Promise<string | undefined> {
@@ -385,8 +400,15 @@ export class SshTarget implements Target {
         if (TEMP.test(n)) partials.push(`.gantry/manifests/${n}`)
         else if (n.endsWith('.json') && !have.has(n.replace(/\.json$/, ''))) partials.push(`.gantry/manifests/${n}`)
       }
-      if (partials.length) await this.expect('clean', S.REMOVE, partials, [])
-      return { partials }
+      if (!partials.length) return { partials }
+      const r = await this.expect('clean', S.REMOVE, partials, [])
+      const stuck = new Set(r.stdout.toString('utf8').split('\0').filter(Boolean))
+      if (!stuck.size) return { partials }
+      const why = lastLine(r.stderr)
+      return {
+        partials: partials.filter((p) => !stuck.has(p)),
+        failed: [...stuck].map((p) => `${p}${why ? ` (${why})` : ''}`)
+      }
     })
   }
 
