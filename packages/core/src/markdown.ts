@@ -3,10 +3,23 @@
  * local demo can print it as it is.
  */
 export function escapeCell(value: unknown): string {
-  return String(value ?? '')
+  return showControls(String(value ?? ''))
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/\r?\n/g, ' ')
+}
+
+/**
+ * Control characters (NUL, ESC, …; not tab or line ends) written as \xNN: a
+ * response body in a summary must not carry raw bytes that end the text or
+ * drive a terminal (the local demo prints summaries).
+ */
+export function showControls(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`
+  )
 }
 
 export function table(header: readonly string[], rows: ReadonlyArray<readonly unknown[]>): string {

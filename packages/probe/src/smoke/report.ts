@@ -1,5 +1,5 @@
 /** What a reviewer reads: the job-summary table and JUnit XML (testcase per check). */
-import { ms, table } from '@gantry/core'
+import { ms, showControls, table } from '@gantry/core'
 import type { Failure } from './assertions.js'
 import type { SpecProblem } from './load.js'
 import type { CheckResult, SmokeResult } from './run.js'
@@ -63,7 +63,7 @@ export function summaryMarkdown(file: string, result: SmokeResult): string {
 const MAX_DETAILED = 20
 
 function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return showControls(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 /** A collapsed section: every failed assertion at its spec line, and the start of the body. */
