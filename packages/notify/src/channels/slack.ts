@@ -11,6 +11,22 @@ import { postJson, type JsonResponse } from '../http.js'
 import { clip, type Fact, type Message } from '../message.js'
 import type { Channel, SendContext, Sent } from './channel.js'
 
+/**
+ * clip() for mrkdwn: a cut never splits a `<url|label>` link (Slack would show
+ * its raw text, or link to half a URL) or an `&amp;`-style escape; the cut moves
+ * back to before it.
+ */
+export function clipMrkdwn(s: string, n: number): string {
+  const c = clip(s, n)
+  if (c === s) return s
+  let kept = c.slice(0, -1)
+  const open = kept.lastIndexOf('<')
+  if (open > kept.lastIndexOf('>')) kept = kept.slice(0, open)
+  const amp = kept.lastIndexOf('&')
+  if (amp >= 0 && !kept.slice(amp).includes(';') && kept.length - amp < 5) kept = kept.slice(0, amp)
+  return `${kept}…`
+}
+
 export const SLACK_LIMITS = { header: 150, sectionText: 3000, fields: 10, fieldText: 2000, contextElements: 10 }
 
 /** Slack's Web API base; GANTRY_SLACK_API_URL points it at a stand-in in tests. */
@@ -44,7 +60,7 @@ export function slackPayload(m: Message): SlackPayload {
   }
   const text: SectionBlock = {
     type: 'section',
-    text: { type: 'mrkdwn', text: clip(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
+    text: { type: 'mrkdwn', text: clipMrkdwn(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
   }
   const blocks: KnownBlock[] = [header, text]
   if (m.facts.length) {
@@ -52,7 +68,7 @@ export function slackPayload(m: Message): SlackPayload {
       type: 'section',
       fields: m.facts
         .slice(0, SLACK_LIMITS.fields)
-        .map((f) => ({ type: 'mrkdwn', text: clip(factText(f), SLACK_LIMITS.fieldText) }))
+        .map((f) => ({ type: 'mrkdwn', text: clipMrkdwn(factText(f), SLACK_LIMITS.fieldText) }))
     }
     blocks.push(fields)
   }
