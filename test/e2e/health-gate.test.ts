@@ -62,7 +62,7 @@ describe('health-gate verdicts', () => {
     expect(r.outputs['time-to-healthy']).toBe('')
     const errs = r.annotations.filter((a) => a.level === 'error')
     expect(errs[0]?.message).toMatch(
-      /not healthy after \d+ attempts \(max-wait 600 ms\): status 500 \(expected 200-399\)/
+      /not healthy after \d+ attempts \(max-wait 600ms\): status 500 \(expected 200-399\)/
     )
     expect(errs.at(-1)?.message).toBe('health-gate failed: 1 of 1 URL(s) did not pass')
     expect(r.summary).toContain('❌ health-gate failed')
@@ -93,7 +93,7 @@ describe('health-gate verdicts', () => {
     })
     expect(r.code).toBe(1)
     expect(Number(r.outputs.p95)).toBeGreaterThanOrEqual(150)
-    expect(r.annotations[0]?.message).toMatch(/p95 \d+(\.\d+)? ms > max-p95 100 ms/)
+    expect(r.annotations[0]?.message).toMatch(/p95 \d+(\.\d+)? ms > max-p95 100ms/)
   })
 
   test('resetting connections: reason is connection reset', async () => {

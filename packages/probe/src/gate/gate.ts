@@ -3,7 +3,7 @@
  * sampled; a URL passes when it became healthy and its sample is within the
  * error-rate, p95 and baseline limits. The gate passes when every URL passes.
  */
-import { safeUrl, type Progress } from '@gantry/core'
+import { formatDuration, safeUrl, type Progress } from '@gantry/core'
 import { ProbeClient } from '../undici-client.js'
 import { latencyStats } from '../stats.js'
 import { baselineP95, type Baseline } from './baseline.js'
@@ -115,7 +115,7 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
         }
         if (!poll.healthy) {
           result.reasons.push(
-            `not healthy after ${poll.attempts} attempts (max-wait ${cfg.maxWaitMs} ms): ${poll.lastReason}`
+            `not healthy after ${poll.attempts} attempts (max-wait ${formatDuration(cfg.maxWaitMs)}): ${poll.lastReason}`
           )
           return result
         }
@@ -176,7 +176,7 @@ function sampleReasons(s: UrlSample, base: number | null, cfg: GateConfig): stri
     return out
   }
   if (cfg.maxP95Ms !== undefined && s.p95 !== null && s.p95 > cfg.maxP95Ms) {
-    out.push(`p95 ${s.p95} ms > max-p95 ${cfg.maxP95Ms} ms`)
+    out.push(`p95 ${s.p95} ms > max-p95 ${formatDuration(cfg.maxP95Ms)}`)
   }
   if (base !== null && s.p95 !== null && s.p95 > cfg.maxLatencyRatio * base) {
     out.push(`p95 ${s.p95} ms > ${cfg.maxLatencyRatio} × baseline p95 ${base} ms (${(s.p95 / base).toFixed(2)}×)`)

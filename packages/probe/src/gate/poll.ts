@@ -4,7 +4,7 @@
  * does not push every later poll back, and a server that turns healthy is
  * seen within one interval.
  */
-import { sleep } from '@gantry/core'
+import { formatDuration, sleep } from '@gantry/core'
 import { performance } from 'node:perf_hooks'
 import type { HttpClient, ProbeRequest } from '../request.js'
 import { judge, type Expectation } from './check.js'
@@ -52,7 +52,7 @@ export async function pollUntilHealthy(client: HttpClient, o: PollOptions): Prom
     if (cut && res.error?.kind === 'timeout') {
       // Cut short by max-wait: not the service's fault, so keep the last real reason.
       out.failures++
-      out.lastReason ??= `no answer before max-wait (${o.maxWaitMs} ms)`
+      out.lastReason ??= `no answer before max-wait (${formatDuration(o.maxWaitMs)})`
       break
     }
     o.onAttempt?.(out.attempts, v.pass, v.pass ? undefined : v.reason)

@@ -1,5 +1,8 @@
-/** The job-summary section: one row per URL a reviewer can read at a glance. */
-import { ms, percent, table } from '@gantry/core'
+/**
+ * The job-summary section: one row per URL a reviewer can read at a glance.
+ * Settings are written as inputs are (formatDuration: 250ms, 5m); measurements with ms().
+ */
+import { formatDuration, ms, percent, table } from '@gantry/core'
 import type { GateConfig, GateResult } from './gate.js'
 
 export function gateSummary(r: GateResult, cfg: GateConfig): string {
@@ -17,10 +20,10 @@ export function gateSummary(r: GateResult, cfg: GateConfig): string {
   ])
   const limits = [
     `expect ${cfg.expect.status}${cfg.expect.body ? ` and body /${cfg.expect.body.source}/` : ''}`,
-    `${cfg.threshold} consecutive passes every ${ms(cfg.intervalMs)} within ${ms(cfg.maxWaitMs)}`,
+    `${cfg.threshold} consecutive passes every ${formatDuration(cfg.intervalMs)} within ${formatDuration(cfg.maxWaitMs)}`,
     `${cfg.samples} samples at concurrency ${cfg.concurrency}`,
     `max error rate ${percent(cfg.maxErrorRate)}`,
-    cfg.maxP95Ms !== undefined ? `max p95 ${ms(cfg.maxP95Ms)}` : undefined,
+    cfg.maxP95Ms !== undefined ? `max p95 ${formatDuration(cfg.maxP95Ms)}` : undefined,
     cfg.baseline ? `p95 ≤ ${cfg.maxLatencyRatio} × baseline (${cfg.baseline.path})` : undefined
   ].filter(Boolean)
   return [
