@@ -11,10 +11,10 @@ __webpack_require__.d(__webpack_exports__, {
   GitHubDeployments: () => (/* reexport */ github_deployments_GitHubDeployments)
 });
 
-// UNUSED EXPORTS: ADAPTIVE_CARD_CONTENT_TYPE, ADAPTIVE_CARD_VERSION, DESCRIPTION_LIMIT, DISCORD_LIMITS, DeliveryError, DeliveryFailed, SLACK_LIMITS, STATUSES, adaptiveCard, brief, buildMessage, clip, contextFromEnv, createDeployment, createDeploymentStatus, defaultPolicy, deliver, deploymentStateFor, discordPayload, discordWebhook, durationSinceStarted, embedSize, escapeMrkdwn, formatDuration, genericWebhook, githubDeploymentStatus, httpError, markStarted, notifyAll, notifySummary, parseRetryAfter, postJson, runUrl, sentOutput, sign, slackApi, slackApiBase, slackPayload, slackWebhook, teamsPayload, teamsWebhook, webhookBody
+// UNUSED EXPORTS: ADAPTIVE_CARD_CONTENT_TYPE, ADAPTIVE_CARD_VERSION, DESCRIPTION_LIMIT, DISCORD_LIMITS, DeliveryError, DeliveryFailed, SLACK_LIMITS, STATUSES, adaptiveCard, brief, buildMessage, clip, clipMrkdwn, contextFromEnv, createDeployment, createDeploymentStatus, defaultPolicy, deliver, deploymentStateFor, discordPayload, discordWebhook, durationSinceStarted, embedSize, escapeMrkdwn, formatDuration, genericWebhook, githubDeploymentStatus, httpError, markStarted, notifyAll, notifySummary, parseRetryAfter, postJson, runUrl, sentOutput, sign, slackApi, slackApiBase, slackPayload, slackWebhook, teamsPayload, teamsWebhook, webhookBody
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 12 modules
-var src = __webpack_require__(8948);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 14 modules
+var src = __webpack_require__(4835);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries
@@ -586,6 +586,24 @@ async function durationSinceStarted(environment, now = new Date(), env = process
 
 
 
+/**
+ * clip() for mrkdwn: a cut never splits a `<url|label>` link (Slack would show
+ * its raw text, or link to half a URL) or an `&amp;`-style escape; the cut moves
+ * back to before it.
+ */
+function clipMrkdwn(s, n) {
+    const c = clip(s, n);
+    if (c === s)
+        return s;
+    let kept = c.slice(0, -1);
+    const open = kept.lastIndexOf('<');
+    if (open > kept.lastIndexOf('>'))
+        kept = kept.slice(0, open);
+    const amp = kept.lastIndexOf('&');
+    if (amp >= 0 && !kept.slice(amp).includes(';') && kept.length - amp < 5)
+        kept = kept.slice(0, amp);
+    return `${kept}\u2026`;
+}
 const SLACK_LIMITS = { header: 150, sectionText: 3000, fields: 10, fieldText: 2000, contextElements: 10 };
 /** Slack's Web API base; GANTRY_SLACK_API_URL points it at a stand-in in tests. */
 function slackApiBase(env = process.env) {
@@ -609,7 +627,7 @@ function slackPayload(m) {
     };
     const text = {
         type: 'section',
-        text: { type: 'mrkdwn', text: clip(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
+        text: { type: 'mrkdwn', text: clipMrkdwn(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
     };
     const blocks = [header, text];
     if (m.facts.length) {
@@ -617,7 +635,7 @@ function slackPayload(m) {
             type: 'section',
             fields: m.facts
                 .slice(0, SLACK_LIMITS.fields)
-                .map((f) => ({ type: 'mrkdwn', text: clip(factText(f), SLACK_LIMITS.fieldText) }))
+                .map((f) => ({ type: 'mrkdwn', text: clipMrkdwn(factText(f), SLACK_LIMITS.fieldText) }))
         };
         blocks.push(fields);
     }

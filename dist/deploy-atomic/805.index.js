@@ -23,6 +23,7 @@ __webpack_require__.d(__webpack_exports__, {
   brief: () => (/* reexport */ brief),
   buildMessage: () => (/* reexport */ buildMessage),
   clip: () => (/* reexport */ message_clip),
+  clipMrkdwn: () => (/* reexport */ clipMrkdwn),
   contextFromEnv: () => (/* reexport */ contextFromEnv),
   createDeployment: () => (/* reexport */ createDeployment),
   createDeploymentStatus: () => (/* reexport */ createDeploymentStatus),
@@ -55,8 +56,8 @@ __webpack_require__.d(__webpack_exports__, {
   webhookBody: () => (/* reexport */ webhookBody)
 });
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 23 modules
-var src = __webpack_require__(6103);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 24 modules
+var src = __webpack_require__(8710);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries
@@ -748,6 +749,24 @@ async function durationSinceStarted(environment, now = new Date(), env = process
 
 
 
+/**
+ * clip() for mrkdwn: a cut never splits a `<url|label>` link (Slack would show
+ * its raw text, or link to half a URL) or an `&amp;`-style escape; the cut moves
+ * back to before it.
+ */
+function clipMrkdwn(s, n) {
+    const c = message_clip(s, n);
+    if (c === s)
+        return s;
+    let kept = c.slice(0, -1);
+    const open = kept.lastIndexOf('<');
+    if (open > kept.lastIndexOf('>'))
+        kept = kept.slice(0, open);
+    const amp = kept.lastIndexOf('&');
+    if (amp >= 0 && !kept.slice(amp).includes(';') && kept.length - amp < 5)
+        kept = kept.slice(0, amp);
+    return `${kept}\u2026`;
+}
 const SLACK_LIMITS = { header: 150, sectionText: 3000, fields: 10, fieldText: 2000, contextElements: 10 };
 /** Slack's Web API base; GANTRY_SLACK_API_URL points it at a stand-in in tests. */
 function slackApiBase(env = process.env) {
@@ -771,7 +790,7 @@ function slackPayload(m) {
     };
     const text = {
         type: 'section',
-        text: { type: 'mrkdwn', text: message_clip(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
+        text: { type: 'mrkdwn', text: clipMrkdwn(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
     };
     const blocks = [header, text];
     if (m.facts.length) {
@@ -779,7 +798,7 @@ function slackPayload(m) {
             type: 'section',
             fields: m.facts
                 .slice(0, SLACK_LIMITS.fields)
-                .map((f) => ({ type: 'mrkdwn', text: message_clip(factText(f), SLACK_LIMITS.fieldText) }))
+                .map((f) => ({ type: 'mrkdwn', text: clipMrkdwn(factText(f), SLACK_LIMITS.fieldText) }))
         };
         blocks.push(fields);
     }

@@ -96323,7 +96323,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(948);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(444);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -96333,7 +96333,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 948:
+/***/ 444:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -97794,7 +97794,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink: io_util_unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -97825,7 +97825,7 @@ const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield stat(fsPath);
+            yield io_util_stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -97838,7 +97838,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -97868,7 +97868,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield stat(filePath);
+            stats = yield io_util_stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -97896,7 +97896,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield stat(filePath);
+                stats = yield io_util_stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {
@@ -99289,7 +99289,7 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ../../packages/core/src/errors.ts
 /** A user mistake in an input: reported as one line, never with a stack trace. */
-class InputError extends Error {
+class errors_InputError extends Error {
     name = 'InputError';
 }
 /**
@@ -99301,7 +99301,7 @@ class UserError extends Error {
     name = 'UserError';
 }
 function isUserFacing(e) {
-    return e instanceof InputError || e instanceof UserError;
+    return e instanceof errors_InputError || e instanceof UserError;
 }
 function errorMessage(e) {
     if (e instanceof Error)
@@ -99357,6 +99357,7 @@ const Names = {
         inputs: [
             'source',
             ...targetInputs,
+            'allow-empty',
             'release-id',
             'keep',
             'shared',
@@ -99440,20 +99441,47 @@ const Names = {
  */
 class ValueError extends Error {
 }
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_FORM = 'a duration such as 250ms, 5s, 2m, 1h or 1m30s (a bare number is seconds)';
-/** `250ms`, `5s`, `2m`, `1h`, `1m30s`; a bare number is seconds. Returns milliseconds. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_FORM = 'a duration such as 250ms, 5s, 2m, 1h, 1d or 1m30s (a bare number is seconds)';
+/**
+ * The longest delay a Node.js timer can hold (2^31-1 ms, about 24.8 days):
+ * setTimeout() with a longer one fires after 1 ms instead. Every duration
+ * input that becomes a timer is bounded by it (fields.duration's `timer`).
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_FORM = `at most ${MAX_TIMER_MS}ms (about 24d 20h, the longest timer Node.js can hold)`;
+/** `250ms`, `5s`, `2m`, `1h`, `1d`, `1m30s`; a bare number is seconds. Returns milliseconds. */
 function parseDuration(text) {
     const s = text.trim();
     if (/^\d+(\.\d+)?$/.test(s))
         return Math.round(Number(s) * 1000);
-    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s))
+    if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s))
         throw new ValueError(`expected ${DURATION_FORM}`);
     let ms = 0;
-    for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
         ms += Number(n) * UNIT_MS[unit];
     }
     return Math.round(ms);
+}
+/** Milliseconds in the form parseDuration reads: 250ms, 5s, 1.5s, 1m30s, 2h, 30d. */
+function formatDuration(ms) {
+    let rest = Math.round(ms);
+    if (rest < 1000)
+        return `${rest}ms`;
+    let out = '';
+    for (const [unit, size] of [
+        ['d', UNIT_MS.d],
+        ['h', UNIT_MS.h],
+        ['m', UNIT_MS.m]
+    ]) {
+        if (rest >= size) {
+            out += `${Math.floor(rest / size)}${unit}`;
+            rest %= size;
+        }
+    }
+    if (rest > 0)
+        out += `${Number((rest / 1000).toFixed(3))}s`;
+    return out;
 }
 const RATE_FORM = 'a rate such as 1% or 0.01, between 0 and 1 (0% to 100%)';
 /** `1%` or `0.01` \u2192 0.01. */
@@ -106509,6 +106537,322 @@ function _function(params) {
 }
 
 
+;// CONCATENATED MODULE: ../../packages/core/src/markdown.ts
+/**
+ * Job summaries are GitHub-flavoured Markdown: GitHub renders it, and the
+ * local demo can print it as it is.
+ */
+function escapeCell(value) {
+    return showControls(String(value ?? ''))
+        .replace(/\\/g, '\\\\')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, ' ');
+}
+/**
+ * Control characters (NUL, ESC, \u2026; not tab or line ends) written as \xNN: a
+ * response body in a summary must not carry raw bytes that end the text or
+ * drive a terminal (the local demo prints summaries).
+ */
+function showControls(text) {
+    return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(escapeCell).join(' | ')} |`;
+    return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
+}
+function ms(value) {
+    if (value === undefined || value === null || Number.isNaN(value))
+        return '\u2013';
+    if (value >= 10_000)
+        return `${(value / 1000).toFixed(1)} s`;
+    if (value >= 100)
+        return `${Math.round(value)} ms`;
+    return `${value.toFixed(1)} ms`;
+}
+function percent(rate) {
+    if (rate === undefined || Number.isNaN(rate))
+        return '\u2013';
+    return `${(rate * 100).toFixed(rate === 0 || rate === 1 ? 0 : 2)}%`;
+}
+function verdict(ok, okText = 'pass', badText = 'fail') {
+    return ok ? `\u2705 ${okText}` : `\u274c ${badText}`;
+}
+
+;// CONCATENATED MODULE: ../../packages/core/src/mask.ts
+/**
+ * Secret redaction: the one module every log line, job summary, report,
+ * output and artifact (JUnit) writer goes through.
+ *
+ * core.setSecret masks the runner's log, but not the files we write ourselves
+ * (job summary, JSON report, JUnit), and reports are uploaded as artifacts,
+ * which the runner never masks. A registered secret is therefore redacted in
+ * every form a writer may give it:
+ * - as it is, percent-encoded (encodeURIComponent, a form body, and as the URL
+ *   parser writes it in a query, a path and userinfo), and base64;
+ * - each of those inside a JSON string (once, and twice for JSON in JSON),
+ *   escaped for a Markdown table cell, and escaped for XML/HTML;
+ * - a URL's password also as base64 of `user:password` (the `Basic`
+ *   credential Node builds from it), and query values whose names say they are
+ *   credentials (`api_key`, `token`, \u2026).
+ * Reports are redacted value by value before JSON encoding (redactDeep), and
+ * the encoded text once more. Every form is also sent to the runner's masker
+ * (once each), so the log hides it too.
+ */
+
+
+/** Shorter values are not masked: masking `1` or `ok` would blank out every log line. */
+const MIN_SECRET_LENGTH = 4;
+/** Query parameter (and variable) names whose values are credentials. */
+const SECRET_PARAM = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential/i;
+const mask_forms = new Set();
+const logged = new Set();
+let pattern;
+/** Every form of one value that a writer may produce (see the module comment). */
+function secretForms(value) {
+    const inner = new Set([value]);
+    const add = (f) => {
+        try {
+            inner.add(f());
+        }
+        catch {
+            // a lone surrogate cannot be percent-encoded: the raw form is still there
+        }
+    };
+    add(() => encodeURIComponent(value));
+    add(() => new URLSearchParams({ a: value }).toString().slice(2));
+    add(() => {
+        const u = new URL('http://h/');
+        u.search = value;
+        return u.search.slice(1);
+    });
+    add(() => {
+        const u = new URL('http://h/');
+        u.pathname = value;
+        return u.pathname.slice(1);
+    });
+    add(() => {
+        const u = new URL('http://h/');
+        u.password = value;
+        return u.password;
+    });
+    add(() => Buffer.from(value, 'utf8').toString('base64'));
+    const out = new Set();
+    for (const f of inner) {
+        out.add(f);
+        out.add(JSON.stringify(f).slice(1, -1));
+        out.add(JSON.stringify(JSON.stringify(f)).slice(3, -3));
+        out.add(escapeCell(f));
+        out.add(escapeXml(f));
+    }
+    return [...out].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+function escapeXml(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+/** Registers one exact value (and its forms); each form reaches the runner's masker once. */
+function register(value) {
+    if (value.length < MIN_SECRET_LENGTH)
+        return;
+    for (const f of secretForms(value)) {
+        if (!mask_forms.has(f)) {
+            mask_forms.add(f);
+            pattern = undefined;
+        }
+        // The runner masks a multi-line value line by line only when told each line.
+        for (const line of f.split(/\r?\n/)) {
+            if (line.trim().length < MIN_SECRET_LENGTH || logged.has(line))
+                continue;
+            logged.add(line);
+            core_setSecret(line);
+        }
+    }
+}
+/** Registers a secret (and, for URLs, their secret-bearing parts) for masking. */
+function maskSecret(value) {
+    if (!value)
+        return;
+    register(value);
+    if (/\r?\n/.test(value))
+        for (const line of value.split(/\r?\n/))
+            register(line.trim());
+    let u;
+    try {
+        u = new URL(value);
+    }
+    catch {
+        return;
+    }
+    // Webhook URLs carry their secret in the path or query: mask those too,
+    // since an error may print the URL's pieces separately.
+    if (u.pathname.length > 8)
+        register(u.pathname);
+    if (u.search.length > 8)
+        register(u.search);
+    maskUrl(u);
+}
+/**
+ * Registers the credentials a URL carries: its password (as written and
+ * decoded), the `Basic` credential built from its userinfo, and the values of
+ * query parameters named like credentials (SECRET_PARAM). The rest of the URL
+ * stays readable.
+ */
+function maskUrl(url) {
+    if (!url)
+        return;
+    let u;
+    try {
+        u = typeof url === 'string' ? new URL(url) : url;
+    }
+    catch {
+        return;
+    }
+    if (u.password) {
+        const password = mask_decode(u.password);
+        register(u.password);
+        register(password);
+        register(Buffer.from(`${mask_decode(u.username)}:${password}`, 'utf8').toString('base64'));
+    }
+    for (const [name, value] of u.searchParams)
+        if (SECRET_PARAM.test(name))
+            register(value);
+    for (const [name, value] of rawParams(u.search))
+        if (SECRET_PARAM.test(mask_decode(name)))
+            register(value);
+}
+/**
+ * Registers a credential header's value: the whole value, the credential
+ * after its scheme (`Bearer x` \u2192 `x`), and for `Basic` the decoded
+ * `user:password` and the password alone.
+ */
+function maskCredentialHeader(value) {
+    register(value);
+    const m = /^(\w+)\s+(.+)$/.exec(value.trim());
+    if (!m)
+        return;
+    const credential = m[2];
+    register(credential);
+    if (m[1]?.toLowerCase() !== 'basic' || !/^[A-Za-z0-9+/]+=*$/.test(credential))
+        return;
+    const decoded = Buffer.from(credential, 'base64').toString('utf8');
+    register(decoded);
+    const colon = decoded.indexOf(':');
+    if (colon >= 0)
+        register(decoded.slice(colon + 1));
+}
+function mask_decode(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+function rawParams(search) {
+    return search
+        .replace(/^\?/, '')
+        .split('&')
+        .filter(Boolean)
+        .map((kv) => {
+        const i = kv.indexOf('=');
+        return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+    });
+}
+/**
+ * A URL as logs, summaries and reports show it: no userinfo, and the value of
+ * every credential-named query parameter replaced by `***`.
+ */
+function safeUrl(url) {
+    let u;
+    try {
+        u = typeof url === 'string' ? new URL(url) : new URL(url.href);
+    }
+    catch {
+        return scrubUrls(String(url));
+    }
+    u.username = '';
+    u.password = '';
+    if (!u.search)
+        return u.href;
+    const query = u.search
+        .slice(1)
+        .split('&')
+        .map((kv) => {
+        const i = kv.indexOf('=');
+        return i > 0 && i < kv.length - 1 && SECRET_PARAM.test(mask_decode(kv.slice(0, i))) ? `${kv.slice(0, i)}=***` : kv;
+    })
+        .join('&');
+    return `${u.origin}${u.pathname}?${query}${u.hash}`;
+}
+/** The URL without its userinfo (`user:password@`); as written when it has none. */
+function stripUserinfo(url) {
+    let u;
+    try {
+        u = new URL(url);
+    }
+    catch {
+        return url;
+    }
+    if (!u.username && !u.password)
+        return url;
+    u.username = '';
+    u.password = '';
+    return u.href;
+}
+/**
+ * Removes URL credentials from free text (an input's value quoted in an error
+ * line, a server's message): the password of `scheme://user:password@`, and
+ * the values of credential-named query parameters.
+ */
+function scrubUrls(text) {
+    // A value ends where a URL would: at whitespace, a quote, markup or a table bar (so JSON and Markdown stay intact).
+    return text
+        .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'`<>\\|]*):[^\s/?#@"'`<>\\|]*@/gi, '$1:***@')
+        .replace(/([?&])([^\s=&#?"'`<>\\|]+)=([^\s&#"'`<>\\|]*)/g, (all, sep, name, value) => value && SECRET_PARAM.test(mask_decode(name)) ? `${sep}${name}=***` : all);
+}
+/** Replaces every registered secret, in every form, and every URL credential in text with ***. */
+function redact(text) {
+    if (mask_forms.size > 0) {
+        if (!pattern) {
+            // Longest first, so a URL is replaced whole rather than leaving its host.
+            const alternatives = [...mask_forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
+            pattern = new RegExp(alternatives.join('|'), 'g');
+        }
+        text = text.replace(pattern, '***');
+    }
+    return scrubUrls(text);
+}
+/**
+ * Redacts every string (and key) of a JSON-like value before it is encoded:
+ * a secret with `"` or `\` is then found as it is, not as JSON escaped it.
+ */
+function redactDeep(value) {
+    if (typeof value === 'string')
+        return redact(value);
+    if (value === null || typeof value !== 'object')
+        return value;
+    const withJson = value;
+    if (typeof withJson.toJSON === 'function')
+        return redactDeep(withJson.toJSON());
+    if (Array.isArray(value))
+        return value.map(redactDeep);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v)]));
+}
+/** JSON text with every secret redacted, before and after encoding. */
+function redactedJson(value, space) {
+    return redact(JSON.stringify(redactDeep(value), null, space));
+}
+function escapeRegExp(s) {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/** For tests. */
+function clearSecrets() {
+    mask_forms.clear();
+    logged.clear();
+    pattern = undefined;
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/inputs.ts
 /**
  * Inputs are read only here: each action declares a zod schema per input name
@@ -106518,6 +106862,7 @@ function _function(params) {
 
 // zod/mini: the same validation core without the chainable classes, whose
 // code and per-schema methods cost each action ~1.5 MiB of memory at load.
+
 
 
 
@@ -106555,12 +106900,17 @@ const fields = {
         inputs_check(s !== '', form);
         return s;
     }),
-    /** A duration in ms; `min` (ms) rules out e.g. a zero timeout. */
-    duration: (min = 0) => {
-        const form = min > 0 ? `${DURATION_FORM}, greater than 0` : DURATION_FORM;
+    /**
+     * A duration in ms; `min` (ms) rules out e.g. a zero timeout. `timer`: the
+     * value becomes a timer (a timeout, an interval, a wait), so it is bounded
+     * by MAX_TIMER_MS, past which Node.js fires the timer after 1 ms.
+     */
+    duration: (min = 0, options = {}) => {
+        const bounds = [min > 0 ? 'greater than 0' : '', options.timer ? MAX_TIMER_FORM : ''].filter(Boolean);
+        const form = bounds.length > 0 ? `${DURATION_FORM}, ${bounds.join(' and ')}` : DURATION_FORM;
         return fromParser(form, (s) => {
             const ms = parseDuration(s);
-            inputs_check(ms >= min, form);
+            inputs_check(ms >= min && (!options.timer || ms <= MAX_TIMER_MS), form);
             return ms;
         });
     },
@@ -106660,14 +107010,14 @@ function parseInputs(action, shape, options = {}) {
     for (const name of Names[action].inputs) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
-            core_setSecret(raw);
+            maskSecret(raw);
         const r = shape[name].safeParse(raw);
         if (!r.success) {
             const msg = r.error.issues[0]?.message ?? 'is invalid';
             if (msg.startsWith('is required'))
-                throw new InputError(`Input '${name}' ${msg}`);
-            const shown = secrets.has(name) ? '***' : quote(raw);
-            throw new InputError(`Input '${name}' has invalid value ${shown}: ${msg}`);
+                throw new errors_InputError(`Input '${name}' ${msg}`);
+            const shown = secrets.has(name) ? '***' : quote(redact(raw));
+            throw new errors_InputError(`Input '${name}' has invalid value ${shown}: ${msg}`);
         }
         out[name] = r.data;
     }
@@ -106680,12 +107030,13 @@ function quote(raw) {
 
 ;// CONCATENATED MODULE: ../../packages/core/src/outputs.ts
 
-/** Sets outputs by their registered names; objects are written as JSON. */
+
+/** Sets outputs by their registered names; objects are written as JSON; every registered secret redacted. */
 function setOutputs(_action, values) {
     for (const [name, value] of Object.entries(values)) {
         if (value === undefined)
             continue;
-        setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+        setOutput(name, typeof value === 'object' ? redactedJson(value) : redact(String(value)));
     }
 }
 function outputs_saveState(_action, name, value) {
@@ -106693,53 +107044,6 @@ function outputs_saveState(_action, name, value) {
 }
 function outputs_getState(_action, name) {
     return core.getState(name);
-}
-
-;// CONCATENATED MODULE: ../../packages/core/src/mask.ts
-/**
- * Secret masking. core.setSecret masks the runner's log, but not files we write
- * ourselves (job summary, JSON report): redact() covers those.
- */
-
-const secrets = new Set();
-/** Registers a secret (and, for URLs, their secret-bearing parts) for masking. */
-function maskSecret(value) {
-    if (!value)
-        return;
-    const parts = [value];
-    try {
-        const u = new URL(value);
-        // Webhook URLs carry their secret in the path or query: mask those too,
-        // since an error may print the URL's pieces separately.
-        if (u.pathname.length > 8)
-            parts.push(u.pathname);
-        if (u.search.length > 8)
-            parts.push(u.search);
-        if (u.password)
-            parts.push(u.password);
-    }
-    catch {
-        // not a URL
-    }
-    for (const p of parts) {
-        if (p.length < 4)
-            continue;
-        secrets.add(p);
-        core_setSecret(p);
-    }
-}
-/** Replaces every registered secret in text with ***. */
-function redact(text) {
-    let out = text;
-    // Longest first, so a URL is replaced whole rather than leaving its host.
-    for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
-        out = out.split(s).join('***');
-    }
-    return out;
-}
-/** For tests. */
-function clearSecrets() {
-    secrets.clear();
 }
 
 ;// CONCATENATED MODULE: ../../packages/core/src/retry.ts
@@ -106789,39 +107093,6 @@ function sleep(ms, signal) {
     });
 }
 
-;// CONCATENATED MODULE: ../../packages/core/src/markdown.ts
-/**
- * Job summaries are GitHub-flavoured Markdown: GitHub renders it, and the
- * local demo can print it as it is.
- */
-function escapeCell(value) {
-    return String(value ?? '')
-        .replace(/\\/g, '\\\\')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, ' ');
-}
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(escapeCell).join(' | ')} |`;
-    return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
-}
-function ms(value) {
-    if (value === undefined || value === null || Number.isNaN(value))
-        return '\u2013';
-    if (value >= 10_000)
-        return `${(value / 1000).toFixed(1)} s`;
-    if (value >= 100)
-        return `${Math.round(value)} ms`;
-    return `${value.toFixed(1)} ms`;
-}
-function percent(rate) {
-    if (rate === undefined || Number.isNaN(rate))
-        return '\u2013';
-    return `${(rate * 100).toFixed(rate === 0 || rate === 1 ? 0 : 2)}%`;
-}
-function verdict(ok, okText = 'pass', badText = 'fail') {
-    return ok ? `\u2705 ${okText}` : `\u274c ${badText}`;
-}
-
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -106833,7 +107104,8 @@ var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ../../packages/core/src/report.ts
 /**
  * Every action writes a job-summary section and a JSON report (`"schema": 1`);
- * both pass through redact() so no registered secret reaches a file.
+ * both pass through the redaction of mask.ts (the report value by value,
+ * before JSON encoding, then as text) so no registered secret reaches a file.
  */
 
 
@@ -106865,7 +107137,7 @@ async function writeReport(action, startedAt, ok, body) {
         .replace(/\.\d+Z$/, 'Z');
     const file = (0,external_node_path_.join)(dir, `${action}-${stamp}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}.json`);
     const tmp = `${file}.tmp`;
-    await (0,promises_.writeFile)(tmp, redact(JSON.stringify(envelope, null, 2)) + '\n');
+    await (0,promises_.writeFile)(tmp, redactedJson(envelope, 2) + '\n');
     await (0,promises_.rename)(tmp, file);
     return file;
 }
@@ -106932,7 +107204,83 @@ function classifyNetworkError(e) {
     return 'error';
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ../../packages/core/src/paths.ts
+/**
+ * Output paths named by inputs (smoke-test's `junit`) are checked before any
+ * request: a directory, a parent that is a file, or an unwritable place used
+ * to fail after every request had run, with no summary and no report \u2014 and
+ * `junit: /proc/x/y.xml` hung, in Node's recursive mkdir. Here each missing
+ * directory is made one level at a time (no recursive mkdir), and the file is
+ * opened for writing once; a file this check created is removed again (the
+ * directories it made stay: the file is written there at the end).
+ */
+
+
+
+
+/** Makes sure `path` can be written as a file; throws InputError naming `input` otherwise. */
+async function checkOutputFile(input, path) {
+    const bad = (why) => new InputError(`Input '${input}' has invalid value '${path}': ${why}: expected the path of a file to write`);
+    const full = resolve(path);
+    const existing = await stat(full).catch(() => undefined);
+    if (existing?.isDirectory())
+        throw bad('it is a directory');
+    // The missing directories, outermost first, below the nearest one that exists.
+    const missing = [];
+    let dir = dirname(full);
+    for (;;) {
+        const s = await stat(dir).catch((e) => (e.code === 'ENOENT' ? undefined : e));
+        if (s instanceof Error)
+            throw bad(`cannot reach ${dir} (${s.code ?? s.message})`);
+        if (s) {
+            if (!s.isDirectory())
+                throw bad(`${dir} is not a directory`);
+            break;
+        }
+        missing.unshift(dir);
+        const up = dirname(dir);
+        if (up === dir)
+            break;
+        dir = up;
+    }
+    for (const d of missing) {
+        try {
+            await mkdir(d);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EEXIST')
+                throw bad(`cannot create the directory ${d} (${code ?? e.message})`);
+        }
+    }
+    let handle;
+    try {
+        // O_NONBLOCK: a FIFO with no reader must not hang the step here.
+        handle = await open(full, constants.O_WRONLY | constants.O_CREAT | constants.O_NONBLOCK);
+    }
+    catch (e) {
+        throw bad(`cannot write it (${e.code ?? e.message})`);
+    }
+    await handle.close();
+    if (!existing)
+        await unlink(full).catch(() => undefined);
+}
+/** Refuses a file larger than `maxBytes` before it is read; throws InputError naming `input`. */
+async function checkFileSize(input, path, maxBytes, what) {
+    const s = await stat(path).catch(() => undefined);
+    if (s && s.isFile() && s.size > maxBytes) {
+        throw new InputError(`Input '${input}' has invalid value '${path}': the file is ${mib(s.size)}: expected ${what} of at most ${mib(maxBytes)}`);
+    }
+}
+function mib(bytes) {
+    return `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
+
+
 
 
 
@@ -107185,7 +107533,7 @@ function getUserAgent() {
 ;// CONCATENATED MODULE: ../../node_modules/before-after-hook/lib/register.js
 // @ts-check
 
-function register(state, name, method, options) {
+function register_register(state, name, method, options) {
   if (typeof method !== "function") {
     throw new Error("method for before hook must be a function");
   }
@@ -107196,7 +107544,7 @@ function register(state, name, method, options) {
 
   if (Array.isArray(name)) {
     return name.reverse().reduce((callback, name) => {
-      return register.bind(null, state, name, callback, options);
+      return register_register.bind(null, state, name, callback, options);
     }, method)();
   }
 
@@ -107309,7 +107657,7 @@ function Singular() {
   const singularHookState = {
     registry: {},
   };
-  const singularHook = register.bind(null, singularHookState, singularHookName);
+  const singularHook = register_register.bind(null, singularHookState, singularHookName);
   bindApi(singularHook, singularHookState, singularHookName);
   return singularHook;
 }
@@ -107319,7 +107667,7 @@ function Collection() {
     registry: {},
   };
 
-  const hook = register.bind(null, state);
+  const hook = register_register.bind(null, state);
   bindApi(hook, state);
 
   return hook;
@@ -112255,7 +112603,7 @@ function contextFromEnv(env = process.env) {
         commitUrl: repository && sha ? `${server}/${repository}/commit/${sha}` : undefined
     };
 }
-function formatDuration(ms) {
+function message_formatDuration(ms) {
     const s = Math.round(ms / 1000);
     if (s < 60)
         return `${s}s`;
@@ -112285,7 +112633,7 @@ function defaultText(status, c) {
     const sha7 = c.sha?.slice(0, 7);
     const what = c.releaseId ? `release ${c.releaseId}` : sha7 ? `${c.ref ? `${c.ref}@` : ''}${sha7}` : 'this commit';
     const by = c.actor ? ` by ${c.actor}` : '';
-    const took = c.durationMs !== undefined ? ` after ${formatDuration(c.durationMs)}` : '';
+    const took = c.durationMs !== undefined ? ` after ${message_formatDuration(c.durationMs)}` : '';
     switch (status) {
         case 'started':
             return `Deployment of ${what} started${by}.`;
@@ -112323,7 +112671,7 @@ function buildMessage(input, base = contextFromEnv(), now = new Date()) {
     add('Ref', c.ref);
     add('Commit', c.sha?.slice(0, 7), c.commitUrl);
     add('Actor', c.actor);
-    add('Duration', c.durationMs !== undefined ? formatDuration(c.durationMs) : undefined);
+    add('Duration', c.durationMs !== undefined ? message_formatDuration(c.durationMs) : undefined);
     add('Run', c.runUrl ? `${c.workflow ?? 'workflow'} #${c.runNumber ?? '?'}` : undefined, c.runUrl);
     return {
         status: input.status,
@@ -112627,6 +112975,24 @@ async function durationSinceStarted(environment, now = new Date(), env = process
 
 
 
+/**
+ * clip() for mrkdwn: a cut never splits a `<url|label>` link (Slack would show
+ * its raw text, or link to half a URL) or an `&amp;`-style escape; the cut moves
+ * back to before it.
+ */
+function clipMrkdwn(s, n) {
+    const c = message_clip(s, n);
+    if (c === s)
+        return s;
+    let kept = c.slice(0, -1);
+    const open = kept.lastIndexOf('<');
+    if (open > kept.lastIndexOf('>'))
+        kept = kept.slice(0, open);
+    const amp = kept.lastIndexOf('&');
+    if (amp >= 0 && !kept.slice(amp).includes(';') && kept.length - amp < 5)
+        kept = kept.slice(0, amp);
+    return `${kept}\u2026`;
+}
 const SLACK_LIMITS = { header: 150, sectionText: 3000, fields: 10, fieldText: 2000, contextElements: 10 };
 /** Slack's Web API base; GANTRY_SLACK_API_URL points it at a stand-in in tests. */
 function slackApiBase(env = process.env) {
@@ -112650,7 +113016,7 @@ function slackPayload(m) {
     };
     const text = {
         type: 'section',
-        text: { type: 'mrkdwn', text: message_clip(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
+        text: { type: 'mrkdwn', text: clipMrkdwn(escapeMrkdwn(m.text), SLACK_LIMITS.sectionText) }
     };
     const blocks = [header, text];
     if (m.facts.length) {
@@ -112658,7 +113024,7 @@ function slackPayload(m) {
             type: 'section',
             fields: m.facts
                 .slice(0, SLACK_LIMITS.fields)
-                .map((f) => ({ type: 'mrkdwn', text: message_clip(factText(f), SLACK_LIMITS.fieldText) }))
+                .map((f) => ({ type: 'mrkdwn', text: clipMrkdwn(factText(f), SLACK_LIMITS.fieldText) }))
         };
         blocks.push(fields);
     }
@@ -113018,7 +113384,7 @@ const inputs = {
     'webhook-secret': inputs_optional(fields.string()),
     'github-deployment-id': inputs_optional(fields.int(1)),
     token: inputs_optional(fields.string('a GitHub token')),
-    timeout: fields.duration(1),
+    timeout: fields.duration(1, { timer: true }),
     'fail-on-error': fields.boolean()
 };
 /** Inputs whose values are never echoed and are masked everywhere. */
@@ -113067,7 +113433,7 @@ function log(text) {
 function checkCombinations(i) {
     const need = (when, message) => {
         if (when)
-            throw new InputError(message);
+            throw new errors_InputError(message);
     };
     need(Boolean(i['slack-token'] && !i['slack-channel']), "Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789");
     need(Boolean(!i['slack-token'] && (i['slack-channel'] || i['slack-ts'])), `Input '${i['slack-ts'] ? 'slack-ts' : 'slack-channel'}' needs slack-token: expected a Slack bot token (xoxb-\u2026) with chat:write`);
@@ -113109,6 +113475,9 @@ async function run() {
             maskSecret(i[name]);
         for (const name of webhookInputs)
             maskUrlTokens(i[name]);
+        // environment-url: its password never leaves the step (the link is sent without userinfo, which
+        // GitHub would show on the deployment); credential query values are masked here but kept in the link.
+        maskUrl(i['environment-url']);
         checkCombinations(i);
         const environment = i.environment;
         const durationMs = i.status === 'started' ? undefined : await durationSinceStarted(environment);
@@ -113120,7 +113489,7 @@ async function run() {
             message: i.message,
             environment,
             releaseId: i['release-id'],
-            environmentUrl: i['environment-url'],
+            environmentUrl: i['environment-url'] && stripUserinfo(i['environment-url']),
             durationMs
         });
         const channels = channelsFor(i);

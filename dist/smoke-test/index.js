@@ -285,7 +285,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6504);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7183);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -295,7 +295,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6504:
+/***/ 7183:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3321,6 +3321,7 @@ const Names = {
         inputs: [
             'source',
             ...targetInputs,
+            'allow-empty',
             'release-id',
             'keep',
             'shared',
@@ -3404,20 +3405,47 @@ const Names = {
  */
 class ValueError extends Error {
 }
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_FORM = 'a duration such as 250ms, 5s, 2m, 1h or 1m30s (a bare number is seconds)';
-/** `250ms`, `5s`, `2m`, `1h`, `1m30s`; a bare number is seconds. Returns milliseconds. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_FORM = 'a duration such as 250ms, 5s, 2m, 1h, 1d or 1m30s (a bare number is seconds)';
+/**
+ * The longest delay a Node.js timer can hold (2^31-1 ms, about 24.8 days):
+ * setTimeout() with a longer one fires after 1 ms instead. Every duration
+ * input that becomes a timer is bounded by it (fields.duration's `timer`).
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_FORM = `at most ${MAX_TIMER_MS}ms (about 24d 20h, the longest timer Node.js can hold)`;
+/** `250ms`, `5s`, `2m`, `1h`, `1d`, `1m30s`; a bare number is seconds. Returns milliseconds. */
 function parseDuration(text) {
     const s = text.trim();
     if (/^\d+(\.\d+)?$/.test(s))
         return Math.round(Number(s) * 1000);
-    if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s))
+    if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s))
         throw new ValueError(`expected ${DURATION_FORM}`);
     let ms = 0;
-    for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
         ms += Number(n) * UNIT_MS[unit];
     }
     return Math.round(ms);
+}
+/** Milliseconds in the form parseDuration reads: 250ms, 5s, 1.5s, 1m30s, 2h, 30d. */
+function formatDuration(ms) {
+    let rest = Math.round(ms);
+    if (rest < 1000)
+        return `${rest}ms`;
+    let out = '';
+    for (const [unit, size] of [
+        ['d', UNIT_MS.d],
+        ['h', UNIT_MS.h],
+        ['m', UNIT_MS.m]
+    ]) {
+        if (rest >= size) {
+            out += `${Math.floor(rest / size)}${unit}`;
+            rest %= size;
+        }
+    }
+    if (rest > 0)
+        out += `${Number((rest / 1000).toFixed(3))}s`;
+    return out;
 }
 const RATE_FORM = 'a rate such as 1% or 0.01, between 0 and 1 (0% to 100%)';
 /** `1%` or `0.01` \u2192 0.01. */
@@ -10473,6 +10501,322 @@ function _function(params) {
 }
 
 
+;// CONCATENATED MODULE: ../../packages/core/src/markdown.ts
+/**
+ * Job summaries are GitHub-flavoured Markdown: GitHub renders it, and the
+ * local demo can print it as it is.
+ */
+function escapeCell(value) {
+    return showControls(String(value ?? ''))
+        .replace(/\\/g, '\\\\')
+        .replace(/\|/g, '\\|')
+        .replace(/\r?\n/g, ' ');
+}
+/**
+ * Control characters (NUL, ESC, \u2026; not tab or line ends) written as \xNN: a
+ * response body in a summary must not carry raw bytes that end the text or
+ * drive a terminal (the local demo prints summaries).
+ */
+function showControls(text) {
+    return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+function table(header, rows) {
+    const line = (cells) => `| ${cells.map(escapeCell).join(' | ')} |`;
+    return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
+}
+function ms(value) {
+    if (value === undefined || value === null || Number.isNaN(value))
+        return '\u2013';
+    if (value >= 10_000)
+        return `${(value / 1000).toFixed(1)} s`;
+    if (value >= 100)
+        return `${Math.round(value)} ms`;
+    return `${value.toFixed(1)} ms`;
+}
+function percent(rate) {
+    if (rate === undefined || Number.isNaN(rate))
+        return '\u2013';
+    return `${(rate * 100).toFixed(rate === 0 || rate === 1 ? 0 : 2)}%`;
+}
+function verdict(ok, okText = 'pass', badText = 'fail') {
+    return ok ? `\u2705 ${okText}` : `\u274c ${badText}`;
+}
+
+;// CONCATENATED MODULE: ../../packages/core/src/mask.ts
+/**
+ * Secret redaction: the one module every log line, job summary, report,
+ * output and artifact (JUnit) writer goes through.
+ *
+ * core.setSecret masks the runner's log, but not the files we write ourselves
+ * (job summary, JSON report, JUnit), and reports are uploaded as artifacts,
+ * which the runner never masks. A registered secret is therefore redacted in
+ * every form a writer may give it:
+ * - as it is, percent-encoded (encodeURIComponent, a form body, and as the URL
+ *   parser writes it in a query, a path and userinfo), and base64;
+ * - each of those inside a JSON string (once, and twice for JSON in JSON),
+ *   escaped for a Markdown table cell, and escaped for XML/HTML;
+ * - a URL's password also as base64 of `user:password` (the `Basic`
+ *   credential Node builds from it), and query values whose names say they are
+ *   credentials (`api_key`, `token`, \u2026).
+ * Reports are redacted value by value before JSON encoding (redactDeep), and
+ * the encoded text once more. Every form is also sent to the runner's masker
+ * (once each), so the log hides it too.
+ */
+
+
+/** Shorter values are not masked: masking `1` or `ok` would blank out every log line. */
+const MIN_SECRET_LENGTH = 4;
+/** Query parameter (and variable) names whose values are credentials. */
+const SECRET_PARAM = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential/i;
+const mask_forms = new Set();
+const logged = new Set();
+let pattern;
+/** Every form of one value that a writer may produce (see the module comment). */
+function secretForms(value) {
+    const inner = new Set([value]);
+    const add = (f) => {
+        try {
+            inner.add(f());
+        }
+        catch {
+            // a lone surrogate cannot be percent-encoded: the raw form is still there
+        }
+    };
+    add(() => encodeURIComponent(value));
+    add(() => new URLSearchParams({ a: value }).toString().slice(2));
+    add(() => {
+        const u = new URL('http://h/');
+        u.search = value;
+        return u.search.slice(1);
+    });
+    add(() => {
+        const u = new URL('http://h/');
+        u.pathname = value;
+        return u.pathname.slice(1);
+    });
+    add(() => {
+        const u = new URL('http://h/');
+        u.password = value;
+        return u.password;
+    });
+    add(() => Buffer.from(value, 'utf8').toString('base64'));
+    const out = new Set();
+    for (const f of inner) {
+        out.add(f);
+        out.add(JSON.stringify(f).slice(1, -1));
+        out.add(JSON.stringify(JSON.stringify(f)).slice(3, -3));
+        out.add(escapeCell(f));
+        out.add(escapeXml(f));
+    }
+    return [...out].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+function escapeXml(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+/** Registers one exact value (and its forms); each form reaches the runner's masker once. */
+function register(value) {
+    if (value.length < MIN_SECRET_LENGTH)
+        return;
+    for (const f of secretForms(value)) {
+        if (!mask_forms.has(f)) {
+            mask_forms.add(f);
+            pattern = undefined;
+        }
+        // The runner masks a multi-line value line by line only when told each line.
+        for (const line of f.split(/\r?\n/)) {
+            if (line.trim().length < MIN_SECRET_LENGTH || logged.has(line))
+                continue;
+            logged.add(line);
+            core_setSecret(line);
+        }
+    }
+}
+/** Registers a secret (and, for URLs, their secret-bearing parts) for masking. */
+function maskSecret(value) {
+    if (!value)
+        return;
+    register(value);
+    if (/\r?\n/.test(value))
+        for (const line of value.split(/\r?\n/))
+            register(line.trim());
+    let u;
+    try {
+        u = new URL(value);
+    }
+    catch {
+        return;
+    }
+    // Webhook URLs carry their secret in the path or query: mask those too,
+    // since an error may print the URL's pieces separately.
+    if (u.pathname.length > 8)
+        register(u.pathname);
+    if (u.search.length > 8)
+        register(u.search);
+    maskUrl(u);
+}
+/**
+ * Registers the credentials a URL carries: its password (as written and
+ * decoded), the `Basic` credential built from its userinfo, and the values of
+ * query parameters named like credentials (SECRET_PARAM). The rest of the URL
+ * stays readable.
+ */
+function maskUrl(url) {
+    if (!url)
+        return;
+    let u;
+    try {
+        u = typeof url === 'string' ? new URL(url) : url;
+    }
+    catch {
+        return;
+    }
+    if (u.password) {
+        const password = mask_decode(u.password);
+        register(u.password);
+        register(password);
+        register(Buffer.from(`${mask_decode(u.username)}:${password}`, 'utf8').toString('base64'));
+    }
+    for (const [name, value] of u.searchParams)
+        if (SECRET_PARAM.test(name))
+            register(value);
+    for (const [name, value] of rawParams(u.search))
+        if (SECRET_PARAM.test(mask_decode(name)))
+            register(value);
+}
+/**
+ * Registers a credential header's value: the whole value, the credential
+ * after its scheme (`Bearer x` \u2192 `x`), and for `Basic` the decoded
+ * `user:password` and the password alone.
+ */
+function maskCredentialHeader(value) {
+    register(value);
+    const m = /^(\w+)\s+(.+)$/.exec(value.trim());
+    if (!m)
+        return;
+    const credential = m[2];
+    register(credential);
+    if (m[1]?.toLowerCase() !== 'basic' || !/^[A-Za-z0-9+/]+=*$/.test(credential))
+        return;
+    const decoded = Buffer.from(credential, 'base64').toString('utf8');
+    register(decoded);
+    const colon = decoded.indexOf(':');
+    if (colon >= 0)
+        register(decoded.slice(colon + 1));
+}
+function mask_decode(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+function rawParams(search) {
+    return search
+        .replace(/^\?/, '')
+        .split('&')
+        .filter(Boolean)
+        .map((kv) => {
+        const i = kv.indexOf('=');
+        return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+    });
+}
+/**
+ * A URL as logs, summaries and reports show it: no userinfo, and the value of
+ * every credential-named query parameter replaced by `***`.
+ */
+function safeUrl(url) {
+    let u;
+    try {
+        u = typeof url === 'string' ? new URL(url) : new URL(url.href);
+    }
+    catch {
+        return scrubUrls(String(url));
+    }
+    u.username = '';
+    u.password = '';
+    if (!u.search)
+        return u.href;
+    const query = u.search
+        .slice(1)
+        .split('&')
+        .map((kv) => {
+        const i = kv.indexOf('=');
+        return i > 0 && i < kv.length - 1 && SECRET_PARAM.test(mask_decode(kv.slice(0, i))) ? `${kv.slice(0, i)}=***` : kv;
+    })
+        .join('&');
+    return `${u.origin}${u.pathname}?${query}${u.hash}`;
+}
+/** The URL without its userinfo (`user:password@`); as written when it has none. */
+function stripUserinfo(url) {
+    let u;
+    try {
+        u = new URL(url);
+    }
+    catch {
+        return url;
+    }
+    if (!u.username && !u.password)
+        return url;
+    u.username = '';
+    u.password = '';
+    return u.href;
+}
+/**
+ * Removes URL credentials from free text (an input's value quoted in an error
+ * line, a server's message): the password of `scheme://user:password@`, and
+ * the values of credential-named query parameters.
+ */
+function scrubUrls(text) {
+    // A value ends where a URL would: at whitespace, a quote, markup or a table bar (so JSON and Markdown stay intact).
+    return text
+        .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'`<>\\|]*):[^\s/?#@"'`<>\\|]*@/gi, '$1:***@')
+        .replace(/([?&])([^\s=&#?"'`<>\\|]+)=([^\s&#"'`<>\\|]*)/g, (all, sep, name, value) => value && SECRET_PARAM.test(mask_decode(name)) ? `${sep}${name}=***` : all);
+}
+/** Replaces every registered secret, in every form, and every URL credential in text with ***. */
+function redact(text) {
+    if (mask_forms.size > 0) {
+        if (!pattern) {
+            // Longest first, so a URL is replaced whole rather than leaving its host.
+            const alternatives = [...mask_forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
+            pattern = new RegExp(alternatives.join('|'), 'g');
+        }
+        text = text.replace(pattern, '***');
+    }
+    return scrubUrls(text);
+}
+/**
+ * Redacts every string (and key) of a JSON-like value before it is encoded:
+ * a secret with `"` or `\` is then found as it is, not as JSON escaped it.
+ */
+function redactDeep(value) {
+    if (typeof value === 'string')
+        return redact(value);
+    if (value === null || typeof value !== 'object')
+        return value;
+    const withJson = value;
+    if (typeof withJson.toJSON === 'function')
+        return redactDeep(withJson.toJSON());
+    if (Array.isArray(value))
+        return value.map(redactDeep);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v)]));
+}
+/** JSON text with every secret redacted, before and after encoding. */
+function redactedJson(value, space) {
+    return redact(JSON.stringify(redactDeep(value), null, space));
+}
+function escapeRegExp(s) {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/** For tests. */
+function clearSecrets() {
+    mask_forms.clear();
+    logged.clear();
+    pattern = undefined;
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/inputs.ts
 /**
  * Inputs are read only here: each action declares a zod schema per input name
@@ -10482,6 +10826,7 @@ function _function(params) {
 
 // zod/mini: the same validation core without the chainable classes, whose
 // code and per-schema methods cost each action ~1.5 MiB of memory at load.
+
 
 
 
@@ -10519,12 +10864,17 @@ const fields = {
         inputs_check(s !== '', form);
         return s;
     }),
-    /** A duration in ms; `min` (ms) rules out e.g. a zero timeout. */
-    duration: (min = 0) => {
-        const form = min > 0 ? `${DURATION_FORM}, greater than 0` : DURATION_FORM;
+    /**
+     * A duration in ms; `min` (ms) rules out e.g. a zero timeout. `timer`: the
+     * value becomes a timer (a timeout, an interval, a wait), so it is bounded
+     * by MAX_TIMER_MS, past which Node.js fires the timer after 1 ms.
+     */
+    duration: (min = 0, options = {}) => {
+        const bounds = [min > 0 ? 'greater than 0' : '', options.timer ? MAX_TIMER_FORM : ''].filter(Boolean);
+        const form = bounds.length > 0 ? `${DURATION_FORM}, ${bounds.join(' and ')}` : DURATION_FORM;
         return fromParser(form, (s) => {
             const ms = parseDuration(s);
-            inputs_check(ms >= min, form);
+            inputs_check(ms >= min && (!options.timer || ms <= MAX_TIMER_MS), form);
             return ms;
         });
     },
@@ -10624,13 +10974,13 @@ function parseInputs(action, shape, options = {}) {
     for (const name of Names[action].inputs) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
-            core_setSecret(raw);
+            maskSecret(raw);
         const r = shape[name].safeParse(raw);
         if (!r.success) {
             const msg = r.error.issues[0]?.message ?? 'is invalid';
             if (msg.startsWith('is required'))
                 throw new InputError(`Input '${name}' ${msg}`);
-            const shown = secrets.has(name) ? '***' : quote(raw);
+            const shown = secrets.has(name) ? '***' : quote(redact(raw));
             throw new InputError(`Input '${name}' has invalid value ${shown}: ${msg}`);
         }
         out[name] = r.data;
@@ -10644,12 +10994,13 @@ function quote(raw) {
 
 ;// CONCATENATED MODULE: ../../packages/core/src/outputs.ts
 
-/** Sets outputs by their registered names; objects are written as JSON. */
+
+/** Sets outputs by their registered names; objects are written as JSON; every registered secret redacted. */
 function setOutputs(_action, values) {
     for (const [name, value] of Object.entries(values)) {
         if (value === undefined)
             continue;
-        setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+        setOutput(name, typeof value === 'object' ? redactedJson(value) : redact(String(value)));
     }
 }
 function outputs_saveState(_action, name, value) {
@@ -10657,53 +11008,6 @@ function outputs_saveState(_action, name, value) {
 }
 function outputs_getState(_action, name) {
     return core.getState(name);
-}
-
-;// CONCATENATED MODULE: ../../packages/core/src/mask.ts
-/**
- * Secret masking. core.setSecret masks the runner's log, but not files we write
- * ourselves (job summary, JSON report): redact() covers those.
- */
-
-const secrets = new Set();
-/** Registers a secret (and, for URLs, their secret-bearing parts) for masking. */
-function maskSecret(value) {
-    if (!value)
-        return;
-    const parts = [value];
-    try {
-        const u = new URL(value);
-        // Webhook URLs carry their secret in the path or query: mask those too,
-        // since an error may print the URL's pieces separately.
-        if (u.pathname.length > 8)
-            parts.push(u.pathname);
-        if (u.search.length > 8)
-            parts.push(u.search);
-        if (u.password)
-            parts.push(u.password);
-    }
-    catch {
-        // not a URL
-    }
-    for (const p of parts) {
-        if (p.length < 4)
-            continue;
-        secrets.add(p);
-        core_setSecret(p);
-    }
-}
-/** Replaces every registered secret in text with ***. */
-function redact(text) {
-    let out = text;
-    // Longest first, so a URL is replaced whole rather than leaving its host.
-    for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
-        out = out.split(s).join('***');
-    }
-    return out;
-}
-/** For tests. */
-function clearSecrets() {
-    secrets.clear();
 }
 
 ;// CONCATENATED MODULE: ../../packages/core/src/retry.ts
@@ -10800,39 +11104,6 @@ class Semaphore {
     }
 }
 
-;// CONCATENATED MODULE: ../../packages/core/src/markdown.ts
-/**
- * Job summaries are GitHub-flavoured Markdown: GitHub renders it, and the
- * local demo can print it as it is.
- */
-function escapeCell(value) {
-    return String(value ?? '')
-        .replace(/\\/g, '\\\\')
-        .replace(/\|/g, '\\|')
-        .replace(/\r?\n/g, ' ');
-}
-function table(header, rows) {
-    const line = (cells) => `| ${cells.map(escapeCell).join(' | ')} |`;
-    return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
-}
-function ms(value) {
-    if (value === undefined || value === null || Number.isNaN(value))
-        return '\u2013';
-    if (value >= 10_000)
-        return `${(value / 1000).toFixed(1)} s`;
-    if (value >= 100)
-        return `${Math.round(value)} ms`;
-    return `${value.toFixed(1)} ms`;
-}
-function percent(rate) {
-    if (rate === undefined || Number.isNaN(rate))
-        return '\u2013';
-    return `${(rate * 100).toFixed(rate === 0 || rate === 1 ? 0 : 2)}%`;
-}
-function verdict(ok, okText = 'pass', badText = 'fail') {
-    return ok ? `\u2705 ${okText}` : `\u274c ${badText}`;
-}
-
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:os"
@@ -10840,7 +11111,8 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: ../../packages/core/src/report.ts
 /**
  * Every action writes a job-summary section and a JSON report (`"schema": 1`);
- * both pass through redact() so no registered secret reaches a file.
+ * both pass through the redaction of mask.ts (the report value by value,
+ * before JSON encoding, then as text) so no registered secret reaches a file.
  */
 
 
@@ -10872,7 +11144,7 @@ async function writeReport(action, startedAt, ok, body) {
         .replace(/\.\d+Z$/, 'Z');
     const file = (0,external_node_path_namespaceObject.join)(dir, `${action}-${stamp}-${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}.json`);
     const tmp = `${file}.tmp`;
-    await (0,promises_namespaceObject.writeFile)(tmp, redact(JSON.stringify(envelope, null, 2)) + '\n');
+    await (0,promises_namespaceObject.writeFile)(tmp, redactedJson(envelope, 2) + '\n');
     await (0,promises_namespaceObject.rename)(tmp, file);
     return file;
 }
@@ -10939,7 +11211,83 @@ function classifyNetworkError(e) {
     return 'error';
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ../../packages/core/src/paths.ts
+/**
+ * Output paths named by inputs (smoke-test's `junit`) are checked before any
+ * request: a directory, a parent that is a file, or an unwritable place used
+ * to fail after every request had run, with no summary and no report \u2014 and
+ * `junit: /proc/x/y.xml` hung, in Node's recursive mkdir. Here each missing
+ * directory is made one level at a time (no recursive mkdir), and the file is
+ * opened for writing once; a file this check created is removed again (the
+ * directories it made stay: the file is written there at the end).
+ */
+
+
+
+
+/** Makes sure `path` can be written as a file; throws InputError naming `input` otherwise. */
+async function checkOutputFile(input, path) {
+    const bad = (why) => new InputError(`Input '${input}' has invalid value '${path}': ${why}: expected the path of a file to write`);
+    const full = (0,external_node_path_namespaceObject.resolve)(path);
+    const existing = await (0,promises_namespaceObject.stat)(full).catch(() => undefined);
+    if (existing?.isDirectory())
+        throw bad('it is a directory');
+    // The missing directories, outermost first, below the nearest one that exists.
+    const missing = [];
+    let dir = (0,external_node_path_namespaceObject.dirname)(full);
+    for (;;) {
+        const s = await (0,promises_namespaceObject.stat)(dir).catch((e) => (e.code === 'ENOENT' ? undefined : e));
+        if (s instanceof Error)
+            throw bad(`cannot reach ${dir} (${s.code ?? s.message})`);
+        if (s) {
+            if (!s.isDirectory())
+                throw bad(`${dir} is not a directory`);
+            break;
+        }
+        missing.unshift(dir);
+        const up = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (up === dir)
+            break;
+        dir = up;
+    }
+    for (const d of missing) {
+        try {
+            await (0,promises_namespaceObject.mkdir)(d);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'EEXIST')
+                throw bad(`cannot create the directory ${d} (${code ?? e.message})`);
+        }
+    }
+    let handle;
+    try {
+        // O_NONBLOCK: a FIFO with no reader must not hang the step here.
+        handle = await (0,promises_namespaceObject.open)(full, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+    }
+    catch (e) {
+        throw bad(`cannot write it (${e.code ?? e.message})`);
+    }
+    await handle.close();
+    if (!existing)
+        await (0,promises_namespaceObject.unlink)(full).catch(() => undefined);
+}
+/** Refuses a file larger than `maxBytes` before it is read; throws InputError naming `input`. */
+async function checkFileSize(input, path, maxBytes, what) {
+    const s = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
+    if (s && s.isFile() && s.size > maxBytes) {
+        throw new InputError(`Input '${input}' has invalid value '${path}': the file is ${mib(s.size)}: expected ${what} of at most ${mib(maxBytes)}`);
+    }
+}
+function mib(bytes) {
+    return `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
+
+
 
 
 
@@ -15289,17 +15637,46 @@ function deepReferences(value) {
         return Object.values(value).flatMap(deepReferences);
     return [];
 }
+/**
+ * The part of the environment a spec's ${VAR} may read: variables whose names
+ * start with SMOKE_, never the rest of the step's environment (the runner's
+ * ACTIONS_RUNTIME_TOKEN, a GITHUB_TOKEN set for another step).
+ */
+const ENV_PREFIX = 'SMOKE_';
+function specEnv(env) {
+    const out = {};
+    for (const [k, v] of Object.entries(env))
+        if (k.startsWith(ENV_PREFIX) && v !== undefined)
+            out[k] = v;
+    return out;
+}
 
 ;// CONCATENATED MODULE: ../../packages/probe/src/smoke/assertions.ts
 /** Checks one response against a check's expectations; each failure says expected vs actual. */
 
 
 
+/** isDeepStrictEqual, false (not a crash) on a value nested too deeply to compare. */
+function deepEqual(a, b) {
+    try {
+        return (0,external_node_util_namespaceObject.isDeepStrictEqual)(a, b);
+    }
+    catch {
+        return false;
+    }
+}
 /** A short JSON rendering for reports. */
 function preview(v, max = 80) {
     if (v === undefined)
         return 'nothing';
-    const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+    let s;
+    try {
+        s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+    }
+    catch {
+        // `[` \u00d7 100000 parses, but JSON.stringify overflows the stack on it.
+        return Array.isArray(v) ? 'a list nested too deeply to show' : 'a value nested too deeply to show';
+    }
     return s.length > max ? `${s.slice(0, max - 1)}\u2026` : s;
 }
 /** The start of a body as it is (not JSON-quoted), on one line. */
@@ -15422,7 +15799,7 @@ function checkJson(a, doc, lookup) {
         case 'equals': {
             const want = expandDeep(a.expected, lookup);
             return r.found || !a.path.singular
-                ? (0,external_node_util_namespaceObject.isDeepStrictEqual)(r.value, want)
+                ? deepEqual(r.value, want)
                     ? undefined
                     : fail(preview(want))
                 : fail(preview(want));
@@ -15536,7 +15913,7 @@ async function runSpec(spec, options) {
                 if (stopped && attempt === 0)
                     return skip(c, 'not started: fail-fast after an earlier failure');
                 attempts++;
-                last = await attemptCheck(c, lookup, client, options);
+                last = await attemptCheck(c, lookup, client, options).catch((e) => crashed(c, e));
             }
             finally {
                 release();
@@ -15586,6 +15963,17 @@ async function runSpec(spec, options) {
             await client.close();
     }
 }
+/**
+ * A check that threw (a bug, or a value too deep to handle) fails alone, with
+ * why: it must not take every other verdict, the report and the JUnit down.
+ */
+function crashed(c, e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const actual = e instanceof RangeError && /call stack/i.test(message)
+        ? `a value nested too deeply to handle (${message})`
+        : `an error: ${message}`;
+    return { failures: [{ assertion: 'check', expected: 'a completed check', actual, line: c.line }], captured: {} };
+}
 function finish(c, result, a, attempts) {
     const r = {
         name: c.name,
@@ -15603,9 +15991,12 @@ function finish(c, result, a, attempts) {
         r.bodyExcerpt = a.response.body.slice(0, 500);
     return r;
 }
-/** Resolves a check URL against the base URL: a relative path is appended to the base's path. */
+/**
+ * Resolves a check URL against the base URL: a relative path is appended to the base's path.
+ * A URL with a scheme is taken as it is (a file: or gopher: URL is then refused, never appended).
+ */
 function resolveUrl(url, baseUrl) {
-    if (/^https?:\/\//i.test(url) || !baseUrl)
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) || !baseUrl)
         return new URL(url);
     const base = baseUrl.replace(/\/+$/, '');
     return new URL(url.startsWith('/') ? `${base}${url}` : `${base}/${url}`);
@@ -15637,8 +16028,12 @@ async function attemptCheck(c, lookup, client, options) {
         }
     }
     catch (e) {
+        const message = e.message;
+        const actual = e instanceof RangeError && /call stack/i.test(message)
+            ? `a value nested too deeply to send (${message})`
+            : message;
         return {
-            failures: [{ assertion: 'request', expected: 'a valid request', actual: e.message, line: c.line }],
+            failures: [{ assertion: 'request', expected: 'a valid request', actual, line: c.line }],
             captured: {}
         };
     }
@@ -15705,7 +16100,7 @@ async function attemptCheck(c, lookup, client, options) {
 /** Describes a schema for the JSON Schema (editors show it as the field's help). */
 const about = (schema, description) => schema.check(schemas_meta({ description }));
 const scalar = union([schemas_string(), schemas_number(), schemas_boolean()]);
-const schema_duration = about(union([schemas_string(), schemas_number().check(_nonnegative())]), 'A duration such as 250ms, 5s, 2m or 1m30s; a bare number is seconds.');
+const schema_duration = about(union([schemas_string(), schemas_number().check(_nonnegative())]), 'A duration such as 250ms, 5s, 2m, 1d or 1m30s; a bare number is seconds.');
 const regexOrText = schemas_string();
 const matcher = about(strictObject({
     equals: about(optional(unknown()), 'Deep equality with this value.'),
@@ -15758,7 +16153,110 @@ const specSchema = strictObject({
 
 /** The JSON Schema committed at actions/smoke-test/spec.schema.json. */
 function specJsonSchema() {
-    return z.toJSONSchema(specSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
+    const json = z.toJSONSchema(specSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
+    return tighten(json);
+}
+/**
+ * Patterns for the strings the loader checks in compile.ts (durations, status
+ * sets, methods, URLs, header names and values, variable and capture names,
+ * JSONPath keys), so an editor flags `status: banana`, `max-latency: fast` or
+ * `timeout: soon` as the action would. They are added to the JSON Schema only:
+ * at run time compile.ts checks the same and says so at the line, in words.
+ * A test holds every loader error to a schema error (or names why not).
+ */
+const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h|d))+)\\s*$';
+const STATUS_ITEM = '(?:[1-5][xX][xX]|[1-5]\\d\\d(?:\\s*-\\s*[1-5]\\d\\d)?)';
+const STATUS_PATTERN = (/* unused pure expression or super */ null && (`^\\s*${STATUS_ITEM}(?:\\s*,\\s*${STATUS_ITEM})*\\s*$`));
+const TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+const VAR_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]*$';
+const JSONPATH_PATTERN = '^\\$';
+/** A method token, but not CONNECT (a tunnel, not a request). */
+const METHOD_PATTERN = '^(?![Cc][Oo][Nn][Nn][Ee][Cc][Tt]$)[A-Za-z]+$';
+/** A path relative to base-url, or an http(s) URL: no other scheme. */
+const URL_PATTERN = '^(?:[Hh][Tt][Tt][Pp][Ss]?:|(?![A-Za-z][A-Za-z0-9+.-]*:))';
+/** Latin-1 text without control characters (what HTTP/1.1 can send in a header value). */
+const HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7e\\x80-\\xff]*$';
+/** 2^31-1 ms in seconds: a check's timeout becomes a timer. */
+const MAX_TIMER_S = (/* unused pure expression or super */ null && ((2 ** 31 - 1) / 1000));
+function tighten(root) {
+    const props = (o) => o.properties;
+    const branches = (o) => o.anyOf ?? [o];
+    const strings = (o, extra) => {
+        for (const b of branches(o))
+            if (b.type === 'string')
+                Object.assign(b, extra);
+    };
+    const numbers = (o, extra) => {
+        for (const b of branches(o))
+            if (b.type === 'number' || b.type === 'integer')
+                Object.assign(b, extra);
+    };
+    const keys = (o, pattern) => {
+        o.propertyNames = { type: 'string', pattern };
+    };
+    keys(props(root).vars, VAR_PATTERN);
+    const check = props(root).checks.items;
+    const c = props(check);
+    strings(c.timeout, { pattern: DURATION_PATTERN });
+    numbers(c.timeout, { exclusiveMinimum: 0, maximum: MAX_TIMER_S });
+    for (const b of branches(c.timeout))
+        delete b.minimum;
+    const request = c.request;
+    const r = props(request);
+    strings(r.method, { pattern: METHOD_PATTERN });
+    strings(r.url, { pattern: URL_PATTERN });
+    keys(r.headers, TOKEN_PATTERN);
+    r.headers.additionalProperties = {
+        anyOf: [{ type: 'string', pattern: HEADER_VALUE_PATTERN }, { type: 'number' }, { type: 'boolean' }]
+    };
+    request.not = { properties: { json: true, body: true }, required: ['json', 'body'] };
+    const e = props(c.expect);
+    for (const b of branches(e.status)) {
+        const each = b.type === 'array' ? b.items : b;
+        strings(each, { pattern: STATUS_PATTERN });
+        for (const x of branches(each))
+            if (x.type === 'integer')
+                Object.assign(x, { minimum: 100, maximum: 599 });
+    }
+    keys(e.headers, TOKEN_PATTERN);
+    keys(e.json, JSONPATH_PATTERN);
+    e.json.additionalProperties = {
+        if: {
+            type: 'object',
+            anyOf: MATCHER_KEYS.map((k) => ({ properties: { [k]: true }, required: [k] }))
+        },
+        then: (({ $schema: _, ...m }) => m)(z.toJSONSchema(matcher, { target: 'draft-7', io: 'input', unrepresentable: 'any' }))
+    };
+    strings(e['max-latency'], { pattern: DURATION_PATTERN });
+    const capture = c.capture;
+    keys(capture, VAR_PATTERN);
+    for (const b of branches(capture.additionalProperties)) {
+        if (b.type === 'string')
+            b.pattern = JSONPATH_PATTERN;
+        else {
+            const p = props(b);
+            if (p.jsonpath)
+                p.jsonpath.pattern = JSONPATH_PATTERN;
+            if (p.header)
+                p.header.pattern = TOKEN_PATTERN;
+        }
+    }
+    return splitUnionTypes(root);
+}
+/** `type: [a, b]` as anyOf of one type each: ajv's strict mode (strictTypes) refuses union types. */
+function splitUnionTypes(node) {
+    if (Array.isArray(node))
+        return node.map(splitUnionTypes);
+    if (node === null || typeof node !== 'object')
+        return node;
+    const out = {};
+    for (const [k, v] of Object.entries(node))
+        out[k] = splitUnionTypes(v);
+    if (Array.isArray(out.type)) {
+        const { type, ...rest } = out;
+        return { ...rest, anyOf: type.map((t) => ({ type: t })) };
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ../../packages/probe/src/smoke/compile.ts
@@ -15810,6 +16308,14 @@ function compileCheck(rc, index, at, map, options, report) {
     const method = (req.method ?? 'GET').toUpperCase();
     if (!/^[A-Z]+$/.test(method))
         report([...at, 'request', 'method'], `expected an HTTP method such as GET or POST, got '${req.method}'`);
+    // CONNECT opens a tunnel (its target is host:port, not a URL): it would fail every request.
+    else if (method === 'CONNECT')
+        report([...at, 'request', 'method'], `expected an HTTP method such as GET or POST, got '${req.method}' (CONNECT opens a tunnel, not a request)`);
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(req.url)?.[1];
+    if (scheme !== undefined && !/^https?$/i.test(scheme)) {
+        // A file:, gopher: or javascript: URL is not a path to append to base-url.
+        report([...at, 'request', 'url'], `expected a path relative to base-url or an http(s) URL, got a ${scheme.toLowerCase()}: URL '${req.url}'`);
+    }
     if (req.json !== undefined && req.body !== undefined) {
         report([...at, 'request', 'body'], "give either 'json' or 'body', not both");
     }
@@ -15835,6 +16341,14 @@ function compileCheck(rc, index, at, map, options, report) {
         for (const name of Object.keys(record ?? {})) {
             if (!HEADER_NAME.test(name))
                 report([...at, where, 'headers', name], `invalid header name '${name}'`, true);
+        }
+    }
+    // A request header value travels as Latin-1 without control characters: anything else failed every request.
+    for (const [name, v] of Object.entries(req.headers ?? {})) {
+        const bad = /[^\t\x20-\x7e\x80-\xff]/u.exec(String(v))?.[0];
+        if (bad !== undefined) {
+            const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+            report([...at, 'request', 'headers', name], `header values must be Latin-1 text without control characters, got ${code} in '${name}' (percent-encode it, or send it in the body)`);
         }
     }
     const headers = Object.entries(e.headers ?? {}).map(([name, v]) => {
@@ -15925,7 +16439,7 @@ function compileCheck(rc, index, at, map, options, report) {
             capture.push({ line: p.line, column: p.column, name, from: { kind: 'header', name: from.header.toLowerCase() } });
         }
     }
-    const timeoutMs = rc.timeout === undefined ? undefined : compile_duration(rc.timeout, [...at, 'timeout'], report, 1);
+    const timeoutMs = rc.timeout === undefined ? undefined : compile_duration(rc.timeout, [...at, 'timeout'], report, 1, true);
     return {
         line: pos.line,
         column: pos.column,
@@ -15998,15 +16512,17 @@ function toPath(expr, path, report) {
         return undefined;
     }
 }
-function compile_duration(v, path, report, min = 0) {
+/** `timer`: the value becomes a timer, so it is bounded by MAX_TIMER_MS (Node.js fires a longer one after 1 ms). */
+function compile_duration(v, path, report, min = 0, timer = false) {
     try {
         const ms = parseDuration(String(v));
-        if (ms < min)
+        if (ms < min || (timer && ms > MAX_TIMER_MS))
             throw new Error();
         return ms;
     }
     catch {
-        report(path, `expected a duration such as 250ms, 5s or 2m${min > 0 ? ', greater than 0' : ''}, got '${v}'`);
+        const bounds = [min > 0 ? 'greater than 0' : '', timer ? MAX_TIMER_FORM : ''].filter(Boolean).join(' and ');
+        report(path, `expected a duration such as 250ms, 5s, 2m or 1d${bounds ? `, ${bounds}` : ''}, got '${v}'`);
         return undefined;
     }
 }
@@ -16048,7 +16564,7 @@ function checkNeeds(checks, raw, report) {
         if (!state.has(c.name) && visit(c))
             return;
 }
-/** Every ${VAR} must come from vars, the environment, or a capture of a check needed (directly or not). */
+/** Every ${VAR} must come from vars, the SMOKE_* environment (options.env), or a capture of a check needed (directly or not). */
 function checkReferences(raw, checks, vars, env, report) {
     const byName = new Map(checks.map((c) => [c.name, c]));
     for (const c of checks) {
@@ -16085,7 +16601,7 @@ function checkReferences(raw, checks, vars, env, report) {
                 const hint = ownCaptures.has(name)
                     ? ` (it is captured by this check itself; only checks that need '${c.name}' can use it)`
                     : '';
-                report([...at, ...path], `undefined variable \${${name}}: not in vars, the environment, or captures of the checks it needs${hint}`);
+                report([...at, ...path], `undefined variable \${${name}}: not in vars, SMOKE_* environment variables, or captures of the checks it needs${hint}`);
             }
         }
     }
@@ -16148,11 +16664,39 @@ function parseWhole(text) {
     if (yamlError) {
         // Only the first: the parser's later errors are mostly echoes of it.
         const pos = whole.linePos(yamlError.pos[0]);
-        return { ok: false, error: { line: pos.line, column: pos.col, message: yamlError.message.split('\n')[0] } };
+        const first = yamlError.message.split('\n')[0] ?? '';
+        const message = /call stack/i.test(first) ? `nested too deeply to parse (${first})` : first;
+        return { ok: false, error: { line: pos.line, column: pos.col, message } };
     }
     const offsets = new Map();
     indexNode(doc.contents, [], 0, offsets);
-    return { ok: true, raw: doc.toJS(TO_JS), positions: new PositionIndex(offsets, whole), parsed: 'whole' };
+    let raw;
+    try {
+        raw = doc.toJS(TO_JS);
+    }
+    catch (e) {
+        // yaml refuses an alias bomb (aliases expanding past maxAliasCount) while building values: a spec
+        // problem at the first alias, with a report and JUnit like any other, never an uncaught error.
+        const at = firstAlias(doc.contents) ?? 0;
+        const pos = whole.linePos(at);
+        const why = e instanceof ReferenceError && /alias/i.test(e.message);
+        const message = why
+            ? `excessive alias expansion (more than ${TO_JS.maxAliasCount} aliased values, as in an alias bomb): write the values out`
+            : e.message;
+        return { ok: false, error: { line: pos.line, column: pos.col, message } };
+    }
+    return { ok: true, raw, positions: new PositionIndex(offsets, whole), parsed: 'whole' };
+}
+/** The source offset of the first alias (`*name`) in the document, if any. */
+function firstAlias(root) {
+    let found;
+    (0,dist/* visit */.YR)(root, {
+        Alias(_key, node) {
+            found = node.range?.[0];
+            return dist/* visit */.YR.BREAK;
+        }
+    });
+    return found;
 }
 /**
  * Where one check's values and keys start. Checks written alike (the same keys,
@@ -16344,6 +16888,12 @@ function parseSplit(text, split) {
 
 
 
+/**
+ * The largest spec smoke-test reads: 2 MiB is thousands of checks (a 500-check
+ * spec is ~120 KB), and parsing holds ~45\u00d7 the text (a 50 MB spec took 2.3 GB
+ * and 167 s), so a larger file is refused before it is read.
+ */
+const MAX_SPEC_BYTES = 2 * 1024 * 1024;
 /** A spec that cannot run; message is the first problem, problems has them all. */
 class SpecError extends Error {
     file;
@@ -16552,7 +17102,7 @@ function summaryMarkdown(file, result) {
 /** Failed checks detailed below the table (the summary has a size limit; the report has them all). */
 const MAX_DETAILED = 20;
 function html(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return showControls(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 /** A collapsed section: every failed assertion at its spec line, and the start of the body. */
 function failureDetails(file, r) {
@@ -16638,7 +17188,7 @@ const inputs = {
     vars: fields.keyValues(),
     concurrency: fields.int(1, 256),
     retries: fields.int(0, 20),
-    timeout: fields.duration(1),
+    timeout: fields.duration(1, { timer: true }),
     junit: inputs_optional(fields.path()),
     'fail-fast': fields.boolean()
 };
@@ -16659,6 +17209,16 @@ async function run() {
         for (const [k, v] of Object.entries(i.vars))
             if (SECRET_NAMES.test(k))
                 maskSecret(v);
+        // ${VAR} reads only SMOKE_* from the environment, and every such value is a secret.
+        const env = specEnv(process.env);
+        for (const v of Object.values(env))
+            maskSecret(v);
+        // base-url's password (and the Basic credential sent for it) and credential query values.
+        maskUrl(i['base-url']);
+        // Output paths and the spec's size are checked before any request (and before the spec is read).
+        if (i.junit)
+            await checkOutputFile('junit', i.junit);
+        await checkFileSize('spec', i.spec, MAX_SPEC_BYTES, 'a smoke spec');
         const file = specPath(i.spec);
         let text;
         try {
@@ -16670,7 +17230,7 @@ async function run() {
         }
         let spec;
         try {
-            spec = loadSpec(text, { file, vars: i.vars, env: process.env, baseUrl: i['base-url']?.href });
+            spec = loadSpec(text, { file, vars: i.vars, env, baseUrl: i['base-url']?.href });
         }
         catch (e) {
             if (!(e instanceof SpecError))
@@ -16694,7 +17254,7 @@ async function run() {
         info(`Running ${spec.checks.length} check(s) from ${file}, ${i.concurrency} at a time\u2026`);
         const result = await runSpec(spec, {
             baseUrl: i['base-url']?.href,
-            env: process.env,
+            env,
             concurrency: i.concurrency,
             retries: i.retries,
             timeoutMs: i.timeout,
@@ -19463,7 +20023,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 
