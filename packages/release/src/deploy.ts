@@ -13,6 +13,7 @@ import { acquireLock } from './lock.js'
 import type { Manifest } from './manifest.js'
 import { prepareSource, type PreparedSource } from './prepare-source.js'
 import type { ActivateResult, PrepareResult, Target } from './target.js'
+import { phaseTimer } from './phases.js'
 
 export class DeployError extends Error {}
 
@@ -97,15 +98,7 @@ function withSharedParents(m: Manifest): Manifest {
 
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const now = o.now ?? (() => new Date())
-  const timings: Record<string, number> = {}
-  const time = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now()
-    try {
-      return await f()
-    } finally {
-      timings[name] = Math.round((performance.now() - t0) * 10) / 10
-    }
-  }
+  const { timings, time } = phaseTimer()
 
   const src = o.prepared ?? (await prepareSource(o))
   Object.assign(timings, src.timings)

@@ -10,6 +10,7 @@ import { InputError } from '@gantry/core'
 import { ManifestError, buildManifest, type Manifest } from './manifest.js'
 import { SourceError, extractTarball, sourceKind } from './source.js'
 import type { Target } from './target.js'
+import { phaseTimer } from './phases.js'
 
 export interface PreparedSource {
   /** The release content on the runner (the source, or its extracted copy). */
@@ -29,15 +30,7 @@ export async function prepareSource(o: {
   targets: readonly Target[]
   allowEmpty?: boolean
 }): Promise<PreparedSource> {
-  const timings: Record<string, number> = {}
-  const time = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now()
-    try {
-      return await f()
-    } finally {
-      timings[name] = Math.round((performance.now() - t0) * 10) / 10
-    }
-  }
+  const { timings, time } = phaseTimer()
   const invalid = `Input 'source' has invalid value '${o.source}'`
   let extracted: string | undefined
   const dispose = () => {
