@@ -33,7 +33,8 @@ if (flag !== '--no-seed') {
     activate: '',
     environment: '',
     'github-deployment': 'false',
-    token: ''
+    token: '',
+    'allow-empty': 'false'
   }
   const env = { ...process.env }
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
