@@ -56,8 +56,8 @@ __webpack_require__.d(__webpack_exports__, {
   webhookBody: () => (/* reexport */ webhookBody)
 });
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 24 modules
-var src = __webpack_require__(8710);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 25 modules
+var src = __webpack_require__(9474);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries

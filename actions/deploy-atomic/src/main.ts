@@ -6,6 +6,7 @@ import {
   errorMessage,
   maskSecret,
   parseInputs,
+  progress,
   reportDir,
   runAction,
   setOutputs,
@@ -96,6 +97,7 @@ export async function run(): Promise<void> {
 
       let result: DeployResult
       try {
+        const lines = progress((l) => core.info(l))
         result = await deploy({
           targets,
           source: i.source,
@@ -111,8 +113,9 @@ export async function run(): Promise<void> {
           context: ctx,
           lock,
           log: (l) => core.info(l),
-          warn: (l) => core.warning(l)
-        })
+          warn: (l) => core.warning(l),
+          progress: lines
+        }).finally(() => lines.stop())
       } catch (e) {
         const message = errorMessage(e)
         if (gh && deployment) {

@@ -5,7 +5,7 @@
  * serves until the switch; a crash anywhere leaves `current` on a complete,
  * verified release.
  */
-import { mapPool } from '@gantry/core'
+import { mapPool, type Progress } from '@gantry/core'
 import { addEvent, findRelease, markBad, pruneList, trimPruned, type History, type ReleaseRecord } from './history.js'
 import { loadHistory } from './history-load.js'
 import { defaultReleaseId, uniqueId } from './id.js'
@@ -53,6 +53,8 @@ export interface DeployOptions {
   context: RunContext
   lock: LockSettings
   log: (line: string) => void
+  /** Progress lines: each host's upload and lock wait, on every change and at least every 10 s. */
+  progress?: Progress
   now?: () => Date
 }
 
@@ -107,7 +109,11 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     const manifest = withSharedParents(src.manifest)
     for (const t of o.targets) await t.init()
     const lock = await time('lock', () =>
-      acquireLock(o.targets, `deploy${o.releaseId ? ` ${o.releaseId}` : ''}`, { ...o.lock, log: o.log })
+      acquireLock(o.targets, `deploy${o.releaseId ? ` ${o.releaseId}` : ''}`, {
+        ...o.lock,
+        log: o.log,
+        progress: o.progress
+      })
     )
     try {
       return await locked(o, dir, manifest, cached, now, time, timings)
@@ -206,12 +212,21 @@ async function locked(
     }
     // Hosts upload in parallel (each over its own ssh connection). Every upload
     // settles before a failure is thrown, so none is still writing once the lock goes.
-    const failures = await mapPool(states, UPLOAD_CONCURRENCY, (s) =>
-      prepareHost(s).then(
-        () => undefined,
-        (e: unknown) => e ?? new Error(`${s.t.name}: upload failed`)
+    const several = states.length > 1
+    const failures = await mapPool(states, UPLOAD_CONCURRENCY, (s) => {
+      if (several) o.progress?.update(s.t.name, 'uploading', `${manifest.files} files, ${manifest.bytes} bytes`)
+      return prepareHost(s).then(
+        () => {
+          const p = s.outcome.prepared
+          if (several) o.progress?.update(s.t.name, 'uploaded', `${p?.linked ?? 0} linked, ${p?.copied ?? 0} copied`)
+          return undefined
+        },
+        (e: unknown) => {
+          if (several) o.progress?.update(s.t.name, 'upload failed', String((e as Error)?.message ?? e))
+          return e ?? new Error(`${s.t.name}: upload failed`)
+        }
       )
-    )
+    })
     const failed = failures.find((e) => e !== undefined)
     if (failed !== undefined) throw failed
   })

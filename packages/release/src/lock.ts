@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { sleep } from '@gantry/core'
+import { sleep, type Progress } from '@gantry/core'
 import type { Target } from './target.js'
 
 export interface LockInfo {
@@ -43,6 +43,8 @@ export interface LockOptions {
   pollMs?: number
   /** Logs waits and breaks. */
   log?: (line: string) => void
+  /** Progress lines while waiting: the holder, on every change and at least every 10 s. */
+  progress?: Progress
   /** For tests: liveness of a pid on this host. */
   isAlive?: (pid: number) => boolean
   now?: () => number
@@ -165,7 +167,10 @@ export async function acquireLock(targets: readonly Target[], purpose: string, o
         const at = now()
         info.acquiredAt = info.refreshedAt = new Date(at).toISOString()
         info.expiresAt = new Date(at + o.ttlMs).toISOString()
-        if (await t.createLock(info)) break
+        if (await t.createLock(info)) {
+          if (announced) o.progress?.update(t.name, 'lock taken', 'deploying')
+          break
+        }
         const raw = await t.readLockRaw()
         if (raw === undefined) continue // released between our two calls: try again at once
         const lock = await t.readLock()
@@ -191,10 +196,14 @@ export async function acquireLock(targets: readonly Target[], purpose: string, o
               `${t.name}: another deploy holds the lock: ${owner}; gave up after waiting ${Math.round(o.waitMs / 1000)} s`
             )
           }
-          if (announced !== lock.token) {
-            o.log?.(`${t.name}: waiting for the lock held by ${owner}`)
-            announced = lock.token
-          }
+          // With progress lines, those say it (and again every 10 s); else one log line per holder.
+          if (announced !== lock.token && !o.progress) o.log?.(`${t.name}: waiting for the lock held by ${owner}`)
+          announced = lock.token
+          o.progress?.update(
+            t.name,
+            `waiting for the lock held by ${owner}`,
+            `gives up in ${Math.max(0, Math.round((deadline - now()) / 1000))} s`
+          )
         }
         await sleep(poll)
       }
