@@ -28,7 +28,7 @@ import {
   WorkflowError
 } from './workflow/expressions.mjs'
 import { field, loadWorkflow, rawJob, resolveUses } from './workflow/load.mjs'
-import { runStandIn, standInFor } from './workflow/stand-ins.mjs'
+import { runStandIn, STAND_INS, standInFor } from './workflow/stand-ins.mjs'
 import { start as startCacheService } from './workflow/cache-service.mjs'
 
 export { WorkflowError }
@@ -118,6 +118,7 @@ export async function runWorkflow(options) {
   options.signal?.addEventListener('abort', () => (run.cancelled = true), { once: true })
 
   const eventName = options.event ?? 'push'
+  const ref = options.ref ?? 'refs/heads/main'
   const github = {
     event_name: eventName,
     event: options.payload ?? (eventName === 'workflow_dispatch' ? { inputs: options.inputs ?? {} } : {}),
@@ -125,9 +126,9 @@ export async function runWorkflow(options) {
     repository_owner: repository.split('/')[0],
     repositoryUrl: `git://github.com/${repository}.git`,
     sha,
-    ref: options.ref ?? 'refs/heads/main',
-    ref_name: (options.ref ?? 'refs/heads/main').replace(/^refs\/(heads|tags)\//, ''),
-    ref_type: (options.ref ?? '').startsWith('refs/tags/') ? 'tag' : 'branch',
+    ref,
+    ref_name: ref.replace(/^refs\/(heads|tags)\//, ''),
+    ref_type: ref.startsWith('refs/tags/') ? 'tag' : 'branch',
     ref_protected: false,
     actor: 'octocat',
     actor_id: '583231',
@@ -148,10 +149,9 @@ export async function runWorkflow(options) {
   }
   run.masks.add(github.token)
 
-  const scope = { repo: repository, sha }
   const entry = resolveEntry(options.workflow, run)
-  const wf = await loadWorkflow(entry.file, entry.name, { scope: entry.scope, run, treeOf })
-  github.workflow = wf.template && String(field(wf.root, 'name')?.value ?? entry.name)
+  const wf = await loadWorkflow(entry.file, entry.name, { scope: entry.scope, treeOf })
+  github.workflow = String(field(wf.root, 'name')?.value ?? entry.name)
   github.workflow_ref = `${repository}/${entry.path}@${github.ref}`
   github.workflow_sha = sha
 
@@ -172,7 +172,7 @@ export async function runWorkflow(options) {
     : options.cacheService || undefined
   const result = await runJobs(run, wf, {
     github,
-    scope: entry.scope ?? scope,
+    scope: entry.scope,
     inputs: call.inputs,
     secrets: call.secrets,
     declaredSecrets: call.declaredSecrets,
@@ -191,7 +191,9 @@ export async function runWorkflow(options) {
 
 function resolveEntry(workflow, run) {
   // A file path, or a reference as a caller would write it.
-  if (workflow.startsWith('/')) return { file: workflow, name: basename(workflow), path: workflow, scope: undefined }
+  // A file given by path belongs to the run's own repository, at its commit.
+  if (workflow.startsWith('/'))
+    return { file: workflow, name: basename(workflow), path: workflow, scope: { repo: run.repo, sha: run.sha } }
   const ref = resolveUses(workflow, { scope: { repo: run.repo, sha: run.sha }, run })
   return {
     file: join(run.treeOf(ref.repo, ref.ref), ref.path),
@@ -439,7 +441,6 @@ async function runCallJob(run, wf, job, raw, contexts, opts, call, record) {
   const tree = run.treeOf(target.repo, target.ref)
   const called = await loadWorkflow(join(tree, target.path), target.path, {
     scope: { repo: target.repo, sha: target.ref },
-    run,
     treeOf: run.treeOf
   })
   const withValues = toJs(evalToken(field(raw, 'with'), contexts, opts)) ?? {}
@@ -609,6 +610,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           : `Run ${String(step.run?.value ?? step.run?.expression ?? '').split('\n')[0]}`)
     )
     stepRecords.push(srec)
+    run.steps++
     if (performance.now() > deadline) {
       state.status = 'failure'
       throw new WorkflowError(`${wf.name}: job ${record.id} passed its timeout-minutes (${timeoutMin})`)
@@ -622,7 +624,6 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           strict(`steps.${id}`, { outcome: 'skipped', conclusion: 'skipped', outputs: new data.Dictionary() })
         )
       run.log(`  step ${srec.name}: skipped`)
-      run.steps++
       continue
     }
     const stepEnv = evalStrings(field(rs, 'env'), contexts, sopts)
@@ -634,34 +635,29 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
     mkdirSync(stepDir, { recursive: true })
     const stepTimeout = Math.max(1000, Math.min(deadline - performance.now(), stepTimeoutMs(rs, withCtx, sopts)))
 
-    let outcome
-    let outputs = {}
+    // What the step left: { code, stdout, stderr?, summary?, annotations?, outputs, env, path }.
+    let r
     if (step.uses) {
       const withValues = evalStrings(field(rs, 'with'), withCtx, sopts)
       srec.inputs = Object.fromEntries(Object.entries(withValues).map(([k, v]) => [k, maskText(run, v)]))
       const uses = step.uses.value
       const stand = standInFor(uses)
-      run.steps++
       if (stand) {
-        const tIn = performance.now()
-        const r = runStandIn(stand, withValues, {
-          workspace,
-          github,
-          resolveTree: run.treeOf,
-          artifacts: run.artifacts,
-          record: (kind, value) => (srec[kind] = value)
-        })
-        run.actionMs += performance.now() - tIn
-        outcome = r.code === 0 ? 'success' : 'failure'
-        outputs = r.outputs
-        srec.stdout = r.log
-        srec.annotations = parseAnnotations(r.log)
-        if (r.path) pathAdds.push(...r.path)
+        const si = await inStep(run, async () =>
+          runStandIn(stand, withValues, {
+            workspace,
+            github,
+            resolveTree: run.treeOf,
+            artifacts: run.artifacts,
+            record: (kind, value) => (srec[kind] = value)
+          })
+        )
+        r = { code: si.code, stdout: si.log, outputs: si.outputs, env: {}, path: si.path ?? [] }
       } else {
         const target = resolveUses(uses, { scope: call.scope, run, onStep: true })
         if (target.kind === 'remote')
           throw new WorkflowError(
-            `${wf.name}: step '${srec.name}': no stand-in for ${uses}; the local runner runs Gantry's own actions and ${['actions/checkout', 'actions/upload-artifact', 'actions/download-artifact', 'actions/setup-node'].join(', ')}`
+            `${wf.name}: step '${srec.name}': no stand-in for ${uses}; the local runner runs Gantry's own actions and ${STAND_INS.join(', ')}`
           )
         const actionDir =
           target.kind === 'workspace'
@@ -672,67 +668,52 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           throw new WorkflowError(
             `${wf.name}: ${uses}: runs.using '${meta.runs?.using}' is not supported by the local runner`
           )
-        const tIn = performance.now()
-        const started = await startAction(basename(actionDir), {
-          actionDir,
-          inputs: withValues,
-          env: processEnv(stepEnv),
-          runnerTemp: temp,
-          workspace,
-          cwd: workspace,
-          tempDir: stepDir,
-          timeoutMs: stepTimeout,
-          token: github.token,
-          onSpawn: (child) => watchCancel(run, child, srec)
-        })
-        run.actionMs += performance.now() - tIn
-        const r = started.result
-        outcome = r.code === 0 ? 'success' : 'failure'
-        outputs = r.outputs
-        Object.assign(srec, {
-          stdout: r.stdout,
-          stderr: r.stderr,
-          summary: r.summary,
-          annotations: r.annotations,
-          code: r.code
-        })
-        collectMasks(run, r.stdout)
-        env = { ...env, ...r.env }
-        pathAdds.push(...r.path)
-        const declared = Object.keys(meta.outputs ?? {})
+        const started = await inStep(run, () =>
+          startAction(basename(actionDir), {
+            actionDir,
+            inputs: withValues,
+            env: processEnv(stepEnv),
+            runnerTemp: temp,
+            workspace,
+            cwd: workspace,
+            tempDir: stepDir,
+            timeoutMs: stepTimeout,
+            token: github.token,
+            onSpawn: (child) => watchCancel(run, child, srec)
+          })
+        )
+        r = started.result
         if (meta.runs.post) posts.push({ srec, started, stepEnv, continueOnError })
-        srec.declaredOutputs = declared
+        srec.declaredOutputs = Object.keys(meta.outputs ?? {})
       }
     } else {
-      run.steps++
       const script = String(toJs(evalToken(step.run, withCtx, sopts)) ?? '')
       const shell = toJs(evalToken(field(rs, 'shell'), withCtx, sopts)) ?? defaults.shell
       const wd = toJs(evalToken(field(rs, 'working-directory'), withCtx, sopts)) ?? defaults['working-directory']
-      const tIn = performance.now()
-      const r = await runScript(run, srec, {
-        script,
-        shell,
-        cwd: wd ? resolve(workspace, wd) : workspace,
-        env: processEnv(stepEnv),
-        dir: stepDir,
-        temp,
-        timeoutMs: stepTimeout
-      })
-      run.actionMs += performance.now() - tIn
-      outcome = r.code === 0 ? 'success' : 'failure'
-      outputs = r.outputs
-      Object.assign(srec, {
-        stdout: r.stdout,
-        stderr: r.stderr,
-        summary: r.summary,
-        annotations: parseAnnotations(r.stdout),
-        code: r.code
-      })
-      collectMasks(run, r.stdout)
-      env = { ...env, ...r.env }
-      pathAdds.push(...r.path)
+      r = await inStep(run, () =>
+        runScript(run, srec, {
+          script,
+          shell,
+          cwd: wd ? resolve(workspace, wd) : workspace,
+          env: processEnv(stepEnv),
+          dir: stepDir,
+          temp,
+          timeoutMs: stepTimeout
+        })
+      )
     }
-    if (srec.cancelledWhileRunning) outcome = 'cancelled'
+    const outputs = r.outputs
+    Object.assign(srec, {
+      stdout: r.stdout,
+      stderr: r.stderr,
+      summary: r.summary,
+      annotations: r.annotations ?? parseAnnotations(r.stdout),
+      code: r.code
+    })
+    collectMasks(run, r.stdout)
+    env = { ...env, ...r.env }
+    pathAdds.push(...r.path)
+    const outcome = srec.cancelledWhileRunning ? 'cancelled' : r.code === 0 ? 'success' : 'failure'
     const conclusion = outcome === 'failure' && continueOnError ? 'success' : outcome
     srec.outcome = outcome
     srec.conclusion = conclusion
@@ -770,9 +751,7 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
           { where: `${p.srec.uses} post-if`, status: { status: jobStatus, cancelled: run.cancelled } }
         )
       )
-    const tIn = performance.now()
-    const r = await p.started.runPost({ holds, env: processEnv(p.stepEnv) })
-    run.actionMs += performance.now() - tIn
+    const r = await inStep(run, () => p.started.runPost({ holds, env: processEnv(p.stepEnv) }))
     if (r) run.steps++
     if (r) {
       p.srec.post = { code: r.code, stdout: r.stdout, stderr: r.stderr, summary: r.summary, annotations: r.annotations }
@@ -800,6 +779,16 @@ async function runStepsJob(run, wf, job, raw, jobContexts, opts, call, record) {
   record.steps = stepRecords
   record.result = run.cancelled ? 'cancelled' : state.status
   run.log(`job ${record.path.join('/')}: ${record.result}`)
+}
+
+/** Runs what happens inside a step (its process, a stand-in): that time is not the runner's own cost. */
+async function inStep(run, f) {
+  const t0 = performance.now()
+  try {
+    return await f()
+  } finally {
+    run.actionMs += performance.now() - t0
+  }
 }
 
 function stepTimeoutMs(rs, contexts, opts) {

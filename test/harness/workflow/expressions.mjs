@@ -41,12 +41,12 @@ export class StrictDictionary extends data.Dictionary {
  * StrictDictionary (or use strict()) where a missing key is a bug.
  */
 export function toData(v) {
-  if (v instanceof data.Dictionary || v instanceof data.Array) return v
   if (v === null || v === undefined) return new data.Null()
   if (typeof v === 'string') return new data.StringData(v)
   if (typeof v === 'number') return new data.NumberData(v)
   if (typeof v === 'boolean') return new data.BooleanData(v)
   if (Array.isArray(v)) return new data.Array(...v.map(toData))
+  // Already expression data (a Dictionary, a StrictDictionary, an Array…).
   if (typeof v === 'object' && 'kind' in v && typeof v.coerceString === 'function') return v
   const d = new data.Dictionary()
   for (const [k, val] of Object.entries(v)) d.add(k, toData(val))
@@ -213,7 +213,6 @@ export function evaluate(expression, contexts, opts = {}) {
   try {
     return new Evaluator(tree, dict, functions).evaluate()
   } catch (e) {
-    if (e instanceof WorkflowError) throw new WorkflowError(`${where}\${{ ${expression} }}: ${e.message}`)
     throw new WorkflowError(`${where}\${{ ${expression} }}: ${e.message}`)
   }
 }

@@ -44,7 +44,7 @@ const trace = new NoOperationTraceWriter()
  * of a repository at a ref (the nested calls' files are read from it, so the
  * parser checks the inputs and secrets each call passes).
  */
-export async function loadWorkflow(file, name, { scope, run, treeOf }) {
+export async function loadWorkflow(file, name, { scope, treeOf }) {
   if (!existsSync(file)) throw new WorkflowError(`${name}: no such workflow file`)
   const content = readFileSync(file, 'utf8')
   const parsed = parseWorkflow({ name, content }, trace)
@@ -65,7 +65,6 @@ export async function loadWorkflow(file, name, { scope, run, treeOf }) {
     fetchReusableWorkflowDepth: 1
   })
   if (template.errors?.length) throw new WorkflowError(`${name}: ${template.errors.map((e) => e.Message).join('; ')}`)
-  void run
   return { name, file, content, template, root: parsed.value }
 }
 

@@ -67,6 +67,9 @@ const INPUTS = {
   ]
 }
 
+/** The actions that have a stand-in. */
+export const STAND_INS = Object.keys(INPUTS)
+
 /** Files never copied by the checkout stand-in: git's own data and installed packages. */
 const NOT_IN_A_CHECKOUT = new Set(['.git', 'node_modules'])
 
