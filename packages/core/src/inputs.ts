@@ -183,12 +183,16 @@ function forward<T>(field: Field<T>, s: string, fail: (message: string) => typeo
   return r.success ? r.data : fail(r.error.issues[0]?.message ?? 'is invalid')
 }
 
-export type InputShape<A extends ActionName> = { [K in InputName<A>]: Field<unknown> }
+/**
+ * An action's schema: a field for each of its own inputs (names.ts), plus the
+ * inputs its registered kinds declare (spread in from their registries).
+ */
+export type InputShape<A extends ActionName> = { [K in InputName<A>]: Field<unknown> } & Record<string, Field<unknown>>
 export type ParsedInputs<S> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never }
 
 export interface ParseOptions<A extends ActionName> {
   /** Inputs whose values are never echoed (and are masked in logs). */
-  secrets?: ReadonlyArray<InputName<A>>
+  secrets?: ReadonlyArray<InputName<A> | (string & {})>
   /** Raw reader; defaults to the runner's INPUT_* variables. */
   read?: (name: string) => string
 }
@@ -202,7 +206,7 @@ export function parseInputs<A extends ActionName, S extends InputShape<A>>(
   const read = options.read ?? ((name: string) => core.getInput(name))
   const secrets = new Set<string>(options.secrets ?? [])
   const out: Record<string, unknown> = {}
-  for (const name of Names[action].inputs as readonly InputName<A>[]) {
+  for (const name of inputOrder(action, shape)) {
     const raw = read(name)
     if (secrets.has(name) && raw !== '') maskSecret(raw)
     const r = (shape[name] as Field<unknown>).safeParse(raw)
@@ -215,6 +219,12 @@ export function parseInputs<A extends ActionName, S extends InputShape<A>>(
     out[name] = r.data
   }
   return out as ParsedInputs<S>
+}
+
+/** The action's own inputs in names.ts order, then its kinds' inputs in the schema's order. */
+function inputOrder(action: ActionName, shape: Record<string, unknown>): string[] {
+  const own: readonly string[] = Names[action].inputs
+  return [...own, ...Object.keys(shape).filter((k) => !own.includes(k))]
 }
 
 function quote(raw: string): string {
