@@ -19,7 +19,7 @@
  * every operation with `ssh`/`rsync` argument arrays.
  */
 import type { History } from './history.js'
-import type { LockInfo } from './lock.js'
+import type { LockInfo } from './lock-format.js'
 import type { Manifest, VerifyResult } from './manifest.js'
 
 /** How a release was written: files hard-linked from the previous release vs. copied. */

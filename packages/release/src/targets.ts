@@ -5,18 +5,11 @@ import { InputError } from '@gantry/core'
 import { LocalTarget } from './local/local-target.js'
 import { checkSshSpec, makeSshTargets } from './ssh/make.js'
 import type { Target } from './target.js'
+import type { TargetSpec } from './target-spec.js'
 
-export type TargetKind = 'local' | 'ssh'
+export type { TargetKind, TargetSpec } from './target-spec.js'
 
 export class TargetNotImplemented extends Error {}
-
-export interface TargetSpec {
-  kind: TargetKind
-  path: string
-  hosts: string[]
-  sshKey?: string
-  knownHosts?: string
-}
 
 export const HOST_FORM = 'user@host[:port] lines'
 const HOST = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?$/

@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
-import { lockMatches, lockText, parseLock, type LockInfo } from '../lock.js'
+import { lockMatches, lockText, parseLock, type LockInfo } from '../lock-format.js'
 import {
   childPath,
   parseManifest,

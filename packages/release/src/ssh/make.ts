@@ -1,7 +1,7 @@
 /** Builds the ssh targets of `target: ssh`: one per `hosts` line, sharing one key and one known_hosts. */
 import * as core from '@actions/core'
 import { maskSecret } from '@gantry/core'
-import type { TargetSpec } from '../targets.js'
+import type { TargetSpec } from '../target-spec.js'
 import { parseHost, type SshHost } from './host.js'
 import { SshSession, checkCredentials } from './session.js'
 import { SshTarget } from './ssh-target.js'

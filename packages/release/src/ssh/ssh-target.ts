@@ -13,7 +13,7 @@ import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
-import { lockMatches, lockText, lockToken, parseLock, type LockInfo } from '../lock.js'
+import { lockMatches, lockText, lockToken, parseLock, type LockInfo } from '../lock-format.js'
 import { parseManifest, sharedLinkTarget, type Manifest, type VerifyResult } from '../manifest.js'
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
 import type { SshHost } from './host.js'
