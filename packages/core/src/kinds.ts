@@ -22,12 +22,19 @@ export interface Kind<S extends FieldShape, Common, Ctx, Made> {
   make(values: ParsedInputs<S> & Common, ctx: Ctx): Made
 }
 
+/**
+ * Any kind, whatever its inputs, shared values, context and product: a
+ * registry holds kinds of one family, and each family's own type names those.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyKind = Kind<any, any, any, unknown>
+
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never
 
 /** Every kind's inputs, as one shape an action spreads into its own. */
 export type MergedInputs<K extends readonly { inputs: FieldShape }[]> = UnionToIntersection<K[number]['inputs']>
 
-export interface Registry<K extends readonly Kind<FieldShape, never, never, unknown>[]> {
+export interface Registry<K extends readonly AnyKind[]> {
   /** What the kinds are (for messages: "a target", "a channel"). */
   readonly label: string
   readonly kinds: K
@@ -43,14 +50,11 @@ export interface Registry<K extends readonly Kind<FieldShape, never, never, unkn
  * Merges kinds into a registry. Two kinds may not declare the same input: each
  * input belongs to one kind, so "given for the wrong kind" can be said.
  */
-export function registry<const K extends readonly Kind<FieldShape, never, never, unknown>[]>(
-  label: string,
-  kinds: K
-): Registry<K> {
+export function registry<const K extends readonly AnyKind[]>(label: string, kinds: K): Registry<K> {
   const inputs: FieldShape = {}
   const owners = new Map<string, K[number]>()
   for (const k of kinds) {
-    for (const [name, field] of Object.entries(k.inputs)) {
+    for (const [name, field] of Object.entries(k.inputs as FieldShape)) {
       const other = owners.get(name)
       if (other) throw new Error(`${label} kinds '${other.name}' and '${k.name}' both declare input '${name}'`)
       owners.set(name, k)
@@ -80,7 +84,7 @@ export function registry<const K extends readonly Kind<FieldShape, never, never,
  * the runner and say it succeeded).
  */
 export function refuseOtherKinds(
-  reg: Registry<readonly Kind<FieldShape, never, never, unknown>[]>,
+  reg: Registry<readonly AnyKind[]>,
   selector: string,
   selected: string,
   given: (input: string) => boolean,
