@@ -5,7 +5,7 @@
  */
 import { MAX_TIMER_FORM, MAX_TIMER_MS, StatusSet, parseDuration } from '@gantry/core'
 import { compilePath, type CompiledPath } from './jsonpath.js'
-import type { LoadOptions, SourceMap, SpecProblem } from './load.js'
+import type { LoadOptions, SourceMap, SpecProblem } from './problem.js'
 import {
   neededChecks,
   type Capture,

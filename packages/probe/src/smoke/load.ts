@@ -7,8 +7,11 @@
 import type * as z from 'zod/mini'
 import { specSchema, type RawSpec } from './schema.js'
 import { compileSpec } from './compile.js'
-import { parseSource, type PathKey, type PositionIndex } from './source.js'
+import { parseSource, type PathKey } from './source.js'
+import { SourceMap, type LoadOptions, type SpecProblem } from './problem.js'
 import type { Spec } from './model.js'
+
+export { SourceMap, type LoadOptions, type SpecProblem }
 
 /**
  * The largest spec smoke-test reads: 2 MiB is thousands of checks (a 500-check
@@ -16,13 +19,6 @@ import type { Spec } from './model.js'
  * and 167 s), so a larger file is refused before it is read.
  */
 export const MAX_SPEC_BYTES = 2 * 1024 * 1024
-
-export interface SpecProblem {
-  line: number
-  column: number
-  field: string
-  message: string
-}
 
 /** A spec that cannot run; message is the first problem, problems has them all. */
 export class SpecError extends Error {
@@ -40,52 +36,6 @@ export class SpecError extends Error {
 
 export function formatProblem(file: string, p: SpecProblem): string {
   return `${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`
-}
-
-export interface LoadOptions {
-  /** The spec path as annotations should name it. */
-  file: string
-  /** The vars input (wins over the spec's vars). */
-  vars?: Record<string, string>
-  env?: Record<string, string | undefined>
-  /** Empty: every check URL must be absolute. */
-  baseUrl?: string
-}
-
-/** Positions and field names for paths into the parsed document. */
-export class SourceMap {
-  constructor(
-    private readonly positions: PositionIndex,
-    private readonly raw: unknown
-  ) {}
-
-  /** Line and column of the node at path (or of its nearest existing parent). */
-  at(path: readonly PathKey[], key = false): { line: number; column: number } {
-    return this.positions.at(path, key)
-  }
-
-  /** `check 'login' expect.json["$.a"]`, or `vars.X` outside the checks. */
-  field(path: readonly PathKey[]): string {
-    let head = ''
-    let rest = path
-    if (path[0] === 'checks' && typeof path[1] === 'number') {
-      const name = (this.raw as { checks?: Array<{ name?: unknown }> })?.checks?.[path[1]]?.name
-      head = typeof name === 'string' && name !== '' ? `check '${name}'` : `checks[${path[1]}]`
-      rest = path.slice(2)
-    }
-    let body = ''
-    for (const k of rest) {
-      if (typeof k === 'number') body += `[${k}]`
-      else if (/^[A-Za-z_][\w-]*$/.test(k)) body += body === '' ? k : `.${k}`
-      else body += `[${JSON.stringify(k)}]`
-    }
-    return [head, body].filter((s) => s !== '').join(' ')
-  }
-
-  /** With key, the problem is about the key itself: its position, and its parent as the field. */
-  problem(path: readonly PathKey[], message: string, key = false): SpecProblem {
-    return { ...this.at(path, key), field: this.field(key ? path.slice(0, -1) : path), message }
-  }
 }
 
 /** Parses, validates and compiles a spec; throws SpecError listing every problem. */

@@ -1,7 +1,7 @@
 /** What a reviewer reads: the job-summary table and JUnit XML (testcase per check). */
 import { ms, showControls, table } from '@gantry/core'
 import type { Failure } from './assertions.js'
-import type { SpecProblem } from './load.js'
+import type { SpecProblem } from './problem.js'
 import type { CheckResult, SmokeResult } from './run.js'
 
 const ICON = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭️ skipped' } as const
