@@ -20,6 +20,9 @@ describe('evaluate', () => {
     const expectStatus = (s: number) => s === 204
     expect(sampleFailure({ status: 200, latencyMs: 1 }, { expectStatus })).toBe('status 200')
     expect(sampleFailure({ status: 204, latencyMs: 1, bodyMatch: false }, {})).toBe('body mismatch')
+    expect(sampleFailure({ status: 204, latencyMs: 1, bodyMatch: false }, { body: /ok/ })).toBe(
+      'body did not match /ok/'
+    )
     expect(evaluate([{ status: 200, latencyMs: 1, bodyMatch: false }], base)[0]).toBe(
       'error rate 100% > max-error-rate 0% (1× body mismatch)'
     )

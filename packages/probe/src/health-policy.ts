@@ -18,6 +18,8 @@ export interface HealthSample {
 export interface HealthPolicy {
   /** Statuses counted healthy (default 200-399). */
   expectStatus?: (status: number) => boolean
+  /** The body regex the samples' bodyMatch was checked against (named in the reason). */
+  body?: RegExp
   maxErrorRate: number
   maxP95Ms?: number
   baselineP95Ms?: number
@@ -27,10 +29,14 @@ export interface HealthPolicy {
 const defaultStatus = (s: number): boolean => s >= 200 && s < 400
 
 /** Why a sample fails, as a failure kind; undefined when it passes. */
-export function sampleFailure(s: HealthSample, policy: Pick<HealthPolicy, 'expectStatus'>): string | undefined {
+export function sampleFailure(
+  s: HealthSample,
+  policy: Pick<HealthPolicy, 'expectStatus' | 'body'>
+): string | undefined {
   if (s.error !== undefined || s.status === undefined) return s.error ?? 'no response'
   if (!(policy.expectStatus ?? defaultStatus)(s.status)) return `status ${s.status}`
-  if (s.bodyMatch === false) return 'body mismatch'
+  // The gate's words (check.ts) for a body that fails expect-body.
+  if (s.bodyMatch === false) return policy.body ? `body did not match /${policy.body.source}/` : 'body mismatch'
   return undefined
 }
 
