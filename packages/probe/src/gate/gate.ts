@@ -5,6 +5,7 @@
  */
 import { formatDuration, safeUrl, type Progress } from '@gantry/core'
 import { ProbeClient } from '../undici-client.js'
+import { evaluate } from '../health-policy.js'
 import { latencyStats } from '../stats.js'
 import { baselineP95, type Baseline } from './baseline.js'
 import type { Expectation } from './check.js'
@@ -141,7 +142,16 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
             failures: s.failures,
             durationMs: s.durationMs
           }
-          result.reasons.push(...sampleReasons(result.sample, result.baselineP95, cfg))
+          result.reasons.push(
+            ...evaluate(s.window, {
+              expectStatus: (st) => cfg.expect.status.has(st),
+              body: cfg.expect.body,
+              maxErrorRate: cfg.maxErrorRate,
+              maxP95Ms: cfg.maxP95Ms,
+              baselineP95Ms: result.baselineP95 ?? undefined,
+              maxLatencyRatio: cfg.maxLatencyRatio
+            })
+          )
         }
         result.ok = result.reasons.length === 0
         return result
@@ -161,29 +171,4 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
   } finally {
     await client.close()
   }
-}
-
-function sampleReasons(s: UrlSample, base: number | null, cfg: GateConfig): string[] {
-  const out: string[] = []
-  if (s.errorRate > cfg.maxErrorRate) {
-    const kinds = Object.entries(s.failures)
-      .map(([k, n]) => `${n}× ${k}`)
-      .join(', ')
-    out.push(`error rate ${pct(s.errorRate)} > max-error-rate ${pct(cfg.maxErrorRate)} (${kinds})`)
-  }
-  if (s.p95 === null && s.count > 0) {
-    out.push('no sample request got a response, so p95 is unknown')
-    return out
-  }
-  if (cfg.maxP95Ms !== undefined && s.p95 !== null && s.p95 > cfg.maxP95Ms) {
-    out.push(`p95 ${s.p95} ms > max-p95 ${formatDuration(cfg.maxP95Ms)}`)
-  }
-  if (base !== null && s.p95 !== null && s.p95 > cfg.maxLatencyRatio * base) {
-    out.push(`p95 ${s.p95} ms > ${cfg.maxLatencyRatio} × baseline p95 ${base} ms (${(s.p95 / base).toFixed(2)}×)`)
-  }
-  return out
-}
-
-function pct(r: number): string {
-  return `${Math.round(r * 10_000) / 100}%`
 }

@@ -7,6 +7,7 @@ import { mapPool } from '@gantry/core'
 import { performance } from 'node:perf_hooks'
 import type { HttpClient, ProbeRequest } from '../request.js'
 import { latencyStats, type LatencyStats } from '../stats.js'
+import type { HealthSample } from '../health-policy.js'
 import { judge, type Expectation } from './check.js'
 
 export interface SampleOutcome {
@@ -19,6 +20,8 @@ export interface SampleOutcome {
   failures: Record<string, number>
   /** Raw latencies (ms) of answered requests, for aggregating across URLs. */
   latencies: number[]
+  /** Every request's outcome, for the health policy. */
+  window: HealthSample[]
   /** Wall time of the whole sample, ms (throughput = count / durationMs). */
   durationMs: number
 }
@@ -34,6 +37,7 @@ export async function sample(
   const latencies: number[] = []
   const statuses: Record<string, number> = {}
   const failures: Record<string, number> = {}
+  const window: HealthSample[] = []
   let errors = 0
   const start = performance.now()
   await mapPool(
@@ -46,6 +50,12 @@ export async function sample(
         statuses[res.status] = (statuses[res.status] ?? 0) + 1
       }
       const v = judge(res, expect)
+      window.push({
+        status: res.status,
+        latencyMs: res.latencyMs,
+        error: res.error?.kind,
+        bodyMatch: !v.pass && v.reason.startsWith('body did not match') ? false : undefined
+      })
       if (!v.pass) {
         errors++
         const kind = res.error ? res.error.kind : v.reason.replace(/ \(expected.*$/, '')
@@ -61,6 +71,7 @@ export async function sample(
     statuses,
     failures,
     latencies,
+    window,
     durationMs: Math.round(performance.now() - start)
   }
 }
