@@ -1,6 +1,7 @@
 /** health-gate: read inputs → run the gate (@gantry/probe) → outputs, summary, report. */
 import * as core from '@actions/core'
 import {
+  isSecretHeader,
   maskCredentialHeader,
   maskUrl,
   parseInputs,
@@ -14,14 +15,11 @@ import {
 import { gateSummary, loadBaseline, runGate, type GateConfig } from '@gantry/probe'
 import { inputs } from './inputs.js'
 
-/** Header values that carry credentials are masked before anything is logged. */
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|token|secret|key|auth/i
-
 export async function run(): Promise<void> {
   await runAction(async () => {
     const started = new Date()
     const i = parseInputs('health-gate', inputs)
-    for (const [name, value] of i.headers) if (SECRET_HEADER.test(name)) maskCredentialHeader(value)
+    for (const [name, value] of i.headers) if (isSecretHeader(name)) maskCredentialHeader(value)
     // Passwords and credential query values (?api_key=, ?token=): masked in the log, redacted from files.
     for (const u of i.url) maskUrl(u)
     // Read before any request: a bad baseline is an input error.

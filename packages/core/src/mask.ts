@@ -23,9 +23,20 @@ import { escapeCell } from './markdown.js'
 /** Shorter values are not masked: masking `1` or `ok` would blank out every log line. */
 export const MIN_SECRET_LENGTH = 4
 
-/** Query parameter (and variable) names whose values are credentials. */
-export const SECRET_PARAM =
-  /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential/i
+/**
+ * Names whose values are credentials: query parameters, variables, captures,
+ * inputs. The one word list every action uses, so a name masked by one is
+ * masked by all.
+ */
+export const SECRET_NAME =
+  /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential|cookie/i
+/** Query parameter names whose values are credentials (the same rule). */
+export const SECRET_PARAM = SECRET_NAME
+
+/** Header names whose values are credentials: the well-known ones, and any named like a secret or a key. */
+export function isSecretHeader(name: string): boolean {
+  return /^(authorization|proxy-authorization|cookie|set-cookie)$|key/i.test(name) || SECRET_NAME.test(name)
+}
 
 const forms = new Set<string>()
 const logged = new Set<string>()

@@ -5,7 +5,7 @@
  * Retries re-send the whole check after a backoff, without holding a slot
  * while they wait, so a slow-to-converge endpoint does not starve the others.
  */
-import { Semaphore, backoffDelay, maskSecret as registerSecret, sleep } from '@gantry/core'
+import { SECRET_NAME, Semaphore, backoffDelay, isSecretHeader, maskSecret as registerSecret, sleep } from '@gantry/core'
 import { NodeHttpClient } from '../node-client.js'
 import type { HttpClient, ProbeResponse } from '../request.js'
 import { BodyJson, checkResponse, preview, type Failure } from './assertions.js'
@@ -58,10 +58,8 @@ export interface RunOptions {
   onResult?: (r: CheckResult) => void
 }
 
-/** Header names whose values are credentials: masked in logs and reports once expanded. */
-const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i
-/** Variable and capture names that hold credentials (a login token, a session cookie). */
-export const SECRET_NAMES = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key/i
+/** Variable and capture names that hold credentials (core's one rule). */
+export const SECRET_NAMES = SECRET_NAME
 
 const masked = new Set<string>()
 /** Registers a secret once (each registration prints an add-mask command). */
@@ -222,7 +220,7 @@ async function attemptCheck(c: Check, lookup: Lookup, client: HttpClient, option
     for (const [k, v] of req.query) url.searchParams.append(k, expand(v, lookup))
     for (const [k, v] of req.headers) {
       const value = expand(v, lookup)
-      if (SECRET_HEADERS.test(k)) maskSecret(value.replace(/^(Bearer|Basic|Token)\s+/i, ''))
+      if (isSecretHeader(k)) maskSecret(value.replace(/^(Bearer|Basic|Token)\s+/i, ''))
       headers.push([k, value])
     }
     if (req.json !== undefined) {
