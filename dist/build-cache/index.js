@@ -38224,8 +38224,18 @@ function verdict(ok, okText = 'pass', badText = 'fail') {
 
 /** Shorter values are not masked: masking `1` or `ok` would blank out every log line. */
 const MIN_SECRET_LENGTH = 4;
-/** Query parameter (and variable) names whose values are credentials. */
-const SECRET_PARAM = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential/i;
+/**
+ * Names whose values are credentials: query parameters, variables, captures,
+ * inputs. The one word list every action uses, so a name masked by one is
+ * masked by all.
+ */
+const SECRET_NAME = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential|cookie/i;
+/** Query parameter names whose values are credentials (the same rule). */
+const SECRET_PARAM = SECRET_NAME;
+/** Header names whose values are credentials: the well-known ones, and any named like a secret or a key. */
+function isSecretHeader(name) {
+    return /^(authorization|proxy-authorization|cookie|set-cookie)$|key/i.test(name) || SECRET_NAME.test(name);
+}
 const mask_forms = new Set();
 const logged = new Set();
 let pattern;
@@ -38627,7 +38637,7 @@ function parseInputs(action, shape, options = {}) {
     const read = options.read ?? ((name) => lib_core/* getInput */.V4(name));
     const secrets = new Set(options.secrets ?? []);
     const out = {};
-    for (const name of Names[action].inputs) {
+    for (const name of inputOrder(action, shape)) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
             maskSecret(raw);
@@ -38642,6 +38652,11 @@ function parseInputs(action, shape, options = {}) {
         out[name] = r.data;
     }
     return out;
+}
+/** The action's own inputs in names.ts order, then its kinds' inputs in the schema's order. */
+function inputOrder(action, shape) {
+    const own = Names[action].inputs;
+    return [...own, ...Object.keys(shape).filter((k) => !own.includes(k))];
 }
 function quote(raw) {
     const one = raw.replace(/\r?\n/g, '\\n');
@@ -38862,6 +38877,7 @@ function mib(bytes) {
 }
 
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
+
 
 
 

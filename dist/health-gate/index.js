@@ -67393,7 +67393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5503);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4105);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -67403,7 +67403,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5503:
+/***/ 4105:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -77674,8 +77674,18 @@ function verdict(ok, okText = 'pass', badText = 'fail') {
 
 /** Shorter values are not masked: masking `1` or `ok` would blank out every log line. */
 const MIN_SECRET_LENGTH = 4;
-/** Query parameter (and variable) names whose values are credentials. */
-const SECRET_PARAM = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential/i;
+/**
+ * Names whose values are credentials: query parameters, variables, captures,
+ * inputs. The one word list every action uses, so a name masked by one is
+ * masked by all.
+ */
+const SECRET_NAME = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential|cookie/i;
+/** Query parameter names whose values are credentials (the same rule). */
+const SECRET_PARAM = SECRET_NAME;
+/** Header names whose values are credentials: the well-known ones, and any named like a secret or a key. */
+function isSecretHeader(name) {
+    return /^(authorization|proxy-authorization|cookie|set-cookie)$|key/i.test(name) || SECRET_NAME.test(name);
+}
 const mask_forms = new Set();
 const logged = new Set();
 let pattern;
@@ -78077,7 +78087,7 @@ function parseInputs(action, shape, options = {}) {
     const read = options.read ?? ((name) => getInput(name));
     const secrets = new Set(options.secrets ?? []);
     const out = {};
-    for (const name of Names[action].inputs) {
+    for (const name of inputOrder(action, shape)) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
             maskSecret(raw);
@@ -78092,6 +78102,11 @@ function parseInputs(action, shape, options = {}) {
         out[name] = r.data;
     }
     return out;
+}
+/** The action's own inputs in names.ts order, then its kinds' inputs in the schema's order. */
+function inputOrder(action, shape) {
+    const own = Names[action].inputs;
+    return [...own, ...Object.keys(shape).filter((k) => !own.includes(k))];
 }
 function quote(raw) {
     const one = raw.replace(/\r?\n/g, '\\n');
@@ -78453,6 +78468,7 @@ function progress(write, o = {}) {
 
 
 
+
 ;// CONCATENATED MODULE: ../../packages/probe/src/gate/baseline.ts
 /**
  * A baseline is the JSON report of an earlier health-gate run: its p95 (per
@@ -78644,6 +78660,63 @@ function latencyStats(values) {
     };
 }
 
+;// CONCATENATED MODULE: ../../packages/probe/src/health-policy.ts
+/**
+ * One health policy: decides whether a window of samples is healthy, in one
+ * wording (health-gate's), so every action that judges health says the same.
+ */
+
+
+const health_policy_defaultStatus = (s) => s >= 200 && s < 400;
+/** Why a sample fails, as a failure kind; undefined when it passes. */
+function sampleFailure(s, policy) {
+    if (s.error !== undefined || s.status === undefined)
+        return s.error ?? 'no response';
+    if (!(policy.expectStatus ?? health_policy_defaultStatus)(s.status))
+        return `status ${s.status}`;
+    // The gate's words (check.ts) for a body that fails expect-body.
+    if (s.bodyMatch === false)
+        return policy.body ? `body did not match /${policy.body.source}/` : 'body mismatch';
+    return undefined;
+}
+/** The reasons the window is unhealthy; empty when healthy. */
+function evaluate(window, policy) {
+    const out = [];
+    if (window.length === 0)
+        return out;
+    const failures = {};
+    for (const s of window) {
+        const f = sampleFailure(s, policy);
+        if (f !== undefined)
+            failures[f] = (failures[f] ?? 0) + 1;
+    }
+    const errors = Object.values(failures).reduce((a, b) => a + b, 0);
+    const rate = errors / window.length;
+    if (rate > policy.maxErrorRate) {
+        const kinds = Object.entries(failures)
+            .map(([k, n]) => `${n}\u00d7 ${k}`)
+            .join(', ');
+        out.push(`error rate ${pct(rate)} > max-error-rate ${pct(policy.maxErrorRate)} (${kinds})`);
+    }
+    const answered = window.filter((s) => s.error === undefined && s.status !== undefined).map((s) => s.latencyMs);
+    if (answered.length === 0) {
+        out.push('no sample request got a response, so p95 is unknown');
+        return out;
+    }
+    const p95 = latencyStats(answered).p95;
+    if (policy.maxP95Ms !== undefined && p95 > policy.maxP95Ms) {
+        out.push(`p95 ${p95} ms > max-p95 ${formatDuration(policy.maxP95Ms)}`);
+    }
+    const base = policy.baselineP95Ms;
+    if (base !== undefined && p95 > policy.maxLatencyRatio * base) {
+        out.push(`p95 ${p95} ms > ${policy.maxLatencyRatio} \u00d7 baseline p95 ${base} ms (${(p95 / base).toFixed(2)}\u00d7)`);
+    }
+    return out;
+}
+function pct(r) {
+    return `${Math.round(r * 10_000) / 100}%`;
+}
+
 ;// CONCATENATED MODULE: ../../packages/probe/src/gate/check.ts
 function judge(res, expect) {
     if (res.error)
@@ -78813,6 +78886,7 @@ async function sample(client, request, expect, count, concurrency, signal) {
     const latencies = [];
     const statuses = {};
     const failures = {};
+    const window = [];
     let errors = 0;
     const start = external_node_perf_hooks_.performance.now();
     await mapPool(Array.from({ length: count }, (_, i) => i), concurrency, async () => {
@@ -78822,6 +78896,12 @@ async function sample(client, request, expect, count, concurrency, signal) {
             statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         }
         const v = judge(res, expect);
+        window.push({
+            status: res.status,
+            latencyMs: res.latencyMs,
+            error: res.error?.kind,
+            bodyMatch: !v.pass && v.reason.startsWith('body did not match') ? false : undefined
+        });
         if (!v.pass) {
             errors++;
             const kind = res.error ? res.error.kind : v.reason.replace(/ \(expected.*$/, '');
@@ -78836,6 +78916,7 @@ async function sample(client, request, expect, count, concurrency, signal) {
         statuses,
         failures,
         latencies,
+        window,
         durationMs: Math.round(external_node_perf_hooks_.performance.now() - start)
     };
 }
@@ -78846,6 +78927,7 @@ async function sample(client, request, expect, count, concurrency, signal) {
  * sampled; a URL passes when it became healthy and its sample is within the
  * error-rate, p95 and baseline limits. The gate passes when every URL passes.
  */
+
 
 
 
@@ -78919,7 +79001,14 @@ async function runGate(cfg, signal) {
                     failures: s.failures,
                     durationMs: s.durationMs
                 };
-                result.reasons.push(...sampleReasons(result.sample, result.baselineP95, cfg));
+                result.reasons.push(...evaluate(s.window, {
+                    expectStatus: (st) => cfg.expect.status.has(st),
+                    body: cfg.expect.body,
+                    maxErrorRate: cfg.maxErrorRate,
+                    maxP95Ms: cfg.maxP95Ms,
+                    baselineP95Ms: result.baselineP95 ?? undefined,
+                    maxLatencyRatio: cfg.maxLatencyRatio
+                }));
             }
             result.ok = result.reasons.length === 0;
             return result;
@@ -78939,29 +79028,6 @@ async function runGate(cfg, signal) {
     finally {
         await client.close();
     }
-}
-function sampleReasons(s, base, cfg) {
-    const out = [];
-    if (s.errorRate > cfg.maxErrorRate) {
-        const kinds = Object.entries(s.failures)
-            .map(([k, n]) => `${n}\u00d7 ${k}`)
-            .join(', ');
-        out.push(`error rate ${pct(s.errorRate)} > max-error-rate ${pct(cfg.maxErrorRate)} (${kinds})`);
-    }
-    if (s.p95 === null && s.count > 0) {
-        out.push('no sample request got a response, so p95 is unknown');
-        return out;
-    }
-    if (cfg.maxP95Ms !== undefined && s.p95 !== null && s.p95 > cfg.maxP95Ms) {
-        out.push(`p95 ${s.p95} ms > max-p95 ${formatDuration(cfg.maxP95Ms)}`);
-    }
-    if (base !== null && s.p95 !== null && s.p95 > cfg.maxLatencyRatio * base) {
-        out.push(`p95 ${s.p95} ms > ${cfg.maxLatencyRatio} \u00d7 baseline p95 ${base} ms (${(s.p95 / base).toFixed(2)}\u00d7)`);
-    }
-    return out;
-}
-function pct(r) {
-    return `${Math.round(r * 10_000) / 100}%`;
 }
 
 ;// CONCATENATED MODULE: ../../packages/probe/src/gate/summary.ts
@@ -79029,14 +79095,12 @@ const inputs = {
 
 
 
-/** Header values that carry credentials are masked before anything is logged. */
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|token|secret|key|auth/i;
 async function run() {
     await runAction(async () => {
         const started = new Date();
         const i = parseInputs('health-gate', inputs);
         for (const [name, value] of i.headers)
-            if (SECRET_HEADER.test(name))
+            if (isSecretHeader(name))
                 maskCredentialHeader(value);
         // Passwords and credential query values (?api_key=, ?token=): masked in the log, redacted from files.
         for (const u of i.url)

@@ -285,7 +285,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7183);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5009);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -295,7 +295,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7183:
+/***/ 5009:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -10568,8 +10568,18 @@ function verdict(ok, okText = 'pass', badText = 'fail') {
 
 /** Shorter values are not masked: masking `1` or `ok` would blank out every log line. */
 const MIN_SECRET_LENGTH = 4;
-/** Query parameter (and variable) names whose values are credentials. */
-const SECRET_PARAM = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential/i;
+/**
+ * Names whose values are credentials: query parameters, variables, captures,
+ * inputs. The one word list every action uses, so a name masked by one is
+ * masked by all.
+ */
+const SECRET_NAME = /token|secret|passw(or)?d|passwd|pwd|auth|api[-_.]?key|^key$|signature|^sig$|session|credential|cookie/i;
+/** Query parameter names whose values are credentials (the same rule). */
+const SECRET_PARAM = SECRET_NAME;
+/** Header names whose values are credentials: the well-known ones, and any named like a secret or a key. */
+function isSecretHeader(name) {
+    return /^(authorization|proxy-authorization|cookie|set-cookie)$|key/i.test(name) || SECRET_NAME.test(name);
+}
 const mask_forms = new Set();
 const logged = new Set();
 let pattern;
@@ -10971,7 +10981,7 @@ function parseInputs(action, shape, options = {}) {
     const read = options.read ?? ((name) => getInput(name));
     const secrets = new Set(options.secrets ?? []);
     const out = {};
-    for (const name of Names[action].inputs) {
+    for (const name of inputOrder(action, shape)) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
             maskSecret(raw);
@@ -10986,6 +10996,11 @@ function parseInputs(action, shape, options = {}) {
         out[name] = r.data;
     }
     return out;
+}
+/** The action's own inputs in names.ts order, then its kinds' inputs in the schema's order. */
+function inputOrder(action, shape) {
+    const own = Names[action].inputs;
+    return [...own, ...Object.keys(shape).filter((k) => !own.includes(k))];
 }
 function quote(raw) {
     const one = raw.replace(/\r?\n/g, '\\n');
@@ -11286,6 +11301,7 @@ function mib(bytes) {
 }
 
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
+
 
 
 
@@ -15856,10 +15872,8 @@ function neededChecks(c, byName) {
 
 
 
-/** Header names whose values are credentials: masked in logs and reports once expanded. */
-const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
-/** Variable and capture names that hold credentials (a login token, a session cookie). */
-const SECRET_NAMES = /token|secret|password|passwd|session|cookie|auth|api[-_.]?key/i;
+/** Variable and capture names that hold credentials (core's one rule). */
+const SECRET_NAMES = SECRET_NAME;
 const masked = new Set();
 /** Registers a secret once (each registration prints an add-mask command). */
 function run_maskSecret(value) {
@@ -16014,7 +16028,7 @@ async function attemptCheck(c, lookup, client, options) {
             url.searchParams.append(k, expand(v, lookup));
         for (const [k, v] of req.headers) {
             const value = expand(v, lookup);
-            if (SECRET_HEADERS.test(k))
+            if (isSecretHeader(k))
                 run_maskSecret(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
             headers.push([k, value]);
         }
@@ -16884,32 +16898,7 @@ function parseSplit(text, split) {
     return { raw, offsets, checks: checkOffsets };
 }
 
-;// CONCATENATED MODULE: ../../packages/probe/src/smoke/load.ts
-
-
-
-/**
- * The largest spec smoke-test reads: 2 MiB is thousands of checks (a 500-check
- * spec is ~120 KB), and parsing holds ~45\u00d7 the text (a 50 MB spec took 2.3 GB
- * and 167 s), so a larger file is refused before it is read.
- */
-const MAX_SPEC_BYTES = 2 * 1024 * 1024;
-/** A spec that cannot run; message is the first problem, problems has them all. */
-class SpecError extends Error {
-    file;
-    problems;
-    name = 'SpecError';
-    constructor(file, problems) {
-        const first = problems[0];
-        const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-        super(`${first ? formatProblem(file, first) : `${file}: invalid spec`}${more}`);
-        this.file = file;
-        this.problems = problems;
-    }
-}
-function formatProblem(file, p) {
-    return `${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
-}
+;// CONCATENATED MODULE: ../../packages/probe/src/smoke/problem.ts
 /** Positions and field names for paths into the parsed document. */
 class SourceMap {
     positions;
@@ -16946,6 +16935,35 @@ class SourceMap {
     problem(path, message, key = false) {
         return { ...this.at(path, key), field: this.field(key ? path.slice(0, -1) : path), message };
     }
+}
+
+;// CONCATENATED MODULE: ../../packages/probe/src/smoke/load.ts
+
+
+
+
+
+/**
+ * The largest spec smoke-test reads: 2 MiB is thousands of checks (a 500-check
+ * spec is ~120 KB), and parsing holds ~45\u00d7 the text (a 50 MB spec took 2.3 GB
+ * and 167 s), so a larger file is refused before it is read.
+ */
+const MAX_SPEC_BYTES = 2 * 1024 * 1024;
+/** A spec that cannot run; message is the first problem, problems has them all. */
+class SpecError extends Error {
+    file;
+    problems;
+    name = 'SpecError';
+    constructor(file, problems) {
+        const first = problems[0];
+        const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+        super(`${first ? formatProblem(file, first) : `${file}: invalid spec`}${more}`);
+        this.file = file;
+        this.problems = problems;
+    }
+}
+function formatProblem(file, p) {
+    return `${file}:${p.line}:${p.column}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
 }
 /** Parses, validates and compiles a spec; throws SpecError listing every problem. */
 function loadSpec(text, options) {

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals'
 import { SECRET_NAME, isSecretHeader } from '@gantry/core'
 
 describe('secret-name rule (core, one list for every action)', () => {
