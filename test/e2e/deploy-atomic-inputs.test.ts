@@ -52,7 +52,7 @@ describe('bad inputs, before any side effect', () => {
     })
     expectOneLine(
       r,
-      /^Input 'hosts' has invalid value 'deploy@web1\.example\.com': hosts are for target 'ssh', but target is 'local'; expected target: ssh, or no hosts$/
+      /^Input 'hosts' has invalid value 'deploy@web1\.example\.com': it is for target 'ssh', but target is 'local'; expected target: ssh, or no hosts$/
     )
     expect(existsSync(base)).toBe(false)
   })

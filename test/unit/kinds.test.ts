@@ -64,7 +64,7 @@ describe('registry', () => {
         (k) => `'${k}-value'`
       )
     ).toThrow(
-      "Input 'b-host' has invalid value 'b-host-value': b-host is for kind 'b', but kind is 'a'; expected kind: b, or no b-host"
+      "Input 'b-host' has invalid value 'b-host-value': it is for kind 'b', but kind is 'a'; expected kind: b, or no b-host"
     )
     expect(() => refuseOtherKinds(reg, 'kind', 'b', (k) => given.has(k), String)).not.toThrow()
   })

@@ -21,12 +21,13 @@ import { join } from 'node:path'
 import {
   buildManifest,
   checkSshSpec,
-  checkTargetSpec,
+  checkTargets,
   parseHost,
   sharedLinkTarget,
   verifyDir,
   type Manifest,
-  type TargetSpec
+  type TargetSpec,
+  type TargetValues
 } from '@gantry/release'
 import { parseScan, verifyScan } from '../../packages/release/src/ssh/scan.js'
 import { SshSession } from '../../packages/release/src/ssh/session.js'
@@ -41,6 +42,15 @@ const spec = (o: Partial<TargetSpec>): TargetSpec => ({
   hosts: ['deploy@web1:2222'],
   sshKey: KEY,
   knownHosts: KNOWN,
+  ...o
+})
+
+const values = (o: Partial<TargetValues>): TargetValues => ({
+  path: '/srv/app',
+  target: 'ssh',
+  hosts: ['deploy@web1:2222'],
+  'ssh-key': KEY,
+  'known-hosts': KNOWN,
   ...o
 })
 
@@ -59,7 +69,7 @@ describe('ssh inputs', () => {
 
   test('a user or host that ssh or rsync would read as an option is refused', () => {
     for (const bad of ['-oProxyCommand@x', 'root@-oProxyCommand', '-F@host', 'root@-Fevil']) {
-      expect(() => checkTargetSpec(spec({ hosts: [bad] }))).toThrow(/^Input 'hosts' has invalid value '/)
+      expect(() => checkTargets(values({ hosts: [bad] }))).toThrow(/^Input 'hosts' has invalid value '/)
     }
   })
 
@@ -89,8 +99,8 @@ describe('ssh inputs', () => {
 
   test('the checks write nothing', () => {
     const before = readdirSync(tmpdir()).filter((n) => n.startsWith('gantry-ssh-')).length
-    expect(() => checkTargetSpec(spec({ knownHosts: '' }))).toThrow()
-    checkTargetSpec(spec({}))
+    expect(() => checkTargets(values({ 'known-hosts': '' }))).toThrow()
+    checkTargets(values({}))
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('gantry-ssh-')).length).toBe(before)
   })
 })

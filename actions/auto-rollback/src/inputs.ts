@@ -1,13 +1,9 @@
 /** auto-rollback's inputs: one schema per name in action.yml (the contract test checks). */
-import { fields, optional, required, type InputShape } from '@gantry/core'
-import { releaseFields } from '@gantry/release'
+import { fields, optional, type InputShape } from '@gantry/core'
+import { releaseFields, targetInputs } from '@gantry/release'
 
 export const inputs = {
-  path: required(fields.path()),
-  target: releaseFields.target(),
-  hosts: releaseFields.hosts(),
-  'ssh-key': optional(fields.string()),
-  'known-hosts': optional(fields.string()),
+  ...targetInputs,
   to: optional(releaseFields.releaseId()),
   reason: optional(fields.string()),
   environment: optional(fields.string()),

@@ -26,15 +26,17 @@ import { displayUrl, loadBaseline } from '@gantry/probe'
 import {
   checkDeployed,
   checkHealth,
-  checkTargetSpec,
+  checkTargets,
   emptyHistory,
   findRelease,
   lockSettings,
   makeTargets,
+  maskTargetSecrets,
   rollback,
   rollbackSummary,
   rollbackTarget,
   runContext,
+  targetKinds,
   unhealthyAfterRollback,
   watch,
   watchTimingError,
@@ -46,17 +48,12 @@ import { inputs } from './inputs.js'
 export async function run(): Promise<void> {
   await runAction(async () => {
     const started = new Date()
-    const i = parseInputs('auto-rollback', inputs, { secrets: ['ssh-key', 'token'] })
-    maskSecret(i['ssh-key'])
+    const i = parseInputs('auto-rollback', inputs, { secrets: [...targetKinds.secrets, 'token'] })
+    maskTargetSecrets(i)
     maskSecret(i.token)
     const healthUrls = i['health-url'] ?? []
     for (const u of healthUrls) maskUrl(u)
-    const spec = { kind: i.target, path: i.path, hosts: i.hosts, sshKey: i['ssh-key'], knownHosts: i['known-hosts'] }
-    try {
-      checkTargetSpec(spec)
-    } catch (e) {
-      throw new InputError(errorMessage(e))
-    }
+    checkTargets(i)
     if (i.watch > 0 && healthUrls.length === 0) {
       throw new InputError(
         `Input 'health-url' is required when watch is not 0 (watch is '${i.watch / 1000}s'): expected ${URLS_FORM}`
@@ -69,7 +66,7 @@ export async function run(): Promise<void> {
     const shown = healthUrls.map(displayUrl).join(', ')
     const ctx = runContext()
     const lock = lockSettings()
-    const targets = makeTargets(spec, (l) => core.info(l))
+    const targets = makeTargets(i, { log: (l) => core.info(l) })
     // A mistyped path is an input error now, not a missing lock directory after a ten-minute watch.
     try {
       await checkDeployed(targets)

@@ -1,14 +1,10 @@
 /** deploy-atomic's inputs: one schema per name in action.yml (the contract test checks). */
 import { fields, optional, required, type InputShape } from '@gantry/core'
-import { releaseFields } from '@gantry/release'
+import { releaseFields, targetInputs } from '@gantry/release'
 
 export const inputs = {
   source: required(fields.path()),
-  path: required(fields.path()),
-  target: releaseFields.target(),
-  hosts: releaseFields.hosts(),
-  'ssh-key': optional(fields.string()),
-  'known-hosts': optional(fields.string()),
+  ...targetInputs,
   'allow-empty': fields.boolean(),
   'release-id': optional(releaseFields.releaseId()),
   keep: fields.int(1, 1000),

@@ -15,14 +15,16 @@ import {
 } from '@gantry/core'
 import {
   activateTimeout,
-  checkTargetSpec,
+  checkTargets,
   deploy,
   deployFailureSummary,
   deploySummary,
   lockSettings,
   makeTargets,
+  maskTargetSecrets,
   prepareSource,
   runContext,
+  targetKinds,
   type DeployResult,
   type PreparedSource
 } from '@gantry/release'
@@ -32,22 +34,11 @@ import { inputs } from './inputs.js'
 export async function run(): Promise<void> {
   await runAction(async () => {
     const started = new Date()
-    const i = parseInputs('deploy-atomic', inputs, { secrets: ['ssh-key', 'token'] })
-    maskSecret(i['ssh-key'])
+    const i = parseInputs('deploy-atomic', inputs, { secrets: [...targetKinds.secrets, 'token'] })
+    maskTargetSecrets(i)
     maskSecret(i.token)
     // Everything that can be checked is checked before the first side effect.
-    const spec = {
-      kind: i.target,
-      path: i.path,
-      hosts: i.hosts,
-      sshKey: i['ssh-key'],
-      knownHosts: i['known-hosts']
-    }
-    try {
-      checkTargetSpec(spec)
-    } catch (e) {
-      throw new InputError(errorMessage(e))
-    }
+    checkTargets(i)
     if (i['github-deployment'] && !i.token) {
       throw new InputError("Input 'token' is required when github-deployment is true: expected a GitHub token")
     }
@@ -56,7 +47,7 @@ export async function run(): Promise<void> {
     const ctx = runContext()
     const tmpDir = reportDir()
     mkdirSync(tmpDir, { recursive: true })
-    const targets = makeTargets(spec, (l) => core.info(l))
+    const targets = makeTargets(i, { log: (l) => core.info(l) })
     // The source is checked whole (a tarball listed and extracted, links resolved, not
     // empty) before the GitHub deployment exists: a bad source is an input error.
     let source: PreparedSource

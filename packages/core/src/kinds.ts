@@ -94,7 +94,7 @@ export function refuseOtherKinds(
     const owner = reg.owner(input)
     if (!owner || owner.name === selected || !given(input)) continue
     throw new InputError(
-      `Input '${input}' has invalid value ${shown(input)}: ${input} is for ${selector} '${owner.name}', but ${selector} is '${selected}'; expected ${selector}: ${owner.name}, or no ${input}`
+      `Input '${input}' has invalid value ${shown(input)}: it is for ${selector} '${owner.name}', but ${selector} is '${selected}'; expected ${selector}: ${owner.name}, or no ${input}`
     )
   }
 }

@@ -15,7 +15,8 @@ export const ActionNames = [
 ] as const
 export type ActionName = (typeof ActionNames)[number]
 
-const targetInputs = ['path', 'target', 'hosts', 'ssh-key', 'known-hosts'] as const
+/** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
+const targetInputs = ['path', 'target'] as const
 
 export const Names = {
   'health-gate': {

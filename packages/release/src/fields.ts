@@ -1,8 +1,8 @@
 /** Input fields the release actions share (zod, built on @gantry/core's fields). */
-import { fields, stringField, type Field } from '@gantry/core'
+import { stringField, type Field } from '@gantry/core'
 import { COMMAND_FORM, CommandError, splitCommand } from './command.js'
 import { RELEASE_ID_FORM, isValidReleaseId } from './id.js'
-import { HOST_FORM, isHostSpec } from './targets.js'
+import { HOST_FORM, isHostSpec } from './ssh/host.js'
 
 /** A parse failure's message (a class, so a parser may itself return strings). */
 class Invalid {
@@ -17,7 +17,6 @@ function custom<T>(_form: string, parse: (s: string) => T | Invalid): Field<T> {
 }
 
 export const releaseFields = {
-  target: () => fields.oneOf(['local', 'ssh'] as const),
   hosts: (): Field<string[]> =>
     custom(HOST_FORM, (s) => {
       const list = s

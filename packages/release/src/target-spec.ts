@@ -1,8 +1,6 @@
-/** What an action's target inputs say, before any target is made (apart so each kind's module can take it without a cycle). */
-export type TargetKind = 'local' | 'ssh'
-
+/** What the ssh kind's inputs say, as its builder takes them (hand-built by the ssh system tests). */
 export interface TargetSpec {
-  kind: TargetKind
+  kind: 'ssh'
   path: string
   hosts: string[]
   sshKey?: string

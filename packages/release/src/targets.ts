@@ -1,57 +1,62 @@
-/** Builds the targets an action's inputs name. */
-import { statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { InputError } from '@gantry/core'
-import { LocalTarget } from './local/local-target.js'
-import { checkSshSpec, makeSshTargets } from './ssh/make.js'
+/**
+ * The target kinds, registered in one place. deploy-atomic and auto-rollback
+ * spread `targetInputs` into their schemas and call checkTargets/makeTargets:
+ * a new kind is its module and one line here (plus action.yml and docs).
+ */
+import { fields, maskSecret, refuseOtherKinds, registry, required, type ParsedInputs } from '@gantry/core'
+import { localKind } from './local/kind.js'
+import { sshKind } from './ssh/kind.js'
 import type { Target } from './target.js'
-import type { TargetSpec } from './target-spec.js'
+import type { TargetContext, TargetKindOf } from './target-kind.js'
 
-export type { TargetKind, TargetSpec } from './target-spec.js'
+export type { TargetSpec } from './target-spec.js'
+export type { TargetCommon, TargetContext, TargetKindOf } from './target-kind.js'
 
-export class TargetNotImplemented extends Error {}
+export const targetKinds = registry('target', [localKind, sshKind] as const)
 
-export const HOST_FORM = 'user@host[:port] lines'
-const HOST = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?$/
+export type TargetKind = (typeof targetKinds.names)[number]
 
-export function isHostSpec(s: string): boolean {
-  return HOST.test(s)
+/** Every target input: the deploy root, the kind, and each kind's own. */
+export const targetInputs = {
+  path: required(fields.path()),
+  target: fields.oneOf(targetKinds.names),
+  ...targetKinds.inputs
+}
+
+export type TargetValues = ParsedInputs<typeof targetInputs>
+
+const given = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== '')
+
+/** Masks every target secret's value (parseInputs masks the log; this also covers our own files). */
+export function maskTargetSecrets(i: TargetValues): void {
+  const values = i as unknown as Record<string, string | undefined>
+  for (const name of targetKinds.secrets) maskSecret(values[name])
 }
 
 /** Fails before any side effect when the inputs do not make a target (one line naming the input). */
-export function checkTargetSpec(spec: TargetSpec): void {
-  if (spec.kind === 'ssh') {
-    checkSshSpec(spec)
-    return
-  }
-  if (spec.hosts.length) {
-    // Else the runner itself would be deployed to, and the step would say it succeeded.
-    throw new InputError(
-      `Input 'hosts' has invalid value '${spec.hosts.join('\\n')}': hosts are for target 'ssh', but target is 'local'; expected target: ssh, or no hosts`
+export function checkTargets(i: TargetValues): void {
+  const values = i as unknown as Record<string, unknown>
+  const kind = targetKinds.get(i.target) as TargetKindOf<Record<string, never>>
+  const ignored = new Set(
+    targetKinds.kinds.flatMap((k) =>
+      k.name === i.target ? [] : ((k as { credentials?: readonly string[] }).credentials ?? [])
     )
-  }
-  checkLocalPath(spec.path)
-}
-
-/** `path` on this machine: a directory, or a path whose nearest existing ancestor is one. */
-function checkLocalPath(path: string): void {
-  for (let p = resolve(path); ; p = dirname(p)) {
-    let st
-    try {
-      st = statSync(p)
-    } catch {
-      if (dirname(p) === p) return
-      continue
+  )
+  refuseOtherKinds(
+    targetKinds,
+    'target',
+    i.target,
+    (input) => !ignored.has(input) && given(values[input]),
+    (input) => {
+      if (targetKinds.secrets.includes(input)) return '***'
+      const v = values[input]
+      return `'${Array.isArray(v) ? v.join('\\n') : String(v)}'`
     }
-    if (st.isDirectory()) return
-    throw new InputError(
-      `Input 'path' has invalid value '${path}': ${p} is a file; expected a directory (or a path to create)`
-    )
-  }
+  )
+  kind.check?.(i as never)
 }
 
-export function makeTargets(spec: TargetSpec, log: (line: string) => void): Target[] {
-  checkTargetSpec(spec)
-  if (spec.kind === 'ssh') return makeSshTargets(spec, { log })
-  return [new LocalTarget(spec.path, log)]
+export function makeTargets(i: TargetValues, ctx: TargetContext): Target[] {
+  checkTargets(i)
+  return (targetKinds.get(i.target) as TargetKindOf<Record<string, never>>).make(i as never, ctx)
 }

@@ -10,6 +10,14 @@ export interface SshHost {
 
 export class HostError extends Error {}
 
+export const HOST_FORM = 'user@host[:port] lines'
+const HOST = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?$/
+
+/** The input field's first check (parseHost, run by the ssh kind's check, is the strict one). */
+export function isHostSpec(s: string): boolean {
+  return HOST.test(s)
+}
+
 // Neither part may start with '-': ssh and rsync would read it as an option.
 const FORM = /^([A-Za-z0-9_][A-Za-z0-9._-]*)@([A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?$/
 
