@@ -55,6 +55,20 @@ describe('build-cache local-dir must be a directory (or not exist yet)', () => {
     expect(r.post).toBeUndefined()
   })
 
+  test('local-dir with backend github is refused: it belongs to the local backend', async () => {
+    const ws = workspace()
+    const r = await runAction('build-cache', {
+      workspace: ws,
+      cwd: ws,
+      inputs: { path: 'dist', backend: 'github', 'local-dir': '../cache' }
+    })
+    expect(r.code).toBe(1)
+    expect(r.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+      "Input 'local-dir' has invalid value '../cache': it is for backend 'local', but backend is 'github'; expected backend: local, or no local-dir"
+    ])
+    expect(r.state).toEqual({})
+  })
+
   test('a local-dir that does not exist yet is fine (it is created)', async () => {
     const ws = workspace()
     const r = await runAction('build-cache', {

@@ -1,6 +1,6 @@
 /** build-cache's inputs, one zod field per name in names.ts (the contract test holds action.yml to this). */
-import { fields, optional, parseList, stringField, type Field } from '@gantry/core'
-import { checkGlob } from '@gantry/cachekey'
+import { fields, parseList, stringField, type Field } from '@gantry/core'
+import { backendInputs, checkGlob } from '@gantry/cachekey'
 
 const GLOBS_FORM = "globs relative to working-directory, one per line (e.g. 'dist' or 'packages/*'; '!' excludes)"
 
@@ -30,8 +30,7 @@ export const inputs = {
   'key-files': globs(false),
   components: globs(false),
   'key-prefix': keyPrefix,
-  backend: fields.oneOf(['github', 'local'] as const),
-  'local-dir': optional(fields.path()),
+  ...backendInputs,
   save: fields.oneOf(['on-success', 'always', 'never'] as const),
   verify: fields.boolean(),
   'working-directory': fields.path()

@@ -19,16 +19,16 @@ import {
   writeSummary
 } from '@gantry/core'
 import {
-  GithubBackend,
-  LocalBackend,
+  backendValues,
+  checkBackend,
+  makeBackend,
   mainSummary,
   makePlan,
   postSummary,
   restoreUnits,
   saveUnits,
   readHandoff,
-  writeHandoff,
-  type CacheBackend
+  writeHandoff
 } from '@gantry/cachekey'
 import { inputs } from './inputs.js'
 
@@ -49,7 +49,7 @@ function readInputs() {
 }
 
 /** Checks that need the file system; still before any side effect. */
-async function settle(i: Inputs): Promise<{ root: string; localDir?: string }> {
+async function settle(i: Inputs): Promise<string> {
   const root = resolve(process.cwd(), i['working-directory'])
   const st = await stat(root).catch(() => undefined)
   if (!st?.isDirectory()) {
@@ -57,28 +57,8 @@ async function settle(i: Inputs): Promise<{ root: string; localDir?: string }> {
       `Input 'working-directory' has invalid value '${i['working-directory']}': expected an existing directory`
     )
   }
-  if (i.backend === 'local' && !i['local-dir']) {
-    throw new InputError(
-      `Input 'local-dir' is required when backend is 'local': expected a directory path for the cache`
-    )
-  }
-  const localDir = i['local-dir'] ? resolve(process.cwd(), i['local-dir']) : undefined
-  if (localDir) {
-    // A file here used to be accepted and only warned about in the post step, after the build.
-    const ls = await stat(localDir).catch((e: NodeJS.ErrnoException) => e)
-    const bad =
-      ls instanceof Error ? (ls.code === 'ENOENT' ? undefined : ls.code) : ls.isDirectory() ? undefined : 'a file'
-    if (bad) {
-      throw new InputError(
-        `Input 'local-dir' has invalid value '${i['local-dir']}': it is ${bad === 'a file' ? 'a file' : `not reachable (${bad})`}: expected a directory path for the cache (created when missing)`
-      )
-    }
-  }
-  return { root, localDir }
-}
-
-function backendFor(kind: 'github' | 'local', localDir?: string): CacheBackend {
-  return kind === 'local' ? new LocalBackend(localDir as string) : new GithubBackend()
+  checkBackend(i)
+  return root
 }
 
 const OS_NAMES: Record<string, string> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' }
@@ -93,7 +73,7 @@ function platform(): { os: string; arch: string } {
 async function main(): Promise<void> {
   const started = new Date()
   const i = readInputs()
-  const { root, localDir } = await settle(i)
+  const root = await settle(i)
   const { os, arch } = platform()
   const plan = await makePlan({
     root,
@@ -109,7 +89,8 @@ async function main(): Promise<void> {
   // knows it is the post step whatever happens next.
   saveState(ACTION, 'isPost', 'true')
   if (i.save === 'always') core.exportVariable(SAVE_ALWAYS_ENV, 'true')
-  const backend = backendFor(i.backend, localDir)
+  const cwd = process.cwd()
+  const backend = makeBackend(i, { cwd })
   const t0 = performance.now()
   const results = await restoreUnits(plan.units, backend, {
     root,
@@ -125,8 +106,8 @@ async function main(): Promise<void> {
   const planPath = await writeHandoff(join(process.env.RUNNER_TEMP || tmpdir(), 'gantry-build-cache'), {
     schema: 1,
     root,
-    backend: i.backend,
-    localDir,
+    backend: backendValues(i),
+    cwd,
     units: results.map((r) => ({
       dir: r.dir,
       key: r.key,
@@ -202,7 +183,7 @@ async function post(): Promise<void> {
     return
   }
   const plan = await readHandoff(planPath)
-  const backend = backendFor(plan.backend, plan.localDir)
+  const backend = makeBackend(plan.backend, { cwd: plan.cwd })
   const outcomes = await saveUnits(plan.units, backend, plan.root, (m) => core.warning(m))
   const report = await writeReport(ACTION, started, true, { step: 'post', save: i.save, outcomes })
   core.info(`build-cache: post report ${report}`)

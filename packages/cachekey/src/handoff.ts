@@ -8,13 +8,15 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UserError } from '@gantry/core'
+import type { BackendValues } from './backends/registry.js'
 import type { PlannedUnit } from './save.js'
 
 export interface Handoff {
   schema: 1
   root: string
-  backend: 'github' | 'local'
-  localDir?: string
+  /** The backend inputs as main parsed them, and the directory they resolve against. */
+  backend: BackendValues
+  cwd: string
   units: PlannedUnit[]
 }
 

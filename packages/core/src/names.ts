@@ -114,7 +114,6 @@ export const Names = {
       'components',
       'key-prefix',
       'backend',
-      'local-dir',
       'save',
       'verify',
       'working-directory'

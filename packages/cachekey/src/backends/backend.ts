@@ -1,4 +1,4 @@
-/** What main and post need from a cache store; `github` and `local` implement it. */
+/** What main and post need from a cache store; each kind in registry.ts makes one. */
 import type { EntryMeta } from '../entry.js'
 import type { InputIndex } from '../keys.js'
 
@@ -16,7 +16,8 @@ export interface PreviousEntry {
 }
 
 export interface CacheBackend {
-  readonly name: 'github' | 'local'
+  /** The kind's name, as the `backend` input says it. */
+  readonly name: string
   /** Why the store cannot be used from this step (checked once, before any lookup), or undefined. */
   unavailable?(): Promise<string | undefined>
   /** Fetches the entry saved under exactly `key`; returns its directory, or undefined on a miss. */
