@@ -4,14 +4,14 @@
 import { expect } from '@jest/globals'
 import { readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseHistory, parseManifest, verifyDir } from '@gantry/release'
+import { parseCurrentLink, parseHistory, parseManifest, verifyDir } from '@gantry/release'
 
 /** Checks the invariant on `<base>` and returns the current release id. */
 export function expectCurrentVerifies(base: string, minFiles: number): string {
   const link = readlinkSync(join(base, 'current'))
-  const m = link.match(/^releases\/([^/]+)$/)
-  expect(m).not.toBeNull()
-  const id = m![1]!
+  const id = parseCurrentLink(link)
+  expect(id).toBeDefined()
+  if (id === undefined) throw new Error(`current points at '${link}'`)
   const manifest = parseManifest(readFileSync(join(base, '.gantry', 'manifests', `${id}.json`), 'utf8'))
   expect(manifest).toBeDefined()
   const v = verifyDir(join(base, 'releases', id), manifest!)

@@ -8,12 +8,12 @@
  */
 import { HistoryError, HistoryUnparseable, rebuildHistory, type History } from './history.js'
 import { compactStamp } from './id.js'
-import type { Target } from './target.js'
+import type { ReleaseStore, ReleaseSwitch, StateStore } from './target.js'
 
 export class HistoryStateError extends Error {}
 
 export async function loadHistory(
-  t: Target,
+  t: StateStore & Pick<ReleaseStore, 'listReleases'> & Pick<ReleaseSwitch, 'current'>,
   warn: (message: string) => void,
   now: Date = new Date()
 ): Promise<History> {

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { sleep, type Progress } from '@gantry/core'
-import type { Target } from './target.js'
+import type { StateStore } from './target.js'
 import type { LockInfo } from './lock-format.js'
 
 export * from './lock-format.js'
@@ -106,12 +106,12 @@ export interface HeldLock {
  * run, so two runs cannot deadlock), waiting up to waitMs for live owners and
  * breaking stale ones. Refreshes the locks while held.
  */
-export async function acquireLock(targets: readonly Target[], purpose: string, o: LockOptions): Promise<HeldLock> {
+export async function acquireLock(targets: readonly StateStore[], purpose: string, o: LockOptions): Promise<HeldLock> {
   const info = newLockInfo(purpose, o.ttlMs)
   const now = o.now ?? Date.now
   const poll = o.pollMs ?? 200
   const deadline = now() + o.waitMs
-  const taken: Target[] = []
+  const taken: StateStore[] = []
   const giveBack = async () => {
     for (const t of taken.reverse()) await t.removeLock({ token: info.token }).catch(() => false)
   }

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs'
 import { InputError } from '@gantry/core'
 import { ManifestError, buildManifest, type Manifest } from './manifest.js'
 import { SourceError, extractTarball, sourceKind } from './source.js'
-import type { Target } from './target.js'
+import type { ReleaseStore, ReleaseSwitch, Target } from './target.js'
 import { phaseTimer } from './phases.js'
 
 export interface PreparedSource {
@@ -58,7 +58,9 @@ export async function prepareSource(o: {
   }
 }
 
-async function previousManifest(t: Target): Promise<{ id: string; manifest: Manifest } | undefined> {
+async function previousManifest(
+  t: ReleaseStore & ReleaseSwitch
+): Promise<{ id: string; manifest: Manifest } | undefined> {
   try {
     const id = await t.current()
     const manifest = id ? await t.readManifest(id) : undefined

@@ -1,13 +1,8 @@
 /**
- * A deploy target: one host's `<path>` with the layout of DESIGN.md
- *
- *   <path>/releases/<id>/          complete, verified releases
- *   <path>/releases/.partial-*     staging (a crash leaves these; cleanPartials() removes them)
- *   <path>/current -> releases/<id>
- *   <path>/shared/                 paths linked into every release
- *   <path>/.gantry/history.json    written atomically
- *   <path>/.gantry/lock            names its owner (LockInfo)
- *   <path>/.gantry/manifests/<id>.json
+ * A deploy target, in three parts by what they do: a ReleaseStore (writes and
+ * verifies releases), a ReleaseSwitch (which release is live, and switching),
+ * a StateStore (lock and history). local and ssh keep all three in one tree
+ * per host, with the names of layout.ts.
  *
  * The policy (which release to link from, lock breaking, rollback target,
  * what to prune, multi-host switch-back) lives in deploy.ts / rollback.ts /
@@ -71,15 +66,14 @@ export interface CleanResult {
   failed?: string[]
 }
 
-export interface Target {
-  /** Label for logs and summaries: `local:/srv/app`, `deploy@web1:2222:/srv/app`. */
+/** Every part of a target has a label for logs and summaries. */
+export interface Named {
+  /** `local:/srv/app`, `deploy@web1:2222:/srv/app`. */
   readonly name: string
-  /** `<path>` as the target sees it. */
-  readonly base: string
+}
 
-  /** Creates releases/, shared/ and .gantry/ when missing (idempotent). */
-  init(): Promise<void>
-
+/** What keeps a target's state: the deploy lock and the history (.gantry/ on a filesystem). */
+export interface StateStore extends Named {
   // --- lock primitives (the policy — waiting, staleness, breaking — is lock.ts) ---
   /** Atomically creates the lock naming `info`; false when a lock already exists. */
   createLock(info: LockInfo): Promise<boolean>
@@ -107,11 +101,13 @@ export interface Target {
   keepHistoryAside(name: string): Promise<string>
   /** Whether `<path>` holds Gantry's layout (.gantry/ or releases/): a rollback needs a deployed path. */
   hasLayout(): Promise<boolean>
+}
 
-  // --- releases ---
-  /** Id of the release `current` names, or undefined when there is no current. */
-  current(): Promise<string | undefined>
-  /** Ids of the complete releases under releases/ (no partials), in no particular order. */
+/** What stores releases: writes, verifies, lists and removes them. */
+export interface ReleaseStore extends Named {
+  /** Creates what the store needs (releases/, shared/, .gantry/ when missing; idempotent). */
+  init(): Promise<void>
+  /** Ids of the complete releases (no partials), in no particular order. */
   listReleases(): Promise<string[]>
   /**
    * The manifest stored with a release, or undefined when it has none. With it,
@@ -136,15 +132,31 @@ export interface Target {
    * present with its type; the local target stops there, ssh also checks sizes).
    */
   verify(id: string, deep: boolean): Promise<VerifyResult>
-  /** Points `current` at releases/<id> by rename(2) of a new symlink: atomic. */
-  switchTo(id: string): Promise<void>
-  /** Runs the activate command in the release directory. */
-  activate(req: ActivateRequest): Promise<ActivateResult>
   /** Removes a release and its manifest (never called for the current one). */
   removeRelease(id: string): Promise<void>
   /** Path of a release as the target sees it. */
   releasePath(id: string): string
+}
 
+/** What puts a stored release in service: which one is live, switching to another, activating it. */
+export interface ReleaseSwitch extends Named {
+  /** Id of the live release (`current` names it), or undefined when there is none. */
+  current(): Promise<string | undefined>
+  /** Makes releases/<id> the live one atomically (on a filesystem: rename(2) of a new `current` symlink). */
+  switchTo(id: string): Promise<void>
+  /** Runs the activate command in the release directory. */
+  activate(req: ActivateRequest): Promise<ActivateResult>
+}
+
+/**
+ * One host's target: all three parts (local and ssh keep all three in one tree
+ * on the host). The policy modules take only the part they use (lock.ts a
+ * StateStore, history-load.ts a StateStore with the releases it rebuilds
+ * from), so a target that is not a filesystem implements what applies.
+ */
+export interface Target extends StateStore, ReleaseStore, ReleaseSwitch {
+  /** `<path>` as the target sees it. */
+  readonly base: string
   /** Releases connections, removes temporary keys. */
   close(): Promise<void>
 }

@@ -3,8 +3,8 @@
  * a half-written one, and after return the rename is on disk.
  */
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
+import { tempName } from '../layout.js'
 
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r')
@@ -17,7 +17,7 @@ export function fsyncDir(dir: string): void {
 
 /** A temp name beside `file` (same directory, so rename(2) is atomic). */
 export function tempBeside(file: string): string {
-  return join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  return join(dirname(file), tempName(basename(file)))
 }
 
 /**

@@ -22,7 +22,6 @@ import {
   unlinkSync
 } from 'node:fs'
 import { chmod, copyFile } from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
 import { dirname, join, resolve } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
 import { isValidReleaseId } from '../id.js'
@@ -39,12 +38,11 @@ import {
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
 import { Semaphore } from '@gantry/core'
 import { createFileExclusive, fsyncDir, tempBeside, writeFileAtomic } from './atomic.js'
+import * as L from '../layout.js'
 import { runCommand } from './spawn.js'
 import { decodeStatCache, encodeStatCache } from './stat-cache.js'
 
 export class TargetError extends Error {}
-
-const PARTIAL = '.partial-'
 
 type FileEntry = Extract<ManifestEntry, { type: 'file' }>
 
@@ -65,14 +63,14 @@ export class LocalTarget implements Target {
   ) {
     this.base = resolve(base)
     this.name = `local:${this.base}`
-    this.releases = join(this.base, 'releases')
-    this.meta = join(this.base, '.gantry')
-    this.lockFile = join(this.meta, 'lock')
+    this.releases = join(this.base, L.RELEASES)
+    this.meta = join(this.base, L.STATE)
+    this.lockFile = join(this.meta, L.LOCK)
   }
 
   async init(): Promise<void> {
-    const dirs = [this.base, this.releases, join(this.base, 'shared'), this.meta]
-    for (const d of [...dirs, join(this.meta, 'manifests'), join(this.meta, 'cache')]) {
+    const dirs = [this.base, this.releases, join(this.base, L.SHARED), this.meta]
+    for (const d of [...dirs, join(this.meta, L.MANIFESTS), join(this.meta, L.CACHES)]) {
       mkdirSync(d, { recursive: true })
     }
   }
@@ -181,7 +179,7 @@ export class LocalTarget implements Target {
   }
 
   async current(): Promise<string | undefined> {
-    const link = join(this.base, 'current')
+    const link = join(this.base, L.CURRENT)
     let target: string
     try {
       target = readlinkSync(link)
@@ -190,9 +188,9 @@ export class LocalTarget implements Target {
       if (errno(e) === 'EINVAL') throw new TargetError(`${link} exists but is not a symlink; move it away first`)
       throw e
     }
-    const m = target.replace(/\/+$/, '').match(/^(?:\.\/)?releases\/([^/]+)$/)
-    if (!m) throw new TargetError(`${link} points at '${target}', not at releases/<id>`)
-    return m[1]
+    const id = L.parseCurrentLink(target)
+    if (id === undefined) throw new TargetError(`${link} points at '${target}', not at releases/<id>`)
+    return id
   }
 
   async listReleases(): Promise<string[]> {
@@ -205,7 +203,7 @@ export class LocalTarget implements Target {
   }
 
   private manifestFile(id: string): string {
-    return join(this.meta, 'manifests', `${id}.json`)
+    return join(this.meta, L.MANIFESTS, L.manifestName(id))
   }
 
   /**
@@ -240,7 +238,7 @@ export class LocalTarget implements Target {
     const partials: string[] = []
     const failed: string[] = []
     for (const n of existsSync(this.releases) ? readdirSync(this.releases) : []) {
-      if (!n.startsWith(PARTIAL)) continue
+      if (!L.isPartial(n)) continue
       try {
         removeTree(join(this.releases, n))
         partials.push(`releases/${n}`)
@@ -256,7 +254,7 @@ export class LocalTarget implements Target {
       [join(this.meta, 'cache'), '.gantry/cache/']
     ] as const) {
       for (const n of existsSync(dir) ? readdirSync(dir) : []) {
-        if (/^\..*\.tmp-\d+-[0-9a-f]+$/.test(n)) {
+        if (L.isTempName(n)) {
           rmSync(join(dir, n), { force: true })
           partials.push(`${rel}${n}`)
         }
@@ -267,8 +265,8 @@ export class LocalTarget implements Target {
     for (const sub of ['manifests', 'cache']) {
       const mdir = join(this.meta, sub)
       for (const n of existsSync(mdir) ? readdirSync(mdir) : []) {
-        const id = n.replace(/\.json$/, '')
-        if (n.endsWith('.json') && !n.startsWith('.') && !have.has(id)) {
+        const id = L.manifestId(n)
+        if (id !== undefined && !n.startsWith('.') && !have.has(id)) {
           rmSync(join(mdir, n), { force: true })
           partials.push(`.gantry/${sub}/${n}`)
         }
@@ -308,7 +306,7 @@ export class LocalTarget implements Target {
     counts: Omit<PrepareResult, 'path'>
     stat: Record<string, [number, number, number]>
   }> {
-    const staging = join(this.releases, `${PARTIAL}${req.id}-${randomBytes(4).toString('hex')}`)
+    const staging = join(this.releases, L.stagingName(req.id))
     mkdirSync(staging)
     const sourceDir = resolve(req.sourceDir)
     const from = req.linkFrom ? this.releasePath(req.linkFrom.id) : undefined
@@ -450,9 +448,9 @@ export class LocalTarget implements Target {
 
   async switchTo(id: string): Promise<void> {
     if (!existsSync(this.releasePath(id))) throw new TargetError(`${this.name}: release ${id} does not exist`)
-    const link = join(this.base, 'current')
+    const link = join(this.base, L.CURRENT)
     const tmp = tempBeside(link)
-    symlinkSync(`releases/${id}`, tmp)
+    symlinkSync(L.currentLinkTarget(id), tmp)
     try {
       renameSync(tmp, link)
     } catch (e) {
@@ -478,7 +476,7 @@ export class LocalTarget implements Target {
     const dir = this.releasePath(id)
     if (!existsSync(dir) && !lstatExists(dir)) return
     // Rename first: a crash mid-delete leaves a partial (cleaned later), never a half release under its name.
-    const aside = join(this.releases, `${PARTIAL}removing-${id}-${randomBytes(4).toString('hex')}`)
+    const aside = join(this.releases, L.removingName(id))
     renameSync(dir, aside)
     rmSync(this.manifestFile(id), { force: true })
     rmSync(this.cacheFile(id), { force: true })

@@ -7,6 +7,7 @@
  * removes them. Calls on one host are serialised (the lock heartbeat never
  * interleaves with a removal) and share one multiplexed connection.
  */
+import { isPartial, isTempName, manifestId, parseCurrentLink, removingName, stagingName, tempName } from '../layout.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,8 +29,6 @@ export class SshTargetError extends Error {}
 export const SSH = process.env.GANTRY_SSH ?? 'ssh'
 export const RSYNC = process.env.GANTRY_RSYNC ?? 'rsync'
 
-const PARTIAL = '.partial-'
-const TEMP = /^\..*\.tmp-\d+-[0-9a-f]+$/
 const TAIL = 8 * 1024
 
 export interface SshTargetOptions {
@@ -48,11 +47,6 @@ export interface SshTargetOptions {
 
 function hex(): string {
   return randomBytes(4).toString('hex')
-}
-
-/** `.<name>.tmp-<pid>-<hex>`: the local target's temp names, so cleanPartials() knows them. */
-function tempName(name: string): string {
-  return `.${name}.tmp-${process.pid}-${hex()}`
 }
 
 function checkId(id: string): string {
@@ -356,9 +350,10 @@ export class SshTarget implements Target {
       if (r.code === S.OTHER)
         throw new SshTargetError(`${this.name}: ${link} exists but is not a symlink; move it away first`)
       const target = r.stdout.toString('utf8').replace(/\n$/, '')
-      const m = target.replace(/\/+$/, '').match(/^(?:\.\/)?releases\/([^/]+)$/)
-      if (!m) throw new SshTargetError(`${this.name}: ${link} points at '${target}', not at releases/<id>`)
-      return m[1]
+      const id = parseCurrentLink(target)
+      if (id === undefined)
+        throw new SshTargetError(`${this.name}: ${link} points at '${target}', not at releases/<id>`)
+      return id
     })
   }
 
@@ -391,14 +386,15 @@ export class SshTarget implements Target {
     return this.serial(async () => {
       const [releases, base, meta, manifests] = await this.list(['releases', '', '.gantry', '.gantry/manifests'])
       const partials: string[] = []
-      for (const n of releases) if (n.startsWith(PARTIAL)) partials.push(`releases/${n}`)
+      for (const n of releases) if (isPartial(n)) partials.push(`releases/${n}`)
       // Temp files of interrupted atomic writes and switches.
-      for (const n of base) if (TEMP.test(n)) partials.push(n)
-      for (const n of meta) if (TEMP.test(n)) partials.push(`.gantry/${n}`)
+      for (const n of base) if (isTempName(n)) partials.push(n)
+      for (const n of meta) if (isTempName(n)) partials.push(`.gantry/${n}`)
       const have = new Set(releases.filter((n) => !n.startsWith('.') && isValidReleaseId(n)))
       for (const n of manifests) {
-        if (TEMP.test(n)) partials.push(`.gantry/manifests/${n}`)
-        else if (n.endsWith('.json') && !have.has(n.replace(/\.json$/, ''))) partials.push(`.gantry/manifests/${n}`)
+        const id = manifestId(n)
+        if (isTempName(n)) partials.push(`.gantry/manifests/${n}`)
+        else if (id !== undefined && !have.has(id)) partials.push(`.gantry/manifests/${n}`)
       }
       if (!partials.length) return { partials }
       const r = await this.expect('clean', S.REMOVE, partials, [])
@@ -453,7 +449,7 @@ export class SshTarget implements Target {
     req: PrepareRequest,
     linkFrom: string | undefined
   ): Promise<{ staging: string; verify: VerifyResult; linked: number }> {
-    const staging = `${PARTIAL}${req.id}-${hex()}`
+    const staging = stagingName(req.id)
     const s = await this.expect('stage', S.STAGE, [req.id, staging], [S.ABSENT])
     if (s.code === S.ABSENT) throw new SshTargetError(`${this.name}: release ${req.id} already exists`)
 
@@ -582,7 +578,7 @@ export class SshTarget implements Target {
   removeRelease(id: string): Promise<void> {
     return this.serial(async () => {
       checkId(id)
-      await this.expect('remove release', S.REMOVE_RELEASE, [id, `${PARTIAL}removing-${id}-${hex()}`], [])
+      await this.expect('remove release', S.REMOVE_RELEASE, [id, removingName(id)], [])
     })
   }
 

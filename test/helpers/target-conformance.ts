@@ -1,0 +1,211 @@
+// One set of tests every filesystem target passes (local, ssh): what the
+// deploy policy relies on, through the Target interface alone, with the
+// on-disk names taken from layout.ts. A new target kind runs it too.
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  CURRENT,
+  MANIFESTS,
+  RELEASES,
+  STATE,
+  buildManifest,
+  currentLinkTarget,
+  emptyHistory,
+  manifestName,
+  parseCurrentLink,
+  stagingName,
+  tempName,
+  type History,
+  type LockInfo,
+  type Target
+} from '@gantry/release'
+import { writeFiles } from './git-tree.js'
+
+/** Makes a target on `base`, a directory of this machine (for ssh: the host's path, reached through sshd). */
+export type MakeTarget = (base: string) => Promise<Target> | Target
+
+export function targetConformance(kind: string, make: MakeTarget): void {
+  describe(`target conformance: ${kind}`, () => {
+    let root: string
+    let base: string
+    let t: Target
+
+    beforeEach(async () => {
+      root = mkdtempSync(join(tmpdir(), `gantry-conform-${kind}-`))
+      base = join(root, 'app')
+      t = await make(base)
+    })
+
+    afterEach(async () => {
+      await t.close()
+      rmSync(root, { recursive: true, force: true })
+    })
+
+    const source = (name: string, files: Record<string, string>) => writeFiles(join(root, name), files)
+
+    async function release(id: string, files: Record<string, string>, linkFrom?: string) {
+      const dir = source(`src-${id}`, files)
+      const manifest = buildManifest(dir)
+      const from = linkFrom ? { id: linkFrom, manifest: (await t.readManifest(linkFrom))! } : undefined
+      return t.prepare({ id, sourceDir: dir, manifest, shared: [], ...(from ? { linkFrom: from } : {}) })
+    }
+
+    test('init makes the layout, twice without harm; an empty path has none before', async () => {
+      expect(await t.hasLayout()).toBe(false)
+      await t.init()
+      await t.init()
+      expect(await t.hasLayout()).toBe(true)
+      expect(existsSync(join(base, RELEASES))).toBe(true)
+      expect(existsSync(join(base, STATE))).toBe(true)
+      expect(await t.listReleases()).toEqual([])
+      expect(await t.current()).toBeUndefined()
+    })
+
+    test('prepare stores a verified release with its manifest; switchTo links current to it', async () => {
+      await t.init()
+      const r = await release('r1', { 'index.html': 'one', 'lib/a.js': 'a' })
+      expect(r).toMatchObject({ files: 2, copied: 2, linked: 0 })
+      expect(r.path).toBe(t.releasePath('r1'))
+      expect(await t.listReleases()).toEqual(['r1'])
+      expect(Object.keys((await t.readManifest('r1'))!.entries).sort()).toEqual(['index.html', 'lib', 'lib/a.js'])
+      expect(await t.verify('r1', true)).toMatchObject({ ok: true, problems: [] })
+      expect(await t.current()).toBeUndefined()
+      await t.switchTo('r1')
+      expect(await t.current()).toBe('r1')
+      const link = readlinkSync(join(base, CURRENT))
+      expect(link).toBe(currentLinkTarget('r1'))
+      expect(parseCurrentLink(link)).toBe('r1')
+      expect(readFileSync(join(base, CURRENT, 'index.html'), 'utf8')).toBe('one')
+    })
+
+    test('a second release hard-links the files whose hash matches', async () => {
+      await t.init()
+      await release('r1', { 'same.txt': 'same', 'changed.txt': 'v1' })
+      const r = await release('r2', { 'same.txt': 'same', 'changed.txt': 'v2' }, 'r1')
+      expect(r).toMatchObject({ files: 2, linked: 1, copied: 1 })
+      expect(readFileSync(join(t.releasePath('r2'), 'changed.txt'), 'utf8')).toBe('v2')
+      expect(readFileSync(join(t.releasePath('r1'), 'changed.txt'), 'utf8')).toBe('v1')
+    })
+
+    test('an id that exists is refused and the stored release is left as it was', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'first' })
+      await expect(release('r1', { 'a.txt': 'second' })).rejects.toThrow(/r1/)
+      expect(readFileSync(join(t.releasePath('r1'), 'a.txt'), 'utf8')).toBe('first')
+      expect(await t.verify('r1', true)).toMatchObject({ ok: true })
+    })
+
+    test('verify finds a file changed after the release was stored', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'original' })
+      writeFileSync(join(t.releasePath('r1'), 'a.txt'), 'tampered')
+      const v = await t.verify('r1', true)
+      expect(v.ok).toBe(false)
+      expect(v.problems.join('\n')).toMatch(/a\.txt/)
+    })
+
+    test('switchTo a release that does not exist fails and current stays', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'a' })
+      await t.switchTo('r1')
+      await expect(t.switchTo('nope')).rejects.toThrow(/nope/)
+      expect(await t.current()).toBe('r1')
+    })
+
+    test('removeRelease removes the release and its manifest, and only it', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'a' })
+      await release('r2', { 'a.txt': 'b' })
+      await t.removeRelease('r1')
+      expect((await t.listReleases()).sort()).toEqual(['r2'])
+      expect(await t.readManifest('r1')).toBeUndefined()
+      expect(existsSync(join(base, STATE, MANIFESTS, manifestName('r1')))).toBe(false)
+      await t.removeRelease('r1')
+      expect(await t.verify('r2', true)).toMatchObject({ ok: true })
+    })
+
+    test('cleanPartials removes staging, temp files and orphan manifests by the layout names, and nothing else', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'a' })
+      await t.switchTo('r1')
+      const staging = stagingName('r2')
+      mkdirSync(join(base, RELEASES, staging, 'deep'), { recursive: true })
+      writeFileSync(join(base, RELEASES, staging, 'deep', 'x'), 'x')
+      const temp = tempName('history.json')
+      writeFileSync(join(base, STATE, temp), '{')
+      writeFileSync(join(base, STATE, MANIFESTS, manifestName('ghost')), '{}')
+      const r = await t.cleanPartials()
+      expect([...r.partials].sort()).toEqual(
+        [`${RELEASES}/${staging}`, `${STATE}/${temp}`, `${STATE}/${MANIFESTS}/${manifestName('ghost')}`].sort()
+      )
+      expect(r.failed ?? []).toEqual([])
+      expect(await t.listReleases()).toEqual(['r1'])
+      expect(await t.current()).toBe('r1')
+      expect(await t.verify('r1', true)).toMatchObject({ ok: true })
+      expect((await t.cleanPartials()).partials).toEqual([])
+    })
+
+    test('the lock: created once, read back, refreshed and removed only with its token', async () => {
+      await t.init()
+      const info = (token: string, purpose = 'deploy r1'): LockInfo => ({
+        token,
+        purpose,
+        host: 'runner',
+        pid: process.pid,
+        acquiredAt: new Date().toISOString(),
+        expiresAt: new Date(Date.now() + 60_000).toISOString()
+      })
+      expect(await t.readLock()).toBeUndefined()
+      expect(await t.createLock(info('one'))).toBe(true)
+      expect(await t.createLock(info('two'))).toBe(false)
+      expect(await t.readLock()).toMatchObject({ token: 'one' })
+      expect(await t.refreshLock(info('two', 'stolen'))).toBe(false)
+      expect(await t.refreshLock(info('one', 'refreshed'))).toBe(true)
+      expect(await t.readLock()).toMatchObject({ token: 'one', purpose: 'refreshed' })
+      expect(await t.removeLock({ token: 'two' })).toBe(false)
+      const raw = await t.readLockRaw()
+      expect(raw).toContain('"one"')
+      expect(await t.removeLock({ raw: `${raw}changed` })).toBe(false)
+      expect(await t.removeLock({ token: 'one' })).toBe(true)
+      expect(await t.readLock()).toBeUndefined()
+    })
+
+    test('history: empty at first, written and read back whole, kept aside under a new name', async () => {
+      await t.init()
+      expect(await t.readHistory()).toEqual(emptyHistory())
+      const h: History = {
+        version: 1,
+        releases: [{ id: 'r1', createdAt: '2026-01-01T00:00:00.000Z', status: 'good' }],
+        events: []
+      }
+      await t.writeHistory(h)
+      expect(await t.readHistory()).toEqual(h)
+      const first = await t.keepHistoryAside('history.json.corrupt-x')
+      await t.writeHistory(h)
+      const second = await t.keepHistoryAside('history.json.corrupt-x')
+      expect(first).toBe('history.json.corrupt-x')
+      expect(second).not.toBe(first)
+      expect(existsSync(join(base, STATE, first))).toBe(true)
+      expect(existsSync(join(base, STATE, second))).toBe(true)
+      expect(await t.readHistory()).toEqual(emptyHistory())
+    })
+
+    test('activate runs argv in the release directory with the given environment and reports the exit', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'a' })
+      const ok = await t.activate({
+        id: 'r1',
+        argv: ['sh', '-c', 'pwd; echo "id=$GANTRY_RELEASE_ID"; cat a.txt'],
+        env: { GANTRY_RELEASE_ID: 'r1' },
+        timeoutMs: 30_000
+      })
+      expect(ok).toMatchObject({ code: 0, timedOut: false })
+      expect(ok.output).toContain('id=r1')
+      expect(ok.output).toContain(t.releasePath('r1').replace(/^.*\//, ''))
+      const failed = await t.activate({ id: 'r1', argv: ['sh', '-c', 'exit 3'], env: {}, timeoutMs: 30_000 })
+      expect(failed).toMatchObject({ code: 3, timedOut: false })
+    })
+  })
+}
