@@ -8,21 +8,18 @@ import {
   parseInputs,
   progress,
   reportDir,
-  runAction,
-  setOutputs,
-  writeReport,
-  writeSummary
+  runAction
 } from '@gantry/core'
 import {
   activateTimeout,
   checkTargets,
   deploy,
-  deployFailureSummary,
-  deploySummary,
   lockSettings,
   makeTargets,
   maskTargetSecrets,
   prepareSource,
+  reportDeployFailed,
+  reportDeployed,
   runContext,
   targetKinds,
   type DeployResult,
@@ -65,26 +62,19 @@ export async function run(): Promise<void> {
     }
     try {
       // Loaded only when asked for: the GitHub client (octokit and its own undici) is a
-      // separate chunk of the bundle, ~60% of its bytes, which every other deploy would
-      // pay for in start-up time. scripts/bundle.mjs lists the licenses of every chunk.
-      const notify = i['github-deployment'] ? await import('@gantry/notify') : undefined
-      const gh = notify ? new notify.GitHubDeployments({ token: i.token! }) : undefined
-      const deployment = gh
-        ? await gh.createDeployment({
+      // separate chunk of the bundle, which every other deploy would pay for in start-up time.
+      const gh = i['github-deployment']
+        ? await (
+            await import('@gantry/notify')
+          ).startDeploymentRun({
+            token: i.token!,
             environment: environment!,
-            description: `gantry deploy-atomic${i['release-id'] ? ` ${i['release-id']}` : ''}`,
-            payload: { tool: 'gantry', ...(i['release-id'] ? { releaseId: i['release-id'] } : {}) }
+            releaseId: i['release-id'],
+            info: (l) => core.info(l),
+            warn: (l) => core.warning(l)
           })
         : undefined
-      if (gh && deployment) {
-        core.info(`GitHub deployment ${deployment.id} (${environment})`)
-        await gh.createDeploymentStatus({
-          deploymentId: deployment.id,
-          state: 'in_progress',
-          description: 'deploying',
-          autoInactive: false
-        })
-      }
+      const record = { started, target: i.target, path: i.path, environment, githubDeployment: gh }
 
       let result: DeployResult
       try {
@@ -98,7 +88,7 @@ export async function run(): Promise<void> {
           activate: i.activate,
           activateTimeoutMs: activateTimeout(),
           environment,
-          githubDeploymentId: deployment?.id,
+          githubDeploymentId: gh?.id,
           tmpDir,
           prepared: source,
           context: ctx,
@@ -109,58 +99,16 @@ export async function run(): Promise<void> {
         }).finally(() => lines.stop())
       } catch (e) {
         const message = errorMessage(e)
-        if (gh && deployment) {
-          await gh
-            .createDeploymentStatus({ deploymentId: deployment.id, state: 'failure', description: message })
-            .catch((e2: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e2)}`))
-        }
-        const report = await writeReport('deploy-atomic', started, false, {
-          error: message,
-          target: i.target,
-          path: i.path,
-          environment: environment ?? null,
-          githubDeployment: deployment ? { id: deployment.id, url: deployment.url } : null
-        })
-        setOutputs('deploy-atomic', { report })
-        await writeSummary(deployFailureSummary(message, environment))
+        await gh?.failed(message)
+        await reportDeployFailed(record, message)
         if (e instanceof Error && e.stack) core.debug(e.stack)
         throw new UserError(message)
       } finally {
         for (const t of targets) await t.close()
       }
 
-      if (gh && deployment) {
-        // The release is live: a GitHub API failure now is a warning, not a reason to fail (and roll back) the deploy.
-        await gh
-          .createDeploymentStatus({
-            deploymentId: deployment.id,
-            state: 'success',
-            description: `release ${result.id} is live`,
-            environment,
-            logUrl: notify?.runUrl()
-          })
-          .catch((e: unknown) => core.warning(`GitHub deployment status: ${errorMessage(e)}`))
-      }
-
-      const report = await writeReport('deploy-atomic', started, true, {
-        releaseId: result.id,
-        previousReleaseId: result.previous ?? null,
-        releasePath: result.path,
-        target: i.target,
-        path: i.path,
-        environment: environment ?? null,
-        manifest: result.manifest,
-        targets: result.targets,
-        timings: result.timings,
-        githubDeployment: deployment ? { id: deployment.id, url: deployment.url } : null
-      })
-      await writeSummary(deploySummary(result, environment, deployment?.url))
-      setOutputs('deploy-atomic', {
-        'release-id': result.id,
-        'previous-release-id': result.previous ?? '',
-        'release-path': result.path,
-        report
-      })
+      await gh?.live(result.id, environment!)
+      await reportDeployed(record, result)
       core.info(`release ${result.id} is live (previous: ${result.previous ?? 'none'})`)
     } finally {
       source.dispose()

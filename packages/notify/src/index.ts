@@ -1,5 +1,6 @@
 export * from './delivery.js'
 export * from './github-deployments.js'
+export * from './deployment-run.js'
 export * from './message.js'
 export * from './http.js'
 export * from './notify.js'

@@ -1,0 +1,48 @@
+/** What deploy-atomic leaves behind after a deploy: the report file, the job summary and the outputs. */
+import { setOutputs, writeReport, writeSummary } from '@gantry/core'
+import type { DeployResult } from './deploy.js'
+import { deployFailureSummary, deploySummary } from './summary.js'
+
+export interface DeployRecord {
+  started: Date
+  target: string
+  path: string
+  environment?: string
+  githubDeployment?: { id: number; url: string }
+}
+
+function common(r: DeployRecord) {
+  return {
+    target: r.target,
+    path: r.path,
+    environment: r.environment ?? null,
+    githubDeployment: r.githubDeployment ? { id: r.githubDeployment.id, url: r.githubDeployment.url } : null
+  }
+}
+
+export async function reportDeployed(r: DeployRecord, result: DeployResult): Promise<void> {
+  const { githubDeployment, ...rest } = common(r)
+  const report = await writeReport('deploy-atomic', r.started, true, {
+    releaseId: result.id,
+    previousReleaseId: result.previous ?? null,
+    releasePath: result.path,
+    ...rest,
+    manifest: result.manifest,
+    targets: result.targets,
+    timings: result.timings,
+    githubDeployment
+  })
+  await writeSummary(deploySummary(result, r.environment, r.githubDeployment?.url))
+  setOutputs('deploy-atomic', {
+    'release-id': result.id,
+    'previous-release-id': result.previous ?? '',
+    'release-path': result.path,
+    report
+  })
+}
+
+export async function reportDeployFailed(r: DeployRecord, message: string): Promise<void> {
+  const report = await writeReport('deploy-atomic', r.started, false, { error: message, ...common(r) })
+  setOutputs('deploy-atomic', { report })
+  await writeSummary(deployFailureSummary(message, r.environment))
+}
