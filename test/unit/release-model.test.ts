@@ -21,12 +21,12 @@ import {
   trimPruned,
   type History,
   type LockInfo,
-  type ProbeRecord,
   type ReleaseRecord,
   lockMatches,
   lockToken,
   parseLock
 } from '@gantry/release'
+import type { HealthSample } from '@gantry/probe'
 
 function rec(id: string, extra: Partial<ReleaseRecord> = {}): ReleaseRecord {
   return { id, createdAt: '2026-01-01T00:00:00Z', status: 'good', activatedAt: '2026-01-01T00:00:01Z', ...extra }
@@ -186,25 +186,34 @@ describe('tar entries (tar slip)', () => {
 })
 
 describe('watch verdicts', () => {
-  const p = (ok: boolean, latencyMs = 10): ProbeRecord => ({ at: '', ok, latencyMs, status: ok ? 200 : 503 })
+  // The watch judges HealthSamples with the one health policy, in health-gate's words.
+  const p = (ok: boolean, latencyMs = 10): HealthSample => ({ latencyMs, status: ok ? 200 : 503 })
   const cfg = { unhealthyThreshold: 3, maxLatencyRatio: 2 }
   test('consecutive failures', () => {
     expect(judge([p(false), p(false)], 2, cfg, false)).toBeUndefined()
-    expect(judge([p(false), p(false), p(false)], 3, cfg, false)).toMatch(
-      /3 consecutive failed probes \(last: HTTP 503\)/
-    )
+    expect(judge([p(false), p(false), p(false)], 3, cfg, false)).toBe('3 consecutive failed probes (last: status 503)')
   })
   test('error rate waits for a window, then judges', () => {
     const w = [p(true), p(false), p(true), p(true)]
     expect(judge(w, 0, { ...cfg, maxErrorRate: 0.1 }, false)).toBeUndefined()
-    expect(judge([...w, p(true)], 0, { ...cfg, maxErrorRate: 0.1 }, false)).toMatch(/error rate 20.0% \(1\/5\)/)
-    expect(judge(w, 0, { ...cfg, maxErrorRate: 0.1 }, true)).toMatch(/error rate 25.0%/)
+    expect(judge([...w, p(true)], 0, { ...cfg, maxErrorRate: 0.1 }, false)).toBe(
+      'error rate 20% > max-error-rate 10% (1× status 503)'
+    )
+    expect(judge(w, 0, { ...cfg, maxErrorRate: 0.1 }, true)).toMatch(/^error rate 25% > max-error-rate 10%/)
   })
   test('p95 against max-p95 and against the baseline', () => {
     const w = [p(true, 10), p(true, 10), p(true, 10), p(true, 10), p(true, 90)]
-    expect(judge(w, 0, { ...cfg, maxP95Ms: 50 }, false)).toMatch(/p95 90 ms exceeds max-p95 50 ms/)
-    expect(judge(w, 0, { ...cfg, baselineP95: 40 }, false)).toMatch(/exceeds 2 × the baseline p95 40 ms/)
+    expect(judge(w, 0, { ...cfg, maxP95Ms: 50 }, false)).toBe('p95 90 ms > max-p95 50ms')
+    expect(judge(w, 0, { ...cfg, baselineP95: 40 }, false)).toBe('p95 90 ms > 2 × baseline p95 40 ms (2.25×)')
     expect(judge(w, 0, { ...cfg, baselineP95: 50 }, false)).toBeUndefined()
+  })
+  test('a window where nothing answered is left to unhealthy-threshold, not "p95 unknown"', () => {
+    const refused: HealthSample = { latencyMs: 1, error: 'refused' }
+    const w = Array.from({ length: 6 }, () => refused)
+    expect(judge(w, 6, { ...cfg, unhealthyThreshold: 10 }, true)).toBeUndefined()
+    expect(judge(w, 6, { ...cfg, unhealthyThreshold: 10, maxErrorRate: 0.5 }, true)).toBe(
+      'error rate 100% > max-error-rate 50% (6× refused)'
+    )
   })
 })
 

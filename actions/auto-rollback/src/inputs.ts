@@ -10,6 +10,9 @@ export const inputs = {
   watch: fields.duration(0, { timer: true }),
   // One URL per line, as health-gate's url (deploy.yml passes the same value to both).
   'health-url': optional(fields.urls()),
+  // The same fields as health-gate's: one syntax, one default, one error message.
+  'expect-status': fields.statusSet(),
+  'expect-body': optional(fields.regex()),
   interval: fields.duration(1, { timer: true }),
   'unhealthy-threshold': fields.int(1, 1000),
   'max-error-rate': optional(fields.rate()),

@@ -64,6 +64,8 @@ export async function run(): Promise<void> {
     // Read before any change: a bad baseline is an input error. The watch takes each URL's p95 from it.
     const baseline = i.baseline ? await loadBaseline(i.baseline) : undefined
     const shown = healthUrls.map(displayUrl).join(', ')
+    // What a probe must get, during the watch and after the switch: health-gate's expectation.
+    const expect = { status: i['expect-status'], body: i['expect-body'] }
     const ctx = runContext()
     const lock = lockSettings()
     const targets = makeTargets(i, { log: (l) => core.info(l) })
@@ -112,6 +114,7 @@ export async function run(): Promise<void> {
         const lines = progress((l) => core.info(l))
         const w: WatchResult = await watch({
           urls: healthUrls,
+          expect,
           durationMs: i.watch,
           intervalMs: i.interval,
           unhealthyThreshold: i['unhealthy-threshold'],
@@ -126,7 +129,14 @@ export async function run(): Promise<void> {
         summary.watch = w
         // baselineP95 at the top for one URL, as before; with several, each of w.urls has its own.
         const baselineP95 = w.urls.length === 1 ? w.urls[0]?.baselineP95 : undefined
-        body.watch = { ...w, baselineP95: baselineP95 ?? null, intervalMs: i.interval, durationMs: i.watch }
+        body.watch = {
+          ...w,
+          baselineP95: baselineP95 ?? null,
+          intervalMs: i.interval,
+          durationMs: i.watch,
+          expectStatus: String(expect.status),
+          expectBody: expect.body?.source ?? null
+        }
         if (!w.breach) {
           summary.from = current
           summary.to = current
@@ -154,7 +164,7 @@ export async function run(): Promise<void> {
       body.verifyAndSwitchMs = Math.round(r.durationMs * 10) / 10
 
       const health = healthUrls.length
-        ? await checkHealth(healthUrls, i['unhealthy-threshold'], Math.min(i.interval, 2000))
+        ? await checkHealth(healthUrls, i['unhealthy-threshold'], Math.min(i.interval, 2000), expect)
         : undefined
       summary.health = health
       if (health) body.healthAfterSwitch = health

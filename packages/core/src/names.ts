@@ -70,6 +70,8 @@ export const Names = {
       'environment',
       'watch',
       'health-url',
+      'expect-status',
+      'expect-body',
       'interval',
       'unhealthy-threshold',
       'max-error-rate',

@@ -26,6 +26,9 @@ export interface HealthPolicy {
   maxLatencyRatio: number
 }
 
+/** The reason evaluate gives when nothing in the window answered (callers with their own rule for that may drop it). */
+export const P95_UNKNOWN = 'no sample request got a response, so p95 is unknown'
+
 const defaultStatus = (s: number): boolean => s >= 200 && s < 400
 
 /** Why a sample fails, as a failure kind; undefined when it passes. */
@@ -59,7 +62,7 @@ export function evaluate(window: readonly HealthSample[], policy: HealthPolicy):
   }
   const answered = window.filter((s) => s.error === undefined && s.status !== undefined).map((s) => s.latencyMs)
   if (answered.length === 0) {
-    out.push('no sample request got a response, so p95 is unknown')
+    out.push(P95_UNKNOWN)
     return out
   }
   const p95 = latencyStats(answered).p95

@@ -1,24 +1,50 @@
 /**
  * auto-rollback's watch: probe every `health-url` every `interval` for `watch`
  * and report the first breach — on any URL, `unhealthy-threshold` consecutive
- * failures, the window's error rate above `max-error-rate`, or its p95 above
- * `max-p95` or `max-latency-ratio` × the baseline p95 (the baseline's p95 for
- * that URL, as health-gate reads it). A probe passes on a 2xx/3xx answer
- * within its timeout.
+ * failures, or what the one health policy (@gantry/probe evaluate, as
+ * health-gate judges its sample) finds in the window: the error rate above
+ * `max-error-rate`, p95 above `max-p95` or `max-latency-ratio` × the baseline
+ * p95 (the baseline's p95 for that URL, as health-gate reads it).
+ *
+ * A probe passes as a health-gate request does: redirects followed, the final
+ * status in `expect-status` (default 200-399) and the body matching
+ * `expect-body`, within its timeout. Its failure is named in the gate's words
+ * (sampleFailure: `status 500`, `body did not match /ok/`, `timeout`).
  *
  * Each URL is judged on its own window: one failing endpoint among healthy
- * ones must not be averaged away. With several URLs a breach names its URL.
+ * ones must not be averaged away, and a failure on any URL counts toward that
+ * URL's consecutive failures. With several URLs a breach names its URL.
  *
  * Rates and p95 need a few samples to mean anything: they are judged once the
  * window holds MIN_WINDOW probes, and once more at the end of the watch.
  */
-import { formatDuration, sleep, type Progress } from '@gantry/core'
-import { ProbeClient, baselineP95, displayUrl, latencyStats, type Baseline, type ProbeResponse } from '@gantry/probe'
+import { StatusSet, formatDuration, sleep, type Progress } from '@gantry/core'
+import {
+  P95_UNKNOWN,
+  ProbeClient,
+  baselineP95,
+  displayUrl,
+  evaluate,
+  followingRedirects,
+  healthSample,
+  latencyStats,
+  sampleFailure,
+  type Baseline,
+  type Expectation,
+  type HealthPolicy,
+  type HealthSample,
+  type HttpClient
+} from '@gantry/probe'
 
 export const MIN_WINDOW = 5
 
+/** health-gate's default expectation: a 2xx/3xx final status, any body. */
+export const DEFAULT_EXPECT: Expectation = { status: StatusSet.parse('200-399') }
+
 export interface WatchConfig {
   urls: readonly URL[]
+  /** What a probe must get (expect-status, expect-body); default DEFAULT_EXPECT. */
+  expect?: Expectation
   durationMs: number
   intervalMs: number
   unhealthyThreshold: number
@@ -40,7 +66,10 @@ export interface ProbeRecord {
   ok: boolean
   status?: number
   latencyMs: number
+  /** The transport error's message (timeout, refused…), when no response came. */
   error?: string
+  /** Why the probe failed, in the health policy's words; absent when it passed. */
+  reason?: string
 }
 
 /** One URL's window. */
@@ -95,40 +124,45 @@ export function watchTimingError(watchMs: number, intervalMs: number, unhealthyT
   return undefined
 }
 
-/** A probe passes on a 2xx/3xx answer within its timeout. */
-const passes = (r: ProbeResponse): boolean => !r.error && r.status !== undefined && r.status >= 200 && r.status < 400
-
 export function probeTimeout(intervalMs: number): number {
   return Math.min(10_000, Math.max(1000, intervalMs))
 }
 
+export type JudgeConfig = Pick<WatchConfig, 'unhealthyThreshold' | 'maxErrorRate' | 'maxP95Ms' | 'maxLatencyRatio'> & {
+  expect?: Expectation
+  baselineP95?: number
+}
+
+/** The health policy for one URL's window: health-gate's, with the watch's limits. */
+export function watchPolicy(c: JudgeConfig): HealthPolicy {
+  const expect = c.expect ?? DEFAULT_EXPECT
+  return {
+    expectStatus: (s) => expect.status.has(s),
+    body: expect.body,
+    // No max-error-rate: no limit (a rate is never above 1).
+    maxErrorRate: c.maxErrorRate ?? 1,
+    maxP95Ms: c.maxP95Ms,
+    baselineP95Ms: c.baselineP95,
+    maxLatencyRatio: c.maxLatencyRatio
+  }
+}
+
 /** Judges one URL's window (with that URL's baseline p95); undefined while healthy. */
 export function judge(
-  probes: readonly ProbeRecord[],
+  window: readonly HealthSample[],
   consecutive: number,
-  c: Pick<WatchConfig, 'unhealthyThreshold' | 'maxErrorRate' | 'maxP95Ms' | 'maxLatencyRatio'> & {
-    baselineP95?: number
-  },
+  c: JudgeConfig,
   final: boolean
 ): string | undefined {
+  const policy = watchPolicy(c)
   if (consecutive >= c.unhealthyThreshold) {
-    const last = probes[probes.length - 1]
-    return `${consecutive} consecutive failed probes (last: ${last?.error ?? `HTTP ${last?.status}`})`
+    const last = window[window.length - 1]
+    return `${consecutive} consecutive failed probes (last: ${last && sampleFailure(last, policy)})`
   }
-  if (probes.length === 0 || (!final && probes.length < MIN_WINDOW)) return undefined
-  const failures = probes.filter((p) => !p.ok).length
-  const rate = failures / probes.length
-  if (c.maxErrorRate !== undefined && rate > c.maxErrorRate) {
-    return `error rate ${(rate * 100).toFixed(1)}% (${failures}/${probes.length}) exceeds max-error-rate ${(c.maxErrorRate * 100).toFixed(1)}%`
-  }
-  const lat = probes.filter((p) => p.ok).map((p) => p.latencyMs)
-  if (lat.length === 0) return undefined
-  const p95 = latencyStats(lat).p95
-  if (c.maxP95Ms !== undefined && p95 > c.maxP95Ms) return `p95 ${p95} ms exceeds max-p95 ${c.maxP95Ms} ms`
-  if (c.baselineP95 !== undefined && p95 > c.maxLatencyRatio * c.baselineP95) {
-    return `p95 ${p95} ms exceeds ${c.maxLatencyRatio} × the baseline p95 ${c.baselineP95} ms`
-  }
-  return undefined
+  if (window.length === 0 || (!final && window.length < MIN_WINDOW)) return undefined
+  // A window with no answer at all is unhealthy-threshold's to judge (and max-error-rate's, if set):
+  // the policy's "p95 unknown" would otherwise roll back before the consecutive failures asked for.
+  return evaluate(window, policy).find((r) => r !== P95_UNKNOWN)
 }
 
 interface Window {
@@ -136,6 +170,7 @@ interface Window {
   shown: string
   baselineP95?: number
   probes: ProbeRecord[]
+  samples: HealthSample[]
   consecutive: number
   breach?: string
 }
@@ -143,15 +178,20 @@ interface Window {
 export async function watch(c: WatchConfig): Promise<WatchResult> {
   const windows: Window[] = c.urls.map((url) => {
     const shown = displayUrl(url)
-    return { url, shown, baselineP95: c.baseline && baselineP95(c.baseline, shown), probes: [], consecutive: 0 }
+    const base = c.baseline && baselineP95(c.baseline, shown)
+    return { url, shown, baselineP95: base, probes: [], samples: [], consecutive: 0 }
   })
   const several = windows.length > 1
+  // Per-probe verdicts need only the expectation: the limits are the window's.
+  const policy = watchPolicy(c)
+  const expect = c.expect ?? DEFAULT_EXPECT
   // Every URL is probed at each tick, side by side, so a tick takes one probe's time.
-  const client = new ProbeClient({ connections: Math.max(2, windows.length) })
+  // Redirects are followed and the final answer judged, as health-gate does.
+  const client = followingRedirects(new ProbeClient({ connections: Math.max(2, windows.length) }))
   const all: ProbeRecord[] = []
   const start = performance.now()
   const judgeAll = (final: boolean) => {
-    for (const w of windows) w.breach = judge(w.probes, w.consecutive, { ...c, baselineP95: w.baselineP95 }, final)
+    for (const w of windows) w.breach = judge(w.samples, w.consecutive, { ...c, baselineP95: w.baselineP95 }, final)
     return windows.find((w) => w.breach)
   }
   let breached: Window | undefined
@@ -168,22 +208,27 @@ export async function watch(c: WatchConfig): Promise<WatchResult> {
       await Promise.all(
         windows.map(async (w) => {
           const r = await client.send({ url: w.url, timeoutMs, signal: c.signal })
-          const ok = passes(r)
+          const s = healthSample(r, expect)
+          const reason = sampleFailure(s, policy)
+          const ok = reason === undefined
           const p: ProbeRecord = {
             at: new Date().toISOString(),
             url: w.shown,
             ok,
             status: r.status,
             latencyMs: Math.round(r.latencyMs * 100) / 100,
-            error: r.error?.message
+            error: r.error?.message,
+            reason
           }
           w.probes.push(p)
+          w.samples.push(s)
           all.push(p)
           w.consecutive = ok ? 0 : w.consecutive + 1
-          if (!ok) c.log?.(`probe ${n + 1}${several ? ` ${w.shown}` : ''}: ${r.error?.message ?? `HTTP ${r.status}`}`)
+          // The debug line keeps the transport's own message (timed out after 1000 ms), the kind's detail.
+          if (!ok) c.log?.(`probe ${n + 1}${several ? ` ${w.shown}` : ''}: ${r.error?.message ?? reason}`)
           c.progress?.update(
             w.shown,
-            ok ? 'ok' : `failing: ${r.error?.message ?? `HTTP ${r.status}`}`,
+            ok ? 'ok' : `failing: ${reason}`,
             `probe ${n + 1}, ${w.consecutive} failed in a row`
           )
         })
@@ -220,7 +265,8 @@ function limit(c: WatchConfig, baseline: number | undefined): number | undefined
 }
 
 function stats(probes: readonly ProbeRecord[], p95Limit: number | undefined) {
-  const lat = probes.filter((p) => p.ok).map((p) => p.latencyMs)
+  // p95 over every answer, failing statuses included, as the policy computes it.
+  const lat = probes.filter((p) => p.error === undefined && p.status !== undefined).map((p) => p.latencyMs)
   const failures = probes.filter((p) => !p.ok).length
   return {
     probes: probes.length,
@@ -243,12 +289,18 @@ export interface HealthCheck {
 /**
  * After a rollback: is the restored release answering on every URL? Per URL
  * (side by side), up to `attempts` probes, `gapMs` apart; one pass is enough.
+ * A pass is what the watch counts as one (the same expectation, redirects followed).
  */
-export async function checkHealth(urls: readonly URL[], attempts: number, gapMs: number): Promise<HealthCheck> {
-  const client = new ProbeClient({ connections: Math.max(1, urls.length) })
+export async function checkHealth(
+  urls: readonly URL[],
+  attempts: number,
+  gapMs: number,
+  expect: Expectation = DEFAULT_EXPECT
+): Promise<HealthCheck> {
+  const client = followingRedirects(new ProbeClient({ connections: Math.max(1, urls.length) }))
   try {
     const each = await Promise.all(
-      urls.map(async (url) => ({ url: displayUrl(url), ...(await checkOne(client, url, attempts, gapMs)) }))
+      urls.map(async (url) => ({ url: displayUrl(url), ...(await checkOne(client, url, attempts, gapMs, expect)) }))
     )
     return {
       ok: each.every((u) => u.ok),
@@ -262,19 +314,22 @@ export async function checkHealth(urls: readonly URL[], attempts: number, gapMs:
 }
 
 async function checkOne(
-  client: ProbeClient,
+  client: HttpClient,
   url: URL,
   attempts: number,
-  gapMs: number
+  gapMs: number,
+  expect: Expectation
 ): Promise<{ ok: boolean; detail: string; attempts: number }> {
+  const policy = watchPolicy({ unhealthyThreshold: attempts, maxLatencyRatio: 1, expect })
   let detail = ''
   for (let n = 1; n <= attempts; n++) {
     if (n > 1) await sleep(gapMs)
     const r = await client.send({ url, timeoutMs: probeTimeout(gapMs) })
-    if (passes(r)) {
+    const failure = sampleFailure(healthSample(r, expect), policy)
+    if (failure === undefined) {
       return { ok: true, detail: `HTTP ${r.status} in ${Math.round(r.latencyMs)} ms`, attempts: n }
     }
-    detail = r.error?.message ?? `HTTP ${r.status}`
+    detail = failure
   }
   return { ok: false, detail, attempts }
 }

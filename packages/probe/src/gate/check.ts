@@ -1,6 +1,7 @@
 /** What makes one response a pass: an expected status, and the body regex if given. */
 import type { StatusSet } from '@gantry/core'
 import type { ProbeResponse } from '../request.js'
+import type { HealthSample } from '../health-policy.js'
 
 export interface Expectation {
   status: StatusSet
@@ -16,4 +17,21 @@ export function judge(res: ProbeResponse, expect: Expectation): Verdict {
   if (expect.body && !expect.body.test(res.body))
     return { pass: false, reason: `body did not match /${expect.body.source}/` }
   return { pass: true }
+}
+
+/**
+ * One response as the health policy sees it: the transport error's kind, and
+ * whether the body matched (checked only when the status passed, as judge does).
+ * health-gate's sample and auto-rollback's watch both build samples here, so
+ * the same response gets the same verdict from sampleFailure in either.
+ */
+export function healthSample(res: ProbeResponse, expect: Expectation): HealthSample {
+  const answered = !res.error && res.status !== undefined
+  const checkBody = answered && expect.body !== undefined && expect.status.has(res.status!)
+  return {
+    status: res.status,
+    latencyMs: res.latencyMs,
+    error: res.error?.kind,
+    bodyMatch: checkBody ? expect.body!.test(res.body) : undefined
+  }
 }

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import type { HttpClient, ProbeRequest } from '../request.js'
 import { latencyStats, type LatencyStats } from '../stats.js'
 import type { HealthSample } from '../health-policy.js'
-import { judge, type Expectation } from './check.js'
+import { healthSample, judge, type Expectation } from './check.js'
 
 export interface SampleOutcome {
   count: number
@@ -50,12 +50,7 @@ export async function sample(
         statuses[res.status] = (statuses[res.status] ?? 0) + 1
       }
       const v = judge(res, expect)
-      window.push({
-        status: res.status,
-        latencyMs: res.latencyMs,
-        error: res.error?.kind,
-        bodyMatch: !v.pass && v.reason.startsWith('body did not match') ? false : undefined
-      })
+      window.push(healthSample(res, expect))
       if (!v.pass) {
         errors++
         const kind = res.error ? res.error.kind : v.reason.replace(/ \(expected.*$/, '')
