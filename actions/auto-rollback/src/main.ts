@@ -16,32 +16,25 @@ import {
   maskSecret,
   maskUrl,
   parseInputs,
-  progress,
-  runAction,
-  setOutputs,
-  writeReport,
-  writeSummary
+  runAction
 } from '@gantry/core'
-import { displayUrl, loadBaseline } from '@gantry/probe'
+import { loadBaseline } from '@gantry/probe'
 import {
   checkDeployed,
   checkHealth,
   checkTargets,
-  emptyHistory,
-  findRelease,
+  deploymentToMark,
   lockSettings,
   makeTargets,
   maskTargetSecrets,
+  reportRollback,
   rollback,
-  rollbackSummary,
-  rollbackTarget,
   runContext,
   targetKinds,
   unhealthyAfterRollback,
-  watch,
+  watchLive,
   watchTimingError,
-  type RollbackSummary,
-  type WatchResult
+  type RollbackSummary
 } from '@gantry/release'
 import { inputs } from './inputs.js'
 
@@ -63,7 +56,6 @@ export async function run(): Promise<void> {
     if (timing) throw new InputError(timing)
     // Read before any change: a bad baseline is an input error. The watch takes each URL's p95 from it.
     const baseline = i.baseline ? await loadBaseline(i.baseline) : undefined
-    const shown = healthUrls.map(displayUrl).join(', ')
     // What a probe must get, during the watch and after the switch: health-gate's expectation.
     const expect = { status: i['expect-status'], body: i['expect-body'] }
     const ctx = runContext()
@@ -78,41 +70,13 @@ export async function run(): Promise<void> {
     }
     const summary: RollbackSummary = { rolledBack: false, reason: '', environment: i.environment }
     const body: Record<string, unknown> = { target: i.target, path: i.path, environment: i.environment ?? null }
-
-    const finish = async (ok: boolean) => {
-      const report = await writeReport('auto-rollback', started, ok, {
-        rolledBack: summary.rolledBack,
-        from: summary.from ?? null,
-        to: summary.to ?? null,
-        reason: summary.reason,
-        switchMs: summary.durationMs === undefined ? null : Math.round(summary.durationMs * 100) / 100,
-        ...body
-      })
-      await writeSummary(rollbackSummary(summary))
-      setOutputs('auto-rollback', {
-        'rolled-back': summary.rolledBack,
-        from: summary.from ?? '',
-        to: summary.to ?? '',
-        reason: summary.reason,
-        duration: summary.durationMs === undefined ? '' : Math.round(summary.durationMs),
-        report
-      })
-    }
+    const finish = (ok: boolean) => reportRollback(started, ok, summary, body)
 
     try {
       let reason = i.reason ?? `rollback requested by ${ctx.actor ?? 'unknown'}`
       let watched: string | undefined
       if (i.watch > 0) {
-        const t = targets[0]
-        const current = await t.current()
-        watched = current
-        // Read without the lock, only for this warning: a history that cannot be read is dealt with under it.
-        const history = await t.readHistory().catch(() => undefined)
-        const back = history && rollbackTarget(history, current, new Set(await t.listReleases()))
-        if (history && !back && !i.to) core.warning(`${t.name}: nothing to roll back to if the watch sees a breach`)
-        core.info(`watching ${shown} for ${i.watch / 1000} s (every ${i.interval / 1000} s); current: ${current}`)
-        const lines = progress((l) => core.info(l))
-        const w: WatchResult = await watch({
+        const w = await watchLive(targets[0], {
           urls: healthUrls,
           expect,
           durationMs: i.watch,
@@ -122,31 +86,24 @@ export async function run(): Promise<void> {
           maxP95Ms: i['max-p95'],
           baseline,
           maxLatencyRatio: i['max-latency-ratio'],
-          // Each failing probe at debug; what a user watching sees is the progress: changes, and every 10 s.
-          log: (l) => core.debug(l),
-          progress: lines
-        }).finally(() => lines.stop())
-        summary.watch = w
-        // baselineP95 at the top for one URL, as before; with several, each of w.urls has its own.
-        const baselineP95 = w.urls.length === 1 ? w.urls[0]?.baselineP95 : undefined
-        body.watch = {
-          ...w,
-          baselineP95: baselineP95 ?? null,
-          intervalMs: i.interval,
-          durationMs: i.watch,
-          expectStatus: String(expect.status),
-          expectBody: expect.body?.source ?? null
-        }
-        if (!w.breach) {
-          summary.from = current
-          summary.to = current
-          summary.reason = `watch clean: ${w.probes} probes, ${w.failures} failed, p95 ${w.p95 ?? '–'} ms`
+          to: i.to,
+          info: (l) => core.info(l),
+          warn: (l) => core.warning(l),
+          debug: (l) => core.debug(l)
+        })
+        watched = w.current
+        summary.watch = w.result
+        body.watch = w.report
+        if (!w.result.breach) {
+          const r = w.result
+          Object.assign(summary, { from: watched, to: watched })
+          summary.reason = `watch clean: ${r.probes} probes, ${r.failures} failed, p95 ${r.p95 ?? '–'} ms`
           await finish(true)
           core.info(`✅ ${summary.reason}; no rollback`)
           return
         }
-        reason = i.reason ? `${w.breach} (${i.reason})` : w.breach
-        core.info(`breach: ${w.breach}`)
+        reason = i.reason ? `${w.result.breach} (${i.reason})` : w.result.breach
+        core.info(`breach: ${w.result.breach}`)
       }
       summary.reason = reason
 
@@ -168,7 +125,13 @@ export async function run(): Promise<void> {
         : undefined
       summary.health = health
       if (health) body.healthAfterSwitch = health
-      await markDeploymentFailed(i, r.from, r.to, reason, targets[0], body)
+      const deploymentId = await deploymentToMark(i, r.from, targets[0], (l) => core.warning(l))
+      if (deploymentId !== undefined) {
+        // Loaded only when needed (a chunk of its own): a rollback should start fast.
+        const { markRolledBack } = await import('@gantry/notify')
+        const warn = (l: string) => core.warning(l)
+        body.githubDeployment = await markRolledBack({ token: i.token!, deploymentId, to: r.to, reason, warn })
+      }
       await finish(health?.ok !== false)
       core.error(`Deployment failed: rolled back from ${r.from ?? '(none)'} to ${r.to}: ${reason}`, {
         title: 'auto-rollback'
@@ -191,36 +154,4 @@ export async function run(): Promise<void> {
       for (const t of targets) await t.close()
     }
   })
-}
-
-/** The deployment is `github-deployment-id`, or the one deploy-atomic recorded with the release left behind. */
-async function markDeploymentFailed(
-  i: { 'github-deployment-id'?: number; token?: string; environment?: string },
-  from: string | undefined,
-  to: string,
-  reason: string,
-  t: { readHistory(): Promise<import('@gantry/release').History> },
-  body: Record<string, unknown>
-): Promise<void> {
-  let id = i['github-deployment-id']
-  if (id === undefined && from && i.token)
-    id = findRelease(await t.readHistory().catch(() => emptyHistory()), from)?.githubDeploymentId
-  if (id === undefined) return
-  if (!i.token) {
-    core.warning(`github-deployment-id ${id} given without a token: the deployment was not marked failed`)
-    return
-  }
-  try {
-    // Loaded only when needed (a chunk of its own): a rollback should start fast.
-    const { GitHubDeployments } = await import('@gantry/notify')
-    const s = await new GitHubDeployments({ token: i.token }).createDeploymentStatus({
-      deploymentId: id,
-      state: 'failure',
-      description: `rolled back to ${to}: ${reason}`
-    })
-    body.githubDeployment = { id, status: s.state, url: s.url }
-  } catch (e) {
-    core.warning(`GitHub deployment ${id}: could not mark it failed: ${errorMessage(e)}`)
-    body.githubDeployment = { id, error: errorMessage(e) }
-  }
 }

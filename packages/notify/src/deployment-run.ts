@@ -58,3 +58,24 @@ export async function startDeploymentRun(o: DeploymentRunOptions): Promise<Deplo
     }
   }
 }
+
+/** After a rollback: the deployment that was left behind is marked failed; a failure to do so is a warning. */
+export async function markRolledBack(o: {
+  token: string
+  deploymentId: number
+  to: string
+  reason: string
+  warn: (line: string) => void
+}): Promise<{ id: number; status?: string; url?: string; error?: string }> {
+  try {
+    const s = await new GitHubDeployments({ token: o.token }).createDeploymentStatus({
+      deploymentId: o.deploymentId,
+      state: 'failure',
+      description: `rolled back to ${o.to}: ${o.reason}`
+    })
+    return { id: o.deploymentId, status: s.state, url: s.url }
+  } catch (e) {
+    o.warn(`GitHub deployment ${o.deploymentId}: could not mark it failed: ${errorMessage(e)}`)
+    return { id: o.deploymentId, error: errorMessage(e) }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * auto-rollback's watch of the live release: says what it watches (and, up
+ * front, when there would be nothing to roll back to), shows progress, and
+ * returns the result with the report's `watch` section.
+ */
+import { progress } from '@gantry/core'
+import { displayUrl } from '@gantry/probe'
+import { rollbackTarget } from './history.js'
+import type { ReleaseStore, ReleaseSwitch, StateStore } from './target.js'
+import { watch, type WatchConfig, type WatchResult } from './watch.js'
+
+export interface WatchStepOptions extends Omit<WatchConfig, 'log' | 'progress'> {
+  /** The rollback's `to`: with it, no release to go back to is no reason to warn. */
+  to?: string
+  info: (line: string) => void
+  warn: (line: string) => void
+  /** Each failing probe; what a user watching sees is the progress. */
+  debug: (line: string) => void
+}
+
+export interface WatchStepResult {
+  /** The release that was watched (what a rollback must still find current). */
+  current?: string
+  result: WatchResult
+  /** The report's `watch` section. */
+  report: Record<string, unknown>
+}
+
+export async function watchLive(
+  t: Pick<ReleaseSwitch, 'current' | 'name'> & Pick<StateStore, 'readHistory'> & Pick<ReleaseStore, 'listReleases'>,
+  o: WatchStepOptions
+): Promise<WatchStepResult> {
+  const current = await t.current()
+  // Read without the lock, only for this warning: a history that cannot be read is dealt with under it.
+  const history = await t.readHistory().catch(() => undefined)
+  const back = history && rollbackTarget(history, current, new Set(await t.listReleases()))
+  if (history && !back && !o.to) o.warn(`${t.name}: nothing to roll back to if the watch sees a breach`)
+  const shown = o.urls.map(displayUrl).join(', ')
+  o.info(`watching ${shown} for ${o.durationMs / 1000} s (every ${o.intervalMs / 1000} s); current: ${current}`)
+  const lines = progress(o.info)
+  const { to: _to, info: _info, warn: _warn, debug, ...config } = o
+  const result = await watch({ ...config, log: debug, progress: lines }).finally(() => lines.stop())
+  // baselineP95 at the top for one URL, as before; with several, each of result.urls has its own.
+  const baselineP95 = result.urls.length === 1 ? result.urls[0]?.baselineP95 : undefined
+  const report = {
+    ...result,
+    baselineP95: baselineP95 ?? null,
+    intervalMs: o.intervalMs,
+    durationMs: o.durationMs,
+    expectStatus: o.expect ? String(o.expect.status) : null,
+    expectBody: o.expect?.body?.source ?? null
+  }
+  return { current, result, report }
+}
