@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LocalTarget, acquireLock, lockSettings, staleReason, type LockInfo } from '@gantry/release'
+import { LocalTarget, acquireLock, activateTimeout, lockSettings, staleReason, type LockInfo } from '@gantry/release'
 
 let root: string
 beforeEach(() => {
@@ -18,6 +18,18 @@ describe('lock settings', () => {
   })
   test('a shorter GANTRY_LOCK_TTL refreshes four times within it', () => {
     expect(lockSettings({ GANTRY_LOCK_TTL: '20s' })).toEqual({ waitMs: 300_000, ttlMs: 20_000, refreshMs: 5_000 })
+  })
+  test('an override past the longest timer Node.js holds is refused in one line naming it', () => {
+    expect(lockSettings({ GANTRY_LOCK_WAIT: '24d' }).waitMs).toBe(24 * 86_400_000)
+    for (const [name, read] of [
+      ['GANTRY_LOCK_WAIT', (v: string) => lockSettings({ GANTRY_LOCK_WAIT: v })],
+      ['GANTRY_LOCK_TTL', (v: string) => lockSettings({ GANTRY_LOCK_TTL: v })],
+      ['GANTRY_ACTIVATE_TIMEOUT', (v: string) => activateTimeout({ GANTRY_ACTIVATE_TIMEOUT: v })]
+    ] as const) {
+      expect(() => read('25d')).toThrow(
+        new RegExp(`^Environment variable ${name} has invalid value '25d': expected at most 2147483647ms`)
+      )
+    }
   })
 })
 

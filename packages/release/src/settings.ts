@@ -4,7 +4,7 @@
  * `activate` may run. The environment can override them (GANTRY_LOCK_WAIT,
  * GANTRY_LOCK_TTL, GANTRY_ACTIVATE_TIMEOUT: durations such as 90s or 5m).
  */
-import { DURATION_FORM, InputError, parseDuration } from '@gantry/core'
+import { DURATION_FORM, InputError, MAX_TIMER_FORM, MAX_TIMER_MS, parseDuration } from '@gantry/core'
 import type { LockSettings, RunContext } from './deploy.js'
 
 export const DEFAULT_LOCK_WAIT_MS = 5 * 60_000
@@ -17,11 +17,16 @@ export const DEFAULT_ACTIVATE_TIMEOUT_MS = 10 * 60_000
 function envDuration(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
   const v = env[name]
   if (v === undefined || v.trim() === '') return fallback
+  let ms: number
   try {
-    return parseDuration(v)
+    ms = parseDuration(v)
   } catch {
     throw new InputError(`Environment variable ${name} has invalid value '${v}': expected ${DURATION_FORM}`)
   }
+  // Each becomes a timer: past the bound Node.js would fire it after 1 ms.
+  if (ms > MAX_TIMER_MS)
+    throw new InputError(`Environment variable ${name} has invalid value '${v}': expected ${MAX_TIMER_FORM}`)
+  return ms
 }
 
 export function lockSettings(env: NodeJS.ProcessEnv = process.env): LockSettings {
