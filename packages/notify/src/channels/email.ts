@@ -13,7 +13,9 @@ import type { Channel, SendContext, Sent } from './channel.js'
 import { emailHtml, emailText, idDomain, threadHeaders } from './email-message.js'
 import { channelKind } from './kind.js'
 
-export const SMTP_URL_FORM = 'smtp://user:password@host:587 (STARTTLS) or smtps://user:password@host:465 (implicit TLS)'
+// Not written as scheme://user:password@host: redaction would blank that out of the message.
+export const SMTP_URL_FORM =
+  'smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS), with the login as user:password@ before the host'
 export const ADDRESSES_FORM = 'email addresses such as ops@example.com, one per line or comma-separated'
 const FROM_FORM = 'a sender address such as Gantry <deploy@example.com>'
 
