@@ -92,16 +92,7 @@ export const Names = {
       'environment',
       'release-id',
       'environment-url',
-      'slack-webhook',
-      'slack-token',
-      'slack-channel',
-      'slack-ts',
-      'teams-webhook',
-      'discord-webhook',
-      'webhook',
-      'webhook-secret',
-      'github-deployment-id',
-      'token',
+      // Each channel's inputs come from its kind (packages/notify/src/channels/registry.ts).
       'timeout',
       'fail-on-error'
     ],

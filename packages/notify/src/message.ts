@@ -44,6 +44,9 @@ export interface NotifyContext {
   actor?: string
   workflow?: string
   runNumber?: string
+  /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: what names one deployment's thread (email). */
+  runId?: string
+  runAttempt?: string
   runUrl?: string
   commitUrl?: string
   environment?: string
@@ -74,6 +77,8 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyCont
     actor: env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || undefined,
     workflow: env.GITHUB_WORKFLOW || undefined,
     runNumber: env.GITHUB_RUN_NUMBER || undefined,
+    runId: env.GITHUB_RUN_ID || undefined,
+    runAttempt: env.GITHUB_RUN_ATTEMPT || undefined,
     runUrl: runUrl(env),
     commitUrl: repository && sha ? `${server}/${repository}/commit/${sha}` : undefined
   }

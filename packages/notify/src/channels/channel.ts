@@ -2,8 +2,10 @@
 import type { Dispatcher } from 'undici'
 import type { Delivered, DeliveryPolicy } from '../delivery.js'
 import type { Message } from '../message.js'
+import type { channelRegistry } from './registry.js'
 
-export type ChannelName = 'slack' | 'teams' | 'discord' | 'webhook' | 'github'
+/** The registered channels' names (registry.ts is the one list). */
+export type ChannelName = (typeof channelRegistry)['names'][number]
 
 export interface Sent {
   /** What the provider said, short (e.g. "HTTP 200"). */
@@ -22,7 +24,7 @@ export interface SendContext {
   deliver<T>(attempt: (n: number) => Promise<T>): Promise<Delivered<T>>
 }
 
-export interface Channel {
-  name: ChannelName
+export interface Channel<N extends string = ChannelName> {
+  name: N
   send(message: Message, ctx: SendContext): Promise<Sent>
 }

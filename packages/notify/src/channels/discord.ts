@@ -5,10 +5,12 @@
  * message saying @everyone must not ping a server.
  */
 import type { APIEmbed, RESTPostAPIWebhookWithTokenJSONBody } from 'discord-api-types/v10'
+import { optional } from '@gantry/core'
 import { DeliveryError } from '../delivery.js'
 import { postJson } from '../http.js'
 import { clip, type Message } from '../message.js'
 import type { Channel, SendContext, Sent } from './channel.js'
+import { channelKind, webhookUrl } from './kind.js'
 
 export const DISCORD_LIMITS = {
   title: 256,
@@ -57,7 +59,7 @@ export function discordPayload(m: Message): RESTPostAPIWebhookWithTokenJSONBody 
   return { embeds: [embed], allowed_mentions: { parse: [] } }
 }
 
-export function discordWebhook(url: string): Channel {
+export function discordWebhook(url: string): Channel<'discord'> {
   return {
     name: 'discord',
     async send(m: Message, ctx: SendContext): Promise<Sent> {
@@ -83,3 +85,12 @@ function withBodyRetryAfter(e: unknown): unknown {
   if (!m) return e
   return new DeliveryError(e.message, true, 429, Math.ceil(Number(m[1]) * 1000))
 }
+
+export const discordKind = channelKind({
+  name: 'discord',
+  inputs: { 'discord-webhook': optional(webhookUrl) },
+  secrets: ['discord-webhook'],
+  tokenUrls: ['discord-webhook'],
+  configured: (v) => Boolean(v['discord-webhook']),
+  make: (v) => (v['discord-webhook'] ? [discordWebhook(v['discord-webhook'])] : [])
+})

@@ -1,8 +1,10 @@
 /** GitHub deployment status as a channel: state from the status, links to the app and the run. */
+import { InputError, fields, optional } from '@gantry/core'
 import { DeliveryFailed } from '../delivery.js'
 import { GitHubDeployments, deploymentStateFor } from '../github-deployments.js'
 import type { Message } from '../message.js'
 import type { Channel, SendContext, Sent } from './channel.js'
+import { channelKind } from './kind.js'
 
 export interface GitHubStatusOptions {
   token: string
@@ -11,7 +13,7 @@ export interface GitHubStatusOptions {
   repository?: string
 }
 
-export function githubDeploymentStatus(o: GitHubStatusOptions): Channel {
+export function githubDeploymentStatus(o: GitHubStatusOptions): Channel<'github'> {
   return {
     name: 'github',
     async send(m: Message, ctx: SendContext): Promise<Sent> {
@@ -44,3 +46,25 @@ export function githubDeploymentStatus(o: GitHubStatusOptions): Channel {
     }
   }
 }
+
+/** `token` defaults to the job's token in action.yml, so the deployment id alone configures it. */
+export const githubKind = channelKind({
+  name: 'github',
+  inputs: {
+    'github-deployment-id': optional(fields.int(1)),
+    token: optional(fields.string('a GitHub token'))
+  },
+  secrets: ['token'],
+  configured: (v) => Boolean(v['github-deployment-id'] && v.token),
+  check(v) {
+    if (v['github-deployment-id'] && !v.token) {
+      throw new InputError(
+        "Input 'token' is required with github-deployment-id: expected a GitHub token (default ${{ github.token }})"
+      )
+    }
+  },
+  make: (v) =>
+    v['github-deployment-id'] && v.token
+      ? [githubDeploymentStatus({ token: v.token, deploymentId: v['github-deployment-id'] })]
+      : []
+})

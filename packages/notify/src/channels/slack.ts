@@ -6,10 +6,12 @@
  * 10 fields of 2000, 10 context elements, 50 blocks.
  */
 import type { ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/types'
+import { InputError, fields, optional, stringField, type Field } from '@gantry/core'
 import { DeliveryError } from '../delivery.js'
 import { postJson, type JsonResponse } from '../http.js'
 import { clip, type Fact, type Message } from '../message.js'
 import type { Channel, SendContext, Sent } from './channel.js'
+import { channelKind, webhookUrl } from './kind.js'
 
 /**
  * clip() for mrkdwn: a cut never splits a `<url|label>` link (Slack would show
@@ -86,7 +88,7 @@ export function slackPayload(m: Message): SlackPayload {
   return { text: clip(`${m.title}: ${m.text}`, SLACK_LIMITS.sectionText), blocks }
 }
 
-export function slackWebhook(url: string): Channel {
+export function slackWebhook(url: string): Channel<'slack'> {
   return {
     name: 'slack',
     async send(m: Message, ctx: SendContext): Promise<Sent> {
@@ -126,7 +128,7 @@ export interface SlackApiOptions {
 /** chat.update errors after which posting a new message is the way to still be heard. */
 const UPDATE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed'])
 
-export function slackApi(o: SlackApiOptions): Channel {
+export function slackApi(o: SlackApiOptions): Channel<'slack'> {
   const base = o.baseUrl ?? slackApiBase()
   const call = async (method: string, body: object, ctx: SendContext) =>
     ctx.deliver(async () =>
@@ -165,3 +167,48 @@ export function slackApi(o: SlackApiOptions): Channel {
     }
   }
 }
+
+/** Slack's message timestamps look like 1700000000.123456. */
+const slackTsField: Field<string> = stringField((s, fail) =>
+  /^\d+\.\d+$/.test(s) ? s : fail('expected a Slack message ts such as 1700000000.123456')
+)
+
+/** Slack, through an incoming webhook or the Web API (one channel either way). */
+export const slackKind = channelKind({
+  name: 'slack',
+  inputs: {
+    'slack-webhook': optional(webhookUrl),
+    'slack-token': optional(fields.string('a Slack bot token (xoxb-…)')),
+    'slack-channel': optional(fields.string('a Slack channel id such as C0123456789')),
+    'slack-ts': optional(slackTsField)
+  },
+  secrets: ['slack-webhook', 'slack-token'],
+  tokenUrls: ['slack-webhook'],
+  configured: (v) => Boolean(v['slack-webhook'] || v['slack-token']),
+  check(v) {
+    if (v['slack-token'] && !v['slack-channel']) {
+      throw new InputError(
+        "Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789"
+      )
+    }
+    if (!v['slack-token'] && (v['slack-channel'] || v['slack-ts'])) {
+      throw new InputError(
+        `Input '${v['slack-ts'] ? 'slack-ts' : 'slack-channel'}' needs slack-token: expected a Slack bot token (xoxb-…) with chat:write`
+      )
+    }
+  },
+  make(v, ctx) {
+    // Both routes configured (e.g. a reusable workflow passing every secret
+    // it has): the Web API wins, as only it can update in place.
+    if (v['slack-token'] && v['slack-channel']) {
+      if (v['slack-webhook']) {
+        ctx.warning(
+          'slack-webhook is ignored because slack-token is set: Slack is sent through the Web API',
+          'notify: slack'
+        )
+      }
+      return [slackApi({ token: v['slack-token'], channel: v['slack-channel'], ts: v['slack-ts'] })]
+    }
+    return v['slack-webhook'] ? [slackWebhook(v['slack-webhook'])] : []
+  }
+})

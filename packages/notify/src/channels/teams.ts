@@ -6,9 +6,11 @@
  * Markdown subset shows backslash escapes literally, which is worse than the
  * odd emphasis; only link labels lose their brackets.
  */
+import { optional } from '@gantry/core'
 import { postJson } from '../http.js'
 import type { Message } from '../message.js'
 import type { Channel, SendContext, Sent } from './channel.js'
+import { channelKind, webhookUrl } from './kind.js'
 
 export const ADAPTIVE_CARD_VERSION = '1.4'
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive'
@@ -45,7 +47,7 @@ export function teamsPayload(m: Message): Record<string, unknown> {
   }
 }
 
-export function teamsWebhook(url: string): Channel {
+export function teamsWebhook(url: string): Channel<'teams'> {
   return {
     name: 'teams',
     async send(m: Message, ctx: SendContext): Promise<Sent> {
@@ -56,3 +58,12 @@ export function teamsWebhook(url: string): Channel {
     }
   }
 }
+
+export const teamsKind = channelKind({
+  name: 'teams',
+  inputs: { 'teams-webhook': optional(webhookUrl) },
+  secrets: ['teams-webhook'],
+  tokenUrls: ['teams-webhook'],
+  configured: (v) => Boolean(v['teams-webhook']),
+  make: (v) => (v['teams-webhook'] ? [teamsWebhook(v['teams-webhook'])] : [])
+})

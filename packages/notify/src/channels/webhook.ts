@@ -5,9 +5,11 @@
  * duplicate.
  */
 import { createHmac, randomUUID } from 'node:crypto'
+import { InputError, fields, optional } from '@gantry/core'
 import { postJson } from '../http.js'
 import type { Message } from '../message.js'
 import type { Channel, SendContext, Sent } from './channel.js'
+import { channelKind, webhookUrl } from './kind.js'
 
 export function sign(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`
@@ -34,7 +36,7 @@ export function webhookBody(m: Message): Record<string, unknown> {
   }
 }
 
-export function genericWebhook(url: string, secret?: string): Channel {
+export function genericWebhook(url: string, secret?: string): Channel<'webhook'> {
   return {
     name: 'webhook',
     async send(m: Message, ctx: SendContext): Promise<Sent> {
@@ -48,3 +50,16 @@ export function genericWebhook(url: string, secret?: string): Channel {
     }
   }
 }
+
+export const webhookKind = channelKind({
+  name: 'webhook',
+  inputs: { webhook: optional(webhookUrl), 'webhook-secret': optional(fields.string()) },
+  secrets: ['webhook', 'webhook-secret'],
+  tokenUrls: ['webhook'],
+  configured: (v) => Boolean(v.webhook),
+  check(v) {
+    if (v['webhook-secret'] && !v.webhook)
+      throw new InputError("Input 'webhook-secret' needs 'webhook': expected an http(s) URL")
+  },
+  make: (v) => (v.webhook ? [genericWebhook(v.webhook, v['webhook-secret'])] : [])
+})
