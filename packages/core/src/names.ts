@@ -101,16 +101,7 @@ export const Names = {
     state: []
   },
   'build-cache': {
-    inputs: [
-      'path',
-      'key-files',
-      'components',
-      'key-prefix',
-      'backend',
-      'save',
-      'verify',
-      'working-directory'
-    ],
+    inputs: ['path', 'key-files', 'components', 'key-prefix', 'backend', 'save', 'verify', 'working-directory'],
     outputs: ['cache-hit', 'key', 'hash', 'changed', 'unchanged', 'report'],
     // The post step gets back what main restored and what it must save.
     state: ['isPost', 'plan']
