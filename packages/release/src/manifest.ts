@@ -4,8 +4,8 @@
  * previous release and proves a release complete before it may become current.
  *
  * Hashing uses synchronous reads on purpose: for thousands of small files one
- * blocking read loop is ~5× faster than the thread-pool round trips of fs/promises,
- * and a deploy step has nothing else to do meanwhile.
+ * blocking read loop is faster than the thread-pool round trips of fs/promises
+ * (bench/NOTES.md has the measurement), and a deploy step has nothing else to do meanwhile.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Dirent } from 'node:fs'
 import { createHash } from 'node:crypto'
@@ -255,8 +255,8 @@ const direntKind = (d: Dirent): EntryKind =>
  * Checks a release directory against a manifest (the rules of ReleaseCheck):
  * files have the same hash, size and mode. `deep: false` checks sizes instead
  * of hashes; `'presence'` checks only that every entry is there with its type
- * (a rollback to a release verified when it was deployed: a few ms for 10,000
- * files, no file opened). `trust` lets a caller skip hashing files it can
+ * (a rollback to a release verified when it was deployed: no file opened, so
+ * cheap even for many files; bench/NOTES.md). `trust` lets a caller skip hashing files it can
  * prove unchanged by their stat; `record` receives [inode, size, mtimeMs] of
  * every file checked; `known` gives the lstat a caller already took of a file
  * it just made (a hard link), instead of a second lstat of it here.
