@@ -179,7 +179,8 @@ async function git(root: string, args: string[], onData?: (chunk: Buffer) => voi
   return r.stdout
 }
 
-function listing(
+/** The lazy listing: count, raw and files are worked out on first read. Reference: referenceListing (files-reference.ts). */
+export function listing(
   source: 'git' | 'walk',
   format: ObjectFormat,
   counts: { hashed: number; untracked: number; modified: number },
