@@ -111,6 +111,7 @@ export function under(rel: string, roots: readonly string[]): boolean {
 /**
  * Builds the manifest of a directory. Paths listed in `shared` (and anything
  * below them) are left out: they become links into `<path>/shared`.
+ * Reference: referenceManifest (manifest-reference.ts).
  */
 export function buildManifest(dir: string, shared: readonly string[] = [], previous?: Manifest): Manifest {
   const entries: Record<string, ManifestEntry> = {}
