@@ -96,8 +96,8 @@ export function linkStaysInside(linkPath: string, target: string): boolean {
 
 /**
  * `dir/name` for a normalised absolute `dir` and a name read from it. The hot
- * loops build one path per file: path.join's normalising costs ~2 µs a call,
- * more than the lstat(2) the path is for.
+ * loops build one path per file: path.join's normalising costs more per call
+ * than the lstat(2) the path is for (bench/NOTES.md).
  */
 export function childPath(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`
