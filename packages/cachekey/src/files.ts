@@ -152,8 +152,8 @@ export function hasPathAtOrBelow(raw: Buffer, p: string): boolean {
 
 /**
  * Number of NUL-terminated records in git's -z output, as bytes or as the text
- * decoded from them: a string's indexOf is ~3× faster than a Buffer's per call,
- * so a caller that has decoded the text anyway counts on the text.
+ * decoded from them: a string's indexOf is faster than a Buffer's per call (see
+ * bench/NOTES.md), so a caller that has decoded the text anyway counts on the text.
  */
 export function countRecords(data: Buffer | string): number {
   let n = 0
@@ -179,7 +179,8 @@ async function git(root: string, args: string[], onData?: (chunk: Buffer) => voi
   return r.stdout
 }
 
-function listing(
+/** The lazy listing: count, raw and files are worked out on first read. Reference: referenceListing (files-reference.ts). */
+export function listing(
   source: 'git' | 'walk',
   format: ObjectFormat,
   counts: { hashed: number; untracked: number; modified: number },
@@ -300,13 +301,13 @@ async function gitListing(root: string, options: ListOptions): Promise<FileListi
   // tracked files that differ from the index (diff-files: one stat per file,
   // spread over threads), and the index's blob ids (no stat) with the untracked
   // files no ignore rule covers (one ls-files run: one index read and one
-  // process fewer than two runs; on 2 cores the key took ~4 ms less). Not
+  // process fewer than two runs; bench/NOTES.md has the measurement). Not
   // `git status`: it walks for untracked files only after its stat pass, prints
   // paths from the top of the repository, and compares HEAD with the index too.
   // The bytes are hashed as git writes them (the main thread is idle meanwhile), not after it exits.
   const digest = streamDigest(options.digestPrefix)
-  // ls-files starts first: its one thread is the longer path, and a spawn blocks this thread for
-  // 2-6 ms (a fork of the whole node process), so the second run starts that much later (~5 ms less).
+  // ls-files starts first: its one thread is the longer path, and a spawn blocks this thread (a fork
+  // of the whole node process), so the second run starts that much later (bench/NOTES.md).
   const listedRun = indexAndOthers(root, digest.onData)
   const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all'])
   const [listed, changedBytes] = await Promise.all([listedRun, changedRun])

@@ -96,6 +96,7 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
+/** Three routes (whole-tree bytes, componentsFromBytes, parsed list); referenceComputeKeys (keys-reference.ts) is the plain one all must equal. */
 export function computeKeys(o: KeyOptions): KeyPlan {
   // Given as text only (tests, callers without git's bytes): the same bytes, encoded here.
   const bytes = o.files.bytes ?? (o.files.raw === undefined ? undefined : Buffer.from(o.files.raw, 'utf8'))
@@ -192,7 +193,7 @@ export function computeKeys(o: KeyOptions): KeyPlan {
  * A clean checkout split by component without parsing a line: in git's
  * sorted bytes the files below a directory are one contiguous run, found by
  * binary search, and each run is decoded once. Undefined (use the parsed
- * path) when a component holds another.
+ * path) when a component holds another. Reference: referenceComputeKeys.
  */
 function componentsFromBytes(o: KeyOptions, raw: Buffer): KeyPlan | undefined {
   const dirs = o.components.map((c) => c.dir)

@@ -4,8 +4,8 @@
  * previous release and proves a release complete before it may become current.
  *
  * Hashing uses synchronous reads on purpose: for thousands of small files one
- * blocking read loop is ~5× faster than the thread-pool round trips of fs/promises,
- * and a deploy step has nothing else to do meanwhile.
+ * blocking read loop is faster than the thread-pool round trips of fs/promises
+ * (bench/NOTES.md has the measurement), and a deploy step has nothing else to do meanwhile.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, type Dirent } from 'node:fs'
 import { createHash } from 'node:crypto'
@@ -96,8 +96,8 @@ export function linkStaysInside(linkPath: string, target: string): boolean {
 
 /**
  * `dir/name` for a normalised absolute `dir` and a name read from it. The hot
- * loops build one path per file: path.join's normalising costs ~2 µs a call,
- * more than the lstat(2) the path is for.
+ * loops build one path per file: path.join's normalising costs more per call
+ * than the lstat(2) the path is for (bench/NOTES.md).
  */
 export function childPath(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`
@@ -111,6 +111,7 @@ export function under(rel: string, roots: readonly string[]): boolean {
 /**
  * Builds the manifest of a directory. Paths listed in `shared` (and anything
  * below them) are left out: they become links into `<path>/shared`.
+ * Reference: referenceManifest (manifest-reference.ts).
  */
 export function buildManifest(dir: string, shared: readonly string[] = [], previous?: Manifest): Manifest {
   const entries: Record<string, ManifestEntry> = {}
@@ -255,8 +256,8 @@ const direntKind = (d: Dirent): EntryKind =>
  * Checks a release directory against a manifest (the rules of ReleaseCheck):
  * files have the same hash, size and mode. `deep: false` checks sizes instead
  * of hashes; `'presence'` checks only that every entry is there with its type
- * (a rollback to a release verified when it was deployed: a few ms for 10,000
- * files, no file opened). `trust` lets a caller skip hashing files it can
+ * (a rollback to a release verified when it was deployed: no file opened, so
+ * cheap even for many files; bench/NOTES.md). `trust` lets a caller skip hashing files it can
  * prove unchanged by their stat; `record` receives [inode, size, mtimeMs] of
  * every file checked; `known` gives the lstat a caller already took of a file
  * it just made (a hard link), instead of a second lstat of it here.

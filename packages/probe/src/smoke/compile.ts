@@ -52,7 +52,7 @@ type Report = (path: PathKey[], message: string, key?: boolean) => void
 /**
  * The objects below are written field by field rather than as `{ ...pos, more }`:
  * on Node 20's V8 a spread followed by more fields gives every object a hidden
- * class of its own, which at 500 checks was ~1 MB of the compiled spec's memory.
+ * class of its own, which added up to much of the compiled spec's memory (bench/NOTES.md).
  */
 function compileCheck(
   rc: RawCheck,

@@ -14,9 +14,9 @@ import type { Spec } from './model.js'
 export { SourceMap, type LoadOptions, type SpecProblem }
 
 /**
- * The largest spec smoke-test reads: 2 MiB is thousands of checks (a 500-check
- * spec is ~120 KB), and parsing holds ~45× the text (a 50 MB spec took 2.3 GB
- * and 167 s), so a larger file is refused before it is read.
+ * The largest spec smoke-test reads: 2 MiB is thousands of checks, and parsing
+ * holds many times the text in memory (bench/NOTES.md has the figures), so a
+ * larger file is refused before it is read.
  */
 export const MAX_SPEC_BYTES = 2 * 1024 * 1024
 
