@@ -30878,7 +30878,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2668);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7131);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -30888,7 +30888,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2668:
+/***/ 7131:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30944,7 +30944,8 @@ const ActionNames = (/* unused pure expression or super */ null && ([
     'auto-rollback',
     'notify'
 ]));
-const targetInputs = ['path', 'target', 'hosts', 'ssh-key', 'known-hosts'];
+/** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
+const targetInputs = ['path', 'target'];
 const Names = {
     'health-gate': {
         inputs: [
@@ -30997,6 +30998,8 @@ const Names = {
             'environment',
             'watch',
             'health-url',
+            'expect-status',
+            'expect-body',
             'interval',
             'unhealthy-threshold',
             'max-error-rate',
@@ -31017,16 +31020,7 @@ const Names = {
             'environment',
             'release-id',
             'environment-url',
-            'slack-webhook',
-            'slack-token',
-            'slack-channel',
-            'slack-ts',
-            'teams-webhook',
-            'discord-webhook',
-            'webhook',
-            'webhook-secret',
-            'github-deployment-id',
-            'token',
+            // Each channel's inputs come from its kind (packages/notify/src/channels/registry.ts).
             'timeout',
             'fail-on-error'
         ],
@@ -31035,17 +31029,7 @@ const Names = {
         state: []
     },
     'build-cache': {
-        inputs: [
-            'path',
-            'key-files',
-            'components',
-            'key-prefix',
-            'backend',
-            'local-dir',
-            'save',
-            'verify',
-            'working-directory'
-        ],
+        inputs: ['path', 'key-files', 'components', 'key-prefix', 'backend', 'save', 'verify', 'working-directory'],
         outputs: ['cache-hit', 'key', 'hash', 'changed', 'unchanged', 'report'],
         // The post step gets back what main restored and what it must save.
         state: ['isPost', 'plan']
@@ -38876,6 +38860,63 @@ function mib(bytes) {
     return `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
 }
 
+;// CONCATENATED MODULE: ../../packages/core/src/kinds.ts
+/**
+ * Registered kinds. A target, a notify channel, a cache backend (and the
+ * routers, metric sources and checks that follow) is one descriptor: the
+ * inputs only it reads, which of them are secrets, the combination checks it
+ * needs, and how to make it. A registry merges its kinds' descriptors, and an
+ * action derives from that its input list, its secret masking and its
+ * validation, so adding a kind is its module plus one line in its registry.
+ */
+
+/**
+ * Merges kinds into a registry. Two kinds may not declare the same input: each
+ * input belongs to one kind, so "given for the wrong kind" can be said.
+ */
+function kinds_registry(label, kinds) {
+    const inputs = {};
+    const owners = new Map();
+    for (const k of kinds) {
+        for (const [name, field] of Object.entries(k.inputs)) {
+            const other = owners.get(name);
+            if (other)
+                throw new Error(`${label} kinds '${other.name}' and '${k.name}' both declare input '${name}'`);
+            owners.set(name, k);
+            inputs[name] = field;
+        }
+    }
+    const byName = new Map(kinds.map((k) => [k.name, k]));
+    return {
+        label,
+        kinds,
+        names: kinds.map((k) => k.name),
+        inputs: inputs,
+        secrets: kinds.flatMap((k) => k.secrets),
+        get(name) {
+            const k = byName.get(name);
+            if (!k)
+                throw new Error(`no ${label} '${name}' (registered: ${[...byName.keys()].join(', ')})`);
+            return k;
+        },
+        owner: (input) => owners.get(input)
+    };
+}
+/**
+ * For a registry whose kind is chosen by one input (`target`, `backend`):
+ * an input given that belongs to another kind is refused, as it would be
+ * silently ignored otherwise (e.g. `hosts` with target local would deploy to
+ * the runner and say it succeeded).
+ */
+function refuseOtherKinds(reg, selector, selected, given, shown) {
+    for (const input of Object.keys(reg.inputs)) {
+        const owner = reg.owner(input);
+        if (!owner || owner.name === selected || !given(input))
+            continue;
+        throw new errors_InputError(`Input '${input}' has invalid value ${shown(input)}: it is for ${selector} '${owner.name}', but ${selector} is '${selected}'; expected ${selector}: ${owner.name}, or no ${input}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
 
 
@@ -39097,8 +39138,8 @@ function hasPathAtOrBelow(raw, p) {
 }
 /**
  * Number of NUL-terminated records in git's -z output, as bytes or as the text
- * decoded from them: a string's indexOf is ~3\u00d7 faster than a Buffer's per call,
- * so a caller that has decoded the text anyway counts on the text.
+ * decoded from them: a string's indexOf is faster than a Buffer's per call (see
+ * bench/NOTES.md), so a caller that has decoded the text anyway counts on the text.
  */
 function countRecords(data) {
     let n = 0;
@@ -39129,6 +39170,7 @@ async function git(root, args, onData) {
     }
     return r.stdout;
 }
+/** The lazy listing: count, raw and files are worked out on first read. Reference: referenceListing (files-reference.ts). */
 function listing(source, format, counts, data) {
     let files = 'files' in data ? data.files : undefined;
     const bytes = 'bytes' in data ? data.bytes : undefined;
@@ -39242,13 +39284,13 @@ async function gitListing(root, options) {
     // tracked files that differ from the index (diff-files: one stat per file,
     // spread over threads), and the index's blob ids (no stat) with the untracked
     // files no ignore rule covers (one ls-files run: one index read and one
-    // process fewer than two runs; on 2 cores the key took ~4 ms less). Not
+    // process fewer than two runs; bench/NOTES.md has the measurement). Not
     // `git status`: it walks for untracked files only after its stat pass, prints
     // paths from the top of the repository, and compares HEAD with the index too.
     // The bytes are hashed as git writes them (the main thread is idle meanwhile), not after it exits.
     const digest = streamDigest(options.digestPrefix);
-    // ls-files starts first: its one thread is the longer path, and a spawn blocks this thread for
-    // 2-6 ms (a fork of the whole node process), so the second run starts that much later (~5 ms less).
+    // ls-files starts first: its one thread is the longer path, and a spawn blocks this thread (a fork
+    // of the whole node process), so the second run starts that much later (bench/NOTES.md).
     const listedRun = indexAndOthers(root, digest.onData);
     const changedRun = git(root, ['diff-files', '-z', '--name-status', '--relative', '--ignore-submodules=all']);
     const [listed, changedBytes] = await Promise.all([listedRun, changedRun]);
@@ -39649,6 +39691,7 @@ function wholeTreePrefix(nodeVersion) {
 function sha256(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
 }
+/** Three routes (whole-tree bytes, componentsFromBytes, parsed list); referenceComputeKeys (keys-reference.ts) is the plain one all must equal. */
 function computeKeys(o) {
     // Given as text only (tests, callers without git's bytes): the same bytes, encoded here.
     const bytes = o.files.bytes ?? (o.files.raw === undefined ? undefined : Buffer.from(o.files.raw, 'utf8'));
@@ -39745,7 +39788,7 @@ function computeKeys(o) {
  * A clean checkout split by component without parsing a line: in git's
  * sorted bytes the files below a directory are one contiguous run, found by
  * binary search, and each run is decoded once. Undefined (use the parsed
- * path) when a component holds another.
+ * path) when a component holds another. Reference: referenceComputeKeys.
  */
 function componentsFromBytes(o, raw) {
     const dirs = o.components.map((c) => c.dir);
@@ -40460,6 +40503,78 @@ function classify(key, e, cache) {
     return { status: 'failed', message: `could not save ${key}: ${msg}` };
 }
 
+;// CONCATENATED MODULE: ../../packages/cachekey/src/backends/github-kind.ts
+
+const githubKind = {
+    name: 'github',
+    inputs: {},
+    secrets: [],
+    make: () => new GithubBackend()
+};
+
+;// CONCATENATED MODULE: ../../packages/cachekey/src/backends/local-kind.ts
+/** `backend: local`: a directory of entries (`local-dir`) on a self-hosted runner or in the demo. */
+
+
+
+
+const inputs = { 'local-dir': inputs_optional(fields.path()) };
+const FORM = 'expected a directory path for the cache (created when missing)';
+const localKind = {
+    name: 'local',
+    inputs,
+    secrets: [],
+    check(v) {
+        const dir = v['local-dir'];
+        if (!dir)
+            throw new errors_InputError(`Input 'local-dir' is required when backend is 'local': expected a directory path for the cache`);
+        // A file here used to be accepted and only warned about in the post step, after the build.
+        let bad;
+        try {
+            if (!(0,external_node_fs_.statSync)((0,external_node_path_.resolve)(dir)).isDirectory())
+                bad = 'a file';
+        }
+        catch (e) {
+            const code = e.code;
+            if (code !== 'ENOENT')
+                bad = `not reachable (${code})`;
+        }
+        if (bad)
+            throw new errors_InputError(`Input 'local-dir' has invalid value '${dir}': it is ${bad}: ${FORM}`);
+    },
+    make: (v, ctx) => new LocalBackend((0,external_node_path_.resolve)(ctx.cwd, v['local-dir']))
+};
+
+;// CONCATENATED MODULE: ../../packages/cachekey/src/backends/registry.ts
+/**
+ * The cache backends, registered in one place: build-cache spreads
+ * `backendInputs` into its schema and makes its store through `makeBackend`,
+ * so a new store is its module and one line here (plus action.yml and docs).
+ */
+
+
+
+const backendKinds = kinds_registry('backend', [githubKind, localKind]);
+const backendInputs = {
+    backend: fields.oneOf(backendKinds.names),
+    ...backendKinds.inputs
+};
+/** Before any side effect: another backend's input is refused, then the chosen one's checks run. */
+function checkBackend(i) {
+    const values = i;
+    refuseOtherKinds(backendKinds, 'backend', i.backend, (input) => values[input] !== undefined && values[input] !== '', (input) => (backendKinds.secrets.includes(input) ? '***' : `'${String(values[input])}'`));
+    const kind = backendKinds.get(i.backend);
+    kind.check?.(i);
+}
+function makeBackend(i, ctx) {
+    return backendKinds.get(i.backend).make(i, ctx);
+}
+/** The backend's inputs out of an action's (what main hands the post step). */
+function backendValues(i) {
+    const values = i;
+    return Object.fromEntries(Object.keys(backendInputs).map((k) => [k, values[k]]));
+}
+
 ;// CONCATENATED MODULE: ../../packages/cachekey/src/handoff.ts
 /**
  * What main hands the post step: per unit its key, whether it hit, its output
@@ -40507,6 +40622,7 @@ async function readHandoff(file) {
 
 
 
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
 /** build-cache's inputs, one zod field per name in names.ts (the contract test holds action.yml to this). */
 
@@ -40531,13 +40647,12 @@ function globs(isRequired) {
 }
 const PREFIX_FORM = 'letters, digits, ".", "_" or "-" (at most 100 characters)';
 const keyPrefix = stringField((s, fail) => /^[A-Za-z0-9._-]{1,100}$/.test(s) ? s : fail(`expected ${PREFIX_FORM}`));
-const inputs = {
+const inputs_inputs = {
     path: globs(true),
     'key-files': globs(false),
     components: globs(false),
     'key-prefix': keyPrefix,
-    backend: fields.oneOf(['github', 'local']),
-    'local-dir': inputs_optional(fields.path()),
+    ...backendInputs,
     save: fields.oneOf(['on-success', 'always', 'never']),
     verify: fields.boolean(),
     'working-directory': fields.path()
@@ -40565,7 +40680,7 @@ const ACTION = 'build-cache';
  */
 const SAVE_ALWAYS_ENV = 'GANTRY_BUILD_CACHE_SAVE_ALWAYS';
 function readInputs() {
-    return parseInputs(ACTION, inputs);
+    return parseInputs(ACTION, inputs_inputs);
 }
 /** Checks that need the file system; still before any side effect. */
 async function settle(i) {
@@ -40574,22 +40689,8 @@ async function settle(i) {
     if (!st?.isDirectory()) {
         throw new errors_InputError(`Input 'working-directory' has invalid value '${i['working-directory']}': expected an existing directory`);
     }
-    if (i.backend === 'local' && !i['local-dir']) {
-        throw new errors_InputError(`Input 'local-dir' is required when backend is 'local': expected a directory path for the cache`);
-    }
-    const localDir = i['local-dir'] ? (0,external_node_path_.resolve)(process.cwd(), i['local-dir']) : undefined;
-    if (localDir) {
-        // A file here used to be accepted and only warned about in the post step, after the build.
-        const ls = await (0,promises_namespaceObject.stat)(localDir).catch((e) => e);
-        const bad = ls instanceof Error ? (ls.code === 'ENOENT' ? undefined : ls.code) : ls.isDirectory() ? undefined : 'a file';
-        if (bad) {
-            throw new errors_InputError(`Input 'local-dir' has invalid value '${i['local-dir']}': it is ${bad === 'a file' ? 'a file' : `not reachable (${bad})`}: expected a directory path for the cache (created when missing)`);
-        }
-    }
-    return { root, localDir };
-}
-function backendFor(kind, localDir) {
-    return kind === 'local' ? new LocalBackend(localDir) : new GithubBackend();
+    checkBackend(i);
+    return root;
 }
 const OS_NAMES = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
 function platform() {
@@ -40601,7 +40702,7 @@ function platform() {
 async function main() {
     const started = new Date();
     const i = readInputs();
-    const { root, localDir } = await settle(i);
+    const root = await settle(i);
     const { os, arch } = platform();
     const plan = await makePlan({
         root,
@@ -40617,7 +40718,8 @@ async function main() {
     saveState(ACTION, 'isPost', 'true');
     if (i.save === 'always')
         lib_core/* exportVariable */.dN(SAVE_ALWAYS_ENV, 'true');
-    const backend = backendFor(i.backend, localDir);
+    const cwd = process.cwd();
+    const backend = makeBackend(i, { cwd });
     const t0 = performance.now();
     const results = await restoreUnits(plan.units, backend, {
         root,
@@ -40632,8 +40734,8 @@ async function main() {
     const planPath = await writeHandoff((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'gantry-build-cache'), {
         schema: 1,
         root,
-        backend: i.backend,
-        localDir,
+        backend: backendValues(i),
+        cwd,
         units: results.map((r) => ({
             dir: r.dir,
             key: r.key,
@@ -40702,7 +40804,7 @@ async function post() {
         return;
     }
     const plan = await readHandoff(planPath);
-    const backend = backendFor(plan.backend, plan.localDir);
+    const backend = makeBackend(plan.backend, { cwd: plan.cwd });
     const outcomes = await saveUnits(plan.units, backend, plan.root, (m) => lib_core/* warning */.$e(m));
     const report = await writeReport(ACTION, started, true, { step: 'post', save: i.save, outcomes });
     lib_core/* info */.pq(`build-cache: post report ${report}`);

@@ -70394,7 +70394,8 @@ const ActionNames = (/* unused pure expression or super */ null && ([
     'auto-rollback',
     'notify'
 ]));
-const targetInputs = ['path', 'target', 'hosts', 'ssh-key', 'known-hosts'];
+/** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
+const targetInputs = ['path', 'target'];
 const Names = {
     'health-gate': {
         inputs: [
@@ -70447,6 +70448,8 @@ const Names = {
             'environment',
             'watch',
             'health-url',
+            'expect-status',
+            'expect-body',
             'interval',
             'unhealthy-threshold',
             'max-error-rate',
@@ -70467,16 +70470,7 @@ const Names = {
             'environment',
             'release-id',
             'environment-url',
-            'slack-webhook',
-            'slack-token',
-            'slack-channel',
-            'slack-ts',
-            'teams-webhook',
-            'discord-webhook',
-            'webhook',
-            'webhook-secret',
-            'github-deployment-id',
-            'token',
+            // Each channel's inputs come from its kind (packages/notify/src/channels/registry.ts).
             'timeout',
             'fail-on-error'
         ],
@@ -70485,17 +70479,7 @@ const Names = {
         state: []
     },
     'build-cache': {
-        inputs: [
-            'path',
-            'key-files',
-            'components',
-            'key-prefix',
-            'backend',
-            'local-dir',
-            'save',
-            'verify',
-            'working-directory'
-        ],
+        inputs: ['path', 'key-files', 'components', 'key-prefix', 'backend', 'save', 'verify', 'working-directory'],
         outputs: ['cache-hit', 'key', 'hash', 'changed', 'unchanged', 'report'],
         // The post step gets back what main restored and what it must save.
         state: ['isPost', 'plan']
@@ -78605,10 +78589,11 @@ function request_describe(kind, e) {
 /** One request on undici, over `dispatcher` (undici's global one when undefined). */
 function undiciTransport(dispatcher) {
     return async (r, signal) => {
-        const res = await (0,node_modules_undici/* request */.Em)(r.url, {
+        const { url, headers } = withUserinfoAuth(r.url, r.headers);
+        const res = await (0,node_modules_undici/* request */.Em)(url, {
             dispatcher,
             method: (r.method ?? 'GET').toUpperCase(),
-            headers: Array.isArray(r.headers) ? r.headers.flat() : r.headers,
+            headers,
             body: r.body,
             signal,
             // The overall bound comes from the signal; these only stop undici's
@@ -78617,6 +78602,30 @@ function undiciTransport(dispatcher) {
             bodyTimeout: r.timeoutMs + 1000
         });
         return { status: res.statusCode, headers: res.headers, body: res.body };
+    };
+}
+/**
+ * undici ignores a URL's userinfo (node:http, and so smoke-test, sends it as
+ * Basic): `https://user:pass@host/health` would reach the server without
+ * credentials. It is sent as node:http sends it, unless the request already
+ * carries an Authorization header. core's maskUrl masks that credential.
+ */
+function withUserinfoAuth(target, given) {
+    const headers = Array.isArray(given) ? given.flat() : given;
+    const u = typeof target === 'string' ? new URL(target) : target;
+    if (!u.username && !u.password)
+        return { url: target, headers };
+    const names = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers ?? {});
+    const bare = new URL(u.href);
+    bare.username = '';
+    bare.password = '';
+    if (names.some((n) => n.toLowerCase() === 'authorization'))
+        return { url: bare, headers };
+    const credential = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+    const authorization = `Basic ${credential}`;
+    return {
+        url: bare,
+        headers: Array.isArray(headers) ? [...headers, 'authorization', authorization] : { ...headers, authorization }
     };
 }
 /** A keep-alive connection pool; close() when done so no socket outlives the step. */
@@ -78667,6 +78676,8 @@ function latencyStats(values) {
  */
 
 
+/** The reason evaluate gives when nothing in the window answered (callers with their own rule for that may drop it). */
+const P95_UNKNOWN = 'no sample request got a response, so p95 is unknown';
 const health_policy_defaultStatus = (s) => s >= 200 && s < 400;
 /** Why a sample fails, as a failure kind; undefined when it passes. */
 function sampleFailure(s, policy) {
@@ -78700,7 +78711,7 @@ function evaluate(window, policy) {
     }
     const answered = window.filter((s) => s.error === undefined && s.status !== undefined).map((s) => s.latencyMs);
     if (answered.length === 0) {
-        out.push('no sample request got a response, so p95 is unknown');
+        out.push(P95_UNKNOWN);
         return out;
     }
     const p95 = latencyStats(answered).p95;
@@ -78728,6 +78739,22 @@ function judge(res, expect) {
     if (expect.body && !expect.body.test(res.body))
         return { pass: false, reason: `body did not match /${expect.body.source}/` };
     return { pass: true };
+}
+/**
+ * One response as the health policy sees it: the transport error's kind, and
+ * whether the body matched (checked only when the status passed, as judge does).
+ * health-gate's sample and auto-rollback's watch both build samples here, so
+ * the same response gets the same verdict from sampleFailure in either.
+ */
+function healthSample(res, expect) {
+    const answered = !res.error && res.status !== undefined;
+    const checkBody = answered && expect.body !== undefined && expect.status.has(res.status);
+    return {
+        status: res.status,
+        latencyMs: res.latencyMs,
+        error: res.error?.kind,
+        bodyMatch: checkBody ? expect.body.test(res.body) : undefined
+    };
 }
 
 ;// CONCATENATED MODULE: ../../packages/probe/src/gate/poll.ts
@@ -78896,12 +78923,7 @@ async function sample(client, request, expect, count, concurrency, signal) {
             statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         }
         const v = judge(res, expect);
-        window.push({
-            status: res.status,
-            latencyMs: res.latencyMs,
-            error: res.error?.kind,
-            bodyMatch: !v.pass && v.reason.startsWith('body did not match') ? false : undefined
-        });
+        window.push(healthSample(res, expect));
         if (!v.pass) {
             errors++;
             const kind = res.error ? res.error.kind : v.reason.replace(/ \(expected.*$/, '');

@@ -3288,7 +3288,8 @@ const ActionNames = (/* unused pure expression or super */ null && ([
     'auto-rollback',
     'notify'
 ]));
-const targetInputs = ['path', 'target', 'hosts', 'ssh-key', 'known-hosts'];
+/** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
+const targetInputs = ['path', 'target'];
 const Names = {
     'health-gate': {
         inputs: [
@@ -3341,6 +3342,8 @@ const Names = {
             'environment',
             'watch',
             'health-url',
+            'expect-status',
+            'expect-body',
             'interval',
             'unhealthy-threshold',
             'max-error-rate',
@@ -3361,16 +3364,7 @@ const Names = {
             'environment',
             'release-id',
             'environment-url',
-            'slack-webhook',
-            'slack-token',
-            'slack-channel',
-            'slack-ts',
-            'teams-webhook',
-            'discord-webhook',
-            'webhook',
-            'webhook-secret',
-            'github-deployment-id',
-            'token',
+            // Each channel's inputs come from its kind (packages/notify/src/channels/registry.ts).
             'timeout',
             'fail-on-error'
         ],
@@ -3379,17 +3373,7 @@ const Names = {
         state: []
     },
     'build-cache': {
-        inputs: [
-            'path',
-            'key-files',
-            'components',
-            'key-prefix',
-            'backend',
-            'local-dir',
-            'save',
-            'verify',
-            'working-directory'
-        ],
+        inputs: ['path', 'key-files', 'components', 'key-prefix', 'backend', 'save', 'verify', 'working-directory'],
         outputs: ['cache-hit', 'key', 'hash', 'changed', 'unchanged', 'report'],
         // The post step gets back what main restored and what it must save.
         state: ['isPost', 'plan']
@@ -16313,7 +16297,7 @@ function compileSpec(raw, map, options, problems) {
 /**
  * The objects below are written field by field rather than as `{ ...pos, more }`:
  * on Node 20's V8 a spread followed by more fields gives every object a hidden
- * class of its own, which at 500 checks was ~1 MB of the compiled spec's memory.
+ * class of its own, which added up to much of the compiled spec's memory (bench/NOTES.md).
  */
 function compileCheck(rc, index, at, map, options, report) {
     const pos = map.at(at);
@@ -16944,9 +16928,9 @@ class SourceMap {
 
 
 /**
- * The largest spec smoke-test reads: 2 MiB is thousands of checks (a 500-check
- * spec is ~120 KB), and parsing holds ~45\u00d7 the text (a 50 MB spec took 2.3 GB
- * and 167 s), so a larger file is refused before it is read.
+ * The largest spec smoke-test reads: 2 MiB is thousands of checks, and parsing
+ * holds many times the text in memory (bench/NOTES.md has the figures), so a
+ * larger file is refused before it is read.
  */
 const MAX_SPEC_BYTES = 2 * 1024 * 1024;
 /** A spec that cannot run; message is the first problem, problems has them all. */

@@ -1,20 +1,20 @@
-export const id = 896;
-export const ids = [896];
+export const id = 688;
+export const ids = [688];
 export const modules = {
 
-/***/ 3896:
+/***/ 6688:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  GitHubDeployments: () => (/* reexport */ github_deployments_GitHubDeployments)
+  markRolledBack: () => (/* reexport */ markRolledBack)
 });
 
-// UNUSED EXPORTS: ADAPTIVE_CARD_CONTENT_TYPE, ADAPTIVE_CARD_VERSION, DESCRIPTION_LIMIT, DISCORD_LIMITS, DeliveryError, DeliveryFailed, SLACK_LIMITS, STATUSES, adaptiveCard, brief, buildMessage, clip, clipMrkdwn, contextFromEnv, createDeployment, createDeploymentStatus, defaultPolicy, deliver, deploymentStateFor, discordPayload, discordWebhook, durationSinceStarted, embedSize, escapeMrkdwn, formatDuration, genericWebhook, githubDeploymentStatus, httpError, markStarted, notifyAll, notifySummary, parseRetryAfter, postJson, runUrl, sentOutput, sign, slackApi, slackApiBase, slackPayload, slackWebhook, teamsPayload, teamsWebhook, webhookBody
+// UNUSED EXPORTS: ADAPTIVE_CARD_CONTENT_TYPE, ADAPTIVE_CARD_VERSION, ADDRESSES_FORM, DESCRIPTION_LIMIT, DISCORD_LIMITS, DeliveryError, DeliveryFailed, FALLBACK_ID_DOMAIN, GitHubDeployments, SLACK_LIMITS, SMTP_URL_FORM, STATUSES, adaptiveCard, brief, buildMessage, channelKind, channelRegistry, checkChannels, clip, clipMrkdwn, contextFromEnv, createDeployment, createDeploymentStatus, defaultPolicy, deliver, deploymentStateFor, discordKind, discordPayload, discordWebhook, durationSinceStarted, emailChannel, emailHtml, emailKind, emailText, embedSize, escapeHtml, escapeMrkdwn, formatDuration, genericWebhook, githubDeploymentStatus, githubKind, httpError, idDomain, isAddress, makeChannels, markStarted, maskChannelSecrets, maskUrlTokens, messageId, notifyAll, notifySummary, parseAddresses, parseRetryAfter, parseSmtpUrl, postJson, runUrl, senderFor, sentOutput, sign, slackApi, slackApiBase, slackKind, slackPayload, slackWebhook, smtpDeliveryError, startDeploymentRun, startedMessageId, teamsKind, teamsPayload, teamsWebhook, threadHash, threadHeaders, webhookBody, webhookKind, webhookUrl
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 14 modules
-var src = __webpack_require__(4835);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 15 modules
+var src = __webpack_require__(5260);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries
@@ -31,7 +31,7 @@ const delivery_defaultPolicy = {
     maxRetryAfterMs: 30_000
 };
 /** A failed attempt, saying whether another one may help and when. */
-class delivery_DeliveryError extends Error {
+class DeliveryError extends Error {
     retryable;
     status;
     retryAfterMs;
@@ -48,7 +48,7 @@ class delivery_DeliveryError extends Error {
     }
 }
 /** Thrown when every attempt failed: the last error plus how many attempts were made. */
-class delivery_DeliveryFailed extends Error {
+class DeliveryFailed extends Error {
     attempts;
     name = 'DeliveryFailed';
     constructor(message, attempts) {
@@ -76,7 +76,7 @@ async function delivery_deliver(attempt, policy, onRetry) {
             // Always a number: the server's Retry-After, or our own backoff with
             // its own (smaller) cap, so one maxDelay need not serve both.
             retryable: (e, n) => {
-                if (!(e instanceof delivery_DeliveryError) || !e.retryable)
+                if (!(e instanceof DeliveryError) || !e.retryable)
                     return false;
                 if (e.retryAfterMs !== undefined) {
                     if (e.retryAfterMs > policy.maxRetryAfterMs)
@@ -97,13 +97,13 @@ async function delivery_deliver(attempt, policy, onRetry) {
     }
     catch (e) {
         let message = e instanceof Error ? e.message : String(e);
-        if (e instanceof delivery_DeliveryError && e.retryAfterMs !== undefined && e.retryAfterMs > policy.maxRetryAfterMs) {
+        if (e instanceof DeliveryError && e.retryAfterMs !== undefined && e.retryAfterMs > policy.maxRetryAfterMs) {
             message += ` (Retry-After ${Math.ceil(e.retryAfterMs / 1000)} s exceeds the ${Math.round(policy.maxRetryAfterMs / 1000)} s bound)`;
         }
         else if (attempts > 1) {
             message += ` (after ${attempts} attempts)`;
         }
-        throw new delivery_DeliveryFailed(message, attempts);
+        throw new DeliveryFailed(message, attempts);
     }
 }
 /** Retry-After is either delta-seconds or an HTTP date (RFC 9110 \u00a710.2.3). */
@@ -119,11 +119,11 @@ function parseRetryAfter(value, now = Date.now()) {
     return Math.max(0, t - now);
 }
 /** The classification every HTTP channel shares: 429 and 5xx retry, other 4xx do not. */
-function delivery_httpError(status, detail, retryAfter) {
+function httpError(status, detail, retryAfter) {
     const text = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
     if (status === 429)
-        return new delivery_DeliveryError(text, true, status, parseRetryAfter(retryAfter) ?? undefined);
-    return new delivery_DeliveryError(text, status >= 500 || status === 408, status);
+        return new DeliveryError(text, true, status, parseRetryAfter(retryAfter) ?? undefined);
+    return new DeliveryError(text, status >= 500 || status === 408, status);
 }
 
 // EXTERNAL MODULE: ../../node_modules/@actions/github/lib/github.js + 22 modules
@@ -152,7 +152,7 @@ var github = __webpack_require__(1329);
  *   (`error` would claim something went wrong with the deployment itself)
  * - rolled-back \u2192 failure: the release was taken back, never a success
  */
-function github_deployments_deploymentStateFor(status) {
+function deploymentStateFor(status) {
     switch (status) {
         case 'started':
             return 'in_progress';
@@ -175,7 +175,7 @@ function github_deployments_runUrl(env = process.env) {
 }
 /** GitHub limits a deployment status description to 140 characters. */
 const DESCRIPTION_LIMIT = 140;
-function github_deployments_clip(s, n) {
+function clip(s, n) {
     if (s === undefined)
         return undefined;
     return s.length > n ? `${s.slice(0, n - 1)}\u2026` : s;
@@ -199,9 +199,9 @@ function classify(e) {
         const limited = err.status === 429 || (err.status === 403 && (headers['retry-after'] || headers['x-ratelimit-remaining'] === '0'));
         const retryAfter = headers['retry-after'];
         const ms = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
-        return new delivery_DeliveryError(`HTTP ${err.status}: ${detail}`, Boolean(limited) || err.status >= 500, err.status, limited ? ms : undefined);
+        return new DeliveryError(`HTTP ${err.status}: ${detail}`, Boolean(limited) || err.status >= 500, err.status, limited ? ms : undefined);
     }
-    return new delivery_DeliveryError(err.message ?? String(e), true);
+    return new DeliveryError(err.message ?? String(e), true);
 }
 /** A small client so callers need not know Octokit. */
 class github_deployments_GitHubDeployments {
@@ -230,12 +230,12 @@ class github_deployments_GitHubDeployments {
             catch (e) {
                 // Octokit reports an aborted fetch as a status-500 error: ask the signal instead.
                 if (signal.aborted)
-                    throw new delivery_DeliveryError(`timed out after ${this.policy.timeoutMs} ms`, true);
+                    throw new DeliveryError(`timed out after ${this.policy.timeoutMs} ms`, true);
                 throw classify(e);
             }
         }, this.policy, (e, n, delay) => this.onRetry?.(`${what}: ${e.message}`, n, delay)).catch((e) => {
-            if (e instanceof delivery_DeliveryFailed)
-                throw new delivery_DeliveryFailed(`${what}: ${e.message}`, e.attempts);
+            if (e instanceof DeliveryFailed)
+                throw new DeliveryFailed(`${what}: ${e.message}`, e.attempts);
             throw e;
         });
     }
@@ -247,7 +247,7 @@ class github_deployments_GitHubDeployments {
             repo: this.repo,
             ref: p.ref ?? process.env.GITHUB_SHA ?? 'HEAD',
             environment: p.environment,
-            description: github_deployments_clip(p.description, DESCRIPTION_LIMIT),
+            description: clip(p.description, DESCRIPTION_LIMIT),
             // The pipeline has already tested this commit; merging the default
             // branch in or waiting for checks is not what a deploy step wants.
             auto_merge: false,
@@ -273,7 +273,7 @@ class github_deployments_GitHubDeployments {
             state: p.state,
             ...(p.environmentUrl ? { environment_url: p.environmentUrl } : {}),
             log_url: p.logUrl ?? github_deployments_runUrl() ?? '',
-            description: github_deployments_clip(p.description, DESCRIPTION_LIMIT) ?? '',
+            description: clip(p.description, DESCRIPTION_LIMIT) ?? '',
             ...(p.environment ? { environment: p.environment } : {}),
             auto_inactive: p.autoInactive ?? true,
             request: { signal }
@@ -287,6 +287,67 @@ async function createDeployment(options, params) {
 }
 async function createDeploymentStatus(options, params) {
     return new github_deployments_GitHubDeployments(options).createDeploymentStatus(params);
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/deployment-run.ts
+/**
+ * A GitHub deployment through one deploy: created in_progress before the
+ * release is written, then failure or success. Once the release is live a
+ * GitHub API failure is a warning, never a reason to fail (and so roll back)
+ * the deploy; a failure status that cannot be written is a warning too.
+ */
+
+
+async function startDeploymentRun(o) {
+    const gh = new GitHubDeployments({ token: o.token });
+    const deployment = await gh.createDeployment({
+        environment: o.environment,
+        description: `gantry deploy-atomic${o.releaseId ? ` ${o.releaseId}` : ''}`,
+        payload: { tool: 'gantry', ...(o.releaseId ? { releaseId: o.releaseId } : {}) }
+    });
+    o.info(`GitHub deployment ${deployment.id} (${o.environment})`);
+    await gh.createDeploymentStatus({
+        deploymentId: deployment.id,
+        state: 'in_progress',
+        description: 'deploying',
+        autoInactive: false
+    });
+    const warned = (e) => o.warn(`GitHub deployment status: ${errorMessage(e)}`);
+    return {
+        id: deployment.id,
+        url: deployment.url,
+        failed: async (message) => {
+            await gh
+                .createDeploymentStatus({ deploymentId: deployment.id, state: 'failure', description: message })
+                .then(() => undefined, warned);
+        },
+        live: async (releaseId, environment) => {
+            await gh
+                .createDeploymentStatus({
+                deploymentId: deployment.id,
+                state: 'success',
+                description: `release ${releaseId} is live`,
+                environment,
+                logUrl: runUrl()
+            })
+                .then(() => undefined, warned);
+        }
+    };
+}
+/** After a rollback: the deployment that was left behind is marked failed; a failure to do so is a warning. */
+async function markRolledBack(o) {
+    try {
+        const s = await new github_deployments_GitHubDeployments({ token: o.token }).createDeploymentStatus({
+            deploymentId: o.deploymentId,
+            state: 'failure',
+            description: `rolled back to ${o.to}: ${o.reason}`
+        });
+        return { id: o.deploymentId, status: s.state, url: s.url };
+    }
+    catch (e) {
+        o.warn(`GitHub deployment ${o.deploymentId}: could not mark it failed: ${(0,src/* errorMessage */.gJ)(e)}`);
+        return { id: o.deploymentId, error: (0,src/* errorMessage */.gJ)(e) };
+    }
 }
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/message.ts
@@ -322,6 +383,8 @@ function contextFromEnv(env = process.env) {
         actor: env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || undefined,
         workflow: env.GITHUB_WORKFLOW || undefined,
         runNumber: env.GITHUB_RUN_NUMBER || undefined,
+        runId: env.GITHUB_RUN_ID || undefined,
+        runAttempt: env.GITHUB_RUN_ATTEMPT || undefined,
         runUrl: runUrl(env),
         commitUrl: repository && sha ? `${server}/${repository}/commit/${sha}` : undefined
     };
@@ -422,17 +485,21 @@ function message_clip(s, n) {
     return `${s.slice(0, end)}\u2026`;
 }
 
+// EXTERNAL MODULE: ../../packages/probe/src/undici-client.ts
+var undici_client = __webpack_require__(6316);
+// EXTERNAL MODULE: ../../packages/probe/src/request.ts
+var request = __webpack_require__(3081);
 ;// CONCATENATED MODULE: ../../packages/notify/src/http.ts
 
 
 
 /** Reads at most this much of a response: chat services answer with a few bytes. */
-const MAX_BODY = (/* unused pure expression or super */ null && (64 * 1024));
-async function http_postJson(url, body, o) {
+const MAX_BODY = 64 * 1024;
+async function postJson(url, body, o) {
     // The request, the bound, the timing and the capped body read are probe's; the failure wording is ours.
-    const send = undiciTransport(o.dispatcher);
+    const send = (0,undici_client/* undiciTransport */.iL)(o.dispatcher);
     let failure;
-    const res = await exchange((r, signal) => send(r, signal).catch((e) => {
+    const res = await (0,request/* exchange */.c)((r, signal) => send(r, signal).catch((e) => {
         failure = e;
         throw e;
     }), {
@@ -462,8 +529,8 @@ function brief(text) {
     return one.length > 200 ? `${one.slice(0, 197)}...` : one;
 }
 function networkMessage(e) {
-    const codes = errorCodes(e);
-    switch (classifyNetworkError(e)) {
+    const codes = (0,src/* errorCodes */.fv)(e);
+    switch ((0,src/* classifyNetworkError */.LW)(e)) {
         case 'refused':
             return 'connection refused';
         case 'dns':
@@ -582,7 +649,40 @@ async function durationSinceStarted(environment, now = new Date(), env = process
     }
 }
 
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/kind.ts
+/**
+ * A notify channel as a registered kind (see @gantry/core kinds.ts): the
+ * inputs only it reads, which are secrets, which are URLs whose tokens are
+ * masked one by one, when it is configured, the combinations it refuses, and
+ * how to make its channel(s). notify's main derives all of that from the
+ * registry, so a new channel is its module plus one line in registry.ts.
+ */
+
+/** Declares a channel kind, keeping its name and inputs as literal types. */
+function channelKind(kind) {
+    return kind;
+}
+/**
+ * An http(s) URL kept exactly as written: a webhook URL's secret is masked in
+ * the form the user knows.
+ */
+const webhookUrl = src/* fields */.OA.urlText();
+/** Masks each long path segment and query value of a URL (see ChannelKind.tokenUrls). */
+function kind_maskUrlTokens(value) {
+    if (!value)
+        return;
+    const u = new URL(value);
+    for (const segment of u.pathname.split('/'))
+        if (segment.length >= 16)
+            maskSecret(decodeURIComponent(segment));
+    for (const v of u.searchParams.values())
+        if (v.length >= 16)
+            maskSecret(v);
+}
+
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/slack.ts
+
+
 
 
 
@@ -592,7 +692,7 @@ async function durationSinceStarted(environment, now = new Date(), env = process
  * back to before it.
  */
 function clipMrkdwn(s, n) {
-    const c = clip(s, n);
+    const c = message_clip(s, n);
     if (c === s)
         return s;
     let kept = c.slice(0, -1);
@@ -623,7 +723,7 @@ function factText(f) {
 function slackPayload(m) {
     const header = {
         type: 'header',
-        text: { type: 'plain_text', text: clip(m.title, SLACK_LIMITS.header), emoji: true }
+        text: { type: 'plain_text', text: message_clip(m.title, SLACK_LIMITS.header), emoji: true }
     };
     const text = {
         type: 'section',
@@ -650,7 +750,7 @@ function slackPayload(m) {
     };
     blocks.push(context);
     // `text` is the notification and screen-reader fallback when blocks are present.
-    return { text: clip(`${m.title}: ${m.text}`, SLACK_LIMITS.sectionText), blocks };
+    return { text: message_clip(`${m.title}: ${m.text}`, SLACK_LIMITS.sectionText), blocks };
 }
 function slackWebhook(url) {
     return {
@@ -714,6 +814,40 @@ function slackApi(o) {
         }
     };
 }
+/** Slack's message timestamps look like 1700000000.123456. */
+const slackTsField = (0,src/* stringField */.OM)((s, fail) => /^\d+\.\d+$/.test(s) ? s : fail('expected a Slack message ts such as 1700000000.123456'));
+/** Slack, through an incoming webhook or the Web API (one channel either way). */
+const slackKind = channelKind({
+    name: 'slack',
+    inputs: {
+        'slack-webhook': (0,src/* optional */.lq)(webhookUrl),
+        'slack-token': (0,src/* optional */.lq)(src/* fields */.OA.string('a Slack bot token (xoxb-\u2026)')),
+        'slack-channel': (0,src/* optional */.lq)(src/* fields */.OA.string('a Slack channel id such as C0123456789')),
+        'slack-ts': (0,src/* optional */.lq)(slackTsField)
+    },
+    secrets: ['slack-webhook', 'slack-token'],
+    tokenUrls: ['slack-webhook'],
+    configured: (v) => Boolean(v['slack-webhook'] || v['slack-token']),
+    check(v) {
+        if (v['slack-token'] && !v['slack-channel']) {
+            throw new src/* InputError */.dz("Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789");
+        }
+        if (!v['slack-token'] && (v['slack-channel'] || v['slack-ts'])) {
+            throw new src/* InputError */.dz(`Input '${v['slack-ts'] ? 'slack-ts' : 'slack-channel'}' needs slack-token: expected a Slack bot token (xoxb-\u2026) with chat:write`);
+        }
+    },
+    make(v, ctx) {
+        // Both routes configured (e.g. a reusable workflow passing every secret
+        // it has): the Web API wins, as only it can update in place.
+        if (v['slack-token'] && v['slack-channel']) {
+            if (v['slack-webhook']) {
+                ctx.warning('slack-webhook is ignored because slack-token is set: Slack is sent through the Web API', 'notify: slack');
+            }
+            return [slackApi({ token: v['slack-token'], channel: v['slack-channel'], ts: v['slack-ts'] })];
+        }
+        return v['slack-webhook'] ? [slackWebhook(v['slack-webhook'])] : [];
+    }
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/teams.ts
 /**
@@ -724,6 +858,8 @@ function slackApi(o) {
  * Markdown subset shows backslash escapes literally, which is worse than the
  * odd emphasis; only link labels lose their brackets.
  */
+
+
 
 const ADAPTIVE_CARD_VERSION = '1.4';
 const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -766,8 +902,18 @@ function teamsWebhook(url) {
         }
     };
 }
+const teamsKind = channelKind({
+    name: 'teams',
+    inputs: { 'teams-webhook': (0,src/* optional */.lq)(webhookUrl) },
+    secrets: ['teams-webhook'],
+    tokenUrls: ['teams-webhook'],
+    configured: (v) => Boolean(v['teams-webhook']),
+    make: (v) => (v['teams-webhook'] ? [teamsWebhook(v['teams-webhook'])] : [])
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/discord.ts
+
+
 
 
 
@@ -794,13 +940,13 @@ function embedSize(e) {
 }
 function discordPayload(m) {
     const fields = m.facts.slice(0, DISCORD_LIMITS.fields).map((f) => ({
-        name: clip(f.label, DISCORD_LIMITS.fieldName),
-        value: clip(f.url ? `[${escapeMd(f.value)}](${f.url})` : escapeMd(f.value), DISCORD_LIMITS.fieldValue) || '\u2013',
+        name: message_clip(f.label, DISCORD_LIMITS.fieldName),
+        value: message_clip(f.url ? `[${escapeMd(f.value)}](${f.url})` : escapeMd(f.value), DISCORD_LIMITS.fieldValue) || '\u2013',
         inline: true
     }));
     const embed = {
-        title: clip(m.title, DISCORD_LIMITS.title),
-        description: clip(escapeMd(m.text), DISCORD_LIMITS.description),
+        title: message_clip(m.title, DISCORD_LIMITS.title),
+        description: message_clip(escapeMd(m.text), DISCORD_LIMITS.description),
         color: parseInt(m.color.slice(1), 16),
         fields,
         footer: { text: 'gantry notify' },
@@ -810,7 +956,7 @@ function discordPayload(m) {
     // Over the total: shorten the description first, then drop trailing fields.
     const over = embedSize(embed) - DISCORD_LIMITS.total;
     if (over > 0 && embed.description) {
-        embed.description = clip(embed.description, Math.max(1, embed.description.length - over));
+        embed.description = message_clip(embed.description, Math.max(1, embed.description.length - over));
     }
     while (embedSize(embed) > DISCORD_LIMITS.total && embed.fields && embed.fields.length)
         embed.fields.pop();
@@ -844,6 +990,14 @@ function withBodyRetryAfter(e) {
         return e;
     return new DeliveryError(e.message, true, 429, Math.ceil(Number(m[1]) * 1000));
 }
+const discordKind = channelKind({
+    name: 'discord',
+    inputs: { 'discord-webhook': (0,src/* optional */.lq)(webhookUrl) },
+    secrets: ['discord-webhook'],
+    tokenUrls: ['discord-webhook'],
+    configured: (v) => Boolean(v['discord-webhook']),
+    make: (v) => (v['discord-webhook'] ? [discordWebhook(v['discord-webhook'])] : [])
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/webhook.ts
 /**
@@ -854,8 +1008,10 @@ function withBodyRetryAfter(e) {
  */
 
 
+
+
 function sign(body, secret) {
-    return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+    return `sha256=${(0,external_node_crypto_.createHmac)('sha256', secret).update(body, 'utf8').digest('hex')}`;
 }
 function webhookBody(m) {
     const c = m.context;
@@ -882,7 +1038,7 @@ function genericWebhook(url, secret) {
         name: 'webhook',
         async send(m, ctx) {
             const body = JSON.stringify(webhookBody(m));
-            const headers = { 'x-gantry-event': 'deployment', 'x-gantry-delivery': randomUUID() };
+            const headers = { 'x-gantry-event': 'deployment', 'x-gantry-delivery': (0,external_node_crypto_.randomUUID)() };
             if (secret)
                 headers['x-gantry-signature'] = sign(body, secret);
             const { value, attempts } = await ctx.deliver(() => postJson(url, body, { timeoutMs: ctx.policy.timeoutMs, dispatcher: ctx.dispatcher, headers }));
@@ -890,16 +1046,30 @@ function genericWebhook(url, secret) {
         }
     };
 }
+const webhookKind = channelKind({
+    name: 'webhook',
+    inputs: { webhook: (0,src/* optional */.lq)(webhookUrl), 'webhook-secret': (0,src/* optional */.lq)(src/* fields */.OA.string()) },
+    secrets: ['webhook', 'webhook-secret'],
+    tokenUrls: ['webhook'],
+    configured: (v) => Boolean(v.webhook),
+    check(v) {
+        if (v['webhook-secret'] && !v.webhook)
+            throw new src/* InputError */.dz("Input 'webhook-secret' needs 'webhook': expected an http(s) URL");
+    },
+    make: (v) => (v.webhook ? [genericWebhook(v.webhook, v['webhook-secret'])] : [])
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/github.ts
 /** GitHub deployment status as a channel: state from the status, links to the app and the run. */
+
+
 
 
 function githubDeploymentStatus(o) {
     return {
         name: 'github',
         async send(m, ctx) {
-            const client = new GitHubDeployments({
+            const client = new github_deployments_GitHubDeployments({
                 token: o.token,
                 baseUrl: o.baseUrl,
                 repository: o.repository,
@@ -929,6 +1099,24 @@ function githubDeploymentStatus(o) {
         }
     };
 }
+/** `token` defaults to the job's token in action.yml, so the deployment id alone configures it. */
+const githubKind = channelKind({
+    name: 'github',
+    inputs: {
+        'github-deployment-id': (0,src/* optional */.lq)(src/* fields */.OA.int(1)),
+        token: (0,src/* optional */.lq)(src/* fields */.OA.string('a GitHub token'))
+    },
+    secrets: ['token'],
+    configured: (v) => Boolean(v['github-deployment-id'] && v.token),
+    check(v) {
+        if (v['github-deployment-id'] && !v.token) {
+            throw new src/* InputError */.dz("Input 'token' is required with github-deployment-id: expected a GitHub token (default ${{ github.token }})");
+        }
+    },
+    make: (v) => v['github-deployment-id'] && v.token
+        ? [githubDeploymentStatus({ token: v.token, deploymentId: v['github-deployment-id'] })]
+        : []
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/summary.ts
 /** The job-summary section: what was said, and where it arrived (or why not). */
@@ -952,7 +1140,373 @@ function notifySummary(m, results) {
     return lines.join('\n');
 }
 
+// EXTERNAL MODULE: ../../node_modules/nodemailer/dist/esm/nodemailer.js + 38 modules
+var nodemailer = __webpack_require__(7463);
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/email-message.ts
+/**
+ * An email rendered from the same Message as every other channel: a text part
+ * and an HTML part (everything escaped), and the headers that keep one
+ * deployment in one thread. The Message-ID is derived from the run and the
+ * environment, so a result's In-Reply-To can name the `started` email of the
+ * same run without any state passed between the two steps.
+ */
+
+/** Used when the sender's domain cannot be read (RFC 6761 reserves .invalid). */
+const FALLBACK_ID_DOMAIN = 'gantry.invalid';
+/**
+ * What names one deployment: repository, run id, run attempt (a re-run is a
+ * new deployment) and environment. The release id is not part of it: the
+ * `started` notice is sent before the release exists.
+ */
+function threadHash(c) {
+    const key = JSON.stringify([c.repository ?? '', c.runId ?? '', c.runAttempt ?? '', c.environment ?? '']);
+    return (0,external_node_crypto_.createHash)('sha256').update(key).digest('hex').slice(0, 32);
+}
+/** The domain of a sender address, reduced to the characters a Message-ID may carry. */
+function idDomain(from) {
+    const domain = /@([^@\s>]+)>?\s*$/.exec(from)?.[1]?.toLowerCase() ?? '';
+    return /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(domain) ? domain : FALLBACK_ID_DOMAIN;
+}
+/**
+ * `<gantry.{thread}.{status}[.{release}]@{domain}>`. A result names its
+ * release, so two results of one run for different releases stay distinct;
+ * `started` never does, so every result can derive it.
+ */
+function messageId(m, domain) {
+    const c = m.context;
+    const release = m.status !== 'started' && c.releaseId
+        ? `.${(0,external_node_crypto_.createHash)('sha256').update(c.releaseId).digest('hex').slice(0, 12)}`
+        : '';
+    return `<gantry.${threadHash(c)}.${m.status}${release}@${domain}>`;
+}
+function startedMessageId(m, domain) {
+    return `<gantry.${threadHash(m.context)}.started@${domain}>`;
+}
+function threadHeaders(m, domain) {
+    const id = messageId(m, domain);
+    if (m.status === 'started')
+        return { messageId: id };
+    const started = startedMessageId(m, domain);
+    return { messageId: id, inReplyTo: started, references: started };
+}
+function escapeHtml(s) {
+    return s
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;');
+}
+function links(m) {
+    const out = [];
+    if (m.runUrl)
+        out.push(['View run', m.runUrl]);
+    if (m.environmentUrl)
+        out.push(['Open environment', m.environmentUrl]);
+    return out;
+}
+function emailText(m) {
+    const facts = m.facts.map((f) => `${f.label}: ${f.value}${f.url ? ` <${f.url}>` : ''}`);
+    const link = links(m).map(([label, url]) => `${label}: ${url}`);
+    return [
+        m.title,
+        '',
+        m.text,
+        '',
+        ...facts,
+        ...(link.length ? ['', ...link] : []),
+        '',
+        '-- ',
+        'gantry notify',
+        ''
+    ].join('\n');
+}
+/** Only http(s) links become anchors; anything else is shown as text. */
+function email_message_anchor(url, label) {
+    return /^https?:\/\//i.test(url) ? `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>` : escapeHtml(label);
+}
+function emailHtml(m) {
+    const rows = m.facts
+        .map((f) => `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(f.label)}</th><td>${f.url ? email_message_anchor(f.url, f.value) : escapeHtml(f.value)}</td></tr>`)
+        .join('\n');
+    const link = links(m)
+        .map(([label, url]) => email_message_anchor(url, label))
+        .join(' \u00b7 ');
+    return [
+        '<!DOCTYPE html>',
+        '<html><head><meta charset="utf-8"></head>',
+        `<body style="font-family:sans-serif">`,
+        `<div style="border-left:4px solid ${/^#[0-9a-f]{6}$/i.test(m.color) ? m.color : '#6e7781'};padding-left:12px">`,
+        `<h2 style="margin:0 0 8px">${escapeHtml(m.title)}</h2>`,
+        `<p>${escapeHtml(m.text)}</p>`,
+        `<table>\n${rows}\n</table>`,
+        link ? `<p>${link}</p>` : '',
+        '</div>',
+        '<p style="color:#6e7781;font-size:12px">gantry notify</p>',
+        '</body></html>',
+        ''
+    ]
+        .filter((l) => l !== '')
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/email.ts
+/**
+ * Email over SMTP (nodemailer). `smtp://` must upgrade with STARTTLS, never
+ * silently falling back to plain text, unless smtp-insecure allows a server
+ * without TLS; `smtps://` is TLS from the first byte. Certificates are always
+ * verified (a private CA comes through NODE_EXTRA_CA_CERTS). Every email of
+ * one deployment is one thread (see email-message.ts).
+ */
+
+
+
+
+
+
+// Not written as scheme://user:password@host: redaction would blank that out of the message.
+const SMTP_URL_FORM = 'smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS), with the login as user:password@ before the host';
+const ADDRESSES_FORM = 'email addresses such as ops@example.com, one per line or comma-separated';
+const FROM_FORM = 'a sender address such as Gantry <deploy@example.com>';
+function decode(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** Parses smtp-url; undefined when it is not of SMTP_URL_FORM (the caller words the error). */
+function parseSmtpUrl(s) {
+    let u;
+    try {
+        u = new URL(s);
+    }
+    catch {
+        return undefined;
+    }
+    if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+        return undefined;
+    if (!u.hostname || (u.pathname !== '' && u.pathname !== '/') || u.search || u.hash)
+        return undefined;
+    const secure = u.protocol === 'smtps:';
+    return {
+        secure,
+        host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: u.port ? Number(u.port) : secure ? 465 : 587,
+        ...(u.username ? { user: decode(u.username) } : {}),
+        ...(u.password ? { password: decode(u.password) } : {})
+    };
+}
+/** Kept as written (a secret, masked in the form the user gave it); checked here. */
+const smtpUrlField = (0,src/* stringField */.OM)((s, fail) => (parseSmtpUrl(s) ? s : fail(`expected ${SMTP_URL_FORM}`)));
+/** `ops@example.com` or `Ops <ops@example.com>`. */
+const ADDRESS = /^(?:[^<>@,;"\r\n]*<([^\s<>@,;"]+@[^\s<>@,;"]+)>|([^\s<>@,;"]+@[^\s<>@,;"]+))$/;
+function parseAddresses(s) {
+    return s
+        .split(/[\r\n,]+/)
+        .map((a) => a.trim())
+        .filter(Boolean);
+}
+function isAddress(s) {
+    return ADDRESS.test(s.trim());
+}
+const addressesField = (0,src/* stringField */.OM)((s, fail) => {
+    const list = parseAddresses(s);
+    const bad = list.find((a) => !isAddress(a));
+    if (list.length === 0)
+        return fail(`expected ${ADDRESSES_FORM}`);
+    if (bad !== undefined)
+        return fail(`expected ${ADDRESSES_FORM} ('${message_clip(bad, 80)}' is not one)`);
+    return list;
+});
+const fromField = (0,src/* stringField */.OM)((s, fail) => (isAddress(s) ? s.trim() : fail(`expected ${FROM_FORM}`)));
+/** The sender: email-from, else the SMTP user when it is an address (most providers require that one). */
+function senderFor(from, server) {
+    if (from)
+        return from;
+    return server?.user && isAddress(server.user) ? server.user : undefined;
+}
+/** Words for failures a retry cannot cure, with what to do about them. */
+function tlsHint(e) {
+    const text = e.message ?? '';
+    if (/certificate|self[- ]signed|unable to (get|verify)|CERT_|hostname\/IP does not match|altnames/i.test(text)) {
+        return `the server's TLS certificate is not trusted (${oneLine(text)}): give its CA in NODE_EXTRA_CA_CERTS`;
+    }
+    if (e.code === 'ETLS' && e.command === 'STARTTLS') {
+        return `the server refused STARTTLS (${oneLine(text)}), which smtp:// requires: use smtps://, or set smtp-insecure: true to allow a server without TLS`;
+    }
+    return undefined;
+}
+function oneLine(s) {
+    return message_clip(s.replace(/\s+/g, ' ').trim(), 300);
+}
+/** Failures of the connection itself: another attempt may find the server up. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'ECONNREFUSED']);
+/**
+ * A nodemailer error as a DeliveryError: 4xx replies (421, 450, 451, 452)
+ * and connection failures are retried; 5xx replies (550, 535) and TLS
+ * problems are not. The text is the server's reply, never the URL.
+ */
+function smtpDeliveryError(e) {
+    const err = (e ?? {});
+    const hint = tlsHint(err);
+    if (hint)
+        return new DeliveryError(hint, false);
+    const text = oneLine(err.message ?? String(e));
+    if (typeof err.responseCode === 'number' && err.responseCode >= 400) {
+        return new DeliveryError(`SMTP ${err.responseCode}: ${text}`, err.responseCode < 500, err.responseCode);
+    }
+    return new DeliveryError(text, TRANSIENT_CODES.has(err.code ?? ''));
+}
+function emailChannel(o) {
+    const { server } = o;
+    return {
+        name: 'email',
+        async send(m, ctx) {
+            const timeout = ctx.policy.timeoutMs;
+            const transport = (0,nodemailer/* createTransport */.oO)({
+                host: server.host,
+                port: server.port,
+                secure: server.secure,
+                // STARTTLS is required on smtp:// unless smtp-insecure; otherwise used when offered.
+                requireTLS: !server.secure && !o.insecure,
+                ...(server.user ? { auth: { user: server.user, pass: server.password ?? '' } } : {}),
+                // Certificates are verified (the default); only the protocol floor is raised.
+                tls: { minVersion: 'TLSv1.2' },
+                connectionTimeout: timeout,
+                greetingTimeout: timeout,
+                socketTimeout: timeout,
+                logger: false,
+                debug: false
+            });
+            const thread = threadHeaders(m, idDomain(o.from));
+            try {
+                const { value, attempts } = await ctx.deliver(async () => {
+                    try {
+                        return await transport.sendMail({
+                            from: o.from,
+                            to: o.to,
+                            subject: m.title,
+                            text: emailText(m),
+                            html: emailHtml(m),
+                            ...thread,
+                            headers: { 'Auto-Submitted': 'auto-generated', 'X-Gantry-Status': m.status }
+                        });
+                    }
+                    catch (e) {
+                        throw smtpDeliveryError(e);
+                    }
+                });
+                const rejected = value.rejected.length ? `, ${value.rejected.length} rejected` : '';
+                return {
+                    detail: `${oneLine(value.response)} (${value.accepted.length} recipient(s) accepted by ${server.host}${rejected})`,
+                    attempts
+                };
+            }
+            finally {
+                transport.close();
+            }
+        }
+    };
+}
+const emailKind = channelKind({
+    name: 'email',
+    inputs: {
+        'smtp-url': (0,src/* optional */.lq)(smtpUrlField),
+        'smtp-insecure': src/* fields */.OA.boolean(),
+        'email-from': (0,src/* optional */.lq)(fromField),
+        'email-to': (0,src/* optional */.lq)(addressesField)
+    },
+    secrets: ['smtp-url'],
+    // The user and password alone, and as AUTH PLAIN carries them (base64 of
+    // NUL user NUL password); maskSecret adds the other encodings.
+    secretParts(v) {
+        const s = v['smtp-url'] ? parseSmtpUrl(v['smtp-url']) : undefined;
+        if (!s?.user && !s?.password)
+            return [];
+        const plain = Buffer.from(`\0${s.user ?? ''}\0${s.password ?? ''}`, 'utf8').toString('base64');
+        return [s.user, s.password, plain];
+    },
+    configured: (v) => Boolean(v['smtp-url']),
+    check(v) {
+        const url = v['smtp-url'];
+        for (const name of ['email-to', 'email-from']) {
+            if (v[name] && !url)
+                throw new src/* InputError */.dz(`Input '${name}' needs 'smtp-url': expected ${SMTP_URL_FORM}`);
+        }
+        if (v['smtp-insecure'] && !url) {
+            throw new src/* InputError */.dz(`Input 'smtp-insecure' needs 'smtp-url': expected ${SMTP_URL_FORM}, or smtp-insecure: false`);
+        }
+        if (!url)
+            return;
+        if (!v['email-to'])
+            throw new src/* InputError */.dz(`Input 'email-to' is required with smtp-url: expected ${ADDRESSES_FORM}`);
+        if (!senderFor(v['email-from'], parseSmtpUrl(url))) {
+            throw new src/* InputError */.dz(`Input 'email-from' is required with smtp-url (its user is not an address): expected ${FROM_FORM}`);
+        }
+    },
+    make(v) {
+        const server = v['smtp-url'] ? parseSmtpUrl(v['smtp-url']) : undefined;
+        const from = senderFor(v['email-from'], server);
+        if (!server || !from || !v['email-to'])
+            return [];
+        return [emailChannel({ server, insecure: v['smtp-insecure'], from, to: v['email-to'] })];
+    }
+});
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/registry.ts
+/**
+ * Every notify channel, registered once. notify's inputs, secret masking,
+ * combination checks and the channels it sends to are derived from this
+ * list: a new channel is its module (a ChannelKind) plus one entry here.
+ */
+
+
+
+
+
+
+
+
+const channelRegistry = (0,src/* registry */.u5)('channel', [
+    slackKind,
+    teamsKind,
+    discordKind,
+    webhookKind,
+    githubKind,
+    emailKind
+]);
+/**
+ * Masks every channel's secrets in our own files too (parseInputs masks the
+ * log), the tokens inside webhook URLs, and the parts a channel derives.
+ */
+function maskChannelSecrets(values) {
+    for (const name of channelRegistry.secrets)
+        maskSecret(values[name]);
+    for (const kind of channelRegistry.kinds) {
+        for (const name of kind.tokenUrls ?? [])
+            maskUrlTokens(values[name]);
+        for (const part of kind.secretParts?.(values) ?? [])
+            maskSecret(part);
+    }
+}
+/** Each channel's combination checks, in registration order: the first problem throws InputError. */
+function checkChannels(values) {
+    for (const kind of channelRegistry.kinds)
+        kind.check?.(values);
+}
+/** The configured channels, in registration order. */
+function makeChannels(values, ctx) {
+    return channelRegistry.kinds.flatMap((kind) => kind.configured(values) ? kind.make(values, ctx) : []);
+}
+
 ;// CONCATENATED MODULE: ../../packages/notify/src/index.ts
+
+
+
+
+
 
 
 

@@ -1,8 +1,8 @@
-export const id = 805;
-export const ids = [805];
+export const id = 973;
+export const ids = [973];
 export const modules = {
 
-/***/ 7805:
+/***/ 7973:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -12,16 +12,22 @@ __webpack_require__.r(__webpack_exports__);
 __webpack_require__.d(__webpack_exports__, {
   ADAPTIVE_CARD_CONTENT_TYPE: () => (/* reexport */ ADAPTIVE_CARD_CONTENT_TYPE),
   ADAPTIVE_CARD_VERSION: () => (/* reexport */ ADAPTIVE_CARD_VERSION),
+  ADDRESSES_FORM: () => (/* reexport */ ADDRESSES_FORM),
   DESCRIPTION_LIMIT: () => (/* reexport */ DESCRIPTION_LIMIT),
   DISCORD_LIMITS: () => (/* reexport */ DISCORD_LIMITS),
   DeliveryError: () => (/* reexport */ DeliveryError),
   DeliveryFailed: () => (/* reexport */ DeliveryFailed),
+  FALLBACK_ID_DOMAIN: () => (/* reexport */ FALLBACK_ID_DOMAIN),
   GitHubDeployments: () => (/* reexport */ GitHubDeployments),
   SLACK_LIMITS: () => (/* reexport */ SLACK_LIMITS),
+  SMTP_URL_FORM: () => (/* reexport */ SMTP_URL_FORM),
   STATUSES: () => (/* reexport */ STATUSES),
   adaptiveCard: () => (/* reexport */ adaptiveCard),
   brief: () => (/* reexport */ brief),
   buildMessage: () => (/* reexport */ buildMessage),
+  channelKind: () => (/* reexport */ channelKind),
+  channelRegistry: () => (/* reexport */ channelRegistry),
+  checkChannels: () => (/* reexport */ checkChannels),
   clip: () => (/* reexport */ message_clip),
   clipMrkdwn: () => (/* reexport */ clipMrkdwn),
   contextFromEnv: () => (/* reexport */ contextFromEnv),
@@ -30,34 +36,60 @@ __webpack_require__.d(__webpack_exports__, {
   defaultPolicy: () => (/* reexport */ defaultPolicy),
   deliver: () => (/* reexport */ deliver),
   deploymentStateFor: () => (/* reexport */ deploymentStateFor),
+  discordKind: () => (/* reexport */ discordKind),
   discordPayload: () => (/* reexport */ discordPayload),
   discordWebhook: () => (/* reexport */ discordWebhook),
   durationSinceStarted: () => (/* reexport */ durationSinceStarted),
+  emailChannel: () => (/* reexport */ emailChannel),
+  emailHtml: () => (/* reexport */ emailHtml),
+  emailKind: () => (/* reexport */ emailKind),
+  emailText: () => (/* reexport */ emailText),
   embedSize: () => (/* reexport */ embedSize),
+  escapeHtml: () => (/* reexport */ escapeHtml),
   escapeMrkdwn: () => (/* reexport */ escapeMrkdwn),
   formatDuration: () => (/* reexport */ formatDuration),
   genericWebhook: () => (/* reexport */ genericWebhook),
   githubDeploymentStatus: () => (/* reexport */ githubDeploymentStatus),
+  githubKind: () => (/* reexport */ githubKind),
   httpError: () => (/* reexport */ httpError),
+  idDomain: () => (/* reexport */ idDomain),
+  isAddress: () => (/* reexport */ isAddress),
+  makeChannels: () => (/* reexport */ makeChannels),
+  markRolledBack: () => (/* reexport */ markRolledBack),
   markStarted: () => (/* reexport */ markStarted),
+  maskChannelSecrets: () => (/* reexport */ maskChannelSecrets),
+  maskUrlTokens: () => (/* reexport */ maskUrlTokens),
+  messageId: () => (/* reexport */ messageId),
   notifyAll: () => (/* reexport */ notifyAll),
   notifySummary: () => (/* reexport */ notifySummary),
+  parseAddresses: () => (/* reexport */ parseAddresses),
   parseRetryAfter: () => (/* reexport */ parseRetryAfter),
+  parseSmtpUrl: () => (/* reexport */ parseSmtpUrl),
   postJson: () => (/* reexport */ postJson),
   runUrl: () => (/* reexport */ runUrl),
+  senderFor: () => (/* reexport */ senderFor),
   sentOutput: () => (/* reexport */ sentOutput),
   sign: () => (/* reexport */ sign),
   slackApi: () => (/* reexport */ slackApi),
   slackApiBase: () => (/* reexport */ slackApiBase),
+  slackKind: () => (/* reexport */ slackKind),
   slackPayload: () => (/* reexport */ slackPayload),
   slackWebhook: () => (/* reexport */ slackWebhook),
+  smtpDeliveryError: () => (/* reexport */ smtpDeliveryError),
+  startDeploymentRun: () => (/* reexport */ startDeploymentRun),
+  startedMessageId: () => (/* reexport */ startedMessageId),
+  teamsKind: () => (/* reexport */ teamsKind),
   teamsPayload: () => (/* reexport */ teamsPayload),
   teamsWebhook: () => (/* reexport */ teamsWebhook),
-  webhookBody: () => (/* reexport */ webhookBody)
+  threadHash: () => (/* reexport */ threadHash),
+  threadHeaders: () => (/* reexport */ threadHeaders),
+  webhookBody: () => (/* reexport */ webhookBody),
+  webhookKind: () => (/* reexport */ webhookKind),
+  webhookUrl: () => (/* reexport */ webhookUrl)
 });
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 25 modules
-var src = __webpack_require__(9474);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 26 modules
+var src = __webpack_require__(7896);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries
@@ -332,6 +364,67 @@ async function createDeploymentStatus(options, params) {
     return new GitHubDeployments(options).createDeploymentStatus(params);
 }
 
+;// CONCATENATED MODULE: ../../packages/notify/src/deployment-run.ts
+/**
+ * A GitHub deployment through one deploy: created in_progress before the
+ * release is written, then failure or success. Once the release is live a
+ * GitHub API failure is a warning, never a reason to fail (and so roll back)
+ * the deploy; a failure status that cannot be written is a warning too.
+ */
+
+
+async function startDeploymentRun(o) {
+    const gh = new GitHubDeployments({ token: o.token });
+    const deployment = await gh.createDeployment({
+        environment: o.environment,
+        description: `gantry deploy-atomic${o.releaseId ? ` ${o.releaseId}` : ''}`,
+        payload: { tool: 'gantry', ...(o.releaseId ? { releaseId: o.releaseId } : {}) }
+    });
+    o.info(`GitHub deployment ${deployment.id} (${o.environment})`);
+    await gh.createDeploymentStatus({
+        deploymentId: deployment.id,
+        state: 'in_progress',
+        description: 'deploying',
+        autoInactive: false
+    });
+    const warned = (e) => o.warn(`GitHub deployment status: ${(0,src/* errorMessage */.gJ)(e)}`);
+    return {
+        id: deployment.id,
+        url: deployment.url,
+        failed: async (message) => {
+            await gh
+                .createDeploymentStatus({ deploymentId: deployment.id, state: 'failure', description: message })
+                .then(() => undefined, warned);
+        },
+        live: async (releaseId, environment) => {
+            await gh
+                .createDeploymentStatus({
+                deploymentId: deployment.id,
+                state: 'success',
+                description: `release ${releaseId} is live`,
+                environment,
+                logUrl: runUrl()
+            })
+                .then(() => undefined, warned);
+        }
+    };
+}
+/** After a rollback: the deployment that was left behind is marked failed; a failure to do so is a warning. */
+async function markRolledBack(o) {
+    try {
+        const s = await new GitHubDeployments({ token: o.token }).createDeploymentStatus({
+            deploymentId: o.deploymentId,
+            state: 'failure',
+            description: `rolled back to ${o.to}: ${o.reason}`
+        });
+        return { id: o.deploymentId, status: s.state, url: s.url };
+    }
+    catch (e) {
+        o.warn(`GitHub deployment ${o.deploymentId}: could not mark it failed: ${(0,src/* errorMessage */.gJ)(e)}`);
+        return { id: o.deploymentId, error: (0,src/* errorMessage */.gJ)(e) };
+    }
+}
+
 ;// CONCATENATED MODULE: ../../packages/notify/src/message.ts
 /**
  * One message, built once from `status` and the GitHub context, then rendered
@@ -365,6 +458,8 @@ function contextFromEnv(env = process.env) {
         actor: env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR || undefined,
         workflow: env.GITHUB_WORKFLOW || undefined,
         runNumber: env.GITHUB_RUN_NUMBER || undefined,
+        runId: env.GITHUB_RUN_ID || undefined,
+        runAttempt: env.GITHUB_RUN_ATTEMPT || undefined,
         runUrl: runUrl(env),
         commitUrl: repository && sha ? `${server}/${repository}/commit/${sha}` : undefined
     };
@@ -474,10 +569,11 @@ var undici = __webpack_require__(1684);
 /** One request on undici, over `dispatcher` (undici's global one when undefined). */
 function undiciTransport(dispatcher) {
     return async (r, signal) => {
-        const res = await (0,undici/* request */.Em)(r.url, {
+        const { url, headers } = withUserinfoAuth(r.url, r.headers);
+        const res = await (0,undici/* request */.Em)(url, {
             dispatcher,
             method: (r.method ?? 'GET').toUpperCase(),
-            headers: Array.isArray(r.headers) ? r.headers.flat() : r.headers,
+            headers,
             body: r.body,
             signal,
             // The overall bound comes from the signal; these only stop undici's
@@ -486,6 +582,30 @@ function undiciTransport(dispatcher) {
             bodyTimeout: r.timeoutMs + 1000
         });
         return { status: res.statusCode, headers: res.headers, body: res.body };
+    };
+}
+/**
+ * undici ignores a URL's userinfo (node:http, and so smoke-test, sends it as
+ * Basic): `https://user:pass@host/health` would reach the server without
+ * credentials. It is sent as node:http sends it, unless the request already
+ * carries an Authorization header. core's maskUrl masks that credential.
+ */
+function withUserinfoAuth(target, given) {
+    const headers = Array.isArray(given) ? given.flat() : given;
+    const u = typeof target === 'string' ? new URL(target) : target;
+    if (!u.username && !u.password)
+        return { url: target, headers };
+    const names = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers ?? {});
+    const bare = new URL(u.href);
+    bare.username = '';
+    bare.password = '';
+    if (names.some((n) => n.toLowerCase() === 'authorization'))
+        return { url: bare, headers };
+    const credential = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+    const authorization = `Basic ${credential}`;
+    return {
+        url: bare,
+        headers: Array.isArray(headers) ? [...headers, 'authorization', authorization] : { ...headers, authorization }
     };
 }
 /** A keep-alive connection pool; close() when done so no socket outlives the step. */
@@ -745,7 +865,40 @@ async function durationSinceStarted(environment, now = new Date(), env = process
     }
 }
 
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/kind.ts
+/**
+ * A notify channel as a registered kind (see @gantry/core kinds.ts): the
+ * inputs only it reads, which are secrets, which are URLs whose tokens are
+ * masked one by one, when it is configured, the combinations it refuses, and
+ * how to make its channel(s). notify's main derives all of that from the
+ * registry, so a new channel is its module plus one line in registry.ts.
+ */
+
+/** Declares a channel kind, keeping its name and inputs as literal types. */
+function channelKind(kind) {
+    return kind;
+}
+/**
+ * An http(s) URL kept exactly as written: a webhook URL's secret is masked in
+ * the form the user knows.
+ */
+const webhookUrl = src/* fields */.OA.urlText();
+/** Masks each long path segment and query value of a URL (see ChannelKind.tokenUrls). */
+function maskUrlTokens(value) {
+    if (!value)
+        return;
+    const u = new URL(value);
+    for (const segment of u.pathname.split('/'))
+        if (segment.length >= 16)
+            (0,src/* maskSecret */.$l)(decodeURIComponent(segment));
+    for (const v of u.searchParams.values())
+        if (v.length >= 16)
+            (0,src/* maskSecret */.$l)(v);
+}
+
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/slack.ts
+
+
 
 
 
@@ -877,6 +1030,40 @@ function slackApi(o) {
         }
     };
 }
+/** Slack's message timestamps look like 1700000000.123456. */
+const slackTsField = (0,src/* stringField */.OM)((s, fail) => /^\d+\.\d+$/.test(s) ? s : fail('expected a Slack message ts such as 1700000000.123456'));
+/** Slack, through an incoming webhook or the Web API (one channel either way). */
+const slackKind = channelKind({
+    name: 'slack',
+    inputs: {
+        'slack-webhook': (0,src/* optional */.lq)(webhookUrl),
+        'slack-token': (0,src/* optional */.lq)(src/* fields */.OA.string('a Slack bot token (xoxb-\u2026)')),
+        'slack-channel': (0,src/* optional */.lq)(src/* fields */.OA.string('a Slack channel id such as C0123456789')),
+        'slack-ts': (0,src/* optional */.lq)(slackTsField)
+    },
+    secrets: ['slack-webhook', 'slack-token'],
+    tokenUrls: ['slack-webhook'],
+    configured: (v) => Boolean(v['slack-webhook'] || v['slack-token']),
+    check(v) {
+        if (v['slack-token'] && !v['slack-channel']) {
+            throw new src/* InputError */.dz("Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789");
+        }
+        if (!v['slack-token'] && (v['slack-channel'] || v['slack-ts'])) {
+            throw new src/* InputError */.dz(`Input '${v['slack-ts'] ? 'slack-ts' : 'slack-channel'}' needs slack-token: expected a Slack bot token (xoxb-\u2026) with chat:write`);
+        }
+    },
+    make(v, ctx) {
+        // Both routes configured (e.g. a reusable workflow passing every secret
+        // it has): the Web API wins, as only it can update in place.
+        if (v['slack-token'] && v['slack-channel']) {
+            if (v['slack-webhook']) {
+                ctx.warning('slack-webhook is ignored because slack-token is set: Slack is sent through the Web API', 'notify: slack');
+            }
+            return [slackApi({ token: v['slack-token'], channel: v['slack-channel'], ts: v['slack-ts'] })];
+        }
+        return v['slack-webhook'] ? [slackWebhook(v['slack-webhook'])] : [];
+    }
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/teams.ts
 /**
@@ -887,6 +1074,8 @@ function slackApi(o) {
  * Markdown subset shows backslash escapes literally, which is worse than the
  * odd emphasis; only link labels lose their brackets.
  */
+
+
 
 const ADAPTIVE_CARD_VERSION = '1.4';
 const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -929,8 +1118,18 @@ function teamsWebhook(url) {
         }
     };
 }
+const teamsKind = channelKind({
+    name: 'teams',
+    inputs: { 'teams-webhook': (0,src/* optional */.lq)(webhookUrl) },
+    secrets: ['teams-webhook'],
+    tokenUrls: ['teams-webhook'],
+    configured: (v) => Boolean(v['teams-webhook']),
+    make: (v) => (v['teams-webhook'] ? [teamsWebhook(v['teams-webhook'])] : [])
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/discord.ts
+
+
 
 
 
@@ -1007,6 +1206,14 @@ function withBodyRetryAfter(e) {
         return e;
     return new DeliveryError(e.message, true, 429, Math.ceil(Number(m[1]) * 1000));
 }
+const discordKind = channelKind({
+    name: 'discord',
+    inputs: { 'discord-webhook': (0,src/* optional */.lq)(webhookUrl) },
+    secrets: ['discord-webhook'],
+    tokenUrls: ['discord-webhook'],
+    configured: (v) => Boolean(v['discord-webhook']),
+    make: (v) => (v['discord-webhook'] ? [discordWebhook(v['discord-webhook'])] : [])
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/webhook.ts
 /**
@@ -1015,6 +1222,8 @@ function withBodyRetryAfter(e) {
  * X-Gantry-Delivery stays the same across retries so a receiver can drop a
  * duplicate.
  */
+
+
 
 
 function sign(body, secret) {
@@ -1053,9 +1262,23 @@ function genericWebhook(url, secret) {
         }
     };
 }
+const webhookKind = channelKind({
+    name: 'webhook',
+    inputs: { webhook: (0,src/* optional */.lq)(webhookUrl), 'webhook-secret': (0,src/* optional */.lq)(src/* fields */.OA.string()) },
+    secrets: ['webhook', 'webhook-secret'],
+    tokenUrls: ['webhook'],
+    configured: (v) => Boolean(v.webhook),
+    check(v) {
+        if (v['webhook-secret'] && !v.webhook)
+            throw new src/* InputError */.dz("Input 'webhook-secret' needs 'webhook': expected an http(s) URL");
+    },
+    make: (v) => (v.webhook ? [genericWebhook(v.webhook, v['webhook-secret'])] : [])
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/github.ts
 /** GitHub deployment status as a channel: state from the status, links to the app and the run. */
+
+
 
 
 function githubDeploymentStatus(o) {
@@ -1092,6 +1315,24 @@ function githubDeploymentStatus(o) {
         }
     };
 }
+/** `token` defaults to the job's token in action.yml, so the deployment id alone configures it. */
+const githubKind = channelKind({
+    name: 'github',
+    inputs: {
+        'github-deployment-id': (0,src/* optional */.lq)(src/* fields */.OA.int(1)),
+        token: (0,src/* optional */.lq)(src/* fields */.OA.string('a GitHub token'))
+    },
+    secrets: ['token'],
+    configured: (v) => Boolean(v['github-deployment-id'] && v.token),
+    check(v) {
+        if (v['github-deployment-id'] && !v.token) {
+            throw new src/* InputError */.dz("Input 'token' is required with github-deployment-id: expected a GitHub token (default ${{ github.token }})");
+        }
+    },
+    make: (v) => v['github-deployment-id'] && v.token
+        ? [githubDeploymentStatus({ token: v.token, deploymentId: v['github-deployment-id'] })]
+        : []
+});
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/summary.ts
 /** The job-summary section: what was said, and where it arrived (or why not). */
@@ -1115,7 +1356,373 @@ function notifySummary(m, results) {
     return lines.join('\n');
 }
 
+// EXTERNAL MODULE: ../../node_modules/nodemailer/dist/esm/nodemailer.js + 38 modules
+var nodemailer = __webpack_require__(7463);
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/email-message.ts
+/**
+ * An email rendered from the same Message as every other channel: a text part
+ * and an HTML part (everything escaped), and the headers that keep one
+ * deployment in one thread. The Message-ID is derived from the run and the
+ * environment, so a result's In-Reply-To can name the `started` email of the
+ * same run without any state passed between the two steps.
+ */
+
+/** Used when the sender's domain cannot be read (RFC 6761 reserves .invalid). */
+const FALLBACK_ID_DOMAIN = 'gantry.invalid';
+/**
+ * What names one deployment: repository, run id, run attempt (a re-run is a
+ * new deployment) and environment. The release id is not part of it: the
+ * `started` notice is sent before the release exists.
+ */
+function threadHash(c) {
+    const key = JSON.stringify([c.repository ?? '', c.runId ?? '', c.runAttempt ?? '', c.environment ?? '']);
+    return (0,external_node_crypto_.createHash)('sha256').update(key).digest('hex').slice(0, 32);
+}
+/** The domain of a sender address, reduced to the characters a Message-ID may carry. */
+function idDomain(from) {
+    const domain = /@([^@\s>]+)>?\s*$/.exec(from)?.[1]?.toLowerCase() ?? '';
+    return /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(domain) ? domain : FALLBACK_ID_DOMAIN;
+}
+/**
+ * `<gantry.{thread}.{status}[.{release}]@{domain}>`. A result names its
+ * release, so two results of one run for different releases stay distinct;
+ * `started` never does, so every result can derive it.
+ */
+function messageId(m, domain) {
+    const c = m.context;
+    const release = m.status !== 'started' && c.releaseId
+        ? `.${(0,external_node_crypto_.createHash)('sha256').update(c.releaseId).digest('hex').slice(0, 12)}`
+        : '';
+    return `<gantry.${threadHash(c)}.${m.status}${release}@${domain}>`;
+}
+function startedMessageId(m, domain) {
+    return `<gantry.${threadHash(m.context)}.started@${domain}>`;
+}
+function threadHeaders(m, domain) {
+    const id = messageId(m, domain);
+    if (m.status === 'started')
+        return { messageId: id };
+    const started = startedMessageId(m, domain);
+    return { messageId: id, inReplyTo: started, references: started };
+}
+function escapeHtml(s) {
+    return s
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;');
+}
+function links(m) {
+    const out = [];
+    if (m.runUrl)
+        out.push(['View run', m.runUrl]);
+    if (m.environmentUrl)
+        out.push(['Open environment', m.environmentUrl]);
+    return out;
+}
+function emailText(m) {
+    const facts = m.facts.map((f) => `${f.label}: ${f.value}${f.url ? ` <${f.url}>` : ''}`);
+    const link = links(m).map(([label, url]) => `${label}: ${url}`);
+    return [
+        m.title,
+        '',
+        m.text,
+        '',
+        ...facts,
+        ...(link.length ? ['', ...link] : []),
+        '',
+        '-- ',
+        'gantry notify',
+        ''
+    ].join('\n');
+}
+/** Only http(s) links become anchors; anything else is shown as text. */
+function email_message_anchor(url, label) {
+    return /^https?:\/\//i.test(url) ? `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>` : escapeHtml(label);
+}
+function emailHtml(m) {
+    const rows = m.facts
+        .map((f) => `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(f.label)}</th><td>${f.url ? email_message_anchor(f.url, f.value) : escapeHtml(f.value)}</td></tr>`)
+        .join('\n');
+    const link = links(m)
+        .map(([label, url]) => email_message_anchor(url, label))
+        .join(' \u00b7 ');
+    return [
+        '<!DOCTYPE html>',
+        '<html><head><meta charset="utf-8"></head>',
+        `<body style="font-family:sans-serif">`,
+        `<div style="border-left:4px solid ${/^#[0-9a-f]{6}$/i.test(m.color) ? m.color : '#6e7781'};padding-left:12px">`,
+        `<h2 style="margin:0 0 8px">${escapeHtml(m.title)}</h2>`,
+        `<p>${escapeHtml(m.text)}</p>`,
+        `<table>\n${rows}\n</table>`,
+        link ? `<p>${link}</p>` : '',
+        '</div>',
+        '<p style="color:#6e7781;font-size:12px">gantry notify</p>',
+        '</body></html>',
+        ''
+    ]
+        .filter((l) => l !== '')
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/email.ts
+/**
+ * Email over SMTP (nodemailer). `smtp://` must upgrade with STARTTLS, never
+ * silently falling back to plain text, unless smtp-insecure allows a server
+ * without TLS; `smtps://` is TLS from the first byte. Certificates are always
+ * verified (a private CA comes through NODE_EXTRA_CA_CERTS). Every email of
+ * one deployment is one thread (see email-message.ts).
+ */
+
+
+
+
+
+
+// Not written as scheme://user:password@host: redaction would blank that out of the message.
+const SMTP_URL_FORM = 'smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS), with the login as user:password@ before the host';
+const ADDRESSES_FORM = 'email addresses such as ops@example.com, one per line or comma-separated';
+const FROM_FORM = 'a sender address such as Gantry <deploy@example.com>';
+function decode(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** Parses smtp-url; undefined when it is not of SMTP_URL_FORM (the caller words the error). */
+function parseSmtpUrl(s) {
+    let u;
+    try {
+        u = new URL(s);
+    }
+    catch {
+        return undefined;
+    }
+    if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+        return undefined;
+    if (!u.hostname || (u.pathname !== '' && u.pathname !== '/') || u.search || u.hash)
+        return undefined;
+    const secure = u.protocol === 'smtps:';
+    return {
+        secure,
+        host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: u.port ? Number(u.port) : secure ? 465 : 587,
+        ...(u.username ? { user: decode(u.username) } : {}),
+        ...(u.password ? { password: decode(u.password) } : {})
+    };
+}
+/** Kept as written (a secret, masked in the form the user gave it); checked here. */
+const smtpUrlField = (0,src/* stringField */.OM)((s, fail) => (parseSmtpUrl(s) ? s : fail(`expected ${SMTP_URL_FORM}`)));
+/** `ops@example.com` or `Ops <ops@example.com>`. */
+const ADDRESS = /^(?:[^<>@,;"\r\n]*<([^\s<>@,;"]+@[^\s<>@,;"]+)>|([^\s<>@,;"]+@[^\s<>@,;"]+))$/;
+function parseAddresses(s) {
+    return s
+        .split(/[\r\n,]+/)
+        .map((a) => a.trim())
+        .filter(Boolean);
+}
+function isAddress(s) {
+    return ADDRESS.test(s.trim());
+}
+const addressesField = (0,src/* stringField */.OM)((s, fail) => {
+    const list = parseAddresses(s);
+    const bad = list.find((a) => !isAddress(a));
+    if (list.length === 0)
+        return fail(`expected ${ADDRESSES_FORM}`);
+    if (bad !== undefined)
+        return fail(`expected ${ADDRESSES_FORM} ('${message_clip(bad, 80)}' is not one)`);
+    return list;
+});
+const fromField = (0,src/* stringField */.OM)((s, fail) => (isAddress(s) ? s.trim() : fail(`expected ${FROM_FORM}`)));
+/** The sender: email-from, else the SMTP user when it is an address (most providers require that one). */
+function senderFor(from, server) {
+    if (from)
+        return from;
+    return server?.user && isAddress(server.user) ? server.user : undefined;
+}
+/** Words for failures a retry cannot cure, with what to do about them. */
+function tlsHint(e) {
+    const text = e.message ?? '';
+    if (/certificate|self[- ]signed|unable to (get|verify)|CERT_|hostname\/IP does not match|altnames/i.test(text)) {
+        return `the server's TLS certificate is not trusted (${oneLine(text)}): give its CA in NODE_EXTRA_CA_CERTS`;
+    }
+    if (e.code === 'ETLS' && e.command === 'STARTTLS') {
+        return `the server refused STARTTLS (${oneLine(text)}), which smtp:// requires: use smtps://, or set smtp-insecure: true to allow a server without TLS`;
+    }
+    return undefined;
+}
+function oneLine(s) {
+    return message_clip(s.replace(/\s+/g, ' ').trim(), 300);
+}
+/** Failures of the connection itself: another attempt may find the server up. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'ECONNREFUSED']);
+/**
+ * A nodemailer error as a DeliveryError: 4xx replies (421, 450, 451, 452)
+ * and connection failures are retried; 5xx replies (550, 535) and TLS
+ * problems are not. The text is the server's reply, never the URL.
+ */
+function smtpDeliveryError(e) {
+    const err = (e ?? {});
+    const hint = tlsHint(err);
+    if (hint)
+        return new DeliveryError(hint, false);
+    const text = oneLine(err.message ?? String(e));
+    if (typeof err.responseCode === 'number' && err.responseCode >= 400) {
+        return new DeliveryError(`SMTP ${err.responseCode}: ${text}`, err.responseCode < 500, err.responseCode);
+    }
+    return new DeliveryError(text, TRANSIENT_CODES.has(err.code ?? ''));
+}
+function emailChannel(o) {
+    const { server } = o;
+    return {
+        name: 'email',
+        async send(m, ctx) {
+            const timeout = ctx.policy.timeoutMs;
+            const transport = (0,nodemailer/* createTransport */.oO)({
+                host: server.host,
+                port: server.port,
+                secure: server.secure,
+                // STARTTLS is required on smtp:// unless smtp-insecure; otherwise used when offered.
+                requireTLS: !server.secure && !o.insecure,
+                ...(server.user ? { auth: { user: server.user, pass: server.password ?? '' } } : {}),
+                // Certificates are verified (the default); only the protocol floor is raised.
+                tls: { minVersion: 'TLSv1.2' },
+                connectionTimeout: timeout,
+                greetingTimeout: timeout,
+                socketTimeout: timeout,
+                logger: false,
+                debug: false
+            });
+            const thread = threadHeaders(m, idDomain(o.from));
+            try {
+                const { value, attempts } = await ctx.deliver(async () => {
+                    try {
+                        return await transport.sendMail({
+                            from: o.from,
+                            to: o.to,
+                            subject: m.title,
+                            text: emailText(m),
+                            html: emailHtml(m),
+                            ...thread,
+                            headers: { 'Auto-Submitted': 'auto-generated', 'X-Gantry-Status': m.status }
+                        });
+                    }
+                    catch (e) {
+                        throw smtpDeliveryError(e);
+                    }
+                });
+                const rejected = value.rejected.length ? `, ${value.rejected.length} rejected` : '';
+                return {
+                    detail: `${oneLine(value.response)} (${value.accepted.length} recipient(s) accepted by ${server.host}${rejected})`,
+                    attempts
+                };
+            }
+            finally {
+                transport.close();
+            }
+        }
+    };
+}
+const emailKind = channelKind({
+    name: 'email',
+    inputs: {
+        'smtp-url': (0,src/* optional */.lq)(smtpUrlField),
+        'smtp-insecure': src/* fields */.OA.boolean(),
+        'email-from': (0,src/* optional */.lq)(fromField),
+        'email-to': (0,src/* optional */.lq)(addressesField)
+    },
+    secrets: ['smtp-url'],
+    // The user and password alone, and as AUTH PLAIN carries them (base64 of
+    // NUL user NUL password); maskSecret adds the other encodings.
+    secretParts(v) {
+        const s = v['smtp-url'] ? parseSmtpUrl(v['smtp-url']) : undefined;
+        if (!s?.user && !s?.password)
+            return [];
+        const plain = Buffer.from(`\0${s.user ?? ''}\0${s.password ?? ''}`, 'utf8').toString('base64');
+        return [s.user, s.password, plain];
+    },
+    configured: (v) => Boolean(v['smtp-url']),
+    check(v) {
+        const url = v['smtp-url'];
+        for (const name of ['email-to', 'email-from']) {
+            if (v[name] && !url)
+                throw new src/* InputError */.dz(`Input '${name}' needs 'smtp-url': expected ${SMTP_URL_FORM}`);
+        }
+        if (v['smtp-insecure'] && !url) {
+            throw new src/* InputError */.dz(`Input 'smtp-insecure' needs 'smtp-url': expected ${SMTP_URL_FORM}, or smtp-insecure: false`);
+        }
+        if (!url)
+            return;
+        if (!v['email-to'])
+            throw new src/* InputError */.dz(`Input 'email-to' is required with smtp-url: expected ${ADDRESSES_FORM}`);
+        if (!senderFor(v['email-from'], parseSmtpUrl(url))) {
+            throw new src/* InputError */.dz(`Input 'email-from' is required with smtp-url (its user is not an address): expected ${FROM_FORM}`);
+        }
+    },
+    make(v) {
+        const server = v['smtp-url'] ? parseSmtpUrl(v['smtp-url']) : undefined;
+        const from = senderFor(v['email-from'], server);
+        if (!server || !from || !v['email-to'])
+            return [];
+        return [emailChannel({ server, insecure: v['smtp-insecure'], from, to: v['email-to'] })];
+    }
+});
+
+;// CONCATENATED MODULE: ../../packages/notify/src/channels/registry.ts
+/**
+ * Every notify channel, registered once. notify's inputs, secret masking,
+ * combination checks and the channels it sends to are derived from this
+ * list: a new channel is its module (a ChannelKind) plus one entry here.
+ */
+
+
+
+
+
+
+
+
+const channelRegistry = (0,src/* registry */.u5)('channel', [
+    slackKind,
+    teamsKind,
+    discordKind,
+    webhookKind,
+    githubKind,
+    emailKind
+]);
+/**
+ * Masks every channel's secrets in our own files too (parseInputs masks the
+ * log), the tokens inside webhook URLs, and the parts a channel derives.
+ */
+function maskChannelSecrets(values) {
+    for (const name of channelRegistry.secrets)
+        (0,src/* maskSecret */.$l)(values[name]);
+    for (const kind of channelRegistry.kinds) {
+        for (const name of kind.tokenUrls ?? [])
+            maskUrlTokens(values[name]);
+        for (const part of kind.secretParts?.(values) ?? [])
+            (0,src/* maskSecret */.$l)(part);
+    }
+}
+/** Each channel's combination checks, in registration order: the first problem throws InputError. */
+function checkChannels(values) {
+    for (const kind of channelRegistry.kinds)
+        kind.check?.(values);
+}
+/** The configured channels, in registration order. */
+function makeChannels(values, ctx) {
+    return channelRegistry.kinds.flatMap((kind) => kind.configured(values) ? kind.make(values, ctx) : []);
+}
+
 ;// CONCATENATED MODULE: ../../packages/notify/src/index.ts
+
+
+
+
+
 
 
 
