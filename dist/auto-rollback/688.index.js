@@ -1140,8 +1140,6 @@ function notifySummary(m, results) {
     return lines.join('\n');
 }
 
-// EXTERNAL MODULE: ../../node_modules/nodemailer/dist/esm/nodemailer.js + 38 modules
-var nodemailer = __webpack_require__(7463);
 ;// CONCATENATED MODULE: ../../packages/notify/src/channels/email-message.ts
 /**
  * An email rendered from the same Message as every other channel: a text part
@@ -1263,7 +1261,6 @@ function emailHtml(m) {
 
 
 
-
 // Not written as scheme://user:password@host: redaction would blank that out of the message.
 const SMTP_URL_FORM = 'smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS), with the login as user:password@ before the host';
 const ADDRESSES_FORM = 'email addresses such as ops@example.com, one per line or comma-separated';
@@ -1365,7 +1362,10 @@ function emailChannel(o) {
         name: 'email',
         async send(m, ctx) {
             const timeout = ctx.policy.timeoutMs;
-            const transport = (0,nodemailer/* createTransport */.oO)({
+            // Loaded only when email is configured: nodemailer is a chunk of the bundle of its own,
+            // which every other notify step would otherwise load at start-up.
+            const { createTransport } = await __webpack_require__.e(/* import() */ 463).then(__webpack_require__.bind(__webpack_require__, 7463));
+            const transport = createTransport({
                 host: server.host,
                 port: server.port,
                 secure: server.secure,

@@ -6,7 +6,6 @@
  * one deployment is one thread (see email-message.ts).
  */
 import { InputError, fields, optional, stringField, type Field } from '@gantry/core'
-import { createTransport } from 'nodemailer'
 import { DeliveryError } from '../delivery.js'
 import { clip, type Message } from '../message.js'
 import type { Channel, SendContext, Sent } from './channel.js'
@@ -138,6 +137,9 @@ export function emailChannel(o: EmailOptions): Channel<'email'> {
     name: 'email',
     async send(m: Message, ctx: SendContext): Promise<Sent> {
       const timeout = ctx.policy.timeoutMs
+      // Loaded only when email is configured: nodemailer is a chunk of the bundle of its own,
+      // which every other notify step would otherwise load at start-up.
+      const { createTransport } = await import('nodemailer')
       const transport = createTransport({
         host: server.host,
         port: server.port,
