@@ -1482,8 +1482,7 @@ const channelRegistry = (0,src/* registry */.u5)('channel', [
  * log), the tokens inside webhook URLs, and the parts a channel derives.
  */
 function maskChannelSecrets(values) {
-    for (const name of channelRegistry.secrets)
-        maskSecret(values[name]);
+    maskKindSecrets(channelRegistry, values);
     for (const kind of channelRegistry.kinds) {
         for (const name of kind.tokenUrls ?? [])
             maskUrlTokens(values[name]);

@@ -38284,7 +38284,7 @@ function register(value) {
     }
 }
 /** Registers a secret (and, for URLs, their secret-bearing parts) for masking. */
-function maskSecret(value) {
+function mask_maskSecret(value) {
     if (!value)
         return;
     register(value);
@@ -38624,7 +38624,7 @@ function parseInputs(action, shape, options = {}) {
     for (const name of inputOrder(action, shape)) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
-            maskSecret(raw);
+            mask_maskSecret(raw);
         const r = shape[name].safeParse(raw);
         if (!r.success) {
             const msg = r.error.issues[0]?.message ?? 'is invalid';
@@ -38870,6 +38870,7 @@ function mib(bytes) {
  * validation, so adding a kind is its module plus one line in its registry.
  */
 
+
 /**
  * Merges kinds into a registry. Two kinds may not declare the same input: each
  * input belongs to one kind, so "given for the wrong kind" can be said.
@@ -38915,6 +38916,30 @@ function refuseOtherKinds(reg, selector, selected, given, shown) {
             continue;
         throw new errors_InputError(`Input '${input}' has invalid value ${shown(input)}: it is for ${selector} '${owner.name}', but ${selector} is '${selected}'; expected ${selector}: ${owner.name}, or no ${input}`);
     }
+}
+const given = (v) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== '');
+/**
+ * For a registry whose kind the input `selector` chooses (`target`,
+ * `backend`): refuses an input of another kind (its credentials aside), then
+ * runs the chosen kind's check. `values` are the action's parsed inputs.
+ */
+function checkSelected(reg, selector, values) {
+    const v = values;
+    const selected = String(v[selector]);
+    const ignored = new Set(reg.kinds.flatMap((k) => (k.name === selected ? [] : (k.credentials ?? []))));
+    refuseOtherKinds(reg, selector, selected, (input) => !ignored.has(input) && given(v[input]), (input) => {
+        if (reg.secrets.includes(input))
+            return '***';
+        const value = v[input];
+        return `'${Array.isArray(value) ? value.join('\\n') : String(value)}'`;
+    });
+    reg.get(selected).check?.(values);
+}
+/** Masks every secret input of a registry's kinds (parseInputs masks the log; this also covers our own files). */
+function maskKindSecrets(reg, values) {
+    const v = values;
+    for (const name of reg.secrets)
+        maskSecret(v[name]);
 }
 
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
@@ -40561,10 +40586,7 @@ const backendInputs = {
 };
 /** Before any side effect: another backend's input is refused, then the chosen one's checks run. */
 function checkBackend(i) {
-    const values = i;
-    refuseOtherKinds(backendKinds, 'backend', i.backend, (input) => values[input] !== undefined && values[input] !== '', (input) => (backendKinds.secrets.includes(input) ? '***' : `'${String(values[input])}'`));
-    const kind = backendKinds.get(i.backend);
-    kind.check?.(i);
+    checkSelected(backendKinds, 'backend', i);
 }
 function makeBackend(i, ctx) {
     return backendKinds.get(i.backend).make(i, ctx);

@@ -1698,8 +1698,7 @@ const channelRegistry = (0,src/* registry */.u5)('channel', [
  * log), the tokens inside webhook URLs, and the parts a channel derives.
  */
 function maskChannelSecrets(values) {
-    for (const name of channelRegistry.secrets)
-        (0,src/* maskSecret */.$l)(values[name]);
+    (0,src/* maskKindSecrets */.IV)(channelRegistry, values);
     for (const kind of channelRegistry.kinds) {
         for (const name of kind.tokenUrls ?? [])
             maskUrlTokens(values[name]);

@@ -67393,7 +67393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4105);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9710);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -67403,7 +67403,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4105:
+/***/ 9710:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -77734,7 +77734,7 @@ function register(value) {
     }
 }
 /** Registers a secret (and, for URLs, their secret-bearing parts) for masking. */
-function maskSecret(value) {
+function mask_maskSecret(value) {
     if (!value)
         return;
     register(value);
@@ -78074,7 +78074,7 @@ function parseInputs(action, shape, options = {}) {
     for (const name of inputOrder(action, shape)) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
-            maskSecret(raw);
+            mask_maskSecret(raw);
         const r = shape[name].safeParse(raw);
         if (!r.success) {
             const msg = r.error.issues[0]?.message ?? 'is invalid';
@@ -78434,6 +78434,88 @@ function progress(write, o = {}) {
         },
         stop: stopTimer
     };
+}
+
+;// CONCATENATED MODULE: ../../packages/core/src/kinds.ts
+/**
+ * Registered kinds. A target, a notify channel, a cache backend (and the
+ * routers, metric sources and checks that follow) is one descriptor: the
+ * inputs only it reads, which of them are secrets, the combination checks it
+ * needs, and how to make it. A registry merges its kinds' descriptors, and an
+ * action derives from that its input list, its secret masking and its
+ * validation, so adding a kind is its module plus one line in its registry.
+ */
+
+
+/**
+ * Merges kinds into a registry. Two kinds may not declare the same input: each
+ * input belongs to one kind, so "given for the wrong kind" can be said.
+ */
+function kinds_registry(label, kinds) {
+    const inputs = {};
+    const owners = new Map();
+    for (const k of kinds) {
+        for (const [name, field] of Object.entries(k.inputs)) {
+            const other = owners.get(name);
+            if (other)
+                throw new Error(`${label} kinds '${other.name}' and '${k.name}' both declare input '${name}'`);
+            owners.set(name, k);
+            inputs[name] = field;
+        }
+    }
+    const byName = new Map(kinds.map((k) => [k.name, k]));
+    return {
+        label,
+        kinds,
+        names: kinds.map((k) => k.name),
+        inputs: inputs,
+        secrets: kinds.flatMap((k) => k.secrets),
+        get(name) {
+            const k = byName.get(name);
+            if (!k)
+                throw new Error(`no ${label} '${name}' (registered: ${[...byName.keys()].join(', ')})`);
+            return k;
+        },
+        owner: (input) => owners.get(input)
+    };
+}
+/**
+ * For a registry whose kind is chosen by one input (`target`, `backend`):
+ * an input given that belongs to another kind is refused, as it would be
+ * silently ignored otherwise (e.g. `hosts` with target local would deploy to
+ * the runner and say it succeeded).
+ */
+function refuseOtherKinds(reg, selector, selected, given, shown) {
+    for (const input of Object.keys(reg.inputs)) {
+        const owner = reg.owner(input);
+        if (!owner || owner.name === selected || !given(input))
+            continue;
+        throw new InputError(`Input '${input}' has invalid value ${shown(input)}: it is for ${selector} '${owner.name}', but ${selector} is '${selected}'; expected ${selector}: ${owner.name}, or no ${input}`);
+    }
+}
+const given = (v) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== '');
+/**
+ * For a registry whose kind the input `selector` chooses (`target`,
+ * `backend`): refuses an input of another kind (its credentials aside), then
+ * runs the chosen kind's check. `values` are the action's parsed inputs.
+ */
+function checkSelected(reg, selector, values) {
+    const v = values;
+    const selected = String(v[selector]);
+    const ignored = new Set(reg.kinds.flatMap((k) => (k.name === selected ? [] : (k.credentials ?? []))));
+    refuseOtherKinds(reg, selector, selected, (input) => !ignored.has(input) && given(v[input]), (input) => {
+        if (reg.secrets.includes(input))
+            return '***';
+        const value = v[input];
+        return `'${Array.isArray(value) ? value.join('\\n') : String(value)}'`;
+    });
+    reg.get(selected).check?.(values);
+}
+/** Masks every secret input of a registry's kinds (parseInputs masks the log; this also covers our own files). */
+function maskKindSecrets(reg, values) {
+    const v = values;
+    for (const name of reg.secrets)
+        maskSecret(v[name]);
 }
 
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts

@@ -285,7 +285,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5009);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8535);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -295,7 +295,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5009:
+/***/ 8535:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3253,7 +3253,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ../../packages/core/src/errors.ts
 /** A user mistake in an input: reported as one line, never with a stack trace. */
-class InputError extends Error {
+class errors_InputError extends Error {
     name = 'InputError';
 }
 /**
@@ -3265,7 +3265,7 @@ class UserError extends Error {
     name = 'UserError';
 }
 function isUserFacing(e) {
-    return e instanceof InputError || e instanceof UserError;
+    return e instanceof errors_InputError || e instanceof UserError;
 }
 function errorMessage(e) {
     if (e instanceof Error)
@@ -10628,7 +10628,7 @@ function register(value) {
     }
 }
 /** Registers a secret (and, for URLs, their secret-bearing parts) for masking. */
-function maskSecret(value) {
+function mask_maskSecret(value) {
     if (!value)
         return;
     register(value);
@@ -10968,14 +10968,14 @@ function parseInputs(action, shape, options = {}) {
     for (const name of inputOrder(action, shape)) {
         const raw = read(name);
         if (secrets.has(name) && raw !== '')
-            maskSecret(raw);
+            mask_maskSecret(raw);
         const r = shape[name].safeParse(raw);
         if (!r.success) {
             const msg = r.error.issues[0]?.message ?? 'is invalid';
             if (msg.startsWith('is required'))
-                throw new InputError(`Input '${name}' ${msg}`);
+                throw new errors_InputError(`Input '${name}' ${msg}`);
             const shown = secrets.has(name) ? '***' : quote(redact(raw));
-            throw new InputError(`Input '${name}' has invalid value ${shown}: ${msg}`);
+            throw new errors_InputError(`Input '${name}' has invalid value ${shown}: ${msg}`);
         }
         out[name] = r.data;
     }
@@ -11228,7 +11228,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 /** Makes sure `path` can be written as a file; throws InputError naming `input` otherwise. */
 async function checkOutputFile(input, path) {
-    const bad = (why) => new InputError(`Input '${input}' has invalid value '${path}': ${why}: expected the path of a file to write`);
+    const bad = (why) => new errors_InputError(`Input '${input}' has invalid value '${path}': ${why}: expected the path of a file to write`);
     const full = (0,external_node_path_namespaceObject.resolve)(path);
     const existing = await (0,promises_namespaceObject.stat)(full).catch(() => undefined);
     if (existing?.isDirectory())
@@ -11277,11 +11277,93 @@ async function checkOutputFile(input, path) {
 async function checkFileSize(input, path, maxBytes, what) {
     const s = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
     if (s && s.isFile() && s.size > maxBytes) {
-        throw new InputError(`Input '${input}' has invalid value '${path}': the file is ${mib(s.size)}: expected ${what} of at most ${mib(maxBytes)}`);
+        throw new errors_InputError(`Input '${input}' has invalid value '${path}': the file is ${mib(s.size)}: expected ${what} of at most ${mib(maxBytes)}`);
     }
 }
 function mib(bytes) {
     return `${Number((bytes / 1024 / 1024).toFixed(1))} MiB`;
+}
+
+;// CONCATENATED MODULE: ../../packages/core/src/kinds.ts
+/**
+ * Registered kinds. A target, a notify channel, a cache backend (and the
+ * routers, metric sources and checks that follow) is one descriptor: the
+ * inputs only it reads, which of them are secrets, the combination checks it
+ * needs, and how to make it. A registry merges its kinds' descriptors, and an
+ * action derives from that its input list, its secret masking and its
+ * validation, so adding a kind is its module plus one line in its registry.
+ */
+
+
+/**
+ * Merges kinds into a registry. Two kinds may not declare the same input: each
+ * input belongs to one kind, so "given for the wrong kind" can be said.
+ */
+function kinds_registry(label, kinds) {
+    const inputs = {};
+    const owners = new Map();
+    for (const k of kinds) {
+        for (const [name, field] of Object.entries(k.inputs)) {
+            const other = owners.get(name);
+            if (other)
+                throw new Error(`${label} kinds '${other.name}' and '${k.name}' both declare input '${name}'`);
+            owners.set(name, k);
+            inputs[name] = field;
+        }
+    }
+    const byName = new Map(kinds.map((k) => [k.name, k]));
+    return {
+        label,
+        kinds,
+        names: kinds.map((k) => k.name),
+        inputs: inputs,
+        secrets: kinds.flatMap((k) => k.secrets),
+        get(name) {
+            const k = byName.get(name);
+            if (!k)
+                throw new Error(`no ${label} '${name}' (registered: ${[...byName.keys()].join(', ')})`);
+            return k;
+        },
+        owner: (input) => owners.get(input)
+    };
+}
+/**
+ * For a registry whose kind is chosen by one input (`target`, `backend`):
+ * an input given that belongs to another kind is refused, as it would be
+ * silently ignored otherwise (e.g. `hosts` with target local would deploy to
+ * the runner and say it succeeded).
+ */
+function refuseOtherKinds(reg, selector, selected, given, shown) {
+    for (const input of Object.keys(reg.inputs)) {
+        const owner = reg.owner(input);
+        if (!owner || owner.name === selected || !given(input))
+            continue;
+        throw new InputError(`Input '${input}' has invalid value ${shown(input)}: it is for ${selector} '${owner.name}', but ${selector} is '${selected}'; expected ${selector}: ${owner.name}, or no ${input}`);
+    }
+}
+const given = (v) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== '');
+/**
+ * For a registry whose kind the input `selector` chooses (`target`,
+ * `backend`): refuses an input of another kind (its credentials aside), then
+ * runs the chosen kind's check. `values` are the action's parsed inputs.
+ */
+function checkSelected(reg, selector, values) {
+    const v = values;
+    const selected = String(v[selector]);
+    const ignored = new Set(reg.kinds.flatMap((k) => (k.name === selected ? [] : (k.credentials ?? []))));
+    refuseOtherKinds(reg, selector, selected, (input) => !ignored.has(input) && given(v[input]), (input) => {
+        if (reg.secrets.includes(input))
+            return '***';
+        const value = v[input];
+        return `'${Array.isArray(value) ? value.join('\\n') : String(value)}'`;
+    });
+    reg.get(selected).check?.(values);
+}
+/** Masks every secret input of a registry's kinds (parseInputs masks the log; this also covers our own files). */
+function maskKindSecrets(reg, values) {
+    const v = values;
+    for (const name of reg.secrets)
+        maskSecret(v[name]);
 }
 
 ;// CONCATENATED MODULE: ../../packages/core/src/index.ts
@@ -15864,7 +15946,7 @@ function run_maskSecret(value) {
     if (masked.has(value))
         return;
     masked.add(value);
-    maskSecret(value);
+    mask_maskSecret(value);
 }
 async function runSpec(spec, options) {
     const started = performance.now();
@@ -17210,11 +17292,11 @@ async function run() {
         // vars whose names say they hold a credential are masked before anything is printed.
         for (const [k, v] of Object.entries(i.vars))
             if (SECRET_NAMES.test(k))
-                maskSecret(v);
+                mask_maskSecret(v);
         // ${VAR} reads only SMOKE_* from the environment, and every such value is a secret.
         const env = specEnv(process.env);
         for (const v of Object.values(env))
-            maskSecret(v);
+            mask_maskSecret(v);
         // base-url's password (and the Basic credential sent for it) and credential query values.
         maskUrl(i['base-url']);
         // Output paths and the spec's size are checked before any request (and before the spec is read).
@@ -17228,7 +17310,7 @@ async function run() {
         }
         catch (e) {
             const code = e.code;
-            throw new InputError(`Input 'spec' has invalid value '${i.spec}': ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}: expected the path of a YAML smoke spec`);
+            throw new errors_InputError(`Input 'spec' has invalid value '${i.spec}': ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`}: expected the path of a YAML smoke spec`);
         }
         let spec;
         try {
@@ -17251,7 +17333,7 @@ async function run() {
             const report = await writeReport('smoke-test', started, false, { spec: file, problems: e.problems });
             await writeSummary(specErrorMarkdown(file, e.problems));
             setOutputs('smoke-test', { report, junit });
-            throw new InputError(e.message);
+            throw new errors_InputError(e.message);
         }
         info(`Running ${spec.checks.length} check(s) from ${file}, ${i.concurrency} at a time\u2026`);
         const result = await runSpec(spec, {

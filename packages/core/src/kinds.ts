@@ -7,6 +7,7 @@
  * validation, so adding a kind is its module plus one line in its registry.
  */
 import { InputError } from './errors.js'
+import { maskSecret } from './mask.js'
 import type { Field, ParsedInputs } from './inputs.js'
 
 export type FieldShape = Record<string, Field<unknown>>
@@ -17,6 +18,12 @@ export interface Kind<S extends FieldShape, Common, Ctx, Made> {
   readonly inputs: S
   /** Of those, the ones never echoed and masked everywhere. */
   readonly secrets: ReadonlyArray<keyof S & string>
+  /**
+   * Credentials a reusable workflow passes from its secrets whatever the kind
+   * (deploy.yml's GANTRY_SSH_KEY): given for another kind they are ignored,
+   * where any other input of another kind is refused (checkSelected).
+   */
+  readonly credentials?: ReadonlyArray<keyof S & string>
   /** Combinations that cannot work: throws InputError (one line) before any side effect. */
   check?(values: ParsedInputs<S> & Common): void
   make(values: ParsedInputs<S> & Common, ctx: Ctx): Made
@@ -97,4 +104,35 @@ export function refuseOtherKinds(
       `Input '${input}' has invalid value ${shown(input)}: it is for ${selector} '${owner.name}', but ${selector} is '${selected}'; expected ${selector}: ${owner.name}, or no ${input}`
     )
   }
+}
+
+const given = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== '')
+
+/**
+ * For a registry whose kind the input `selector` chooses (`target`,
+ * `backend`): refuses an input of another kind (its credentials aside), then
+ * runs the chosen kind's check. `values` are the action's parsed inputs.
+ */
+export function checkSelected(reg: Registry<readonly AnyKind[]>, selector: string, values: object): void {
+  const v = values as Record<string, unknown>
+  const selected = String(v[selector])
+  const ignored = new Set(reg.kinds.flatMap((k) => (k.name === selected ? [] : (k.credentials ?? []))))
+  refuseOtherKinds(
+    reg,
+    selector,
+    selected,
+    (input) => !ignored.has(input) && given(v[input]),
+    (input) => {
+      if (reg.secrets.includes(input)) return '***'
+      const value = v[input]
+      return `'${Array.isArray(value) ? value.join('\\n') : String(value)}'`
+    }
+  )
+  reg.get(selected).check?.(values)
+}
+
+/** Masks every secret input of a registry's kinds (parseInputs masks the log; this also covers our own files). */
+export function maskKindSecrets(reg: Registry<readonly AnyKind[]>, values: object): void {
+  const v = values as Record<string, unknown>
+  for (const name of reg.secrets) maskSecret(v[name] as string | undefined)
 }

@@ -14,11 +14,4 @@ export interface TargetContext {
 }
 
 /** A target kind: its own inputs, its checks, and the targets (one per host) it makes. */
-export type TargetKindOf<S extends FieldShape> = Kind<S, TargetCommon, TargetContext, Target[]> & {
-  /**
-   * Credentials a reusable workflow passes from its secrets whatever the
-   * target (deploy.yml's GANTRY_SSH_KEY): given for another kind they are
-   * ignored, where any other input of another kind is refused.
-   */
-  readonly credentials?: ReadonlyArray<keyof S & string>
-}
+export type TargetKindOf<S extends FieldShape> = Kind<S, TargetCommon, TargetContext, Target[]>

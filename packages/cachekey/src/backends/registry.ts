@@ -3,7 +3,7 @@
  * `backendInputs` into its schema and makes its store through `makeBackend`,
  * so a new store is its module and one line here (plus action.yml and docs).
  */
-import { fields, refuseOtherKinds, registry, type ParsedInputs } from '@gantry/core'
+import { checkSelected, fields, registry, type ParsedInputs } from '@gantry/core'
 import type { CacheBackend } from './backend.js'
 import { githubKind } from './github-kind.js'
 import type { BackendContext, BackendKindOf } from './kind.js'
@@ -24,16 +24,7 @@ export type BackendValues = ParsedInputs<typeof backendInputs>
 
 /** Before any side effect: another backend's input is refused, then the chosen one's checks run. */
 export function checkBackend(i: BackendValues): void {
-  const values = i as unknown as Record<string, unknown>
-  refuseOtherKinds(
-    backendKinds,
-    'backend',
-    i.backend,
-    (input) => values[input] !== undefined && values[input] !== '',
-    (input) => (backendKinds.secrets.includes(input) ? '***' : `'${String(values[input])}'`)
-  )
-  const kind = backendKinds.get(i.backend) as BackendKindOf<Record<never, never>>
-  kind.check?.(i as never)
+  checkSelected(backendKinds, 'backend', i)
 }
 
 export function makeBackend(i: BackendValues, ctx: BackendContext): CacheBackend {

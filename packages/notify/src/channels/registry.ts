@@ -3,7 +3,7 @@
  * combination checks and the channels it sends to are derived from this
  * list: a new channel is its module (a ChannelKind) plus one entry here.
  */
-import { maskSecret, registry } from '@gantry/core'
+import { maskKindSecrets, maskSecret, registry } from '@gantry/core'
 import type { Channel } from './channel.js'
 import { discordKind } from './discord.js'
 import { emailKind } from './email.js'
@@ -30,7 +30,7 @@ type Values = Record<string, unknown>
  * log), the tokens inside webhook URLs, and the parts a channel derives.
  */
 export function maskChannelSecrets(values: Values): void {
-  for (const name of channelRegistry.secrets) maskSecret(values[name] as string | undefined)
+  maskKindSecrets(channelRegistry, values)
   for (const kind of channelRegistry.kinds) {
     for (const name of kind.tokenUrls ?? []) maskUrlTokens(values[name] as string | undefined)
     for (const part of kind.secretParts?.(values as never) ?? []) maskSecret(part)
