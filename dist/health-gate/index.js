@@ -78826,16 +78826,19 @@ function judge(res, expect) {
  * One response as the health policy sees it: the transport error's kind, and
  * whether the body matched (checked only when the status passed, as judge does).
  * health-gate's sample and auto-rollback's watch both build samples here, so
- * the same response gets the same verdict from sampleFailure in either.
+ * the same response gets the same verdict from sampleFailure in either. A
+ * caller that has judged the response already passes its verdict, so the body
+ * is matched once.
  */
-function healthSample(res, expect) {
+function healthSample(res, expect, verdict = judge(res, expect)) {
     const answered = !res.error && res.status !== undefined;
     const checkBody = answered && expect.body !== undefined && expect.status.has(res.status);
     return {
         status: res.status,
         latencyMs: res.latencyMs,
         error: res.error?.kind,
-        bodyMatch: checkBody ? expect.body.test(res.body) : undefined
+        // With the status passed, judge's verdict is the body's.
+        bodyMatch: checkBody ? verdict.pass : undefined
     };
 }
 
@@ -79005,7 +79008,7 @@ async function sample(client, request, expect, count, concurrency, signal) {
             statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         }
         const v = judge(res, expect);
-        window.push(healthSample(res, expect));
+        window.push(healthSample(res, expect, v));
         if (!v.pass) {
             errors++;
             const kind = res.error ? res.error.kind : v.reason.replace(/ \(expected.*$/, '');

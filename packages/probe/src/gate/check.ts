@@ -23,15 +23,22 @@ export function judge(res: ProbeResponse, expect: Expectation): Verdict {
  * One response as the health policy sees it: the transport error's kind, and
  * whether the body matched (checked only when the status passed, as judge does).
  * health-gate's sample and auto-rollback's watch both build samples here, so
- * the same response gets the same verdict from sampleFailure in either.
+ * the same response gets the same verdict from sampleFailure in either. A
+ * caller that has judged the response already passes its verdict, so the body
+ * is matched once.
  */
-export function healthSample(res: ProbeResponse, expect: Expectation): HealthSample {
+export function healthSample(
+  res: ProbeResponse,
+  expect: Expectation,
+  verdict: Verdict = judge(res, expect)
+): HealthSample {
   const answered = !res.error && res.status !== undefined
   const checkBody = answered && expect.body !== undefined && expect.status.has(res.status!)
   return {
     status: res.status,
     latencyMs: res.latencyMs,
     error: res.error?.kind,
-    bodyMatch: checkBody ? expect.body!.test(res.body) : undefined
+    // With the status passed, judge's verdict is the body's.
+    bodyMatch: checkBody ? verdict.pass : undefined
   }
 }

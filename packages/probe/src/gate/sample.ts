@@ -50,7 +50,7 @@ export async function sample(
         statuses[res.status] = (statuses[res.status] ?? 0) + 1
       }
       const v = judge(res, expect)
-      window.push(healthSample(res, expect))
+      window.push(healthSample(res, expect, v))
       if (!v.pass) {
         errors++
         const kind = res.error ? res.error.kind : v.reason.replace(/ \(expected.*$/, '')
