@@ -653,9 +653,10 @@ async function durationSinceStarted(environment, now = new Date(), env = process
 /**
  * A notify channel as a registered kind (see @gantry/core kinds.ts): the
  * inputs only it reads, which are secrets, which are URLs whose tokens are
- * masked one by one, when it is configured, the combinations it refuses, and
- * how to make its channel(s). notify's main derives all of that from the
- * registry, so a new channel is its module plus one line in registry.ts.
+ * masked one by one, the combinations it refuses, and how to make its
+ * channel(s): none when its inputs are not given. notify's main derives all
+ * of that from the registry, so a new channel is its module plus one line in
+ * registry.ts.
  */
 
 /** Declares a channel kind, keeping its name and inputs as literal types. */
@@ -827,7 +828,6 @@ const slackKind = channelKind({
     },
     secrets: ['slack-webhook', 'slack-token'],
     tokenUrls: ['slack-webhook'],
-    configured: (v) => Boolean(v['slack-webhook'] || v['slack-token']),
     check(v) {
         if (v['slack-token'] && !v['slack-channel']) {
             throw new src/* InputError */.dz("Input 'slack-channel' is required with slack-token: expected a Slack channel id such as C0123456789");
@@ -907,7 +907,6 @@ const teamsKind = channelKind({
     inputs: { 'teams-webhook': (0,src/* optional */.lq)(webhookUrl) },
     secrets: ['teams-webhook'],
     tokenUrls: ['teams-webhook'],
-    configured: (v) => Boolean(v['teams-webhook']),
     make: (v) => (v['teams-webhook'] ? [teamsWebhook(v['teams-webhook'])] : [])
 });
 
@@ -995,7 +994,6 @@ const discordKind = channelKind({
     inputs: { 'discord-webhook': (0,src/* optional */.lq)(webhookUrl) },
     secrets: ['discord-webhook'],
     tokenUrls: ['discord-webhook'],
-    configured: (v) => Boolean(v['discord-webhook']),
     make: (v) => (v['discord-webhook'] ? [discordWebhook(v['discord-webhook'])] : [])
 });
 
@@ -1051,7 +1049,6 @@ const webhookKind = channelKind({
     inputs: { webhook: (0,src/* optional */.lq)(webhookUrl), 'webhook-secret': (0,src/* optional */.lq)(src/* fields */.OA.string()) },
     secrets: ['webhook', 'webhook-secret'],
     tokenUrls: ['webhook'],
-    configured: (v) => Boolean(v.webhook),
     check(v) {
         if (v['webhook-secret'] && !v.webhook)
             throw new src/* InputError */.dz("Input 'webhook-secret' needs 'webhook': expected an http(s) URL");
@@ -1107,7 +1104,6 @@ const githubKind = channelKind({
         token: (0,src/* optional */.lq)(src/* fields */.OA.string('a GitHub token'))
     },
     secrets: ['token'],
-    configured: (v) => Boolean(v['github-deployment-id'] && v.token),
     check(v) {
         if (v['github-deployment-id'] && !v.token) {
             throw new src/* InputError */.dz("Input 'token' is required with github-deployment-id: expected a GitHub token (default ${{ github.token }})");
@@ -1428,7 +1424,6 @@ const emailKind = channelKind({
         const plain = Buffer.from(`\0${s.user ?? ''}\0${s.password ?? ''}`, 'utf8').toString('base64');
         return [s.user, s.password, plain];
     },
-    configured: (v) => Boolean(v['smtp-url']),
     check(v) {
         const url = v['smtp-url'];
         for (const name of ['email-to', 'email-from']) {
@@ -1497,7 +1492,7 @@ function checkChannels(values) {
 }
 /** The configured channels, in registration order. */
 function makeChannels(values, ctx) {
-    return channelRegistry.kinds.flatMap((kind) => kind.configured(values) ? kind.make(values, ctx) : []);
+    return channelRegistry.kinds.flatMap((kind) => kind.make(values, ctx));
 }
 
 ;// CONCATENATED MODULE: ../../packages/notify/src/index.ts

@@ -91,6 +91,5 @@ export const discordKind = channelKind({
   inputs: { 'discord-webhook': optional(webhookUrl) },
   secrets: ['discord-webhook'],
   tokenUrls: ['discord-webhook'],
-  configured: (v) => Boolean(v['discord-webhook']),
   make: (v) => (v['discord-webhook'] ? [discordWebhook(v['discord-webhook'])] : [])
 })

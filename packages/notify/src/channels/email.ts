@@ -201,7 +201,6 @@ export const emailKind = channelKind({
     const plain = Buffer.from(`\0${s.user ?? ''}\0${s.password ?? ''}`, 'utf8').toString('base64')
     return [s.user, s.password, plain]
   },
-  configured: (v) => Boolean(v['smtp-url']),
   check(v) {
     const url = v['smtp-url']
     for (const name of ['email-to', 'email-from'] as const) {

@@ -55,7 +55,6 @@ export const githubKind = channelKind({
     token: optional(fields.string('a GitHub token'))
   },
   secrets: ['token'],
-  configured: (v) => Boolean(v['github-deployment-id'] && v.token),
   check(v) {
     if (v['github-deployment-id'] && !v.token) {
       throw new InputError(

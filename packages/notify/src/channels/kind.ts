@@ -1,9 +1,10 @@
 /**
  * A notify channel as a registered kind (see @gantry/core kinds.ts): the
  * inputs only it reads, which are secrets, which are URLs whose tokens are
- * masked one by one, when it is configured, the combinations it refuses, and
- * how to make its channel(s). notify's main derives all of that from the
- * registry, so a new channel is its module plus one line in registry.ts.
+ * masked one by one, the combinations it refuses, and how to make its
+ * channel(s): none when its inputs are not given. notify's main derives all
+ * of that from the registry, so a new channel is its module plus one line in
+ * registry.ts.
  */
 import { fields, maskSecret, type FieldShape, type Kind, type ParsedInputs } from '@gantry/core'
 import type { Channel } from './channel.js'
@@ -28,8 +29,6 @@ export interface ChannelKind<N extends string, S extends FieldShape> extends Kin
   readonly tokenUrls?: ReadonlyArray<keyof S & string>
   /** Further values to mask, derived from the secrets (e.g. a URL's user and password). */
   secretParts?(values: ParsedInputs<S>): Array<string | undefined>
-  /** Whether the values configure this channel (it is then made). */
-  configured(values: ParsedInputs<S>): boolean
 }
 
 /** Declares a channel kind, keeping its name and inputs as literal types. */

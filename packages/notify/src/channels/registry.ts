@@ -44,7 +44,5 @@ export function checkChannels(values: Values): void {
 
 /** The configured channels, in registration order. */
 export function makeChannels(values: Values, ctx: MakeContext): Channel[] {
-  return channelRegistry.kinds.flatMap((kind): Channel[] =>
-    kind.configured(values as never) ? kind.make(values as never, ctx) : []
-  )
+  return channelRegistry.kinds.flatMap((kind): Channel[] => kind.make(values as never, ctx))
 }

@@ -184,7 +184,6 @@ export const slackKind = channelKind({
   },
   secrets: ['slack-webhook', 'slack-token'],
   tokenUrls: ['slack-webhook'],
-  configured: (v) => Boolean(v['slack-webhook'] || v['slack-token']),
   check(v) {
     if (v['slack-token'] && !v['slack-channel']) {
       throw new InputError(

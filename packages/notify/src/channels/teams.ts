@@ -64,6 +64,5 @@ export const teamsKind = channelKind({
   inputs: { 'teams-webhook': optional(webhookUrl) },
   secrets: ['teams-webhook'],
   tokenUrls: ['teams-webhook'],
-  configured: (v) => Boolean(v['teams-webhook']),
   make: (v) => (v['teams-webhook'] ? [teamsWebhook(v['teams-webhook'])] : [])
 })

@@ -56,7 +56,6 @@ export const webhookKind = channelKind({
   inputs: { webhook: optional(webhookUrl), 'webhook-secret': optional(fields.string()) },
   secrets: ['webhook', 'webhook-secret'],
   tokenUrls: ['webhook'],
-  configured: (v) => Boolean(v.webhook),
   check(v) {
     if (v['webhook-secret'] && !v.webhook)
       throw new InputError("Input 'webhook-secret' needs 'webhook': expected an http(s) URL")
