@@ -10,7 +10,11 @@ import {
   MANIFESTS,
   RELEASES,
   STATE,
+  TRAFFIC,
   buildManifest,
+  emptyTraffic,
+  parseTraffic,
+  withChange,
   currentLinkTarget,
   emptyHistory,
   manifestName,
@@ -190,6 +194,22 @@ export function targetConformance(kind: string, make: MakeTarget): void {
       expect(existsSync(join(base, STATE, first))).toBe(true)
       expect(existsSync(join(base, STATE, second))).toBe(true)
       expect(await t.readHistory()).toEqual(emptyHistory())
+    })
+
+    test('state files: absent at first, written atomically and read back; a name that is not a state file is refused', async () => {
+      await t.init()
+      expect(await t.readState(TRAFFIC)).toBeUndefined()
+      const h = withChange(emptyTraffic(), {
+        at: '2026-01-01T00:00:00.000Z',
+        router: 'nginx',
+        upstream: 'app',
+        weights: { blue: 0, green: 100 },
+        previous: { blue: 100, green: 0 }
+      })
+      await t.writeState(TRAFFIC, JSON.stringify(h))
+      expect(parseTraffic((await t.readState(TRAFFIC))!)).toEqual(h)
+      expect(readFileSync(join(base, STATE, TRAFFIC), 'utf8')).toBe(JSON.stringify(h))
+      await expect(t.readState('../current')).rejects.toThrow(/not a state file/)
     })
 
     test('activate runs argv in the release directory with the given environment and reports the exit', async () => {

@@ -8,7 +8,8 @@
  *   <path>/releases/.partial-<id>-<hex> staging (also `.partial-removing-<id>-<hex>`)
  *   <path>/current -> releases/<id>
  *   <path>/shared/
- *   <path>/.gantry/{history.json,lock,manifests/<id>.json,cache/<id>.json}
+ *   <path>/slots/<name> -> ../releases/<id>
+ *   <path>/.gantry/{history.json,traffic.json,lock,manifests/<id>.json,cache/<id>.json}
  */
 import { randomBytes } from 'node:crypto'
 
@@ -21,6 +22,20 @@ export const HISTORY = 'history.json'
 export const LOCK = 'lock'
 export const MANIFESTS = 'manifests'
 export const CACHES = 'cache'
+
+/** The traffic history of the `traffic` action (traffic-state.ts). */
+export const TRAFFIC = 'traffic.json'
+/** Where slot links live: `<path>/slots/<name> -> ../releases/<id>`. */
+export const SLOTS = 'slots'
+
+/** State files other than history a caller may read and write (StateStore.readState). */
+const STATE_FILES = new Set([TRAFFIC])
+
+/** A state file's name, checked: the StateStore takes names, never paths. */
+export function stateName(name: string): string {
+  if (!STATE_FILES.has(name)) throw new Error(`'${name}' is not a state file (have: ${[...STATE_FILES].join(', ')})`)
+  return name
+}
 
 export const PARTIAL = '.partial-'
 

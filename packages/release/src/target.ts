@@ -99,6 +99,13 @@ export interface StateStore extends Named {
    * never replacing a file; returns the name used.
    */
   keepHistoryAside(name: string): Promise<string>
+  /**
+   * Another state file, `.gantry/<name>` (traffic.json): its text, or undefined
+   * when there is none. The name is one of layout.ts's, never a path.
+   */
+  readState(name: string): Promise<string | undefined>
+  /** Writes `.gantry/<name>` atomically (as writeHistory). */
+  writeState(name: string, text: string): Promise<void>
   /** Whether `<path>` holds Gantry's layout (.gantry/ or releases/): a rollback needs a deployed path. */
   hasLayout(): Promise<boolean>
 }

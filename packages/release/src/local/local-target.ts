@@ -151,6 +151,19 @@ export class LocalTarget implements Target {
     writeFileAtomic(join(this.meta, 'history.json'), JSON.stringify(history, null, 2) + '\n')
   }
 
+  async readState(name: string): Promise<string | undefined> {
+    try {
+      return readFileSync(join(this.meta, L.stateName(name)), 'utf8')
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return undefined
+      throw e
+    }
+  }
+
+  async writeState(name: string, text: string): Promise<void> {
+    writeFileAtomic(join(this.meta, L.stateName(name)), text)
+  }
+
   async keepHistoryAside(name: string): Promise<string> {
     const file = join(this.meta, 'history.json')
     for (let n = 1; ; n++) {

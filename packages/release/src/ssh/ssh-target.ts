@@ -7,7 +7,16 @@
  * removes them. Calls on one host are serialised (the lock heartbeat never
  * interleaves with a removal) and share one multiplexed connection.
  */
-import { isPartial, isTempName, manifestId, parseCurrentLink, removingName, stagingName, tempName } from '../layout.js'
+import {
+  isPartial,
+  isTempName,
+  manifestId,
+  parseCurrentLink,
+  removingName,
+  stagingName,
+  stateName,
+  tempName
+} from '../layout.js'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -329,6 +338,14 @@ export class SshTarget implements Target {
     return this.serial(() =>
       this.writeAtomic('write history', '.gantry', 'history.json', JSON.stringify(history, null, 2) + '\n')
     )
+  }
+
+  readState(name: string): Promise<string | undefined> {
+    return this.serial(() => this.readRel(`read ${name}`, `.gantry/${stateName(name)}`))
+  }
+
+  writeState(name: string, text: string): Promise<void> {
+    return this.serial(() => this.writeAtomic(`write ${name}`, '.gantry', stateName(name), text))
   }
 
   keepHistoryAside(name: string): Promise<string> {
