@@ -38,6 +38,7 @@ function source(id: string): string {
   const dir = join(root, 'src', id)
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'index.html'), `release ${id}`)
+  writeFileSync(join(dir, 'same.txt'), 'the same in every release')
   return dir
 }
 
@@ -92,7 +93,7 @@ describe('deploy with a slot', () => {
     expect(h.releases.find((x) => x.id === 'r1')?.activatedAt).toBeUndefined()
     expect(h.releases.find((x) => x.id === 'r0')?.activatedAt).toBeDefined()
     // Hard-linked from what the slot held.
-    expect(r2.targets[0]?.prepared).toMatchObject({ linked: 0, copied: 1 })
+    expect(r2.targets[0]?.prepared).toMatchObject({ linked: 1, copied: 1 })
   })
 
   test('a deploy without a slot leaves every slot link as it was', async () => {

@@ -58,7 +58,8 @@ export async function run(): Promise<void> {
         shared: i.shared,
         tmpDir,
         targets,
-        allowEmpty: i['allow-empty']
+        allowEmpty: i['allow-empty'],
+        slot
       })
     } catch (e) {
       for (const t of targets) await t.close()

@@ -362,7 +362,8 @@ async function linkSource(
   currentManifest: { id: string; manifest: Manifest } | undefined
 ): Promise<{ id: string; manifest: Manifest } | undefined> {
   // Read before the lock; a release's manifest never changes, so it serves if that release is still current.
-  if (currentManifest && s.current === currentManifest.id) return { id: s.current, manifest: currentManifest.manifest }
+  if (currentManifest && (s.previous === currentManifest.id || s.current === currentManifest.id))
+    return { id: currentManifest.id, manifest: currentManifest.manifest }
   const candidates = [
     ...(s.previous ? [s.previous] : []),
     ...(s.current ? [s.current] : []),
