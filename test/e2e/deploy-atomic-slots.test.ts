@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../harness/runner.mjs'
 import { writeFiles } from '../helpers/git-tree.js'
+import { startServer, type TestServer } from '../helpers/http.js'
 
 jest.setTimeout(90_000)
 
@@ -19,7 +20,12 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'gantry-e2e-slots-'))
   base = join(root, 'app')
 })
-afterEach(() => rmSync(root, { recursive: true, force: true }))
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+  rmSync(root, { recursive: true, force: true })
+})
 
 const source = (id: string): string => writeFiles(join(root, 'src', id), { 'index.html': `release ${id}` })
 const errors = (r: { annotations: Array<{ level: string; message: string }> }) =>
@@ -126,6 +132,31 @@ describe('auto-rollback with slot', () => {
     const h = history()
     expect(h.events.at(-1)).toMatchObject({ kind: 'rollback', from: 'r2', to: 'r1', slot: 'green' })
     expect(h.releases.find((x: { id: string }) => x.id === 'r2').status).toBe('bad')
+  })
+
+  test('a watch of the slot that sees a breach rolls that slot back; current untouched', async () => {
+    await deployTo('r0')
+    await deployTo('r1', { slot: 'blue' })
+    await deployTo('r2', { slot: 'blue' })
+    server = await startServer((_req, res) => {
+      res.statusCode = 503
+      res.end('down')
+    })
+    const r = await runAction('auto-rollback', {
+      inputs: {
+        path: base,
+        slot: 'blue',
+        watch: '2s',
+        interval: '500ms',
+        'unhealthy-threshold': '2',
+        'health-url': `${server.url}/healthz`
+      }
+    })
+    expect(r.stdout).toMatch(/slot blue: r2/)
+    expect(r.outputs).toMatchObject({ 'rolled-back': 'true', from: 'r2', to: 'r1', slot: 'blue' })
+    expect(slotLink('blue')).toBe('../releases/r1')
+    expect(readlinkSync(join(base, 'current'))).toBe('releases/r0')
+    expect(history().events.at(-1)).toMatchObject({ kind: 'rollback', slot: 'blue', from: 'r2', to: 'r1' })
   })
 
   test('slot: idle and bad names are refused in one line before anything changes', async () => {
