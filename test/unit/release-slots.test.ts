@@ -125,6 +125,19 @@ describe('deploy with a slot', () => {
     expect(h.events.at(-1)).toMatchObject({ kind: 'activate-failed', from: 'r2', to: 'r1', slot: 'green' })
   })
 
+  test('several hosts: when one slot switch fails, the hosts already switched are switched back', async () => {
+    const other = join(root, 'other')
+    const targets = () => [new LocalTarget(base), new LocalTarget(other)]
+    await deploy(opts('r1', { slot: 'green' }, targets()))
+    // Someone replaced other's slots/ with a file: the slot reads as empty there, and its switch fails.
+    rmSync(join(other, 'slots'), { recursive: true })
+    writeFileSync(join(other, 'slots'), 'not a directory')
+    await expect(deploy(opts('r2', { slot: 'green' }, targets()))).rejects.toThrow(
+      /^local:.*\/other: switch of slot green to r2 failed: .*; switched back: local:.*\/app -> r1$/
+    )
+    expect(slotLink('green')).toBe('../releases/r1')
+  })
+
   test('pruning never removes a release a slot links to, nor the one its rollback would go to', async () => {
     for (const [id, slot] of [
       ['r1', 'blue'],

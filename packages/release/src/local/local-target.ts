@@ -267,7 +267,7 @@ export class LocalTarget implements Target {
       [join(this.meta, 'manifests'), '.gantry/manifests/'],
       [join(this.meta, 'cache'), '.gantry/cache/']
     ] as const) {
-      for (const n of existsSync(dir) ? readdirSync(dir) : []) {
+      for (const n of entries(dir)) {
         if (L.isTempName(n)) {
           rmSync(join(dir, n), { force: true })
           partials.push(`${rel}${n}`)
@@ -513,7 +513,13 @@ export class LocalTarget implements Target {
   async switchSlot(name: string, id: string): Promise<void> {
     if (!existsSync(this.releasePath(id))) throw new TargetError(`${this.name}: release ${id} does not exist`)
     const dir = join(this.base, L.SLOTS)
-    mkdirSync(dir, { recursive: true })
+    try {
+      mkdirSync(dir, { recursive: true })
+    } catch (e) {
+      if (errno(e) === 'EEXIST' || errno(e) === 'ENOTDIR')
+        throw new TargetError(`${dir} is not a directory; move it away first`)
+      throw e
+    }
     const link = join(this.base, L.slotPath(name))
     const tmp = tempBeside(link)
     symlinkSync(L.slotLinkTarget(id), tmp)
@@ -550,6 +556,16 @@ export class LocalTarget implements Target {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A directory's names; none when it is missing or not a directory (a stray file there holds no temp files). */
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch (e) {
+    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return []
+    throw e
+  }
 }
 
 function isDir(p: string): boolean {
