@@ -2,13 +2,24 @@
 // deploy policy relies on, through the Target interface alone, with the
 // on-disk names taken from layout.ts. A new target kind runs it too.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   CURRENT,
   MANIFESTS,
   RELEASES,
+  SLOTS,
   STATE,
   TRAFFIC,
   buildManifest,
@@ -19,6 +30,9 @@ import {
   emptyHistory,
   manifestName,
   parseCurrentLink,
+  parseSlotLink,
+  slotLinkTarget,
+  slotPath,
   stagingName,
   tempName,
   type History,
@@ -116,6 +130,52 @@ export function targetConformance(kind: string, make: MakeTarget): void {
       await t.switchTo('r1')
       await expect(t.switchTo('nope')).rejects.toThrow(/nope/)
       expect(await t.current()).toBe('r1')
+    })
+
+    test('switchSlot links slots/<name> to a release atomically, current untouched; slot() and slots() read them back', async () => {
+      await t.init()
+      await release('r1', { 'index.html': 'one' })
+      await release('r2', { 'index.html': 'two' })
+      await t.switchTo('r1')
+      expect(await t.slot('green')).toBeUndefined()
+      expect(await t.slots()).toEqual({})
+      await t.switchSlot('green', 'r2')
+      await t.switchSlot('blue', 'r1')
+      expect(await t.slot('green')).toBe('r2')
+      expect(await t.slots()).toEqual({ blue: 'r1', green: 'r2' })
+      const link = readlinkSync(join(base, slotPath('green')))
+      expect(link).toBe(slotLinkTarget('r2'))
+      expect(parseSlotLink(link)).toBe('r2')
+      expect(readFileSync(join(base, slotPath('green'), 'index.html'), 'utf8')).toBe('two')
+      // Relinked in place: no temp link left beside it.
+      await t.switchSlot('green', 'r1')
+      expect(await t.slot('green')).toBe('r1')
+      expect(readdirSync(join(base, SLOTS)).sort()).toEqual(['blue', 'green'])
+      expect(await t.current()).toBe('r1')
+      expect(readlinkSync(join(base, CURRENT))).toBe(currentLinkTarget('r1'))
+    })
+
+    test('switchSlot to a release that does not exist fails and the slot stays; a bad slot name is refused', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'a' })
+      await t.switchSlot('blue', 'r1')
+      await expect(t.switchSlot('blue', 'nope')).rejects.toThrow(/nope/)
+      expect(await t.slot('blue')).toBe('r1')
+      await expect(t.switchSlot('../current', 'r1')).rejects.toThrow(/not a slot name/)
+      await expect(t.slot('idle')).rejects.toThrow(/not a slot name/)
+      expect(await t.current()).toBeUndefined()
+    })
+
+    test('cleanPartials removes temp links an interrupted slot switch left in slots/', async () => {
+      await t.init()
+      await release('r1', { 'a.txt': 'a' })
+      await t.switchSlot('green', 'r1')
+      const temp = tempName('green')
+      symlinkSync(slotLinkTarget('r1'), join(base, SLOTS, temp))
+      const r = await t.cleanPartials()
+      expect(r.partials).toEqual([`${SLOTS}/${temp}`])
+      expect(readdirSync(join(base, SLOTS))).toEqual(['green'])
+      expect(await t.slot('green')).toBe('r1')
     })
 
     test('removeRelease removes the release and its manifest, and only it', async () => {

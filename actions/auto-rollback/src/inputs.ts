@@ -5,6 +5,13 @@ import { releaseFields, targetInputs } from '@gantry/release'
 export const inputs = {
   ...targetInputs,
   to: optional(releaseFields.releaseId()),
+  // `idle` takes no traffic, so there is nothing of it to roll back: the slot is named.
+  slot: optional(
+    releaseFields.slot({
+      idle: false,
+      why: 'a rollback needs the slot that served the release (idle names the one without traffic)'
+    })
+  ),
   reason: optional(fields.string()),
   environment: optional(fields.string()),
   watch: fields.duration(0, { timer: true }),

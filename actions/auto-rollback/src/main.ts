@@ -68,7 +68,7 @@ export async function run(): Promise<void> {
       for (const t of targets) await t.close()
       throw e
     }
-    const summary: RollbackSummary = { rolledBack: false, reason: '', environment: i.environment }
+    const summary: RollbackSummary = { rolledBack: false, reason: '', environment: i.environment, slot: i.slot }
     const body: Record<string, unknown> = { target: i.target, path: i.path, environment: i.environment ?? null }
     const finish = (ok: boolean) => reportRollback(started, ok, summary, body)
 
@@ -87,6 +87,7 @@ export async function run(): Promise<void> {
           baseline,
           maxLatencyRatio: i['max-latency-ratio'],
           to: i.to,
+          slot: i.slot,
           info: (l) => core.info(l),
           warn: (l) => core.warning(l),
           debug: (l) => core.debug(l)
@@ -110,6 +111,7 @@ export async function run(): Promise<void> {
       const r = await rollback({
         targets,
         to: i.to,
+        slot: i.slot,
         expectFrom: watched,
         reason,
         context: ctx,
@@ -133,9 +135,12 @@ export async function run(): Promise<void> {
         body.githubDeployment = await markRolledBack({ token: i.token!, deploymentId, to: r.to, reason, warn })
       }
       await finish(health?.ok !== false)
-      core.error(`Deployment failed: rolled back from ${r.from ?? '(none)'} to ${r.to}: ${reason}`, {
-        title: 'auto-rollback'
-      })
+      core.error(
+        `Deployment failed: rolled back ${i.slot ? `slot ${i.slot} ` : ''}from ${r.from ?? '(none)'} to ${r.to}: ${reason}`,
+        {
+          title: 'auto-rollback'
+        }
+      )
       if (health && !health.ok) throw new UserError(unhealthyAfterRollback(r.to, health))
     } catch (e) {
       if (e instanceof UserError || e instanceof InputError) throw e
@@ -143,7 +148,7 @@ export async function run(): Promise<void> {
       if (!summary.reason) summary.reason = summary.error
       // Nothing changed: from and to both name what is (still) current.
       if (!summary.rolledBack && summary.from === undefined) {
-        const current = await targets[0].current().catch(() => undefined)
+        const current = await (i.slot ? targets[0].slot(i.slot) : targets[0].current()).catch(() => undefined)
         summary.from = current
         summary.to = current
       }

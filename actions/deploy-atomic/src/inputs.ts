@@ -7,6 +7,7 @@ export const inputs = {
   ...targetInputs,
   'allow-empty': fields.boolean(),
   'release-id': optional(releaseFields.releaseId()),
+  slot: optional(releaseFields.slot({ idle: true })),
   keep: fields.int(1, 1000),
   shared: releaseFields.sharedPaths(),
   activate: optional(releaseFields.command()),

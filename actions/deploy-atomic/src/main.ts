@@ -20,6 +20,7 @@ import {
   prepareSource,
   reportDeployFailed,
   reportDeployed,
+  resolveSlot,
   runContext,
   targetKinds,
   type DeployResult,
@@ -48,13 +49,17 @@ export async function run(): Promise<void> {
     // The source is checked whole (a tarball listed and extracted, links resolved, not
     // empty) before the GitHub deployment exists: a bad source is an input error.
     let source: PreparedSource
+    let slot: string | undefined
     try {
+      // `slot: idle` is resolved from traffic.json (read only) before the GitHub deployment exists.
+      slot = await resolveSlot(targets, i.slot)
       source = await prepareSource({
         source: i.source,
         shared: i.shared,
         tmpDir,
         targets,
-        allowEmpty: i['allow-empty']
+        allowEmpty: i['allow-empty'],
+        slot
       })
     } catch (e) {
       for (const t of targets) await t.close()
@@ -74,7 +79,7 @@ export async function run(): Promise<void> {
             warn: (l) => core.warning(l)
           })
         : undefined
-      const record = { started, target: i.target, path: i.path, environment, githubDeployment: gh }
+      const record = { started, target: i.target, path: i.path, environment, slot, githubDeployment: gh }
 
       let result: DeployResult
       try {
@@ -86,6 +91,7 @@ export async function run(): Promise<void> {
           keep: i.keep,
           shared: i.shared,
           activate: i.activate,
+          slot,
           activateTimeoutMs: activateTimeout(),
           environment,
           githubDeploymentId: gh?.id,
@@ -109,7 +115,11 @@ export async function run(): Promise<void> {
 
       await gh?.live(result.id, environment!)
       await reportDeployed(record, result)
-      core.info(`release ${result.id} is live (previous: ${result.previous ?? 'none'})`)
+      core.info(
+        result.slot
+          ? `release ${result.id} is in slot ${result.slot} (previous in that slot: ${result.previous ?? 'none'}); current untouched`
+          : `release ${result.id} is live (previous: ${result.previous ?? 'none'})`
+      )
     } finally {
       source.dispose()
       for (const t of targets) await t.close()

@@ -52,6 +52,7 @@ export const Names = {
       ...targetInputs,
       'allow-empty',
       'release-id',
+      'slot',
       'keep',
       'shared',
       'activate',
@@ -59,13 +60,14 @@ export const Names = {
       'github-deployment',
       'token'
     ],
-    outputs: ['release-id', 'previous-release-id', 'release-path', 'report'],
+    outputs: ['release-id', 'previous-release-id', 'release-path', 'slot', 'report'],
     state: []
   },
   'auto-rollback': {
     inputs: [
       ...targetInputs,
       'to',
+      'slot',
       'reason',
       'environment',
       'watch',
@@ -81,7 +83,7 @@ export const Names = {
       'github-deployment-id',
       'token'
     ],
-    outputs: ['rolled-back', 'from', 'to', 'reason', 'duration', 'report'],
+    outputs: ['rolled-back', 'from', 'to', 'reason', 'duration', 'slot', 'report'],
     state: []
   },
   notify: {

@@ -8,6 +8,8 @@ export interface DeployRecord {
   target: string
   path: string
   environment?: string
+  /** The slot linked (`idle` resolved); undefined: `current`. */
+  slot?: string
   githubDeployment?: { id: number; url: string }
 }
 
@@ -15,6 +17,7 @@ function common(r: DeployRecord) {
   return {
     target: r.target,
     path: r.path,
+    slot: r.slot ?? null,
     environment: r.environment ?? null,
     githubDeployment: r.githubDeployment ? { id: r.githubDeployment.id, url: r.githubDeployment.url } : null
   }
@@ -37,12 +40,13 @@ export async function reportDeployed(r: DeployRecord, result: DeployResult): Pro
     'release-id': result.id,
     'previous-release-id': result.previous ?? '',
     'release-path': result.path,
+    slot: result.slot ?? '',
     report
   })
 }
 
 export async function reportDeployFailed(r: DeployRecord, message: string): Promise<void> {
   const report = await writeReport('deploy-atomic', r.started, false, { error: message, ...common(r) })
-  setOutputs('deploy-atomic', { report })
-  await writeSummary(deployFailureSummary(message, r.environment))
+  setOutputs('deploy-atomic', { slot: r.slot ?? '', report })
+  await writeSummary(deployFailureSummary(message, r.environment, r.slot))
 }

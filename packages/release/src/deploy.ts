@@ -14,6 +14,7 @@ import type { Manifest } from './manifest.js'
 import { prepareSource, type PreparedSource } from './prepare-source.js'
 import type { ActivateResult, PrepareResult, Target } from './target.js'
 import { phaseTimer } from './phases.js'
+import { resolveSlot } from './slots.js'
 
 export class DeployError extends Error {}
 
@@ -39,6 +40,11 @@ export interface DeployOptions {
   shared: string[]
   activate?: string[]
   activateTimeoutMs: number
+  /**
+   * Link the release as `slots/<slot>` instead of switching `current` (which is
+   * then untouched); `idle` is the slot with 0% of the traffic (resolveSlot()).
+   */
+  slot?: string
   environment?: string
   /** Recorded with the release, so a later rollback can mark that deployment failed. */
   githubDeploymentId?: number
@@ -60,6 +66,7 @@ export interface DeployOptions {
 
 export interface TargetOutcome {
   target: string
+  /** What the switched link (`current`, or the slot's) named before. */
   previous?: string
   prepared?: PrepareResult
   cleaned: string[]
@@ -69,7 +76,10 @@ export interface TargetOutcome {
 
 export interface DeployResult {
   id: string
+  /** The release the switched link named before: `current`'s, or with a slot that slot's. */
   previous?: string
+  /** The slot linked (`idle` resolved), undefined when `current` was switched. */
+  slot?: string
   path: string
   manifest: { files: number; bytes: number }
   targets: TargetOutcome[]
@@ -82,6 +92,8 @@ interface TargetState {
   t: Target
   history: History
   current?: string
+  /** What the link this deploy switches named before: `current`, or the slot's. */
+  previous?: string
   onDisk: Set<string>
   outcome: TargetOutcome
 }
@@ -107,6 +119,8 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   try {
     const { dir, cached } = src
     const manifest = withSharedParents(src.manifest)
+    // Read only: `idle` that names no slot fails before anything is created.
+    const slot = await resolveSlot(o.targets, o.slot)
     for (const t of o.targets) await t.init()
     const lock = await time('lock', () =>
       acquireLock(o.targets, `deploy${o.releaseId ? ` ${o.releaseId}` : ''}`, {
@@ -116,7 +130,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       })
     )
     try {
-      return await locked(o, dir, manifest, cached, now, time, timings)
+      return await locked({ ...o, slot }, dir, manifest, cached, now, time, timings)
     } finally {
       await lock.release()
     }
@@ -154,8 +168,9 @@ async function locked(
     if (cleaned.length)
       addEvent(history, { at: now().toISOString(), kind: 'clean', releases: cleaned, run: o.context.run })
     const current = await t.current()
+    const previous = o.slot ? await t.slot(o.slot) : current
     const onDisk = new Set(await t.listReleases())
-    states.push({ t, history, current, onDisk, outcome: { target: t.name, previous: current, cleaned, pruned: [] } })
+    states.push({ t, history, current, previous, onDisk, outcome: { target: t.name, previous, cleaned, pruned: [] } })
   }
 
   // The id: never reused, on any host.
@@ -176,8 +191,9 @@ async function locked(
   } else {
     id = uniqueId(defaultReleaseId(now(), o.context.sha), taken)
   }
-  const previous = states[0].current
-  o.log(`release ${id} (${manifest.files} files, ${manifest.bytes} bytes); current: ${previous ?? 'none'}`)
+  const previous = states[0].previous
+  const link = o.slot ? `slot ${o.slot}` : 'current'
+  o.log(`release ${id} (${manifest.files} files, ${manifest.bytes} bytes); ${link}: ${previous ?? 'none'}`)
 
   // Record the release before it exists: a crash then leaves a record without a
   // directory (harmless) rather than a directory nobody knows about.
@@ -232,11 +248,27 @@ async function locked(
   })
 
   // Switch every host; if one fails, put the others back.
-  await time('switch', () => switchAll(states, id, o.log))
+  await time('switch', () =>
+    switchAll(
+      states.map((s) => ({ t: s.t, current: s.previous })),
+      id,
+      o.log,
+      o.slot
+    )
+  )
   const at = now().toISOString()
   for (const s of states) {
-    findRelease(s.history, id)!.activatedAt = at
-    addEvent(s.history, { at, kind: 'deploy', from: s.current, to: id, run: o.context.run, actor: o.context.actor })
+    // activatedAt marks a release that was `current` (a rollback target of current); a slot's own history is its events.
+    if (!o.slot) findRelease(s.history, id)!.activatedAt = at
+    addEvent(s.history, {
+      at,
+      kind: 'deploy',
+      from: s.previous,
+      to: id,
+      run: o.context.run,
+      actor: o.context.actor,
+      ...(o.slot ? { slot: o.slot } : {})
+    })
     await s.t.writeHistory(s.history)
   }
 
@@ -251,7 +283,8 @@ async function locked(
           env: {
             GANTRY_RELEASE_ID: id,
             GANTRY_RELEASE_PATH: s.t.releasePath(id),
-            GANTRY_PREVIOUS_RELEASE_ID: s.current ?? ''
+            GANTRY_PREVIOUS_RELEASE_ID: s.previous ?? '',
+            ...(o.slot ? { GANTRY_SLOT: o.slot } : {})
           },
           timeoutMs: o.activateTimeoutMs
         })
@@ -264,7 +297,7 @@ async function locked(
               : `activate exited with code ${r.code}`
           switchedBack = await failActivation(states, id, why, o)
           throw new DeployError(
-            `${s.t.name}: ${why}; ${switchedBack ? `switched back to ${previous}` : 'no previous release to switch back to'}, release ${id} marked bad`
+            `${s.t.name}: ${why}; ${switchedBack ? `${o.slot ? `slot ${o.slot} ` : ''}switched back to ${previous}` : 'no previous release to switch back to'}, release ${id} marked bad`
           )
         }
       }
@@ -276,7 +309,15 @@ async function locked(
   await time('prune', async () => {
     for (const s of states) {
       const gone: string[] = []
-      for (const g of pruneList(s.history, id, s.onDisk, o.keep)) {
+      // What every slot links to is kept: a slot that cannot be read stops this host's prune, never the deploy.
+      let slots: Record<string, string>
+      try {
+        slots = await s.t.slots()
+      } catch (e) {
+        warn(`${s.t.name}: not pruning: cannot read the slot links (${(e as Error).message}); release ${id} is live`)
+        continue
+      }
+      for (const g of pruneList(s.history, o.slot ? s.current : id, s.onDisk, o.keep, slots)) {
         try {
           await s.t.removeRelease(g)
         } catch (e) {
@@ -306,6 +347,7 @@ async function locked(
   return {
     id,
     previous,
+    ...(o.slot ? { slot: o.slot } : {}),
     path: states[0].t.releasePath(id),
     manifest: { files: manifest.files, bytes: manifest.bytes },
     targets: states.map((s) => s.outcome),
@@ -320,8 +362,10 @@ async function linkSource(
   currentManifest: { id: string; manifest: Manifest } | undefined
 ): Promise<{ id: string; manifest: Manifest } | undefined> {
   // Read before the lock; a release's manifest never changes, so it serves if that release is still current.
-  if (currentManifest && s.current === currentManifest.id) return { id: s.current, manifest: currentManifest.manifest }
+  if (currentManifest && (s.previous === currentManifest.id || s.current === currentManifest.id))
+    return { id: currentManifest.id, manifest: currentManifest.manifest }
   const candidates = [
+    ...(s.previous ? [s.previous] : []),
     ...(s.current ? [s.current] : []),
     ...s.history.releases
       .filter((r) => s.onDisk.has(r.id) && !r.prunedAt)
@@ -335,50 +379,64 @@ async function linkSource(
   return undefined
 }
 
-/** Switches every host to `id`; when one fails, switches the ones done back and rethrows. */
+/**
+ * Switches every host to `id` (`current`, or with `slot` the link slots/<slot>);
+ * when one fails, switches the ones done back (to what `current` says each held) and rethrows.
+ */
 export async function switchAll(
   states: ReadonlyArray<{ t: Target; current?: string }>,
   id: string,
-  log: (line: string) => void
+  log: (line: string) => void,
+  slot?: string
 ): Promise<void> {
   const done: Array<{ t: Target; current?: string }> = []
+  const to = (t: Target, r: string) => (slot ? t.switchSlot(slot, r) : t.switchTo(r))
   for (const s of states) {
     try {
-      await s.t.switchTo(id)
+      await to(s.t, id)
       done.push(s)
     } catch (e) {
       const back: string[] = []
       for (const d of done.reverse()) {
         if (!d.current) continue
         try {
-          await d.t.switchTo(d.current)
+          await to(d.t, d.current)
           back.push(`${d.t.name} -> ${d.current}`)
         } catch (e2) {
           log(`${d.t.name}: switching back to ${d.current} failed too: ${(e2 as Error).message}`)
         }
       }
       throw new DeployError(
-        `${s.t.name}: switch to ${id} failed: ${(e as Error).message}${back.length ? `; switched back: ${back.join(', ')}` : ''}`
+        `${s.t.name}: switch${slot ? ` of slot ${slot}` : ''} to ${id} failed: ${(e as Error).message}${back.length ? `; switched back: ${back.join(', ')}` : ''}`
       )
     }
   }
 }
 
 async function failActivation(states: TargetState[], id: string, why: string, o: DeployOptions): Promise<boolean> {
-  const previous = states[0].current
+  const previous = states[0].previous
   let back = false
   if (previous) {
     await switchAll(
       states.map((s) => ({ t: s.t, current: id })),
       previous,
-      o.log
+      o.log,
+      o.slot
     )
     back = true
   }
   const at = new Date().toISOString()
   for (const s of states) {
     markBad(s.history, id, { reason: why, actor: o.context.actor, run: o.context.run, at })
-    addEvent(s.history, { at, kind: 'activate-failed', from: id, to: previous, reason: why, run: o.context.run })
+    addEvent(s.history, {
+      at,
+      kind: 'activate-failed',
+      from: id,
+      to: previous,
+      reason: why,
+      run: o.context.run,
+      ...(o.slot ? { slot: o.slot } : {})
+    })
     await s.t.writeHistory(s.history)
   }
   return back

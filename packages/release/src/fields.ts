@@ -2,6 +2,7 @@
 import { stringField, type Field } from '@gantry/core'
 import { COMMAND_FORM, CommandError, splitCommand } from './command.js'
 import { RELEASE_ID_FORM, isValidReleaseId } from './id.js'
+import { IDLE_SLOT, SLOT_FORM, isSlotName } from './layout.js'
 import { HOST_FORM, isHostSpec } from './ssh/host.js'
 
 /** A parse failure's message (a class, so a parser may itself return strings). */
@@ -56,6 +57,20 @@ export const releaseFields = {
       }
       return list
     }),
+  /**
+   * A slot name; with idle: true also the word `idle` (deploy-atomic: the slot
+   * with 0% of the traffic). Without it `idle` is refused with why (auto-rollback).
+   */
+  slot: (o: { idle: boolean; why?: string }): Field<string> =>
+    custom(SLOT_FORM, (s) =>
+      s === IDLE_SLOT
+        ? o.idle
+          ? s
+          : new Invalid(`${o.why ?? `'${IDLE_SLOT}' is not allowed here`}; expected ${SLOT_FORM}`)
+        : isSlotName(s)
+          ? s
+          : new Invalid(`expected ${SLOT_FORM}${o.idle ? ` or ${IDLE_SLOT}` : ''}`)
+    ),
   command: (): Field<string[]> =>
     custom(COMMAND_FORM, (s) => {
       try {

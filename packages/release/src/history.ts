@@ -47,6 +47,11 @@ export interface HistoryEvent {
   reason?: string
   actor?: string
   run?: string
+  /**
+   * The slot the event linked (`slots/<slot>`), when it was a slot's and not
+   * `current`'s. Absent in histories written before slots: those events are `current`'s.
+   */
+  slot?: string
 }
 
 export interface History {
@@ -168,6 +173,34 @@ export function rollbackTarget(
   return undefined
 }
 
+/** Events that (re)linked a slot, each naming the release the slot then held in `to`. */
+const SLOT_LINKS: ReadonlySet<EventKind> = new Set(['deploy', 'rollback', 'activate-failed', 'switch-back'])
+
+/**
+ * The release a rollback of slot `slot` goes to: walking that slot's history
+ * (the events recorded with it) back from the last time it was linked to
+ * `current`, the newest release it held before that is not marked bad and is
+ * still on disk. Undefined when there is none (a history rebuilt after it was
+ * lost has no events: name the release with `to` then).
+ */
+export function slotRollbackTarget(
+  h: History,
+  slot: string,
+  current: string | undefined,
+  onDisk: ReadonlySet<string>
+): string | undefined {
+  const held = h.events.filter((e) => e.slot === slot && SLOT_LINKS.has(e.kind) && e.to).map((e) => e.to!)
+  const at = current === undefined ? -1 : held.lastIndexOf(current)
+  for (let i = (at < 0 ? held.length : at) - 1; i >= 0; i--) {
+    const id = held[i]
+    if (id === current || !onDisk.has(id)) continue
+    const r = findRelease(h, id)
+    if (r?.prunedAt || r?.status === 'bad') continue
+    return id
+  }
+  return undefined
+}
+
 /** The newest good, once-activated release on disk. */
 export function newestGood(h: History, onDisk: ReadonlySet<string>): string | undefined {
   const rs = live(h, onDisk)
@@ -177,18 +210,26 @@ export function newestGood(h: History, onDisk: ReadonlySet<string>): string | un
 
 /**
  * Which releases to remove so that `keep` remain. Never the current release,
- * the newest good one, or the one a rollback would go to now; releases the
- * history does not know are left alone (someone put them there).
+ * the newest good one, or the one a rollback would go to now; never a release a
+ * slot links to (`slots` maps slot names to release ids) or the one that slot's
+ * rollback would go to; releases the history does not know are left alone
+ * (someone put them there).
  */
 export function pruneList(
   h: History,
   current: string | undefined,
   onDisk: ReadonlySet<string>,
-  keep: number
+  keep: number,
+  slots: Readonly<Record<string, string>> = {}
 ): string[] {
   const rs = live(h, onDisk)
   const protect = new Set<string>()
   if (current) protect.add(current)
+  for (const [slot, id] of Object.entries(slots)) {
+    protect.add(id)
+    const back = slotRollbackTarget(h, slot, id, onDisk)
+    if (back) protect.add(back)
+  }
   const good = newestGood(h, onDisk)
   if (good) protect.add(good)
   const back = rollbackTarget(h, current, onDisk)

@@ -8,7 +8,7 @@
  *   <path>/releases/.partial-<id>-<hex> staging (also `.partial-removing-<id>-<hex>`)
  *   <path>/current -> releases/<id>
  *   <path>/shared/
- *   <path>/slots/<name> -> ../releases/<id>
+ *   <path>/slots/<name> -> ../releases/<id>   (deploy-atomic's `slot`; switched as `current` is)
  *   <path>/.gantry/{history.json,traffic.json,lock,manifests/<id>.json,cache/<id>.json}
  */
 import { randomBytes } from 'node:crypto'
@@ -27,6 +27,37 @@ export const CACHES = 'cache'
 export const TRAFFIC = 'traffic.json'
 /** Where slot links live: `<path>/slots/<name> -> ../releases/<id>`. */
 export const SLOTS = 'slots'
+/** The `slot` value that means "the slot with 0% of the traffic" (traffic-state.ts idleSlot); never a slot's own name. */
+export const IDLE_SLOT = 'idle'
+/** What a slot name looks like, in words (input errors). */
+export const SLOT_FORM = 'a slot name (a lowercase letter, then up to 31 lowercase letters, digits or -, such as green)'
+const SLOT_NAME = /^[a-z][a-z0-9-]{0,31}$/
+
+/** Whether `name` can be a slot (`idle` is the keyword, never a slot). */
+export function isSlotName(name: string): boolean {
+  return SLOT_NAME.test(name) && name !== IDLE_SLOT
+}
+
+/** A slot name, checked: targets build paths from it. */
+export function slotName(name: string): string {
+  if (!isSlotName(name)) throw new Error(`'${name}' is not a slot name (expected ${SLOT_FORM})`)
+  return name
+}
+
+/** `slots/<name>`, relative to `<path>`. */
+export function slotPath(name: string): string {
+  return `${SLOTS}/${slotName(name)}`
+}
+
+/** What a slot's symlink holds for a release (relative to slots/). */
+export function slotLinkTarget(id: string): string {
+  return `../${RELEASES}/${id}`
+}
+
+/** The release id a slot link names, or undefined when it names something else. */
+export function parseSlotLink(target: string): string | undefined {
+  return /^\.\.\/releases\/([^/]+)$/.exec(target.replace(/\/+$/, ''))?.[1]
+}
 
 /** State files other than history a caller may read and write (StateStore.readState). */
 const STATE_FILES = new Set([TRAFFIC])

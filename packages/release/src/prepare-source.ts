@@ -7,6 +7,7 @@
  */
 import { rmSync } from 'node:fs'
 import { InputError } from '@gantry/core'
+import { isSlotName } from './layout.js'
 import { ManifestError, buildManifest, type Manifest } from './manifest.js'
 import { SourceError, extractTarball, sourceKind } from './source.js'
 import type { ReleaseStore, ReleaseSwitch, Target } from './target.js'
@@ -16,7 +17,7 @@ export interface PreparedSource {
   /** The release content on the runner (the source, or its extracted copy). */
   dir: string
   manifest: Manifest
-  /** The current release's manifest on the first target, when it has one (a cache of source hashes). */
+  /** The current release's (with a slot: that slot's) manifest on the first target, when it has one (a cache of source hashes). */
   cached?: { id: string; manifest: Manifest }
   timings: Record<string, number>
   /** Removes the extracted copy (idempotent). */
@@ -29,6 +30,8 @@ export async function prepareSource(o: {
   tmpDir: string
   targets: readonly Target[]
   allowEmpty?: boolean
+  /** The slot the release goes to (a name; `idle` unresolved reads current's). */
+  slot?: string
 }): Promise<PreparedSource> {
   const { timings, time } = phaseTimer()
   const invalid = `Input 'source' has invalid value '${o.source}'`
@@ -42,7 +45,7 @@ export async function prepareSource(o: {
     if (kind === 'tar.gz') extracted = await time('extract', () => extractTarball(o.source, o.tmpDir))
     const dir = extracted ?? o.source
     // Read without the lock: it is only a cache of source hashes, right for whatever source stat it records.
-    const cached = o.targets[0] ? await previousManifest(o.targets[0]) : undefined
+    const cached = o.targets[0] ? await previousManifest(o.targets[0], o.slot) : undefined
     const manifest = await time('manifest', async () => buildManifest(dir, o.shared, cached?.manifest))
     if (!o.allowEmpty && manifest.files === 0 && !Object.values(manifest.entries).some((e) => e.type === 'symlink')) {
       throw new InputError(
@@ -59,10 +62,11 @@ export async function prepareSource(o: {
 }
 
 async function previousManifest(
-  t: ReleaseStore & ReleaseSwitch
+  t: ReleaseStore & ReleaseSwitch,
+  slot: string | undefined
 ): Promise<{ id: string; manifest: Manifest } | undefined> {
   try {
-    const id = await t.current()
+    const id = (slot && isSlotName(slot) ? await t.slot(slot) : undefined) ?? (await t.current())
     const manifest = id ? await t.readManifest(id) : undefined
     return id && manifest ? { id, manifest } : undefined
   } catch {

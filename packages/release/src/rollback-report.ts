@@ -12,6 +12,7 @@ export async function reportRollback(
 ): Promise<void> {
   const report = await writeReport('auto-rollback', started, ok, {
     rolledBack: summary.rolledBack,
+    slot: summary.slot ?? null,
     from: summary.from ?? null,
     to: summary.to ?? null,
     reason: summary.reason,
@@ -25,6 +26,7 @@ export async function reportRollback(
     to: summary.to ?? '',
     reason: summary.reason,
     duration: summary.durationMs === undefined ? '' : Math.round(summary.durationMs),
+    slot: summary.slot ?? '',
     report
   })
 }

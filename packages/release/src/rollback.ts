@@ -5,7 +5,7 @@
  * nothing changed.
  */
 import { InputError } from '@gantry/core'
-import { addEvent, findRelease, markBad, rollbackTarget } from './history.js'
+import { addEvent, findRelease, markBad, rollbackTarget, slotRollbackTarget } from './history.js'
 import { loadHistory } from './history-load.js'
 import { acquireLock } from './lock.js'
 import { DeployError, switchAll, type LockSettings, type RunContext } from './deploy.js'
@@ -16,7 +16,12 @@ export class NothingToRollBack extends Error {}
 export interface RollbackOptions {
   targets: Target[]
   to?: string
-  /** Roll back only if this release is still current (a watch must not undo a newer deploy). */
+  /**
+   * Roll back slots/<slot> (to that slot's previous good release, from the
+   * events recorded with it) instead of `current`, which is then untouched.
+   */
+  slot?: string
+  /** Roll back only if this release is still current (the slot's, with slot) (a watch must not undo a newer deploy). */
   expectFrom?: string
   reason: string
   context: RunContext
@@ -41,6 +46,8 @@ export async function checkDeployed(targets: readonly Target[]): Promise<void> {
 }
 
 export interface RollbackResult {
+  /** The slot rolled back; undefined for `current`. */
+  slot?: string
   from?: string
   to: string
   /** ms the verify + switch took (what users wait for). */
@@ -50,12 +57,18 @@ export interface RollbackResult {
 
 export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
   await checkDeployed(o.targets)
-  const lock = await acquireLock(o.targets, `rollback${o.to ? ` to ${o.to}` : ''}`, { ...o.lock, log: o.log })
+  const slot = o.slot
+  const link = slot ? `slot ${slot}` : 'current'
+  const lock = await acquireLock(o.targets, `rollback${slot ? ` of slot ${slot}` : ''}${o.to ? ` to ${o.to}` : ''}`, {
+    ...o.lock,
+    log: o.log
+  })
   try {
     const states = []
     for (const t of o.targets) {
       const history = await loadHistory(t, o.warn ?? o.log)
-      const current = await t.current()
+      // With a slot, "current" below is what that slot links to.
+      const current = slot ? await t.slot(slot) : await t.current()
       const onDisk = new Set(await t.listReleases())
       states.push({ t, history, current, onDisk })
     }
@@ -63,12 +76,12 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
     const from = first.current
     const skew = states.filter((s) => s.current !== from)
     if (skew.length) {
-      o.log(`hosts disagree on current: ${states.map((s) => `${s.t.name}=${s.current ?? 'none'}`).join(', ')}`)
+      o.log(`hosts disagree on ${link}: ${states.map((s) => `${s.t.name}=${s.current ?? 'none'}`).join(', ')}`)
     }
 
     if (o.expectFrom !== undefined && from !== o.expectFrom) {
       throw new NothingToRollBack(
-        `current changed during the watch (${o.expectFrom} -> ${from ?? 'none'}); not rolling back a release that was not watched; nothing changed`
+        `${link} changed during the watch (${o.expectFrom} -> ${from ?? 'none'}); not rolling back a release that was not watched; nothing changed`
       )
     }
 
@@ -88,14 +101,24 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
         }
       }
       if (o.to === from && skew.length === 0) {
-        throw new NothingToRollBack(`release '${o.to}' is already current on every host; nothing changed`)
+        throw new NothingToRollBack(
+          `release '${o.to}' is already ${slot ? `in slot ${slot}` : 'current'} on every host; nothing changed`
+        )
       }
       to = o.to
     } else {
-      const pick = rollbackTarget(first.history, from, first.onDisk)
+      if (slot && from === undefined)
+        throw new NothingToRollBack(
+          `nothing to roll back on ${first.t.name}: slot ${slot} links no release (no ${first.t.base}/slots/${slot}); nothing changed`
+        )
+      const pick = slot
+        ? slotRollbackTarget(first.history, slot, from, first.onDisk)
+        : rollbackTarget(first.history, from, first.onDisk)
       if (!pick) {
         throw new NothingToRollBack(
-          `nothing to roll back to on ${first.t.name}: no good release older than ${from ?? '(no current release)'}; nothing changed`
+          slot
+            ? `nothing to roll back to on ${first.t.name}: slot ${slot} held no good release before ${from ?? '(the slot links no release)'} that is still on disk; nothing changed`
+            : `nothing to roll back to on ${first.t.name}: no good release older than ${from ?? '(no current release)'}; nothing changed`
         )
       }
       for (const s of states.slice(1)) {
@@ -115,7 +138,7 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
       }
     }
     const s0 = performance.now()
-    await switchAll(states, to, o.log)
+    await switchAll(states, to, o.log, slot)
     const switchMs = performance.now() - s0
     const durationMs = performance.now() - t0
 
@@ -125,7 +148,7 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
         markBad(s.history, s.current, { reason: o.reason, actor: o.context.actor, run: o.context.run, at })
       }
       const rec = findRelease(s.history, to)
-      if (rec && !rec.activatedAt) rec.activatedAt = at
+      if (rec && !rec.activatedAt && !slot) rec.activatedAt = at
       addEvent(s.history, {
         at,
         kind: 'rollback',
@@ -133,11 +156,12 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
         to,
         reason: o.reason,
         actor: o.context.actor,
-        run: o.context.run
+        run: o.context.run,
+        ...(slot ? { slot } : {})
       })
       await s.t.writeHistory(s.history)
     }
-    return { from, to, durationMs, switchMs }
+    return { ...(slot ? { slot } : {}), from, to, durationMs, switchMs }
   } finally {
     await lock.release()
   }

@@ -10,19 +10,29 @@ function bytes(n: number | undefined): string {
 }
 
 export function deploySummary(r: DeployResult, environment: string | undefined, deploymentUrl?: string): string {
+  const head = r.slot ? `release ${r.id} is in slot ${r.slot} (\`current\` untouched)` : `release ${r.id} is live`
   const lines = [
-    `### deploy-atomic: ${verdict(true, `release ${r.id} is live`)}`,
+    `### deploy-atomic: ${verdict(true, head)}`,
     '',
     table(
-      ['Release', 'Previous', 'Environment', 'Files', 'Size'],
-      [[r.id, r.previous ?? '(none)', environment ?? '–', r.manifest.files, bytes(r.manifest.bytes)]]
+      ['Release', 'Slot', 'Previous', 'Environment', 'Files', 'Size'],
+      [
+        [
+          r.id,
+          r.slot ?? '– (current)',
+          r.previous ?? '(none)',
+          environment ?? '–',
+          r.manifest.files,
+          bytes(r.manifest.bytes)
+        ]
+      ]
     ),
     '',
     table(
       ['Target', 'Verdict', 'Hard-linked', 'Copied', 'Cleaned up', 'Pruned', 'Activate'],
       r.targets.map((t) => [
         t.target,
-        verdict(true, 'switched'),
+        verdict(true, r.slot ? `slot ${r.slot} linked` : 'switched'),
         t.prepared?.linked ?? 0,
         t.prepared?.copied ?? 0,
         t.cleaned.length ? t.cleaned.join(', ') : '–',
@@ -40,18 +50,22 @@ export function deploySummary(r: DeployResult, environment: string | undefined, 
   return lines.join('\n')
 }
 
-export function deployFailureSummary(message: string, environment: string | undefined): string {
+export function deployFailureSummary(message: string, environment: string | undefined, slot?: string): string {
   return [
     `### deploy-atomic: ${verdict(false, '', 'deploy failed')}`,
     '',
-    table(['Environment', 'Reason'], [[environment ?? '–', message]]),
+    table(['Environment', 'Slot', 'Reason'], [[environment ?? '–', slot ?? '– (current)', message]]),
     '',
-    'The previous release keeps serving (`current` was not switched, or was switched back).'
+    slot
+      ? `Slot ${slot} keeps its previous release (\`slots/${slot}\` was not switched, or was switched back); \`current\` was not touched.`
+      : 'The previous release keeps serving (`current` was not switched, or was switched back).'
   ].join('\n')
 }
 
 export interface RollbackSummary {
   rolledBack: boolean
+  /** The slot rolled back (`slots/<slot>`), undefined for `current`. */
+  slot?: string
   from?: string
   to?: string
   reason: string
@@ -82,14 +96,24 @@ export function rollbackSummary(s: RollbackSummary): string {
   const head = s.error
     ? `### auto-rollback: ${verdict(false, '', 'rollback failed')}`
     : s.rolledBack
-      ? `### auto-rollback: ❌ deployment failed — rolled back from ${s.from ?? '(none)'} to ${s.to}`
+      ? `### auto-rollback: ❌ deployment failed — rolled back ${s.slot ? `slot ${s.slot} ` : ''}from ${s.from ?? '(none)'} to ${s.to}`
       : `### auto-rollback: ${verdict(true, `no rollback needed: ${s.to ?? 'current'} stayed healthy`)}`
   const lines = [
     head,
     '',
     table(
-      ['Rolled back', 'From', 'To', 'Environment', 'Switch time', 'Reason'],
-      [[s.rolledBack ? 'yes' : 'no', s.from ?? '–', s.to ?? '–', s.environment ?? '–', ms(s.durationMs), s.reason]]
+      ['Rolled back', 'Slot', 'From', 'To', 'Environment', 'Switch time', 'Reason'],
+      [
+        [
+          s.rolledBack ? 'yes' : 'no',
+          s.slot ?? '– (current)',
+          s.from ?? '–',
+          s.to ?? '–',
+          s.environment ?? '–',
+          ms(s.durationMs),
+          s.reason
+        ]
+      ]
     )
   ]
   // With several URLs, a row per URL says which one breached or failed; one URL keeps the one-row tables.
@@ -122,6 +146,11 @@ export function rollbackSummary(s: RollbackSummary): string {
   if (s.error) lines.push('', `**Why:** ${s.error}`)
   else if (s.rolledBack) {
     lines.push('', `Release ${s.from ?? '(none)'} is marked **bad** in history and will never be a rollback target.`)
+    if (s.slot)
+      lines.push(
+        '',
+        `Only \`slots/${s.slot}\` was relinked (\`current\` untouched); move the traffic back to this slot's old release with the traffic action if the router sends any to it.`
+      )
   }
   return lines.join('\n')
 }

@@ -46,7 +46,7 @@ export interface ActivateRequest {
   id: string
   /** argv[0] and its arguments; spawned without a shell, cwd = the release directory. */
   argv: string[]
-  /** Extra environment (GANTRY_RELEASE_ID, GANTRY_RELEASE_PATH, GANTRY_PREVIOUS_RELEASE_ID). */
+  /** Extra environment (GANTRY_RELEASE_ID, GANTRY_RELEASE_PATH, GANTRY_PREVIOUS_RELEASE_ID, GANTRY_SLOT with a slot). */
   env: Record<string, string>
   timeoutMs: number
 }
@@ -151,6 +151,12 @@ export interface ReleaseSwitch extends Named {
   current(): Promise<string | undefined>
   /** Makes releases/<id> the live one atomically (on a filesystem: rename(2) of a new `current` symlink). */
   switchTo(id: string): Promise<void>
+  /** Id of the release slot `<name>` links to (`slots/<name>`), or undefined when the slot has none. */
+  slot(name: string): Promise<string | undefined>
+  /** Every slot link: slot name -> release id (pruning keeps what they name). */
+  slots(): Promise<Record<string, string>>
+  /** Links slots/<name> to releases/<id> atomically (a new symlink renamed over the old, as switchTo does for current). */
+  switchSlot(name: string, id: string): Promise<void>
   /** Runs the activate command in the release directory. */
   activate(req: ActivateRequest): Promise<ActivateResult>
 }

@@ -5,13 +5,15 @@
  */
 import { progress } from '@gantry/core'
 import { displayUrl } from '@gantry/probe'
-import { rollbackTarget } from './history.js'
+import { rollbackTarget, slotRollbackTarget } from './history.js'
 import type { ReleaseStore, ReleaseSwitch, StateStore } from './target.js'
 import { watch, type WatchConfig, type WatchResult } from './watch.js'
 
 export interface WatchStepOptions extends Omit<WatchConfig, 'log' | 'progress'> {
   /** The rollback's `to`: with it, no release to go back to is no reason to warn. */
   to?: string
+  /** Watch the release slots/<slot> links to (its rollback is that slot's), not `current`'s. */
+  slot?: string
   info: (line: string) => void
   warn: (line: string) => void
   /** Each failing probe; what a user watching sees is the progress. */
@@ -27,18 +29,25 @@ export interface WatchStepResult {
 }
 
 export async function watchLive(
-  t: Pick<ReleaseSwitch, 'current' | 'name'> & Pick<StateStore, 'readHistory'> & Pick<ReleaseStore, 'listReleases'>,
+  t: Pick<ReleaseSwitch, 'current' | 'slot' | 'name'> &
+    Pick<StateStore, 'readHistory'> &
+    Pick<ReleaseStore, 'listReleases'>,
   o: WatchStepOptions
 ): Promise<WatchStepResult> {
-  const current = await t.current()
+  const current = o.slot ? await t.slot(o.slot) : await t.current()
   // Read without the lock, only for this warning: a history that cannot be read is dealt with under it.
   const history = await t.readHistory().catch(() => undefined)
-  const back = history && rollbackTarget(history, current, new Set(await t.listReleases()))
+  const onDisk = new Set(await t.listReleases())
+  const back =
+    history &&
+    (o.slot ? slotRollbackTarget(history, o.slot, current, onDisk) : rollbackTarget(history, current, onDisk))
   if (history && !back && !o.to) o.warn(`${t.name}: nothing to roll back to if the watch sees a breach`)
   const shown = o.urls.map(displayUrl).join(', ')
-  o.info(`watching ${shown} for ${o.durationMs / 1000} s (every ${o.intervalMs / 1000} s); current: ${current}`)
+  o.info(
+    `watching ${shown} for ${o.durationMs / 1000} s (every ${o.intervalMs / 1000} s); ${o.slot ? `slot ${o.slot}` : 'current'}: ${current}`
+  )
   const lines = progress(o.info)
-  const { to: _to, info: _info, warn: _warn, debug, ...config } = o
+  const { to: _to, slot: _slot, info: _info, warn: _warn, debug, ...config } = o
   const result = await watch({ ...config, log: debug, progress: lines }).finally(() => lines.stop())
   // baselineP95 at the top for one URL, as before; with several, each of result.urls has its own.
   const baselineP95 = result.urls.length === 1 ? result.urls[0]?.baselineP95 : undefined

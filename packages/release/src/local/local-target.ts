@@ -262,11 +262,12 @@ export class LocalTarget implements Target {
     // Temp files of interrupted atomic writes and switches.
     for (const [dir, rel] of [
       [this.base, ''],
+      [join(this.base, L.SLOTS), `${L.SLOTS}/`],
       [this.meta, '.gantry/'],
       [join(this.meta, 'manifests'), '.gantry/manifests/'],
       [join(this.meta, 'cache'), '.gantry/cache/']
     ] as const) {
-      for (const n of existsSync(dir) ? readdirSync(dir) : []) {
+      for (const n of entries(dir)) {
         if (L.isTempName(n)) {
           rmSync(join(dir, n), { force: true })
           partials.push(`${rel}${n}`)
@@ -476,6 +477,64 @@ export class LocalTarget implements Target {
     fsyncDir(this.base)
   }
 
+  async slot(name: string): Promise<string | undefined> {
+    const link = join(this.base, L.slotPath(name))
+    let target: string
+    try {
+      target = readlinkSync(link)
+    } catch (e) {
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return undefined
+      if (errno(e) === 'EINVAL') throw new TargetError(`${link} exists but is not a symlink; move it away first`)
+      throw e
+    }
+    const id = L.parseSlotLink(target)
+    if (id === undefined) throw new TargetError(`${link} points at '${target}', not at ../releases/<id>`)
+    return id
+  }
+
+  async slots(): Promise<Record<string, string>> {
+    const dir = join(this.base, L.SLOTS)
+    const out: Record<string, string> = {}
+    let names: string[]
+    try {
+      names = readdirSync(dir)
+    } catch (e) {
+      if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return out
+      throw e
+    }
+    for (const n of names.sort()) {
+      if (!L.isSlotName(n)) continue
+      const id = await this.slot(n)
+      if (id !== undefined) out[n] = id
+    }
+    return out
+  }
+
+  async switchSlot(name: string, id: string): Promise<void> {
+    if (!existsSync(this.releasePath(id))) throw new TargetError(`${this.name}: release ${id} does not exist`)
+    const dir = join(this.base, L.SLOTS)
+    try {
+      mkdirSync(dir, { recursive: true })
+    } catch (e) {
+      if (errno(e) === 'EEXIST' || errno(e) === 'ENOTDIR')
+        throw new TargetError(`${dir} is not a directory; move it away first`)
+      throw e
+    }
+    const link = join(this.base, L.slotPath(name))
+    const tmp = tempBeside(link)
+    symlinkSync(L.slotLinkTarget(id), tmp)
+    try {
+      renameSync(tmp, link)
+    } catch (e) {
+      rmSync(tmp, { force: true })
+      if (errno(e) === 'EISDIR' || errno(e) === 'ENOTEMPTY' || errno(e) === 'EEXIST') {
+        throw new TargetError(`${link} is a directory, not a symlink; move it away first`)
+      }
+      throw e
+    }
+    fsyncDir(dir)
+  }
+
   async activate(req: ActivateRequest): Promise<ActivateResult> {
     return runCommand(req.argv, {
       cwd: this.releasePath(req.id),
@@ -497,6 +556,16 @@ export class LocalTarget implements Target {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A directory's names; none when it is missing or not a directory (a stray file there holds no temp files). */
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch (e) {
+    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return []
+    throw e
+  }
 }
 
 function isDir(p: string): boolean {

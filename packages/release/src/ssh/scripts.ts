@@ -180,6 +180,38 @@ if ! mv -T -- "$3" current; then
 fi
 sync -- .`
 
+/** The target of <path>/slots/<name>; exit 3 when absent, 4 when it is not a symlink. */
+export const SLOT = `c=$1/slots/$2
+if [ -L "$c" ]; then exec readlink -- "$c"; fi
+if [ -e "$c" ]; then exit 4; fi
+exit 3`
+
+/** Every symlink in <path>/slots: '<name>' NUL '<target>' NUL records; nothing when there is no slots/. */
+export const SLOTS = `set -u
+[ -d "$1/slots" ] || exit 0
+cd -- "$1/slots" || exit 1
+for f in * .[!.]* ..?*; do
+  if [ -L "$f" ]; then printf '%s\\000' "$f"; readlink -n -- "$f" || exit 1; printf '\\000'; fi
+done`
+
+/**
+ * Points slots/<name> at ../releases/<id>: '<id>' '<name>' '<temp name>'; ln -s
+ * to the temp name, mv -T (rename(2)), as SWITCH does for current; exit 3 no
+ * release, 4 the slot is a directory.
+ */
+export const SWITCH_SLOT = `set -u
+cd -- "$1" || exit 1
+[ -d "releases/$2" ] || exit 3
+mkdir -p slots || exit 1
+cd slots || exit 1
+ln -s -- "../releases/$2" "$4" || exit 1
+if ! mv -T -- "$4" "$3"; then
+  rm -f -- "$4"
+  if [ -d "$3" ] && [ ! -L "$3" ]; then exit 4; fi
+  exit 1
+fi
+sync -- .`
+
 /** Moves releases/<id> aside (a crash mid-delete leaves a partial, never half a release), then deletes it. */
 export const REMOVE_RELEASE = `set -eu
 cd -- "$1"

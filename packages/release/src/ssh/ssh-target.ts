@@ -10,8 +10,11 @@
 import {
   isPartial,
   isTempName,
+  isSlotName,
   manifestId,
   parseCurrentLink,
+  parseSlotLink,
+  slotName,
   removingName,
   stagingName,
   stateName,
@@ -401,11 +404,18 @@ export class SshTarget implements Target {
 
   cleanPartials(): Promise<CleanResult> {
     return this.serial(async () => {
-      const [releases, base, meta, manifests] = await this.list(['releases', '', '.gantry', '.gantry/manifests'])
+      const [releases, base, meta, manifests, slots] = await this.list([
+        'releases',
+        '',
+        '.gantry',
+        '.gantry/manifests',
+        'slots'
+      ])
       const partials: string[] = []
       for (const n of releases) if (isPartial(n)) partials.push(`releases/${n}`)
       // Temp files of interrupted atomic writes and switches.
       for (const n of base) if (isTempName(n)) partials.push(n)
+      for (const n of slots) if (isTempName(n)) partials.push(`slots/${n}`)
       for (const n of meta) if (isTempName(n)) partials.push(`.gantry/${n}`)
       const have = new Set(releases.filter((n) => !n.startsWith('.') && isValidReleaseId(n)))
       for (const n of manifests) {
@@ -554,6 +564,46 @@ export class SshTarget implements Target {
         throw new SshTargetError(`${this.base}/current is a directory, not a symlink; move it away first`)
       // switchAll names the host and the release already.
       throw new SshTargetError(lastLine(r.stderr) || `the switch script exited with ${r.code}`)
+    })
+  }
+
+  slot(name: string): Promise<string | undefined> {
+    return this.serial(async () => {
+      const r = await this.expect('slot', S.SLOT, [slotName(name)], [S.ABSENT, S.OTHER])
+      if (r.code === S.ABSENT) return undefined
+      const link = `${this.base}/slots/${name}`
+      if (r.code === S.OTHER)
+        throw new SshTargetError(`${this.name}: ${link} exists but is not a symlink; move it away first`)
+      const target = r.stdout.toString('utf8').replace(/\n$/, '')
+      const id = parseSlotLink(target)
+      if (id === undefined)
+        throw new SshTargetError(`${this.name}: ${link} points at '${target}', not at ../releases/<id>`)
+      return id
+    })
+  }
+
+  slots(): Promise<Record<string, string>> {
+    return this.serial(async () => {
+      const r = await this.expect('slots', S.SLOTS, [], [])
+      const words = r.stdout.toString('utf8').split('\0')
+      const out: Record<string, string> = {}
+      for (let i = 0; i + 1 < words.length; i += 2) {
+        const id = parseSlotLink(words[i + 1])
+        if (isSlotName(words[i]) && id !== undefined) out[words[i]] = id
+      }
+      return out
+    })
+  }
+
+  switchSlot(name: string, id: string): Promise<void> {
+    return this.serial(async () => {
+      checkId(id)
+      const r = await this.remote('switch slot', S.SWITCH_SLOT, [id, slotName(name), tempName(name)])
+      if (r.code === 0) return
+      if (r.code === S.ABSENT) throw new SshTargetError(`${this.name}: release ${id} does not exist`)
+      if (r.code === S.OTHER)
+        throw new SshTargetError(`${this.base}/slots/${name} is a directory, not a symlink; move it away first`)
+      throw new SshTargetError(lastLine(r.stderr) || `the slot switch script exited with ${r.code}`)
     })
   }
 
