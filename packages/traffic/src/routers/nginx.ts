@@ -84,7 +84,8 @@ export function nginxMessage(stderr: string): string {
     .map((l) => l.trim())
     .filter(Boolean)
   const line = lines.find((l) => /\[(emerg|alert|crit|error)\]/.test(l)) ?? lines.at(-1) ?? ''
-  return line.replace(/^nginx: /, '')
+  // `nginx: [emerg] …`, or in error-log form `2026/12/04 02:16:11 [emerg] 13107#13107: …`.
+  return line.replace(/^nginx: /, '').replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /, '$1 ')
 }
 
 export function splitArgs(s: string | undefined): string[] {
