@@ -3,12 +3,14 @@
 // and slots/green), under autocannon load.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { renderUpstream } from '@gantry/traffic'
 import { runAction } from '../harness/runner.mjs'
+import { waitFor } from '../helpers/http.js'
 import { NGINX, startNginx, type Nginx } from '../helpers/nginx.js'
 import { requests, resets, startApp, underLoad, type App } from '../helpers/traffic.js'
 
@@ -38,6 +40,19 @@ function traffic(weights: string, extra: Record<string, string> = {}) {
       ...extra
     },
     timeoutMs: 60_000
+  })
+}
+
+/** One request on a new connection (no keep-alive pool): it reaches nginx's current workers. */
+function freshGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d: string) => (body += d))
+      res.on('end', () => resolve(body))
+    })
+    req.on('timeout', () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
   })
 }
 
@@ -83,18 +98,30 @@ describe('traffic with router: nginx', () => {
   test('20 weight changes under load: 0 non-2xx; resets no more than bare reloads give; the split at 90/10', async () => {
     const N = 20
     const plan = Array.from({ length: N }, (_, k) => (k % 2 === 0 ? 'green=100' : 'blue=100'))
+    let t0 = performance.now()
     const changes = await underLoad(`${nginx.url}/`, 16, async () => {
       for (const w of plan) {
         const r = await traffic(w, { reason: `switch ${w}` })
         expect({ w, code: r.code, out: r.code ? r.stdout : '' }).toEqual({ w, code: 0, out: '' })
       }
     })
-    // The same load with N bare `nginx -t && nginx -s reload` (the floor: what a change costs without Gantry).
+    const interval = (performance.now() - t0) / N
+    // The floor at the same load: what a script does without Gantry (write the include, nginx -t,
+    // nginx -s reload), at the same pace (reloads closer together coalesce in the master, which
+    // would count fewer reloads, not cheaper ones).
     const args = ['-p', nginx.prefix, '-c', nginx.conf]
+    const upstreams = [blue, green].map((a) => ({ name: a.name, address: a.address }))
+    t0 = performance.now()
     const bare = await underLoad(`${nginx.url}/`, 16, async () => {
       for (let k = 0; k < N; k++) {
+        const w = k % 2 === 0 ? { blue: 0, green: 100 } : { blue: 100, green: 0 }
+        writeFileSync(`${include}.tmp`, renderUpstream('app', upstreams, w, ['keepalive 16;']))
+        renameSync(`${include}.tmp`, include)
         await run(NGINX, [...args, '-t'], { timeout: 10_000 })
         await run(NGINX, [...args, '-s', 'reload'], { timeout: 10_000 })
+        // Pacing, not synchronisation: the next reload starts where the next change did.
+        const next = t0 + (k + 1) * interval - performance.now()
+        if (next > 0) await new Promise((r) => setTimeout(r, next))
       }
     })
     const measured = {
@@ -118,7 +145,8 @@ describe('traffic with router: nginx', () => {
 
     // The observed split at 90/10 over 6000 requests, counted by the instances themselves.
     expect((await traffic('blue=90,green=10')).code).toBe(0)
-    // The old workers' connections end before counting starts: the new workers alone route these.
+    // nginx -s reload returns before the new workers run: count once a new connection reaches green.
+    await waitFor(async () => (await freshGet(`${nginx.url}/`)) === 'green\n', 10_000, 'the 90/10 config to be live')
     await Promise.all([blue.reset(), green.reset()])
     const l = await requests(`${nginx.url}/`, 16, 6000)
     expect(l.non2xx + l.timeouts).toBe(0)
@@ -145,7 +173,10 @@ describe('traffic with router: nginx', () => {
     expect(history().changes).toHaveLength(changes)
     // No temp file left beside the include.
     expect(existsSync(join(root, '.gantry-app.conf'))).toBe(false)
-    for (let k = 0; k < 20; k++) expect(await (await fetch(`${nginx.url}/`)).text()).toBe('blue\n')
+    // The change to blue before it has taken over (nginx -s reload returns before the new workers run).
+    const body = async () => (await fetch(`${nginx.url}/`, { signal: AbortSignal.timeout(5000) })).text()
+    await waitFor(async () => (await body()) === 'blue\n', 10_000, 'nginx to route to blue')
+    for (let k = 0; k < 20; k++) expect(await body()).toBe('blue\n')
   })
 
   test('weights: previous puts back the state before the last change, and twice toggles back', async () => {
