@@ -128,18 +128,45 @@ class NginxRouter implements Router {
     return block ? blockWeights(block, this.o.servers) : undefined
   }
 
-  private async nginx(what: string[]): Promise<{ ok: boolean; message: string }> {
+  private async nginx(what: string[]): Promise<{ ok: boolean; message: string; stdout: string }> {
     const argv = ['nginx', ...this.o.args, ...what]
     const r = await this.host.run(argv, { timeoutMs: this.o.ctx.timeoutMs })
     if (r.timedOut)
-      return { ok: false, message: `${argv.join(' ')} did not finish within ${this.o.ctx.timeoutMs / 1000} s` }
+      return {
+        ok: false,
+        message: `${argv.join(' ')} did not finish within ${this.o.ctx.timeoutMs / 1000} s`,
+        stdout: ''
+      }
     if (r.code === 127 || (r.code === null && /ENOENT/.test(r.stderr)))
-      return { ok: false, message: `nginx is not installed (or not on PATH) on ${this.host.name}` }
-    return { ok: r.code === 0, message: nginxMessage(r.stderr) || `exit ${r.code}` }
+      return { ok: false, message: `nginx is not installed (or not on PATH) on ${this.host.name}`, stdout: '' }
+    return { ok: r.code === 0, message: nginxMessage(r.stderr) || `exit ${r.code}`, stdout: r.stdout }
+  }
+
+  /**
+   * The master's children (`ps --ppid`): pid → title. A worker told to stop
+   * retitles itself `… is shutting down` as it closes its listening sockets.
+   */
+  private async children(master: string): Promise<Map<string, string> | undefined> {
+    const r = await this.host.run(['ps', '-o', 'pid=,args=', '--ppid', master], { timeoutMs: this.o.ctx.timeoutMs })
+    if (r.code !== 0 && r.code !== 1) return undefined
+    const out = new Map<string, string>()
+    for (const line of r.stdout.split(/\r?\n/)) {
+      const m = line.trim().match(/^(\d+)\s+(.*)$/)
+      if (m) out.set(m[1], m[2])
+    }
+    return out
+  }
+
+  /** The master's pid, from the pid file the dumped configuration names (absolute paths only). */
+  private async master(dump: string): Promise<string | undefined> {
+    const file = dump.match(/^\s*pid\s+([^;\s]+)\s*;/m)?.[1] ?? '/run/nginx.pid'
+    if (!file.startsWith('/')) return undefined
+    const pid = (await this.host.readFile(file))?.trim()
+    return pid && /^\d+$/.test(pid) ? pid : undefined
   }
 
   async apply(weights: Weights, _drain: readonly string[]): Promise<void> {
-    const { config, upstream } = this.o
+    const { config, upstream, ctx } = this.o
     const old = await this.host.readFile(config)
     let extras: string[] = []
     try {
@@ -152,22 +179,44 @@ class NginxRouter implements Router {
       if (old === undefined) await this.host.removeFile(config)
       else await this.host.writeFileAtomic(config, old)
     }
-    const test = await this.nginx(['-t'])
+    const was = old === undefined ? 'removed' : 'put back'
+    // -T: the test of -t, and the configuration printed, which names the pid file.
+    const test = await this.nginx(['-T'])
     if (!test.ok) {
       await putBack()
-      throw new UserError(
-        `nginx -t failed, so ${config} was ${old === undefined ? 'removed' : 'put back'} and traffic is unchanged: ${test.message}`
-      )
+      throw new UserError(`nginx -t failed, so ${config} was ${was} and traffic is unchanged: ${test.message}`)
     }
+    const master = await this.master(test.stdout)
+    const before = master ? await this.children(master) : undefined
     const reload = await this.nginx(['-s', 'reload'])
     if (!reload.ok) {
       // The running nginx keeps its old config: the file says so again.
       await putBack()
-      throw new UserError(
-        `nginx -s reload failed, so ${config} was ${old === undefined ? 'removed' : 'put back'} and traffic is unchanged: ${reload.message}`
-      )
+      throw new UserError(`nginx -s reload failed, so ${config} was ${was} and traffic is unchanged: ${reload.message}`)
     }
-    this.o.ctx.log(`nginx: ${config} written, nginx -t passed, reload signalled`)
+    if (!master || !before) {
+      ctx.log(
+        `nginx: ${config} written, nginx -t passed, reload signalled (its workers cannot be listed: not waited for)`
+      )
+      return
+    }
+    // The signal is asynchronous: the new weights are live once the master has started new
+    // workers and every old one has stopped taking connections (or is gone).
+    const deadline = performance.now() + ctx.timeoutMs
+    for (;;) {
+      const now = await this.children(master)
+      const started = now && [...now.keys()].some((p) => !before.has(p))
+      const oldOnes = now ? [...now].filter(([p]) => before.has(p)) : []
+      if (started && oldOnes.every(([, title]) => /shutting down/.test(title))) break
+      if (performance.now() >= deadline) {
+        await putBack()
+        throw new UserError(
+          `nginx did not switch to new workers within ${ctx.timeoutMs / 1000} s of the reload signal (its error log says why), so ${config} was ${was}; the running nginx keeps its previous configuration`
+        )
+      }
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    ctx.log(`nginx: ${config} written, nginx -t passed, reloaded (new workers of master ${master} running)`)
   }
 }
 
