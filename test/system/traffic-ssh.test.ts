@@ -3,6 +3,7 @@
 // routers run on this machine, so the test can look at them directly).
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { askSocket, parseServersState, renderUpstream } from '@gantry/traffic'
@@ -113,6 +114,39 @@ describe('traffic over ssh (router-host)', () => {
       8
     )
     for (let k = 0; k < 10; k++) expect(await (await fetch(`${haproxy.url}/`)).text()).toBe('green\n')
+  })
+
+  test('a socket on the host that accepts and never answers: a bounded failure in one line', async () => {
+    const dead = join(root, 'dead.sock')
+    const held: Socket[] = []
+    const server = createServer((c) => void held.push(c))
+    await new Promise<void>((r) => server.listen(dead, r))
+    try {
+      const t0 = performance.now()
+      const r = await runAction('traffic', {
+        inputs: {
+          router: 'haproxy',
+          upstream: 'app',
+          servers: 'blue=blue\ngreen=green',
+          weights: 'blue',
+          'router-socket': dead,
+          timeout: '1s',
+          path: join(root, 'remote-app'),
+          ...ssh()
+        },
+        timeoutMs: 60_000
+      })
+      expect(r.code).toBe(1)
+      expect(r.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+        expect.stringMatching(
+          /^.*@127\.0\.0\.1:\d+: router-socket .*dead\.sock: no answer to 'show servers state app' within 1 s$/
+        )
+      ])
+      expect(performance.now() - t0).toBeLessThan(30_000)
+    } finally {
+      for (const c of held) c.destroy()
+      await new Promise((r) => server.close(r))
+    }
   })
 
   test('a socket path missing on the host: one line naming the input, nothing changed', async () => {
