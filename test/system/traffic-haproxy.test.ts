@@ -69,13 +69,21 @@ describe('traffic with router: haproxy', () => {
       plan.push([`green=${10 * (k + 1)},blue=${100 - 10 * (k + 1)}`, ''])
       plan.push([k % 2 === 0 ? 'green' : 'blue', k % 2 === 0 ? 'blue' : 'green'])
     }
+    const inProcess: number[] = []
+    const t0 = performance.now()
     const { load } = await underLoad(`${haproxy.url}/`, 16, async () => {
       for (const [w, drain] of plan) {
         const r = await traffic(w, { drain, 'drain-timeout': '5s' })
         expect({ w, code: r.code, out: r.code ? r.stdout : '' }).toEqual({ w, code: 0, out: '' })
+        inProcess.push(JSON.parse(readFileSync(r.outputs.report, 'utf8')).durationMs)
       }
     })
-    console.log(`haproxy under 16-connection load, ${plan.length} changes: ${JSON.stringify(load)}`)
+    // Per change under the load: the whole step (Node's start included) and in-process (the report's durationMs).
+    const timing = {
+      stepMs: Math.round((performance.now() - t0) / plan.length),
+      inProcessMs: Math.round(inProcess.reduce((a, b) => a + b, 0) / plan.length)
+    }
+    console.log(`haproxy under 16-connection load, ${plan.length} changes: ${JSON.stringify({ ...load, ...timing })}`)
     expect(load.total).toBeGreaterThan(1000)
     expect({ non2xx: load.non2xx, errors: load.errors, timeouts: load.timeouts, resets: resets(load) }).toEqual({
       non2xx: 0,

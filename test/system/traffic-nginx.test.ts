@@ -101,10 +101,12 @@ describe('traffic with router: nginx', () => {
     const N = 20
     const plan = Array.from({ length: N }, (_, k) => (k % 2 === 0 ? 'green=100' : 'blue=100'))
     let t0 = performance.now()
+    const inProcess: number[] = []
     const changes = await underLoad(`${nginx.url}/`, 16, async () => {
       for (const w of plan) {
         const r = await traffic(w, { reason: `switch ${w}` })
         expect({ w, code: r.code, out: r.code ? r.stdout : '' }).toEqual({ w, code: 0, out: '' })
+        inProcess.push(JSON.parse(readFileSync(r.outputs.report, 'utf8')).durationMs)
       }
     })
     const interval = (performance.now() - t0) / N
@@ -128,7 +130,10 @@ describe('traffic with router: nginx', () => {
     })
     const measured = {
       changes: { ...changes.load, resets: resets(changes.load), perChange: resets(changes.load) / N },
-      bare: { ...bare.load, resets: resets(bare.load), perReload: resets(bare.load) / N }
+      bare: { ...bare.load, resets: resets(bare.load), perReload: resets(bare.load) / N },
+      // Per change under the load: the whole step (Node's start included) and in-process (the report's durationMs).
+      stepMs: Math.round(interval),
+      inProcessMs: Math.round(inProcess.reduce((a, b) => a + b, 0) / N)
     }
     writeFileSync(join(tmpdir(), 'gantry-traffic-nginx-measured.json'), JSON.stringify(measured, null, 2))
     console.log(`nginx under 16-connection load, ${N} changes vs ${N} bare reloads: ${JSON.stringify(measured)}`)
