@@ -124,6 +124,10 @@ frontend web
 backend app
   balance roundrobin
 ${servers.map((s) => `  server ${s.name} ${s.address} weight ${s.weight}`).join('\n')}
+# A static algorithm: the runtime API refuses weights other than 0 and the configured one.
+backend static
+  balance static-rr
+${servers.map((s) => `  server ${s.name} ${s.address} weight ${s.weight}`).join('\n')}
 `
   )
   const child = spawn(HAPROXY, ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] })

@@ -141,6 +141,18 @@ describe('traffic with router: haproxy', () => {
     }
   })
 
+  test('a weight HAProxy refuses: the commands before it are undone, one line with HAProxy’s words', async () => {
+    const ask = async () =>
+      parseServersState(await askSocket({ kind: 'unix', path: haproxy.socket }, 'show servers state static', 5000))
+    const before = await ask()
+    const r = await traffic('blue=90,green=10', { upstream: 'static' })
+    expect(r.code).toBe(1)
+    expect(r.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+      "HAProxy refused 'set server static/blue weight 90': Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.; the backend was put back as it was"
+    ])
+    expect(await ask()).toEqual(before)
+  })
+
   test('bad input: a socket path that does not exist, a server not in the backend', async () => {
     const missing = await traffic('green', { 'router-socket': join(root, 'nope.sock') })
     expect(missing.code).toBe(1)

@@ -3,6 +3,7 @@
 import { describe, expect, test } from '@jest/globals'
 import {
   WeightsError,
+  applyCommands,
   blockWeights,
   nginxMessage,
   parseDrain,
@@ -15,6 +16,7 @@ import {
   printedWeights,
   renderUpstream,
   resolveWeights,
+  restoreCommands,
   splitArgs,
   stateWeights,
   timelineChart,
@@ -162,6 +164,27 @@ describe('HAProxy runtime API answers', () => {
       "HAProxy backend 'app' has no server 'purple'"
     )
     expect(() => parseServersState('Unknown command.\n')).toThrow(/unexpected answer/)
+  })
+
+  test('a change’s commands: servers gaining traffic first, 0% is weight 0, drain only for drained ones', () => {
+    const hs = [
+      { name: 'blue', address: 'blue' },
+      { name: 'green', address: 'green' },
+      { name: 'old', address: 'old' }
+    ]
+    expect(applyCommands('app', hs, { blue: 0, green: 100, old: 0 }, ['blue'])).toEqual([
+      'set server app/green state ready',
+      'set server app/green weight 100',
+      'set server app/blue weight 0',
+      'set server app/blue state drain',
+      'set server app/old weight 0'
+    ])
+    expect(restoreCommands('app', hs.slice(0, 2), parseServersState(STATE))).toEqual([
+      'set server app/blue weight 90',
+      'set server app/blue state ready',
+      'set server app/green weight 50',
+      'set server app/green state drain'
+    ])
   })
 
   test('show stat: CSV rows by the header', () => {

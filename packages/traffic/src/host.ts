@@ -50,8 +50,17 @@ export interface RouterHost {
   removeFile(path: string): Promise<void>
   /** `test -d` / `test -S` / `test -e` on the host. */
   test(flag: '-d' | '-S' | '-e', path: string): Promise<boolean>
-  /** Sends each command on its own runtime-API connection; the answers, in order. */
-  socket(address: SocketAddress, commands: readonly string[], timeoutMs: number): Promise<string[]>
+  /**
+   * Sends each command on its own runtime-API connection; the answers, in order.
+   * `untilRefused`: stops after the first answer that is more than a newline
+   * (a `set` command's refusal), so the answers may be fewer than the commands.
+   */
+  socket(
+    address: SocketAddress,
+    commands: readonly string[],
+    timeoutMs: number,
+    o?: { untilRefused?: boolean }
+  ): Promise<string[]>
   close(): Promise<void>
 }
 
@@ -157,9 +166,18 @@ export class LocalHost implements RouterHost {
     }
   }
 
-  async socket(address: SocketAddress, commands: readonly string[], timeoutMs: number): Promise<string[]> {
+  async socket(
+    address: SocketAddress,
+    commands: readonly string[],
+    timeoutMs: number,
+    o: { untilRefused?: boolean } = {}
+  ): Promise<string[]> {
     const out: string[] = []
-    for (const c of commands) out.push(await askSocket(address, c, timeoutMs))
+    for (const c of commands) {
+      const answer = await askSocket(address, c, timeoutMs)
+      out.push(answer)
+      if (o.untilRefused && (answer === '' || answer.trim() !== '')) break
+    }
     return out
   }
 
@@ -180,7 +198,7 @@ mv -f -- "$3" "$2"`
 const REMOVE = `rm -f -- "$2"`
 const TEST = `test "$2" "$3"`
 /** Each command on its own socat connection, each answer followed by a marker line. */
-const SOCAT = `addr=$2; t=$3; shift 3
+const SOCAT = `addr=$2; t=$3; until=$4; shift 4
 PATH="$PATH:${SBIN}"
 out=$(mktemp) || exit 1
 trap 'rm -f -- "$out"' EXIT
@@ -190,6 +208,8 @@ for c in "$@"; do
   n=$(wc -c < "$out"); [ $((n)) -gt 0 ] || { echo "no answer to '$c' within $t s" >&2; exit 5; }
   cat -- "$out"
   printf '\\n%s\\n' '<<gantry-end>>'
+  # A set command's refusal (more than a newline) ends the batch.
+  if [ "$until" = 1 ] && [ -n "$(tr -d '\\n' < "$out")" ]; then exit 0; fi
 done`
 const MARK = '\n<<gantry-end>>\n'
 
@@ -234,13 +254,18 @@ export class SshHost implements RouterHost {
     return (await this.store.exec('test', TEST, [flag, path])).code === 0
   }
 
-  async socket(address: SocketAddress, commands: readonly string[], timeoutMs: number): Promise<string[]> {
+  async socket(
+    address: SocketAddress,
+    commands: readonly string[],
+    timeoutMs: number,
+    o: { untilRefused?: boolean } = {}
+  ): Promise<string[]> {
     const where = address.kind === 'unix' ? address.path : `${address.host}:${address.port}`
     const addr = address.kind === 'unix' ? `UNIX-CONNECT:${address.path}` : `TCP:${address.host}:${address.port}`
     const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)))
     let r
     try {
-      r = await this.store.exec('socket', SOCAT, [addr, seconds, ...commands], {
+      r = await this.store.exec('socket', SOCAT, [addr, seconds, o.untilRefused ? '1' : '0', ...commands], {
         timeoutMs: timeoutMs * commands.length + 15_000
       })
     } catch (e) {
@@ -248,12 +273,14 @@ export class SshHost implements RouterHost {
     }
     const text = r.stdout.toString('utf8')
     const parts = text.split(MARK)
-    if (r.code !== 0 || parts.length - 1 < commands.length) {
+    const got = parts.length - 1
+    const refused = o.untilRefused && got > 0 && parts[got - 1].trim() !== ''
+    if (r.code !== 0 || (got < commands.length && !refused)) {
       const why =
         r.code === 127 ? 'socat is not installed on the router host' : lastOf(r.stderr) || `exit ${r.code ?? '?'}`
       throw new RouterHostError(`${this.name}: router-socket ${where}: ${why}`)
     }
-    return parts.slice(0, commands.length)
+    return parts.slice(0, got)
   }
 
   close(): Promise<void> {

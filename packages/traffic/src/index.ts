@@ -3,7 +3,15 @@ export * from './host.js'
 export * from './router.js'
 export * from './routers/registry.js'
 export { nginxKind, renderUpstream, parseUpstream, blockWeights, nginxMessage, splitArgs } from './routers/nginx.js'
-export { haproxyKind, parseServersState, parseStat, parseSocket, stateWeights } from './routers/haproxy.js'
+export {
+  haproxyKind,
+  applyCommands,
+  restoreCommands,
+  parseServersState,
+  parseStat,
+  parseSocket,
+  stateWeights
+} from './routers/haproxy.js'
 export { commandKind, printedWeights } from './routers/command.js'
 export * from './inputs.js'
 export * from './traffic.js'

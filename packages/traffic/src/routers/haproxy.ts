@@ -113,10 +113,42 @@ export function stateWeights(states: ServerState[], backend: string, servers: re
   return toPercent(raw)
 }
 
-/** The runtime API's answer to a `set` command: a bare newline is success, anything else says why not. */
-function answered(command: string, answer: string): void {
-  if (answer === '') throw new UserError(`HAProxy closed the runtime API connection without answering '${command}'`)
-  if (answer.trim() !== '') throw new UserError(`HAProxy refused '${command}': ${answer.trim().split(/\r?\n/)[0]}`)
+/**
+ * The runtime API commands of a change, in order: servers gaining traffic
+ * first (state ready, then the weight), so some server with weight takes new
+ * requests at every moment; then those at 0% (weight 0, and state drain when
+ * drained).
+ */
+export function applyCommands(
+  backend: string,
+  servers: readonly Server[],
+  weights: Weights,
+  drain: readonly string[]
+): string[] {
+  const id = (s: Server) => `${backend}/${s.address}`
+  const out: string[] = []
+  for (const s of servers.filter((s) => weights[s.name] > 0))
+    out.push(`set server ${id(s)} state ready`, `set server ${id(s)} weight ${weights[s.name]}`)
+  for (const s of servers.filter((s) => !(weights[s.name] > 0))) {
+    out.push(`set server ${id(s)} weight 0`)
+    if (drain.includes(s.name)) out.push(`set server ${id(s)} state drain`)
+  }
+  return out
+}
+
+/** What puts servers back as `show servers state` saw them (weight, and ready / drain / maint). */
+export function restoreCommands(backend: string, servers: readonly Server[], states: ServerState[]): string[] {
+  const out: string[] = []
+  for (const s of servers) {
+    const st = states.find((x) => x.backend === backend && x.name === s.address)
+    if (!st) continue
+    const state = st.adminState & 0x01 ? 'maint' : st.adminState & 0x08 ? 'drain' : 'ready'
+    out.push(
+      `set server ${backend}/${s.address} weight ${st.uweight}`,
+      `set server ${backend}/${s.address} state ${state}`
+    )
+  }
+  return out
 }
 
 class HaproxyRouter implements Router {
@@ -132,8 +164,8 @@ class HaproxyRouter implements Router {
     }
   ) {}
 
-  private ask(commands: string[]): Promise<string[]> {
-    return this.host.socket(this.o.socket, commands, this.o.ctx.timeoutMs).catch((e: unknown) => {
+  private ask(commands: string[], untilRefused = false): Promise<string[]> {
+    return this.host.socket(this.o.socket, commands, this.o.ctx.timeoutMs, { untilRefused }).catch((e: unknown) => {
       throw new UserError((e as Error).message)
     })
   }
@@ -168,21 +200,34 @@ class HaproxyRouter implements Router {
   }
 
   async apply(weights: Weights, drain: readonly string[]): Promise<void> {
-    const { backend, servers, ctx } = this.o
-    const id = (s: Server) => `${backend}/${s.address}`
-    const commands: string[] = []
-    // Gaining servers first: at every moment some server with weight takes new requests.
-    for (const s of servers.filter((s) => weights[s.name] > 0))
-      commands.push(`set server ${id(s)} state ready`, `set server ${id(s)} weight ${weights[s.name]}`)
-    for (const s of servers.filter((s) => weights[s.name] === 0)) {
-      commands.push(`set server ${id(s)} weight 0`)
-      if (drain.includes(s.name)) commands.push(`set server ${id(s)} state drain`)
+    const { ctx } = this.o
+    const before = await this.states()
+    const commands = applyCommands(this.o.backend, this.o.servers, weights, drain)
+    const answers = await this.ask(commands, true)
+    // A bare newline is success; anything else (or nothing at all) is a refusal.
+    const refused = answers.findIndex((a) => a === '' || a.trim() !== '')
+    if (refused >= 0 || answers.length < commands.length) {
+      const why =
+        refused < 0
+          ? 'no answer'
+          : answers[refused] === ''
+            ? 'it closed the connection without answering'
+            : answers[refused].trim().split(/\r?\n/)[0]
+      const command = commands[refused >= 0 ? refused : answers.length]
+      // The commands before it were applied: put the servers back as they were.
+      const back = restoreCommands(this.o.backend, this.o.servers, before)
+      let restored = 'put back as it was'
+      try {
+        const a = await this.ask(back, true)
+        if (a.length < back.length || a.some((x) => x.trim() !== '')) restored = 'NOT put back: check the backend'
+      } catch {
+        restored = 'NOT put back: check the backend'
+      }
+      throw new UserError(`HAProxy refused '${command}': ${why}; the backend was ${restored}`)
     }
-    const answers = await this.ask(commands)
-    commands.forEach((c, i) => answered(c, answers[i]))
     ctx.log(`haproxy: ${commands.length} runtime API command(s) accepted`)
     await this.saveState()
-    if (drain.length) await this.waitDrained(servers.filter((s) => drain.includes(s.name)))
+    if (drain.length) await this.waitDrained(this.o.servers.filter((s) => drain.includes(s.name)))
   }
 
   /** `show servers state` (every backend: what `load-server-state-from-file global` reads) into the state file. */
