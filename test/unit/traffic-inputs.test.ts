@@ -269,6 +269,27 @@ console.log(JSON.stringify({ weights: input.weights }))`
     expect(existsSync(join(path, '.gantry', 'traffic.json'))).toBe(false)
   })
 
+  test('two changes at once take the lock of path in turn: both are recorded', async () => {
+    const path = join(root, 'locked-app')
+    const base = {
+      router: 'command',
+      upstream: 'lb',
+      servers: 'blue=a\ngreen=b',
+      'router-command': `${process.execPath} -e "setTimeout(() => {}, 300)"`,
+      path,
+      verify: 'false'
+    }
+    await Promise.all([
+      runTraffic(parse({ ...base, weights: 'blue', reason: 'one' }), o),
+      runTraffic(parse({ ...base, weights: 'green', reason: 'two' }), o)
+    ])
+    const h = JSON.parse(readFileSync(join(path, '.gantry', 'traffic.json'), 'utf8'))
+    expect(h.changes.map((c: { reason: string }) => c.reason).sort()).toEqual(['one', 'two'])
+    // The second saw the first's weights as its previous ones.
+    expect(h.changes[1].previous).toEqual(h.changes[0].weights)
+    expect(existsSync(join(path, '.gantry', 'lock'))).toBe(false)
+  })
+
   test('weights: previous with no history is an input error', async () => {
     const i = parse({
       router: 'command',

@@ -11,7 +11,9 @@ import {
   SessionError,
   SshSession,
   SshTarget,
+  acquireLock,
   checkCredentials,
+  lockSettings,
   currentWeights,
   parseHost,
   previousWeights,
@@ -23,7 +25,7 @@ import {
 } from '@gantry/release'
 import { LocalHost, SshHost, type RouterHost } from './host.js'
 import type { TrafficValues } from './inputs.js'
-import type { RouterContext } from './router.js'
+import type { Router, RouterContext } from './router.js'
 import { checkRouter, makeRouter } from './routers/registry.js'
 import { formatWeights, resolveWeights, sameWeights } from './weights.js'
 
@@ -96,75 +98,92 @@ export async function runTraffic(i: TrafficValues, o: TrafficOptions): Promise<T
       progress: o.progress
     })
     await router.preflight()
-    const history = await readTraffic(host.store)
-
-    let target: Weights
-    if (i.weights.kind === 'previous') {
-      const prev = previousWeights(history)
-      if (!prev || Object.keys(prev).length === 0)
-        throw new InputError(
-          `Input 'weights' has invalid value 'previous': ${host.store.name} has no recorded change to go back from (.gantry/traffic.json ${history.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`
-        )
-      target = resolveWeights(prev, i.servers, i.drain, {
-        input: 'weights',
-        value: `previous (${formatWeights(prev)})`
-      })
-    } else {
-      target = resolveWeights(i.weights.weights, i.servers, i.drain, {
-        input: 'weights',
-        value: formatWeights(i.weights.weights)
-      })
-    }
-
-    const before = (await router.read()) ?? currentWeights(history) ?? {}
-    o.log(`${i.router} ${i.upstream} on ${host.name}: ${formatWeights(before)} -> ${formatWeights(target)}`)
-    await router.apply(target, i.drain)
-
-    let verified: TrafficResult['verified'] = false
-    if (i.verify) {
-      const after = await router.read()
-      if (after === undefined) {
-        verified = 'not-readable'
-        o.warn(
-          `verify: the ${i.router} router gave no weights to read back (a router-command can print {"weights":{…}} on stdout); the change is recorded as applied`
-        )
-      } else if (!sameWeights(after, target)) {
-        throw new UserError(
-          `verify: the router reads back ${formatWeights(after)} after the change, expected ${formatWeights(target)}; nothing was recorded`
-        )
-      } else verified = true
-    }
-
-    const server = env.GITHUB_SERVER_URL || 'https://github.com'
-    const change: TrafficChange = {
-      at: new Date().toISOString(),
-      router: i.router,
-      upstream: i.upstream,
-      weights: target,
-      previous: before,
-      ...(i.drain.length ? { drained: i.drain } : {}),
-      ...(i.reason || i.weights.kind === 'previous' ? { reason: i.reason ?? 'weights: previous' } : {}),
-      ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
-      ...(env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
-        ? { run: `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` }
-        : {})
-    }
-    if (i.weights.kind === 'previous' && i.reason) change.reason = `weights: previous; ${i.reason}`
+    // The deploy lock of `path` (deploy-atomic's): one change at a time on this router and its
+    // history, and none while a deploy to the same root runs.
     await host.prepareStore()
-    const recorded = await recordTraffic(host.store, change)
-    return {
-      router: i.router,
-      upstream: i.upstream,
-      host: host.name,
-      weights: target,
-      previous: before,
-      drained: i.drain,
-      verified,
-      change,
-      history: recorded,
-      store: host.store.name
+    const lock = await acquireLock([host.store], `traffic ${i.upstream}`, { ...lockSettings(env), log: o.log })
+    try {
+      return await locked(i, o, env, host, router)
+    } finally {
+      await lock.release()
     }
   } finally {
     await host.close()
+  }
+}
+
+async function locked(
+  i: TrafficValues,
+  o: TrafficOptions,
+  env: NodeJS.ProcessEnv,
+  host: RouterHost,
+  router: Router
+): Promise<TrafficResult> {
+  const history = await readTraffic(host.store)
+
+  let target: Weights
+  if (i.weights.kind === 'previous') {
+    const prev = previousWeights(history)
+    if (!prev || Object.keys(prev).length === 0)
+      throw new InputError(
+        `Input 'weights' has invalid value 'previous': ${host.store.name} has no recorded change to go back from (.gantry/traffic.json ${history.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`
+      )
+    target = resolveWeights(prev, i.servers, i.drain, {
+      input: 'weights',
+      value: `previous (${formatWeights(prev)})`
+    })
+  } else {
+    target = resolveWeights(i.weights.weights, i.servers, i.drain, {
+      input: 'weights',
+      value: formatWeights(i.weights.weights)
+    })
+  }
+
+  const before = (await router.read()) ?? currentWeights(history) ?? {}
+  o.log(`${i.router} ${i.upstream} on ${host.name}: ${formatWeights(before)} -> ${formatWeights(target)}`)
+  await router.apply(target, i.drain)
+
+  let verified: TrafficResult['verified'] = false
+  if (i.verify) {
+    const after = await router.read()
+    if (after === undefined) {
+      verified = 'not-readable'
+      o.warn(
+        `verify: the ${i.router} router gave no weights to read back (a router-command can print {"weights":{…}} on stdout); the change is recorded as applied`
+      )
+    } else if (!sameWeights(after, target)) {
+      throw new UserError(
+        `verify: the router reads back ${formatWeights(after)} after the change, expected ${formatWeights(target)}; nothing was recorded`
+      )
+    } else verified = true
+  }
+
+  const server = env.GITHUB_SERVER_URL || 'https://github.com'
+  const change: TrafficChange = {
+    at: new Date().toISOString(),
+    router: i.router,
+    upstream: i.upstream,
+    weights: target,
+    previous: before,
+    ...(i.drain.length ? { drained: i.drain } : {}),
+    ...(i.reason || i.weights.kind === 'previous' ? { reason: i.reason ?? 'weights: previous' } : {}),
+    ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
+    ...(env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
+      ? { run: `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` }
+      : {})
+  }
+  if (i.weights.kind === 'previous' && i.reason) change.reason = `weights: previous; ${i.reason}`
+  const recorded = await recordTraffic(host.store, change)
+  return {
+    router: i.router,
+    upstream: i.upstream,
+    host: host.name,
+    weights: target,
+    previous: before,
+    drained: i.drain,
+    verified,
+    change,
+    history: recorded,
+    store: host.store.name
   }
 }
