@@ -234,19 +234,18 @@ describe('summary timeline', () => {
 
   test('a mermaid gantt: a section per server, a bar per stretch with traffic', () => {
     const chart = timelineChart(changes, 'app', new Date('2026-12-04T02:30:00.000Z'))
-    const t = (iso: string) => Date.parse(iso)
     expect(chart.split('\n')).toEqual([
       '```mermaid',
       'gantt',
-      '    title Traffic of app (percent per server)',
-      '    dateFormat x',
-      '    axisFormat %H:%M:%S',
+      '    title Traffic of app (percent per server, UTC)',
+      '    dateFormat YYYY-MM-DD HH:mm:ss',
+      '    axisFormat %H:%M',
       '    section blue',
-      `    100% : ${t('2026-12-04T02:00:00.000Z')}, ${t('2026-12-04T02:10:00.000Z')}`,
-      `    90% : ${t('2026-12-04T02:10:00.000Z')}, ${t('2026-12-04T02:20:00.000Z')}`,
+      '    100% : 2026-12-04 02:00:00, 2026-12-04 02:10:00',
+      '    90% : 2026-12-04 02:10:00, 2026-12-04 02:20:00',
       '    section green',
-      `    10% : ${t('2026-12-04T02:10:00.000Z')}, ${t('2026-12-04T02:20:00.000Z')}`,
-      `    100% : ${t('2026-12-04T02:20:00.000Z')}, ${t('2026-12-04T02:30:00.000Z')}`,
+      '    10% : 2026-12-04 02:10:00, 2026-12-04 02:20:00',
+      '    100% : 2026-12-04 02:20:00, 2026-12-04 02:30:00',
       '```'
     ])
     expect(timelineChart([], 'app', new Date())).toBe('')

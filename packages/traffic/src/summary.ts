@@ -39,6 +39,8 @@ function label(s: string): string {
   return s.replace(/[:#;\n\r]/g, ' ').trim() || '?'
 }
 
+const second = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ')
+
 /**
  * A gantt chart over the last changes: each server's section has a bar per
  * stretch of constant non-zero weight, from the change that set it to the
@@ -51,19 +53,22 @@ export function timelineChart(changes: readonly TrafficChange[], upstream: strin
   const lines = [
     '```mermaid',
     'gantt',
-    `    title Traffic of ${label(upstream)} (percent per server)`,
-    '    dateFormat x',
-    '    axisFormat %H:%M:%S'
+    `    title Traffic of ${label(upstream)} (percent per server, UTC)`,
+    // Wall-clock UTC, parsed and shown as written (a timestamp would be shown in the reader's zone).
+    '    dateFormat YYYY-MM-DD HH:mm:ss',
+    '    axisFormat %H:%M'
   ]
   for (const name of names) {
     const bars: string[] = []
     let start: number | undefined
     let weight = 0
     const close = (end: number) => {
-      if (start !== undefined && weight > 0 && end > start) bars.push(`    ${weight}% : ${start}, ${end}`)
+      if (start !== undefined && weight > 0 && end > start)
+        bars.push(`    ${weight}% : ${second(start)}, ${second(end)}`)
     }
     for (const c of recent) {
-      const t = Date.parse(c.at)
+      // Whole seconds: mermaid's dates have no finer unit here.
+      const t = Math.floor(Date.parse(c.at) / 1000) * 1000
       const w = c.weights[name] ?? 0
       if (start !== undefined && w === weight) continue
       close(t)
