@@ -24,9 +24,13 @@ const APP = `
 import { createServer } from 'node:http'
 const name = process.argv[2]
 let count = 0
+const held = []
 const server = createServer((req, res) => {
   if (req.url === '/__count') return res.end(String(count))
   if (req.url === '/__reset') { count = 0; return res.end('0') }
+  // A request that stays open until told: a session a drain must wait for.
+  if (req.url === '/__hold') { held.push(res); return }
+  if (req.url === '/__release') { for (const r of held.splice(0)) r.end(name + ' held\\n'); return res.end('ok') }
   count++
   res.setHeader('content-type', 'text/plain')
   res.end(name + '\\n')
@@ -42,6 +46,8 @@ export interface App {
   address: string
   count(): Promise<number>
   reset(): Promise<void>
+  /** Answers the requests held open by /__hold. */
+  release(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -82,6 +88,7 @@ export async function startApp(root: string, name: string): Promise<App> {
     address: `127.0.0.1:${port}`,
     count: async () => Number(await get(port, '/__count')),
     reset: async () => void (await get(port, '/__reset')),
+    release: async () => void (await get(port, '/__release')),
     stop: () => stopChild(child)
   }
 }

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { askSocket, parseServersState } from '@gantry/traffic'
+import { askSocket, parseServersState, parseStat } from '@gantry/traffic'
+import { waitFor } from '../helpers/http.js'
 import { runAction } from '../harness/runner.mjs'
 import { requests, resets, startApp, startHaproxy, underLoad, type App, type Haproxy } from '../helpers/traffic.js'
 
@@ -36,6 +37,14 @@ function traffic(weights: string, extra: Record<string, string> = {}) {
 
 const state = async () =>
   parseServersState(await askSocket({ kind: 'unix', path: haproxy.socket }, 'show servers state app', 5000))
+
+/** scur of a server of backend app (its open sessions). */
+const stat = async (server: string) =>
+  Number(
+    parseStat(await askSocket({ kind: 'unix', path: haproxy.socket }, 'show stat app 4 -1', 5000)).find(
+      (r) => r.svname === server
+    )?.scur ?? 0
+  )
 
 const start = () =>
   startHaproxy(root, [
@@ -101,6 +110,35 @@ describe('traffic with router: haproxy', () => {
     const share = (b * 100) / (b + g)
     console.log(`haproxy split at blue=90,green=10: blue ${b}, green ${g} (${share.toFixed(2)}% blue)`)
     expect(Math.abs(share - 90)).toBeLessThanOrEqual(3)
+  })
+
+  test('drain waits for the drained server’s open sessions, and warns at drain-timeout', async () => {
+    expect((await traffic('blue')).code).toBe(0)
+    // A request held open on blue: one session the drain must wait for.
+    const held = fetch(`${haproxy.url}/__hold`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.text())
+    await waitFor(async () => (await stat('blue')) > 0, 10_000, 'the held session on blue')
+    const short = await traffic('green', { drain: 'blue', 'drain-timeout': '500ms' })
+    expect(short.code).toBe(0)
+    expect(short.annotations.filter((a) => a.level === 'warning').map((a) => a.message)).toEqual([
+      expect.stringMatching(
+        /^drain-timeout \(0\.5 s\) passed with sessions still open: blue 1; they take no new requests/
+      )
+    ])
+    // Given time, the step waits: released while it waits, the session ends and the step succeeds.
+    expect((await traffic('blue')).code).toBe(0)
+    const held2 = fetch(`${haproxy.url}/__hold`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.text())
+    await waitFor(async () => (await stat('blue')) >= 2, 10_000, 'two held sessions on blue')
+    const step = traffic('green', { drain: 'blue', 'drain-timeout': '60s' })
+    let stepDone = false
+    void step.then(() => (stepDone = true))
+    await waitFor(async () => (await state()).find((s) => s.name === 'blue')!.adminState === 8, 10_000, 'blue in drain')
+    expect(stepDone).toBe(false)
+    await blue.release()
+    const r = await step
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/drain blue: draining \(2 session\(s\) open/)
+    expect(r.stdout).toMatch(/drain blue: drained \(0 sessions/)
+    expect([await held, await held2]).toEqual(['blue held\n', 'blue held\n'])
   })
 
   test('a drained server stays drained across a restart that loads the state file', async () => {
