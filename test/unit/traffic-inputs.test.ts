@@ -290,6 +290,17 @@ console.log(JSON.stringify({ weights: input.weights }))`
     expect(existsSync(join(path, '.gantry', 'lock'))).toBe(false)
   })
 
+  test('one path, two upstreams: previous is the upstream’s own', async () => {
+    const path = join(root, 'two-upstreams')
+    const base = { router: 'command', servers: 'blue=a\ngreen=b', 'router-command': 'true', path, verify: 'false' }
+    await runTraffic(parse({ ...base, upstream: 'web', weights: 'blue' }), o)
+    await runTraffic(parse({ ...base, upstream: 'web', weights: 'green' }), o)
+    await runTraffic(parse({ ...base, upstream: 'api', weights: 'blue=50,green=50' }), o)
+    const back = await runTraffic(parse({ ...base, upstream: 'web', weights: 'previous' }), o)
+    expect(back.weights).toEqual({ blue: 100, green: 0 })
+    expect(back.previous).toEqual({ blue: 0, green: 100 })
+  })
+
   test('weights: previous with no history is an input error', async () => {
     const i = parse({
       router: 'command',

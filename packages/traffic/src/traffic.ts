@@ -27,6 +27,7 @@ import { LocalHost, SshHost, type RouterHost } from './host.js'
 import type { TrafficValues } from './inputs.js'
 import type { Router, RouterContext } from './router.js'
 import { checkRouter, makeRouter } from './routers/registry.js'
+import { changesOf } from './summary.js'
 import { formatWeights, resolveWeights, sameWeights } from './weights.js'
 
 export interface TrafficOptions {
@@ -120,13 +121,15 @@ async function locked(
   router: Router
 ): Promise<TrafficResult> {
   const history = await readTraffic(host.store)
+  // `previous` and the fallback for `before` are this upstream's: one path may keep several.
+  const mine = { version: 1 as const, changes: changesOf(history, i.upstream) }
 
   let target: Weights
   if (i.weights.kind === 'previous') {
-    const prev = previousWeights(history)
+    const prev = previousWeights(mine)
     if (!prev || Object.keys(prev).length === 0)
       throw new InputError(
-        `Input 'weights' has invalid value 'previous': ${host.store.name} has no recorded change to go back from (.gantry/traffic.json ${history.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`
+        `Input 'weights' has invalid value 'previous': ${host.store.name} has no recorded change of upstream '${i.upstream}' to go back from (.gantry/traffic.json ${mine.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`
       )
     target = resolveWeights(prev, i.servers, i.drain, {
       input: 'weights',
@@ -139,7 +142,7 @@ async function locked(
     })
   }
 
-  const before = (await router.read()) ?? currentWeights(history) ?? {}
+  const before = (await router.read()) ?? currentWeights(mine) ?? {}
   o.log(`${i.router} ${i.upstream} on ${host.name}: ${formatWeights(before)} -> ${formatWeights(target)}`)
   await router.apply(target, i.drain)
 
