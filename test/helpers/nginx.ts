@@ -12,6 +12,8 @@ export interface Nginx {
   url: string
   port: number
   prefix: string
+  /** nginx.conf, for `-p prefix -c conf` (nginx -t, nginx -s reload). */
+  conf: string
   process: ChildProcess
   stop(): Promise<void>
 }
@@ -25,8 +27,9 @@ export function requireNginx(): void {
 
 /**
  * @param serverBlock the inside of the `server { }` block (listen is added).
+ * @param o.http more of the `http { }` block (an include holding an upstream, say).
  */
-export async function startNginx(serverBlock: string): Promise<Nginx> {
+export async function startNginx(serverBlock: string, o: { http?: string } = {}): Promise<Nginx> {
   requireNginx()
   const prefix = mkdtempSync(join(tmpdir(), 'gantry-nginx-'))
   for (const d of ['logs', 'tmp']) mkdirSync(join(prefix, d))
@@ -51,6 +54,7 @@ http {
   default_type application/octet-stream;
   keepalive_requests 1000000;
   keepalive_timeout 60s;
+  ${o.http ?? ''}
   server {
     listen 127.0.0.1:${port};
     ${serverBlock}
@@ -82,6 +86,7 @@ http {
     url: `http://127.0.0.1:${port}`,
     port,
     prefix,
+    conf: confPath,
     process: child,
     async stop() {
       if (exited) return

@@ -11,7 +11,8 @@ export const ActionNames = [
   'health-gate',
   'smoke-test',
   'auto-rollback',
-  'notify'
+  'notify',
+  'traffic'
 ] as const
 export type ActionName = (typeof ActionNames)[number]
 
@@ -100,6 +101,26 @@ export const Names = {
     ],
     // DESIGN lists sent and slack-ts; report follows the convention that every action has one.
     outputs: ['sent', 'slack-ts', 'report'],
+    state: []
+  },
+  traffic: {
+    inputs: [
+      'router',
+      'upstream',
+      'servers',
+      'weights',
+      'drain',
+      'drain-timeout',
+      // Each router's own inputs come from its kind (packages/traffic/src/routers/registry.ts).
+      'router-host',
+      'ssh-key',
+      'known-hosts',
+      'path',
+      'verify',
+      'timeout',
+      'reason'
+    ],
+    outputs: ['weights', 'previous-weights', 'report'],
     state: []
   },
   'build-cache': {

@@ -3,3 +3,4 @@ export { SshSession, SessionError, INSECURE_ACCEPT, checkCredentials } from './s
 export { SshSpecError, checkSshSpec, makeSshTargets } from './make.js'
 export { parseHost, HostError, type SshHost } from './host.js'
 export { shq, remoteCommand } from './quote.js'
+export { runProcess, lastLine, type RunResult } from './run.js'

@@ -215,6 +215,15 @@ export class SshTarget implements Target {
     return r
   }
 
+  /**
+   * Runs a POSIX sh `script` on the host, `args` as $2… ($1 is `<path>`), every
+   * word quoted, on this target's shared connection and in its queue: for the
+   * steps other packages run on a host (traffic's router commands).
+   */
+  exec(op: string, script: string, args: readonly string[], o: { input?: string; timeoutMs?: number } = {}) {
+    return this.serial(() => this.remote(op, script, args, o))
+  }
+
   /** remote() that accepts only exit 0 and the listed codes. */
   private async expect(op: string, script: string, args: readonly string[], ok: number[], input?: string) {
     const r = await this.remote(op, script, args, { input })

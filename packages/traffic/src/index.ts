@@ -1,0 +1,18 @@
+export * from './weights.js'
+export * from './host.js'
+export * from './router.js'
+export * from './routers/registry.js'
+export { nginxKind, renderUpstream, parseUpstream, blockWeights, nginxMessage, splitArgs } from './routers/nginx.js'
+export {
+  haproxyKind,
+  applyCommands,
+  restoreCommands,
+  parseServersState,
+  parseStat,
+  parseSocket,
+  stateWeights
+} from './routers/haproxy.js'
+export { commandKind, printedWeights } from './routers/command.js'
+export * from './inputs.js'
+export * from './traffic.js'
+export * from './summary.js'

@@ -1,0 +1,258 @@
+/**
+ * `router: nginx`: Gantry owns one include file (`router-config`) holding the
+ * `upstream <upstream> { … }` block. A change writes it atomically (temp file
+ * beside it, rename), runs `nginx -t`, then `nginx -s reload` (graceful: old
+ * workers finish their connections). A failed test puts the previous file
+ * back (or removes the new one when there was none) and fails with nginx's
+ * own message. Weights are nginx's relative `weight=N`, given as the
+ * percentages themselves; 0% is `down`. Directives of the block other than
+ * `server` (keepalive, least_conn, zone, …) are kept as they are.
+ */
+import { InputError, UserError, fields, optional } from '@gantry/core'
+import type { Weights } from '@gantry/release'
+import { existsSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { RouterHost } from '../host.js'
+import type { Router, RouterContext, RouterKindOf } from '../router.js'
+import { toPercent, type Server } from '../weights.js'
+
+const inputs = {
+  'router-config': optional(fields.path()),
+  'router-args': optional(fields.string())
+}
+
+export const NGINX_UPSTREAM = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/
+/** host:port, [v6]:port, a name, or unix:/path: one word nginx reads as written. */
+const NGINX_ADDRESS = /^[^\s;{}#'"\\$]+$/
+
+const HEADER = "# Written by Gantry's traffic action (router: nginx); the next change replaces this file.\n"
+
+export interface UpstreamBlock {
+  servers: Array<{ address: string; weight: number; down: boolean; name?: string }>
+  /** The block's other directives, as written (keepalive 16;). */
+  extras: string[]
+}
+
+export function renderUpstream(upstream: string, servers: readonly Server[], weights: Weights, extras: string[] = []) {
+  const lines = servers.map((s) => {
+    const w = weights[s.name] ?? 0
+    return `    server ${s.address} ${w > 0 ? `weight=${w}` : 'down'}; # gantry: ${s.name}`
+  })
+  return `${HEADER}upstream ${upstream} {\n${[...lines, ...extras.map((e) => `    ${e}`)].join('\n')}\n}\n`
+}
+
+export class NginxConfigError extends Error {}
+
+/** The `upstream <name>` block of an include Gantry wrote; undefined when the file has none. */
+export function parseUpstream(text: string, upstream: string): UpstreamBlock | undefined {
+  const esc = upstream.replace(/[.]/g, '\\.')
+  const m = text.match(new RegExp(`(?:^|\\n)\\s*upstream\\s+${esc}\\s*\\{([^}]*)\\}`))
+  if (!m) return undefined
+  const block: UpstreamBlock = { servers: [], extras: [] }
+  for (const raw of m[1].split(/\r?\n/)) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const s = line.match(/^server\s+(\S+?)((?:\s+[^;#]*)?);\s*(?:#\s*gantry:\s*(\S+))?\s*$/)
+    if (!s) {
+      block.extras.push(line)
+      continue
+    }
+    const params = s[2].trim().split(/\s+/).filter(Boolean)
+    const w = params.find((p) => p.startsWith('weight='))
+    const weight = w ? Number(w.slice('weight='.length)) : 1
+    if (!Number.isInteger(weight) || weight < 0)
+      throw new NginxConfigError(`upstream ${upstream}: '${line}' has a weight nginx does not take`)
+    block.servers.push({ address: s[1], weight, down: params.includes('down'), name: s[3] })
+  }
+  return block
+}
+
+/** The percent per server of `servers` a block gives (a server the block lacks has 0%). */
+export function blockWeights(block: UpstreamBlock, servers: readonly Server[]): Weights {
+  const raw: Weights = {}
+  for (const s of servers) {
+    const line = block.servers.find((b) => b.address === s.address) ?? block.servers.find((b) => b.name === s.name)
+    raw[s.name] = !line || line.down ? 0 : line.weight
+  }
+  return toPercent(raw)
+}
+
+/** nginx's own reason: its first [emerg]/[alert]/[crit]/[error] line (warnings are not why it failed). */
+export function nginxMessage(stderr: string): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+  const line = lines.find((l) => /\[(emerg|alert|crit|error)\]/.test(l)) ?? lines.at(-1) ?? ''
+  // `nginx: [emerg] …`, or in error-log form `2026/12/04 02:16:11 [emerg] 13107#13107: …`.
+  return line.replace(/^nginx: /, '').replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /, '$1 ')
+}
+
+export function splitArgs(s: string | undefined): string[] {
+  return (s ?? '').split(/\s+/).filter(Boolean)
+}
+
+class NginxRouter implements Router {
+  constructor(
+    private readonly host: RouterHost,
+    private readonly o: {
+      upstream: string
+      servers: Server[]
+      config: string
+      args: string[]
+      ctx: RouterContext
+    }
+  ) {}
+
+  async preflight(): Promise<void> {
+    const dir = dirname(this.o.config)
+    if (this.host.remote && !(await this.host.test('-d', dir)))
+      throw new InputError(
+        `Input 'router-config' has invalid value '${this.o.config}': ${dir} is not a directory on ${this.host.name}; expected a file in an existing directory (the include nginx.conf loads)`
+      )
+    if (await this.host.test('-d', this.o.config))
+      throw new InputError(
+        `Input 'router-config' has invalid value '${this.o.config}': it is a directory; expected the include file Gantry owns`
+      )
+  }
+
+  async read(): Promise<Weights | undefined> {
+    const text = await this.host.readFile(this.o.config)
+    if (text === undefined) return undefined
+    let block
+    try {
+      block = parseUpstream(text, this.o.upstream)
+    } catch (e) {
+      throw new UserError(`${this.o.config}: ${(e as Error).message}`)
+    }
+    return block ? blockWeights(block, this.o.servers) : undefined
+  }
+
+  private async nginx(what: string[]): Promise<{ ok: boolean; message: string; stdout: string }> {
+    const argv = ['nginx', ...this.o.args, ...what]
+    const r = await this.host.run(argv, { timeoutMs: this.o.ctx.timeoutMs })
+    if (r.timedOut)
+      return {
+        ok: false,
+        message: `${argv.join(' ')} did not finish within ${this.o.ctx.timeoutMs / 1000} s`,
+        stdout: ''
+      }
+    if (r.code === 127 || (r.code === null && /ENOENT/.test(r.stderr)))
+      return { ok: false, message: `nginx is not installed (or not on PATH) on ${this.host.name}`, stdout: '' }
+    return { ok: r.code === 0, message: nginxMessage(r.stderr) || `exit ${r.code}`, stdout: r.stdout }
+  }
+
+  /**
+   * The master's children (`ps --ppid`): pid → title. A worker told to stop
+   * retitles itself `… is shutting down` as it closes its listening sockets.
+   */
+  private async children(master: string): Promise<Map<string, string> | undefined> {
+    const r = await this.host.run(['ps', '-o', 'pid=,args=', '--ppid', master], { timeoutMs: this.o.ctx.timeoutMs })
+    if (r.code !== 0 && r.code !== 1) return undefined
+    const out = new Map<string, string>()
+    for (const line of r.stdout.split(/\r?\n/)) {
+      const m = line.trim().match(/^(\d+)\s+(.*)$/)
+      if (m) out.set(m[1], m[2])
+    }
+    return out
+  }
+
+  /** The master's pid, from the pid file the dumped configuration names (absolute paths only). */
+  private async master(dump: string): Promise<string | undefined> {
+    const file = dump.match(/^\s*pid\s+([^;\s]+)\s*;/m)?.[1] ?? '/run/nginx.pid'
+    if (!file.startsWith('/')) return undefined
+    const pid = (await this.host.readFile(file))?.trim()
+    return pid && /^\d+$/.test(pid) ? pid : undefined
+  }
+
+  async apply(weights: Weights, _drain: readonly string[]): Promise<void> {
+    const { config, upstream, ctx } = this.o
+    const old = await this.host.readFile(config)
+    let extras: string[] = []
+    try {
+      extras = (old && parseUpstream(old, upstream)?.extras) || []
+    } catch {
+      // A block Gantry cannot read is replaced whole.
+    }
+    await this.host.writeFileAtomic(config, renderUpstream(upstream, this.o.servers, weights, extras))
+    const putBack = async () => {
+      if (old === undefined) await this.host.removeFile(config)
+      else await this.host.writeFileAtomic(config, old)
+    }
+    const was = old === undefined ? 'removed' : 'put back'
+    // -T: the test of -t, and the configuration printed, which names the pid file.
+    const test = await this.nginx(['-T'])
+    if (!test.ok) {
+      await putBack()
+      throw new UserError(`nginx -t failed, so ${config} was ${was} and traffic is unchanged: ${test.message}`)
+    }
+    const master = await this.master(test.stdout)
+    const before = master ? await this.children(master) : undefined
+    const reload = await this.nginx(['-s', 'reload'])
+    if (!reload.ok) {
+      // The running nginx keeps its old config: the file says so again.
+      await putBack()
+      throw new UserError(`nginx -s reload failed, so ${config} was ${was} and traffic is unchanged: ${reload.message}`)
+    }
+    if (!master || !before) {
+      ctx.log(
+        `nginx: ${config} written, nginx -t passed, reload signalled (its workers cannot be listed: not waited for)`
+      )
+      return
+    }
+    // The signal is asynchronous: the new weights are live once the master has started new
+    // workers and every old one has stopped taking connections (or is gone).
+    const deadline = performance.now() + ctx.timeoutMs
+    for (;;) {
+      const now = await this.children(master)
+      const started = now && [...now.keys()].some((p) => !before.has(p))
+      const oldOnes = now ? [...now].filter(([p]) => before.has(p)) : []
+      if (started && oldOnes.every(([, title]) => /shutting down/.test(title))) break
+      if (performance.now() >= deadline) {
+        await putBack()
+        throw new UserError(
+          `nginx did not switch to new workers within ${ctx.timeoutMs / 1000} s of the reload signal (its error log says why), so ${config} was ${was}; the running nginx keeps its previous configuration`
+        )
+      }
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    ctx.log(`nginx: ${config} written, nginx -t passed, reloaded (new workers of master ${master} running)`)
+  }
+}
+
+export const nginxKind = {
+  name: 'nginx' as const,
+  inputs,
+  secrets: [],
+  check(v) {
+    const config = v['router-config']
+    if (!config)
+      throw new InputError(
+        "Input 'router-config' is required when router is nginx: expected the include file Gantry owns, e.g. /etc/nginx/conf.d/gantry-app.conf"
+      )
+    if (!NGINX_UPSTREAM.test(v.upstream))
+      throw new InputError(
+        `Input 'upstream' has invalid value '${v.upstream}': expected an nginx upstream name (letters, digits, '_', '.', '-')`
+      )
+    for (const s of v.servers)
+      if (!NGINX_ADDRESS.test(s.address))
+        throw new InputError(
+          `Input 'servers' has invalid value '${s.name}=${s.address}': expected an nginx server address such as 127.0.0.1:3001 or unix:/run/app.sock`
+        )
+    if (!v['router-host']) {
+      const dir = dirname(config)
+      if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw new InputError(
+          `Input 'router-config' has invalid value '${config}': ${dir} does not exist; expected a file in an existing directory (the include nginx.conf loads)`
+        )
+    }
+  },
+  make: (v, ctx) =>
+    new NginxRouter(ctx.host, {
+      upstream: v.upstream,
+      servers: v.servers,
+      config: v['router-config']!,
+      args: splitArgs(v['router-args']),
+      ctx
+    })
+} satisfies RouterKindOf<typeof inputs>
