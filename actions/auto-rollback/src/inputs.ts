@@ -1,6 +1,7 @@
 /** auto-rollback's inputs: one schema per name in action.yml (the contract test checks). */
 import { fields, optional, type InputShape } from '@gantry/core'
 import { releaseFields, targetInputs } from '@gantry/release'
+import { slotRouterInputs } from '@gantry/traffic'
 
 export const inputs = {
   ...targetInputs,
@@ -12,6 +13,8 @@ export const inputs = {
       why: 'a rollback needs the slot that served the release (idle names the one without traffic)'
     })
   ),
+  // With slot: the router that moves the slot's traffic back first (traffic's inputs).
+  ...slotRouterInputs,
   reason: optional(fields.string()),
   environment: optional(fields.string()),
   watch: fields.duration(0, { timer: true }),

@@ -19,6 +19,7 @@ import {
   runAction
 } from '@gantry/core'
 import { loadBaseline } from '@gantry/probe'
+import { rollbackSlotTraffic, slotTrafficValues } from '@gantry/traffic'
 import {
   checkDeployed,
   checkHealth,
@@ -28,7 +29,6 @@ import {
   makeTargets,
   maskTargetSecrets,
   reportRollback,
-  rollback,
   runContext,
   targetKinds,
   unhealthyAfterRollback,
@@ -47,6 +47,8 @@ export async function run(): Promise<void> {
     const healthUrls = i['health-url'] ?? []
     for (const u of healthUrls) maskUrl(u)
     checkTargets(i)
+    // With slot and a router: the slot's traffic goes back first (checked now, before any change).
+    const traffic = slotTrafficValues(i)
     if (i.watch > 0 && healthUrls.length === 0) {
       throw new InputError(
         `Input 'health-url' is required when watch is not 0 (watch is '${i.watch / 1000}s'): expected ${URLS_FORM}`
@@ -108,7 +110,7 @@ export async function run(): Promise<void> {
       }
       summary.reason = reason
 
-      const r = await rollback({
+      const { result: r, back } = await rollbackSlotTraffic({
         targets,
         to: i.to,
         slot: i.slot,
@@ -117,8 +119,21 @@ export async function run(): Promise<void> {
         context: ctx,
         lock,
         log: (l) => core.info(l),
-        warn: (l) => core.warning(l)
+        warn: (l) => core.warning(l),
+        traffic,
+        trafficOptions: {
+          log: (l) => core.info(l),
+          warn: (l) => core.warning(l, { title: 'traffic' }),
+          progress: (key, state, detail) => core.info(`${key}: ${state} ${detail}`),
+          tempRoot: process.env.RUNNER_TEMP || undefined
+        }
       })
+      if (back) {
+        summary.traffic = back.note
+        body.traffic = back.result
+          ? { weights: back.result.weights, previousWeights: back.result.previous, change: back.result.change }
+          : { moved: false, note: back.note }
+      }
       Object.assign(summary, { rolledBack: true, from: r.from, to: r.to, durationMs: r.switchMs })
       body.verifyAndSwitchMs = Math.round(r.durationMs * 10) / 10
 

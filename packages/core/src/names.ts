@@ -69,6 +69,12 @@ export const Names = {
       ...targetInputs,
       'to',
       'slot',
+      // With slot, the router that moves the slot's traffic back (as traffic); each router's own inputs come from its kind.
+      'router',
+      'upstream',
+      'servers',
+      'router-host',
+      'drain-timeout',
       'reason',
       'environment',
       'watch',

@@ -166,3 +166,32 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
     await lock.release()
   }
 }
+
+/**
+ * A slot whose traffic was moved back (blue-green) but that held no good
+ * release before this one: nothing to relink, so the release it links is
+ * marked bad, with who and why, and stays there without traffic until the
+ * next deploy to that slot replaces it. Returns that release.
+ */
+export async function markSlotBad(
+  o: Pick<RollbackOptions, 'targets' | 'reason' | 'context' | 'lock' | 'log' | 'warn'> & { slot: string }
+): Promise<string | undefined> {
+  const lock = await acquireLock(o.targets, `mark the release of slot ${o.slot} bad`, { ...o.lock, log: o.log })
+  try {
+    let first: string | undefined
+    const at = new Date().toISOString()
+    for (const t of o.targets) {
+      const history = await loadHistory(t, o.warn ?? o.log)
+      const id = await t.slot(o.slot)
+      first ??= id
+      if (!id) continue
+      markBad(history, id, { reason: o.reason, actor: o.context.actor, run: o.context.run, at })
+      const ev = history.events.at(-1)
+      if (ev?.kind === 'mark-bad') ev.slot = o.slot
+      await t.writeHistory(history)
+    }
+    return first
+  } finally {
+    await lock.release()
+  }
+}

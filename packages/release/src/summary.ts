@@ -73,6 +73,8 @@ export interface RollbackSummary {
   environment?: string
   health?: { ok: boolean; detail: string; urls?: ReadonlyArray<{ url: string; ok: boolean; detail: string }> }
   watch?: WindowStats & { elapsedMs: number; urls?: ReadonlyArray<WindowStats & { url: string; breach?: string }> }
+  /** With slot and a router: what happened to the slot's traffic (moved back, or left alone and why). */
+  traffic?: string
   error?: string
 }
 
@@ -116,6 +118,7 @@ export function rollbackSummary(s: RollbackSummary): string {
       ]
     )
   ]
+  if (s.traffic) lines.push('', `Traffic: ${s.traffic}`)
   // With several URLs, a row per URL says which one breached or failed; one URL keeps the one-row tables.
   const w = s.watch
   if (w) {
