@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The sample app's server: serves whatever release `<base>/current` names,
 // re-resolving the symlink on every request, so an atomic switch of `current`
-// is a deploy with no restart. Usage: node serve.mjs <base-dir> [port]
+// is a deploy with no restart. Usage: node serve.mjs <base-dir> [port] [link]
+// (link: `current`, or `slots/blue` for a blue-green slot's instance)
 // Prints the port on stdout once listening (port 0 picks a free one).
 //   /healthz      200 "ok" when the release has a HEALTHY marker, else 503
 //   /api/version  the release's version.json
@@ -10,7 +11,7 @@ import { createServer } from 'node:http'
 import { readFile, realpath } from 'node:fs/promises'
 import { join, normalize, sep } from 'node:path'
 
-const [base, port = '0'] = process.argv.slice(2)
+const [base, port = '0', link = 'current'] = process.argv.slice(2)
 if (!base) {
   console.error('usage: node serve.mjs <base-dir> [port]')
   process.exit(2)
@@ -19,7 +20,7 @@ const types = { '.html': 'text/html; charset=utf-8', '.json': 'application/json'
 
 const server = createServer(async (req, res) => {
   try {
-    const release = await realpath(join(base, 'current'))
+    const release = await realpath(join(base, link))
     const url = new URL(req.url ?? '/', 'http://app')
     if (url.pathname === '/healthz') {
       const ok = await readFile(join(release, 'HEALTHY')).then(

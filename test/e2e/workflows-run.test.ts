@@ -50,7 +50,7 @@ describe('ship.yml → deploy.yml', () => {
     expect(deploy.resolved).toEqual({ repo: 'gantry-dev/gantry', ref: 'v1', path: '.github/workflows/deploy.yml' })
     const release = step(r, 'Deploy').outputs!['release-id']
     expect(current()).toBe(release)
-    expect(deploy.outputs).toEqual({ 'release-id': release, healthy: 'true', 'rolled-back': 'false' })
+    expect(deploy.outputs).toEqual({ 'release-id': release, healthy: 'true', 'rolled-back': 'false', slot: '' })
     expect(step(r, 'Smoke tests').outcome).toBe('success')
     expect(step(r, 'Roll back').outcome).toBe('skipped')
     expect(notified()).toEqual([

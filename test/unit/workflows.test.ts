@@ -81,6 +81,9 @@ describe('deploy.yml', () => {
       'deploy-atomic',
       'health-gate',
       'smoke-test',
+      // blue-green only: the traffic to the new slot, then the public URL's gate.
+      'traffic',
+      'health-gate',
       'auto-rollback',
       'health-gate',
       'notify'
