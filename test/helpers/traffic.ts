@@ -95,6 +95,8 @@ export async function startApp(root: string, name: string): Promise<App> {
 
 export interface Haproxy {
   port: number
+  /** The runtime API on TCP too: `127.0.0.1:<port>`. */
+  api: string
   url: string
   socket: string
   stateFile: string
@@ -110,6 +112,7 @@ export async function startHaproxy(
 ): Promise<Haproxy> {
   requireHaproxy()
   const p = port ?? (await freePort())
+  const apiPort = await freePort()
   const socket = join(dir, 'admin.sock')
   const stateFile = join(dir, 'server-state')
   const cfg = join(dir, 'haproxy.cfg')
@@ -117,6 +120,7 @@ export async function startHaproxy(
     cfg,
     `global
   stats socket ${socket} mode 600 level admin
+  stats socket ipv4@127.0.0.1:${apiPort} level admin
   server-state-file ${stateFile}
 defaults
   mode http
@@ -144,7 +148,15 @@ ${servers.map((s) => `  server ${s.name} ${s.address} weight ${s.weight}`).join(
   child.on('exit', () => (exited = true))
   await waitFor(async () => exited || ((await canConnect(p)) && existsSync(socket)), 10_000, `haproxy on ${p}`)
   if (exited) throw new Error(`haproxy exited at start: ${stderr}`)
-  return { port: p, url: `http://127.0.0.1:${p}`, socket, stateFile, cfg, stop: () => stopChild(child, 'SIGUSR1') }
+  return {
+    port: p,
+    api: `127.0.0.1:${apiPort}`,
+    url: `http://127.0.0.1:${p}`,
+    socket,
+    stateFile,
+    cfg,
+    stop: () => stopChild(child, 'SIGUSR1')
+  }
 }
 
 // autocannon ships no types; this is the part of its API the tests use.

@@ -158,6 +158,15 @@ describe('traffic with router: haproxy', () => {
     expect(JSON.parse(back.outputs['previous-weights'])).toEqual({ blue: 0, green: 100 })
   })
 
+  test('the runtime API over TCP (router-socket host:port)', async () => {
+    const r = await traffic('blue=60,green=40', { 'router-socket': haproxy.api })
+    expect({ code: r.code, out: r.code ? r.stdout : '' }).toEqual({ code: 0, out: '' })
+    expect((await state()).map((s) => [s.name, s.uweight])).toEqual([
+      ['blue', 60],
+      ['green', 40]
+    ])
+  })
+
   test('a socket that accepts and never answers: a bounded failure in one line', async () => {
     const dead = join(root, 'dead.sock')
     const held: Socket[] = []

@@ -2,7 +2,7 @@
 // ssh (sshd from Debian on 127.0.0.1 standing in for the router's machine; the
 // routers run on this machine, so the test can look at them directly).
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -114,6 +114,42 @@ describe('traffic over ssh (router-host)', () => {
       8
     )
     for (let k = 0; k < 10; k++) expect(await (await fetch(`${haproxy.url}/`)).text()).toBe('green\n')
+  })
+
+  test('command: the program runs on the host with the weights on stdin; its stderr’s last line on failure', async () => {
+    const got = join(root, 'lb-got.json')
+    const script = join(root, 'lb.sh')
+    writeFileSync(
+      script,
+      `#!/bin/sh\ncat > '${got}'\nif grep -q '"red"' '${got}'; then echo 'lb: no such pool' >&2; exit 2; fi\n`
+    )
+    chmodSync(script, 0o755)
+    const inputs = {
+      router: 'command',
+      upstream: 'lb',
+      servers: 'blue=10.0.0.1\ngreen=10.0.0.2',
+      weights: 'green=25,blue=75',
+      'router-command': script,
+      path: join(root, 'remote-lb'),
+      verify: 'false',
+      ...ssh()
+    }
+    const r = await runAction('traffic', { inputs, timeoutMs: 60_000 })
+    expect({ code: r.code, out: r.code ? r.stdout : '' }).toEqual({ code: 0, out: '' })
+    expect(JSON.parse(readFileSync(got, 'utf8'))).toEqual({
+      upstream: 'lb',
+      weights: { blue: 75, green: 25 },
+      drain: [],
+      servers: { blue: '10.0.0.1', green: '10.0.0.2' }
+    })
+    const bad = await runAction('traffic', {
+      inputs: { ...inputs, servers: 'blue=10.0.0.1\nred=10.0.0.3', weights: 'red' },
+      timeoutMs: 60_000
+    })
+    expect(bad.code).toBe(1)
+    expect(bad.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+      `router-command ${script} exited with 2: lb: no such pool`
+    ])
   })
 
   test('a socket on the host that accepts and never answers: a bounded failure in one line', async () => {
