@@ -30942,7 +30942,8 @@ const ActionNames = (/* unused pure expression or super */ null && ([
     'health-gate',
     'smoke-test',
     'auto-rollback',
-    'notify'
+    'notify',
+    'traffic'
 ]));
 /** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
 const targetInputs = ['path', 'target'];
@@ -30980,6 +30981,7 @@ const Names = {
             ...targetInputs,
             'allow-empty',
             'release-id',
+            'slot',
             'keep',
             'shared',
             'activate',
@@ -30987,13 +30989,20 @@ const Names = {
             'github-deployment',
             'token'
         ],
-        outputs: ['release-id', 'previous-release-id', 'release-path', 'report'],
+        outputs: ['release-id', 'previous-release-id', 'release-path', 'slot', 'report'],
         state: []
     },
     'auto-rollback': {
         inputs: [
             ...targetInputs,
             'to',
+            'slot',
+            // With slot, the router that moves the slot's traffic back (as traffic); each router's own inputs come from its kind.
+            'router',
+            'upstream',
+            'servers',
+            'router-host',
+            'drain-timeout',
             'reason',
             'environment',
             'watch',
@@ -31009,7 +31018,7 @@ const Names = {
             'github-deployment-id',
             'token'
         ],
-        outputs: ['rolled-back', 'from', 'to', 'reason', 'duration', 'report'],
+        outputs: ['rolled-back', 'from', 'to', 'reason', 'duration', 'slot', 'report'],
         state: []
     },
     notify: {
@@ -31026,6 +31035,26 @@ const Names = {
         ],
         // DESIGN lists sent and slack-ts; report follows the convention that every action has one.
         outputs: ['sent', 'slack-ts', 'report'],
+        state: []
+    },
+    traffic: {
+        inputs: [
+            'router',
+            'upstream',
+            'servers',
+            'weights',
+            'drain',
+            'drain-timeout',
+            // Each router's own inputs come from its kind (packages/traffic/src/routers/registry.ts).
+            'router-host',
+            'ssh-key',
+            'known-hosts',
+            'path',
+            'verify',
+            'timeout',
+            'reason'
+        ],
+        outputs: ['weights', 'previous-weights', 'report'],
         state: []
     },
     'build-cache': {
