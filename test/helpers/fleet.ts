@@ -134,6 +134,12 @@ function ip(args: string[]): string {
   }
 }
 
+/** What a failed `ip` most likely lacks. */
+const why = (e: unknown, otherwise: string): string =>
+  /not permitted|permission denied/i.test((e as Error).message)
+    ? ' (root without CAP_NET_ADMIN and CAP_SYS_ADMIN here: a container or user namespace that lacks them cannot make namespaces)'
+    : ` (${otherwise})`
+
 const quiet = (f: () => unknown): void => {
   try {
     f()
@@ -341,7 +347,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       links.push(bridge)
     } catch (e) {
       throw new Error(
-        `startFleet: could not create the bridge ${bridge} (the kernel's bridge module?): ${(e as Error).message}`
+        `startFleet: could not create the bridge ${bridge}: ${(e as Error).message}${why(e, "the kernel's bridge module?")}`
       )
     }
     ip(['addr', 'add', `${gateway}/24`, 'dev', bridge])
@@ -356,7 +362,9 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       try {
         ip(['netns', 'add', p.ns])
       } catch (e) {
-        throw new Error(`startFleet: could not create the network namespace ${p.ns}: ${(e as Error).message}`)
+        throw new Error(
+          `startFleet: could not create the network namespace ${p.ns}: ${(e as Error).message}${why(e, 'CONFIG_NET_NS?')}`
+        )
       }
       namespaces.push(p.ns)
       const peer = `${id}p${p.i}`
