@@ -10,14 +10,16 @@
 // namespace, veth, bridge or process behind, and a run killed before its
 // stop() is swept by the next startFleet.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir, userInfo } from 'node:os'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { get } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { askSocket, parseStat } from '@gantry/traffic'
 import { canConnect, freePort, waitFor } from './http.js'
 import { keygen, requireSsh, startSshd, type Sshd } from './sshd.js'
+import type { TestUser } from './test-user.js'
 import { HAPROXY, requireHaproxy } from './traffic.js'
 
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p)) ?? '/usr/sbin/ip'
@@ -53,6 +55,8 @@ export interface FleetOptions {
   prefix?: string
   /** Each host starts with `<dir>/releases/r0` (HEALTHY) and `current -> releases/r0`. */
   initialRelease?: boolean
+  /** Log in as this user (test-user.ts's createUser()), who owns every host's dir; the user running the test unless told. */
+  user?: TestUser
 }
 
 export interface HaproxyOptions {
@@ -284,6 +288,23 @@ export function reachable(address: string, port: number, ms: number): Promise<bo
   })
 }
 
+/**
+ * One GET on a connection of its own, closed after (fetch would keep it alive in its global pool,
+ * and a socket to a host whose namespace is gone holds the test process open for its idle timeout).
+ */
+export function httpGet(url: string, ms = 3000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: ms }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d: string) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${ms} ms`)))
+    req.on('error', reject)
+  })
+}
+
 let fleets = 0
 
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
@@ -299,6 +320,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   sweepStale(prefix)
 
   const root = mkdtempSync(join(tmpdir(), 'gantry-fleet-'))
+  // The user reaches the common path through it.
+  if (o.user) chmodSync(root, 0o755)
   const commonPath = join(root, 'fleet-srv')
   mkdirSync(commonPath)
   const bridge = `${id}br`
@@ -386,6 +409,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         writeFileSync(join(dir, 'releases', 'r0', 'HEALTHY'), '')
         symlinkSync('releases/r0', join(dir, 'current'))
       }
+      o.user?.own(dir)
       // The holder keeps the host's mount namespace (the common path bound to the host's dir); every
       // process of the host enters it and the network namespace with nsenter. It ends with the test
       // process (cat reads its stdin until then).
@@ -415,7 +439,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       const pid = Number(await firstLine(holder, `${p.name}'s mount namespace`, 10_000, () => holderErr))
       const prefix = [NSENTER, '-t', String(pid), '-n', '-m', '--']
 
-      const sshd = await startSshd({ client, listen: p.address, port: 22, prefix })
+      const sshd = await startSshd({ client, listen: p.address, port: 22, prefix, user: o.user?.name })
       sshds.push(sshd)
 
       const app = spawn(
@@ -433,7 +457,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       const appUrl = `http://${p.address}:${APP_PORT}`
       await waitFor(
         () =>
-          fetch(`${appUrl}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+          httpGet(`${appUrl}/healthz`, 2000).then(
             (r) => r.status === 200 || r.status === 503,
             () => false
           ),
@@ -444,7 +468,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         name: p.name,
         ns: p.ns,
         address: p.address,
-        sshTarget: `${userInfo().username}@${p.address}:22`,
+        sshTarget: sshd.host,
         dir,
         appUrl,
         veth: p.veth,

@@ -63,6 +63,11 @@ export interface SshdOptions {
   port?: number
   /** Run sshd under this command prefix, e.g. nsenter into a fleet host's namespaces. */
   prefix?: string[]
+  /**
+   * Log in as this user (test-user.ts) rather than the one running the test:
+   * sshd reads authorized_keys as the user, so the server's dir is made readable.
+   */
+  user?: string
 }
 
 export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
@@ -74,6 +79,10 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
   const hostKey = keygen(join(dir, 'host_ed25519'))
   const client = o.client ?? keygen(join(dir, 'client'))
   writeFileSync(join(dir, 'authorized_keys'), client.pub + '\n')
+  if (o.user) {
+    chmodSync(dir, 0o755)
+    chmodSync(join(dir, 'authorized_keys'), 0o644)
+  }
   const listen = o.listen ?? '127.0.0.1'
   const port = o.port ?? (await freePort())
   const conf = `
@@ -120,7 +129,7 @@ ${o.home ? `ForceCommand cd '${o.home}' && exec /bin/sh -c "$SSH_ORIGINAL_COMMAN
   return {
     port,
     dir,
-    host: `${userInfo().username}@${listen}:${port}`,
+    host: `${o.user ?? userInfo().username}@${listen}:${port}`,
     clientKey: client.priv,
     // ssh looks a server on port 22 up by its bare address, any other as [address]:port.
     knownHosts: `${port === 22 ? listen : `[${listen}]:${port}`} ${type} ${key}`,

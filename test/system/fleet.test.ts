@@ -4,13 +4,14 @@
 // common path, behind one HAProxy from Debian.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import { execFile, execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { reachable, startFleet, type Fleet, type FleetHaproxy } from '../helpers/fleet.js'
+import { httpGet, reachable, startFleet, type Fleet, type FleetHaproxy } from '../helpers/fleet.js'
 import { waitFor } from '../helpers/http.js'
 import { SSH } from '../helpers/sshd.js'
+import { createUser, type TestUser } from '../helpers/test-user.js'
 
 jest.setTimeout(60_000)
 
@@ -67,9 +68,11 @@ function ssh(target: string, command: string) {
 }
 
 async function get(url: string): Promise<{ status: number; body: { host: string; release: string | null } }> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(3000) })
-  return { status: r.status, body: (await r.json()) as { host: string; release: string | null } }
+  const r = await httpGet(url)
+  return { status: r.status, body: JSON.parse(r.body) as { host: string; release: string | null } }
 }
+
+const status = async (url: string) => (await httpGet(url)).status
 
 /** `n` GETs of the router's / over 12 at a time: how many each host answered, and any failure. */
 async function spread(n: number): Promise<{ byHost: Record<string, number>; failed: string[] }> {
@@ -102,7 +105,7 @@ describe('a fleet of six hosts in network namespaces', () => {
     for (const h of f.hosts) {
       expect(h.address).toMatch(/^10\.\d+\.\d+\.1[1-6]$/)
       expect(await get(`${h.appUrl}/`)).toEqual({ status: 200, body: { host: h.name, release: 'r0' } })
-      expect((await fetch(`${h.appUrl}/healthz`)).status).toBe(200)
+      expect(await status(`${h.appUrl}/healthz`)).toBe(200)
     }
     // The root namespace has no such address: the hosts' are only in their namespaces.
     expect(execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' })).not.toContain(
@@ -132,11 +135,11 @@ describe('a fleet of six hosts in network namespaces', () => {
     expect(readdirSync(f.commonPath)).toEqual([])
     // No current: /healthz 503, / 503 with release null.
     rmSync(join(f.hosts[5].dir, 'current'))
-    expect((await fetch(`${f.hosts[5].appUrl}/healthz`)).status).toBe(503)
+    expect(await status(`${f.hosts[5].appUrl}/healthz`)).toBe(503)
     expect(await get(`${f.hosts[5].appUrl}/`)).toEqual({ status: 503, body: { host: 'web6', release: null } })
     const { stdout } = await ssh(f.hosts[5].sshTarget, `ln -s releases/r-web6 ${f.commonPath}/current && echo ok`)
     expect(stdout).toBe('ok\n')
-    expect((await fetch(`${f.hosts[5].appUrl}/healthz`)).status).toBe(200)
+    expect(await status(`${f.hosts[5].appUrl}/healthz`)).toBe(200)
   })
 
   test('HAProxy in front: 600 requests reach all six; a drained web3 gets none', async () => {
@@ -165,7 +168,7 @@ describe('a fleet of six hosts in network namespaces', () => {
     const web4 = f.host('web4')
     f.cutOff('web4')
     expect(await reachable(web4.address, 8080, 1000)).toBe(false)
-    await expect(fetch(`${web4.appUrl}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow()
+    await expect(httpGet(`${web4.appUrl}/`, 1000)).rejects.toThrow(/no answer within 1000 ms/)
     const t0 = performance.now()
     await waitFor(async () => /^DOWN/.test((await serverStatus('web4')) ?? ''), 10_000, 'HAProxy to mark web4 DOWN')
     timings.markedDownMs = Math.round(performance.now() - t0)
@@ -203,5 +206,33 @@ describe('a fleet of six hosts in network namespaces', () => {
       f.hosts[0].address.replace(/\.\d+$/, '.0/24')
     )
     fleet = undefined
+  })
+})
+
+describe('a second fleet in the same process, logging in as a test user', () => {
+  let second: Fleet | undefined
+  let user: TestUser | undefined
+  afterAll(async () => {
+    await second?.stop()
+    user?.remove()
+  })
+
+  test('two hosts: ssh as the user writes at the common path into a dir the user owns; names and addresses apart from the first', async () => {
+    user = createUser()
+    second = await startFleet({ hosts: 2, user })
+    expect(second.id).toMatch(/^gf\d+[a-z]$/)
+    expect(second.hosts.map((h) => h.sshTarget)).toEqual(second.hosts.map((h) => `${user!.name}@${h.address}:22`))
+    writeFileSync(join(keys, 'known_hosts'), second.knownHosts)
+    writeFileSync(join(keys, 'id'), second.sshKey, { mode: 0o600 })
+    for (const h of second.hosts) {
+      const { stdout } = await ssh(h.sshTarget, `id -un && echo hi > ${second.commonPath}/by-user`)
+      expect(stdout).toBe(`${user.name}\n`)
+      expect(statSync(join(h.dir, 'by-user')).uid).toBe(user.uid)
+      // No release yet: the app answers 503 on /healthz.
+      expect(await status(`${h.appUrl}/healthz`)).toBe(503)
+    }
+    await second.stop()
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`${second.id}-`)
+    second = undefined
   })
 })
