@@ -10,7 +10,7 @@
 // namespace, veth, bridge or process behind, and a run killed before its
 // stop() is swept by the next startFleet.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { get } from 'node:http'
 import { connect } from 'node:net'
@@ -202,6 +202,12 @@ function sweepStale(prefix: string): void {
     const pid = owner(link, linkRe)
     if (pid !== undefined && pid !== process.pid && !alive(pid)) quiet(() => ip(['link', 'del', link]))
   }
+  const dirRe = new RegExp(`^gantry-fleet-${prefix}(\\d+)[a-z]?-`)
+  for (const d of readdirSync(tmpdir())) {
+    const pid = owner(d, dirRe)
+    if (pid !== undefined && pid !== process.pid && !alive(pid))
+      rmSync(join(tmpdir(), d), { recursive: true, force: true })
+  }
 }
 
 const toInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0) >>> 0
@@ -319,7 +325,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const id = `${prefix}${process.pid}${seq ? String.fromCharCode(97 + seq) : ''}`
   sweepStale(prefix)
 
-  const root = mkdtempSync(join(tmpdir(), 'gantry-fleet-'))
+  const root = mkdtempSync(join(tmpdir(), `gantry-fleet-${id}-`))
   // The user reaches the common path through it.
   if (o.user) chmodSync(root, 0o755)
   const commonPath = join(root, 'fleet-srv')
