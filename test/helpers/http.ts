@@ -68,10 +68,10 @@ export async function waitFor(
   }
 }
 
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-export function canConnect(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on host:port (127.0.0.1 unless told). */
+export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
+    const s = connect(port, host)
     s.once('connect', () => {
       s.destroy()
       resolve(true)

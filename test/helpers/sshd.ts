@@ -17,11 +17,11 @@ const PRIVSEP = '/run/sshd'
 export interface Sshd {
   port: number
   dir: string
-  /** `user@127.0.0.1:port`, a line of the hosts input. */
+  /** `user@address:port` (127.0.0.1 unless told), a line of the hosts input. */
   host: string
   /** The client's private key (the ssh-key input). */
   clientKey: string
-  /** `[127.0.0.1]:port <type> <key>`: the known-hosts input for this server. */
+  /** `[address]:port <type> <key>` (bare address on port 22): the known-hosts input for this server. */
   knownHosts: string
   process: ChildProcess
   /** sshd's stderr so far (-e). */
@@ -57,6 +57,17 @@ export interface SshdOptions {
    * would on two machines.
    */
   home?: string
+  /** The address to listen on (127.0.0.1 unless told): a fleet host's own address. */
+  listen?: string
+  /** The port (a free 127.0.0.1 port unless told; 22 is free in a namespace of its own). */
+  port?: number
+  /** Run sshd under this command prefix, e.g. nsenter into a fleet host's namespaces. */
+  prefix?: string[]
+  /**
+   * Log in as this user (test-user.ts) rather than the one running the test:
+   * sshd reads authorized_keys as the user, so the server's dir is made readable.
+   */
+  user?: string
 }
 
 export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
@@ -68,9 +79,14 @@ export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
   const hostKey = keygen(join(dir, 'host_ed25519'))
   const client = o.client ?? keygen(join(dir, 'client'))
   writeFileSync(join(dir, 'authorized_keys'), client.pub + '\n')
-  const port = await freePort()
+  if (o.user) {
+    chmodSync(dir, 0o755)
+    chmodSync(join(dir, 'authorized_keys'), 0o644)
+  }
+  const listen = o.listen ?? '127.0.0.1'
+  const port = o.port ?? (await freePort())
   const conf = `
-ListenAddress 127.0.0.1
+ListenAddress ${listen}
 Port ${port}
 HostKey ${dir}/host_ed25519
 PidFile ${dir}/sshd.pid
@@ -96,13 +112,14 @@ ${o.home ? `ForceCommand cd '${o.home}' && exec /bin/sh -c "$SSH_ORIGINAL_COMMAN
 `
   const confPath = join(dir, 'sshd_config')
   writeFileSync(confPath, conf)
-  const child = spawn(SSHD, ['-D', '-e', '-f', confPath], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const [cmd, ...args] = [...(o.prefix ?? []), SSHD, '-D', '-e', '-f', confPath]
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (d) => (stderr += d))
   let exited = false
   child.on('exit', () => (exited = true))
   try {
-    await waitFor(async () => exited || (await canConnect(port)), 15_000, `sshd on port ${port}`)
+    await waitFor(async () => exited || (await canConnect(port, listen)), 15_000, `sshd on ${listen}:${port}`)
   } catch (e) {
     child.kill('SIGKILL')
     throw e
@@ -112,9 +129,10 @@ ${o.home ? `ForceCommand cd '${o.home}' && exec /bin/sh -c "$SSH_ORIGINAL_COMMAN
   return {
     port,
     dir,
-    host: `${userInfo().username}@127.0.0.1:${port}`,
+    host: `${o.user ?? userInfo().username}@${listen}:${port}`,
     clientKey: client.priv,
-    knownHosts: `[127.0.0.1]:${port} ${type} ${key}`,
+    // ssh looks a server on port 22 up by its bare address, any other as [address]:port.
+    knownHosts: `${port === 22 ? listen : `[${listen}]:${port}`} ${type} ${key}`,
     process: child,
     log: () => stderr,
     async stop() {
