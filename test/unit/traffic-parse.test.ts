@@ -250,4 +250,17 @@ describe('summary timeline', () => {
     ])
     expect(timelineChart([], 'app', new Date())).toBe('')
   })
+
+  test('a change undone within the same second draws one bar, not two of the same weight', () => {
+    const at = (s: string) => `2026-12-04T02:00:${s}Z`
+    const w = (blue: number) => ({ blue, green: 100 - blue })
+    const quick: TrafficChange[] = [
+      { at: at('00.000'), router: 'command', upstream: 'app', weights: w(90), previous: w(100) },
+      { at: at('05.100'), router: 'command', upstream: 'app', weights: w(0), previous: w(90) },
+      { at: at('05.600'), router: 'command', upstream: 'app', weights: w(90), previous: w(0) }
+    ]
+    const chart = timelineChart(quick, 'app', new Date(at('09.000')))
+    expect(chart).toContain('    section blue\n    90% : 2026-12-04 02:00:00, 2026-12-04 02:00:09\n')
+    expect(chart.match(/90%/g)).toHaveLength(1)
+  })
 })

@@ -59,12 +59,15 @@ export function timelineChart(changes: readonly TrafficChange[], upstream: strin
     '    axisFormat %H:%M'
   ]
   for (const name of names) {
-    const bars: string[] = []
+    const bars: { weight: number; start: number; end: number }[] = []
     let start: number | undefined
     let weight = 0
     const close = (end: number) => {
-      if (start !== undefined && weight > 0 && end > start)
-        bars.push(`    ${weight}% : ${second(start)}, ${second(end)}`)
+      if (start === undefined || weight === 0 || end <= start) return
+      // A stretch shorter than a second between two of the same weight is not drawn: one bar, not two.
+      const last = bars.at(-1)
+      if (last && last.weight === weight && last.end === start) last.end = end
+      else bars.push({ weight, start, end })
     }
     for (const c of recent) {
       // Whole seconds: mermaid's dates have no finer unit here.
@@ -78,7 +81,10 @@ export function timelineChart(changes: readonly TrafficChange[], upstream: strin
     // At least a second, so the last stretch shows when it has just begun.
     close(Math.max(now.getTime(), (start ?? 0) + 1000))
     if (bars.length === 0) continue
-    lines.push(`    section ${label(name)}`, ...bars)
+    lines.push(
+      `    section ${label(name)}`,
+      ...bars.map((b) => `    ${b.weight}% : ${second(b.start)}, ${second(b.end)}`)
+    )
   }
   lines.push('```')
   return lines.join('\n')
