@@ -303,3 +303,85 @@ describe('through deploy() (local targets standing in for hosts)', () => {
     }
   })
 })
+
+describe('the plan from the inputs, and the summary', () => {
+  const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n'
+  const values = (over: Record<string, unknown> = {}) =>
+    ({
+      strategy: 'rolling',
+      'batch-size': 2,
+      'host-health-url': 'http://{host}:8080/healthz',
+      target: 'ssh',
+      path: '/srv/app',
+      hosts: ['web1=deploy@10.0.0.11', 'web2=deploy@10.0.0.12', 'deploy@10.0.0.13'],
+      'ssh-key': KEY,
+      'known-hosts': 'insecure-accept',
+      router: 'command',
+      upstream: 'shop',
+      'router-command': ['lb-set'],
+      'drain-timeout': 30_000,
+      ...over
+    }) as never
+
+  test('servers are derived from the hosts lines (haproxy: name=name; command: name=host part); nginx needs them', async () => {
+    const { rollingValues } = await import('@gantry/traffic')
+    expect(rollingValues(values())!.servers).toEqual([
+      { name: 'web1', address: '10.0.0.11' },
+      { name: 'web2', address: '10.0.0.12' },
+      { name: '10.0.0.13', address: '10.0.0.13' }
+    ])
+    expect(rollingValues(values({ strategy: 'switch', router: undefined, 'host-health-url': undefined }))).toBe(
+      undefined
+    )
+    expect(() => rollingValues(values({ router: 'nginx', 'router-config': '/tmp/x.conf' }))).toThrow(
+      /^Input 'servers' is required when strategy is rolling with router nginx/
+    )
+    expect(() =>
+      rollingValues(values({ servers: [{ name: 'web1', address: 'a' }], 'router-command': ['lb-set'] }))
+    ).toThrow(/^Input 'servers' has invalid value .*it has no server 'web2'/)
+    expect(() => rollingValues(values({ slot: 'green' }))).toThrow(
+      /^Input 'strategy' has invalid value 'rolling': slot/
+    )
+  })
+
+  test('checkAgainstRouter: a command router taken as even; a batch draining every server with traffic', async () => {
+    const { rollingValues, checkAgainstRouter } = await import('@gantry/traffic')
+    const plan = rollingValues(values())!
+    expect(checkAgainstRouter(plan, undefined, 'command')).toEqual({ web1: 34, web2: 33, '10.0.0.13': 33 })
+    expect(() => checkAgainstRouter(plan, undefined, 'nginx')).toThrow(/gives no weights to read before the roll/)
+    expect(() => checkAgainstRouter(plan, { web1: 50, web2: 50, '10.0.0.13': 0 }, 'haproxy')).toThrow(
+      /^Input 'batch-size' has invalid value '2': draining web1, web2 leaves no server with traffic/
+    )
+    expect(() => checkAgainstRouter(plan, { web1: 50, web2: 50 }, 'haproxy')).toThrow(
+      /^Input 'hosts' has invalid value 'deploy@10.0.0.13': the router has no server '10.0.0.13'/
+    )
+  })
+
+  test('rollingSummary: a row per batch, then the fleet after', async () => {
+    const { rollingSummary } = await import('@gantry/traffic')
+    const md = rollingSummary(
+      {
+        before: { web1: 50, web2: 50 },
+        after: { web1: 50, web2: 50 },
+        restored: true,
+        batches: [
+          { index: 1, servers: ['web1'], hosts: ['h1'], drainMs: 12, gateP95: 4, verdict: 'passed' },
+          {
+            index: 2,
+            servers: ['web2'],
+            hosts: ['h2'],
+            drainMs: 3,
+            gateP95: null,
+            verdict: 'failed',
+            reason: 'h2: gate failed'
+          }
+        ]
+      },
+      'shop'
+    )
+    expect(md).toContain('| 1 | web1 | 12 ms | 4 ms | ✅ passed |')
+    expect(md).toContain('| 2 | web2 | 3 ms | – | ❌ failed: h2: gate failed |')
+    expect(md).toContain('| web2 | 50% | 50% | in rotation |')
+    expect(md).toContain('Every server was put back to its weight before the deploy.')
+  })
+})

@@ -86,7 +86,15 @@ export async function run(): Promise<void> {
             warn: (l) => core.warning(l)
           })
         : undefined
-      const record = { started, target: i.target, path: i.path, environment, slot, githubDeployment: gh }
+      const record = {
+        started,
+        target: i.target,
+        path: i.path,
+        environment,
+        slot,
+        githubDeployment: gh,
+        ...(rolling ? { extra: { strategy: 'rolling', rolling: rolling.record } } : {})
+      }
 
       let result: DeployResult
       try {
