@@ -255,7 +255,9 @@ describe('deploy.yml strategy: blue-green', () => {
     world.commit({ version: 'v1' })
     const bad = await world.run('ship-canary.yml')
     expect(bad.result).toBe('failure')
-    expect(JSON.stringify(allSteps(bad))).toContain("Input 'strategy' is 'bluegreen': expected switch or blue-green")
+    expect(JSON.stringify(allSteps(bad))).toContain(
+      "Input 'strategy' is 'bluegreen': expected switch, blue-green or rolling"
+    )
     const noUrl = await world.run('ship-bg.yml')
     expect(noUrl.result).toBe('failure')
     expect(JSON.stringify(allSteps(noUrl))).toContain("Input 'slot-urls' has no URL for slot 'green'")

@@ -231,3 +231,61 @@ describe('ssh session files and options', () => {
     expect(readdirSync(temp)).toEqual([])
   })
 })
+
+describe('hosts lines with a router server name', () => {
+  test('name=user@host[:port]: the name, else the host part', async () => {
+    const { parseHostLine, isHostLine, releaseFields } = await import('@gantry/release')
+    expect(parseHostLine('web1=deploy@10.0.0.11')).toMatchObject({
+      serverName: 'web1',
+      named: true,
+      user: 'deploy',
+      host: '10.0.0.11',
+      port: 22,
+      label: 'deploy@10.0.0.11'
+    })
+    expect(parseHostLine(' web-2.a = deploy@h:2222 ')).toMatchObject({
+      serverName: 'web-2.a',
+      port: 2222,
+      label: 'deploy@h:2222'
+    })
+    // A line without '=' reads as parseHost reads it, named after its host part.
+    expect(parseHostLine('deploy@web1.example.com:2222')).toEqual({
+      ...parseHost('deploy@web1.example.com:2222'),
+      serverName: 'web1.example.com',
+      named: false
+    })
+    for (const bad of ['=deploy@h', '-x=deploy@h', 'a b=deploy@h', 'web1=h', 'web1=deploy@h:0'])
+      expect(() => parseHostLine(bad)).toThrow()
+    expect(isHostLine('web1=deploy@h:22')).toBe(true)
+    expect(isHostLine('deploy@h:22')).toBe(true)
+    expect(isHostLine('web1=')).toBe(false)
+    const field = releaseFields.hosts()
+    expect(field.parse('web1=deploy@10.0.0.11\ndeploy@10.0.0.12\n')).toEqual([
+      'web1=deploy@10.0.0.11',
+      'deploy@10.0.0.12'
+    ])
+  })
+
+  test('the ssh kind accepts named lines and puts the name on each target', async () => {
+    const { makeSshTargets } = await import('@gantry/release')
+    expect(checkSshSpec(spec({ hosts: ['web1=deploy@h:2222', 'deploy@h:2223'] })).map((h) => h.serverName)).toEqual([
+      'web1',
+      'h'
+    ])
+    // Lines without a name on one host (two ports) are as accepted as before.
+    expect(checkSshSpec(spec({ hosts: ['a@h:2222', 'a@h:2223'] }))).toHaveLength(2)
+    expect(() => checkTargets(values({ hosts: ['-x=deploy@h'] }))).toThrow(/^Input 'hosts' has invalid value '/)
+    const targets = makeSshTargets(spec({ hosts: ['web1=deploy@10.0.0.11:2222', 'deploy@10.0.0.12'] }), {
+      log: () => undefined,
+      warn: () => undefined
+    })
+    try {
+      expect(targets.map((t) => [t.name, t.serverName, t.hostAddress])).toEqual([
+        ['deploy@10.0.0.11:2222:/srv/app', 'web1', '10.0.0.11'],
+        ['deploy@10.0.0.12:/srv/app', '10.0.0.12', '10.0.0.12']
+      ])
+    } finally {
+      for (const t of targets) await t.close()
+    }
+  })
+})

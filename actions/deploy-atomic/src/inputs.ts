@@ -1,6 +1,7 @@
 /** deploy-atomic's inputs: one schema per name in action.yml (the contract test checks). */
 import { fields, optional, required, type InputShape } from '@gantry/core'
 import { releaseFields, targetInputs } from '@gantry/release'
+import { rollingInputs } from '@gantry/traffic'
 
 export const inputs = {
   source: required(fields.path()),
@@ -13,5 +14,13 @@ export const inputs = {
   activate: optional(releaseFields.command()),
   environment: optional(fields.string()),
   'github-deployment': fields.boolean(),
-  token: optional(fields.string())
+  token: optional(fields.string()),
+  // strategy: rolling: the batch size, the per-host health URL and the router inputs of traffic.
+  ...rollingInputs,
+  // The per-host gate: health-gate's fields (one syntax, one default, one error message).
+  'expect-status': fields.statusSet(),
+  'expect-body': optional(fields.regex()),
+  interval: fields.duration(1, { timer: true }),
+  'max-wait': fields.duration(1, { timer: true }),
+  samples: fields.int(0, 1_000_000)
 } satisfies InputShape<'deploy-atomic'>

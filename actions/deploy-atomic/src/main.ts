@@ -28,6 +28,7 @@ import {
 } from '@gantry/release'
 import { mkdirSync } from 'node:fs'
 import { inputs } from './inputs.js'
+import { prepareRolling, rollingPlanOf, type Rolling } from './rolling.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -40,6 +41,8 @@ export async function run(): Promise<void> {
     if (i['github-deployment'] && !i.token) {
       throw new InputError("Input 'token' is required when github-deployment is true: expected a GitHub token")
     }
+    // strategy: rolling: every input check here, the router's (read only) once the targets exist.
+    const plan = rollingPlanOf(i)
     const lock = lockSettings()
     const environment = i.environment ?? (i['github-deployment'] ? 'production' : undefined)
     const ctx = runContext()
@@ -50,7 +53,10 @@ export async function run(): Promise<void> {
     // empty) before the GitHub deployment exists: a bad source is an input error.
     let source: PreparedSource
     let slot: string | undefined
+    let rolling: Rolling | undefined
     try {
+      // The router is read (never changed) before anything is written: a hosts name it lacks fails here.
+      if (plan) rolling = await prepareRolling(plan, i, targets)
       // `slot: idle` is resolved from traffic.json (read only) before the GitHub deployment exists.
       slot = await resolveSlot(targets, i.slot)
       source = await prepareSource({
@@ -62,6 +68,7 @@ export async function run(): Promise<void> {
         slot
       })
     } catch (e) {
+      await rolling?.close()
       for (const t of targets) await t.close()
       throw e
     }
@@ -79,7 +86,15 @@ export async function run(): Promise<void> {
             warn: (l) => core.warning(l)
           })
         : undefined
-      const record = { started, target: i.target, path: i.path, environment, slot, githubDeployment: gh }
+      const record = {
+        started,
+        target: i.target,
+        path: i.path,
+        environment,
+        slot,
+        githubDeployment: gh,
+        ...(rolling ? { extra: { strategy: 'rolling', rolling: rolling.record } } : {})
+      }
 
       let result: DeployResult
       try {
@@ -101,20 +116,24 @@ export async function run(): Promise<void> {
           lock,
           log: (l) => core.info(l),
           warn: (l) => core.warning(l),
-          progress: lines
+          progress: lines,
+          rollout: rolling?.rollout
         }).finally(() => lines.stop())
       } catch (e) {
         const message = errorMessage(e)
         await gh?.failed(message)
         await reportDeployFailed(record, message)
+        await rolling?.summary()
         if (e instanceof Error && e.stack) core.debug(e.stack)
         throw new UserError(message)
       } finally {
+        await rolling?.close()
         for (const t of targets) await t.close()
       }
 
       await gh?.live(result.id, environment!)
       await reportDeployed(record, result)
+      await rolling?.summary()
       core.info(
         result.slot
           ? `release ${result.id} is in slot ${result.slot} (previous in that slot: ${result.previous ?? 'none'}); current untouched`

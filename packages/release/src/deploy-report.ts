@@ -11,6 +11,8 @@ export interface DeployRecord {
   /** The slot linked (`idle` resolved); undefined: `current`. */
   slot?: string
   githubDeployment?: { id: number; url: string }
+  /** More of the report (strategy: rolling's batches), filled while the deploy runs. */
+  extra?: Record<string, unknown>
 }
 
 function common(r: DeployRecord) {
@@ -19,7 +21,8 @@ function common(r: DeployRecord) {
     path: r.path,
     slot: r.slot ?? null,
     environment: r.environment ?? null,
-    githubDeployment: r.githubDeployment ? { id: r.githubDeployment.id, url: r.githubDeployment.url } : null
+    githubDeployment: r.githubDeployment ? { id: r.githubDeployment.id, url: r.githubDeployment.url } : null,
+    ...r.extra
   }
 }
 

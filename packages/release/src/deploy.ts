@@ -31,6 +31,40 @@ export interface LockSettings {
   refreshMs?: number
 }
 
+/**
+ * One host as a rollout sees it: its names, and the two operations a rolling
+ * deploy orders (deploy() keeps the history of both on every host).
+ */
+export interface RolloutHost {
+  /** The target's name (`deploy@web1:/srv/app`). */
+  name: string
+  /** The router's server name (Target.serverName; the target's name when it has none). */
+  serverName: string
+  /** The host part of its hosts line (Target.hostAddress), when the target has one. */
+  hostAddress?: string
+  /** What the switched link named before (undefined on a first deploy). */
+  previous?: string
+  /**
+   * Switches this host to the release and runs `activate` there (as deploy() does for
+   * each host); throws a DeployError naming the host and why. The deploy event is
+   * recorded once the switch is done, before activate runs.
+   */
+  switch(): Promise<void>
+  /** Switches this host back to `previous`; false when there is none (a first deploy); a no-op when not switched. */
+  back(): Promise<boolean>
+  /** Whether the host is switched to the release now. */
+  readonly switched: boolean
+}
+
+/**
+ * Replaces "switch every host, then activate each" with the caller's order
+ * (rolling: batches behind a router). It must switch every host or throw; when
+ * it throws, deploy() switches back any host still on the release, marks the
+ * release bad and records a 'switch-back' on every host, then throws a
+ * DeployError with the rollout's message.
+ */
+export type Rollout = (hosts: RolloutHost[]) => Promise<void>
+
 export interface DeployOptions {
   targets: Target[]
   source: string
@@ -62,6 +96,8 @@ export interface DeployOptions {
   /** Progress lines: each host's upload and lock wait, on every change and at least every 10 s. */
   progress?: Progress
   now?: () => Date
+  /** Orders the switch and activation of the hosts (a rolling deploy); default: switch all, then activate each. */
+  rollout?: Rollout
 }
 
 export interface TargetOutcome {
@@ -247,61 +283,64 @@ async function locked(
     if (failed !== undefined) throw failed
   })
 
-  // Switch every host; if one fails, put the others back.
-  await time('switch', () =>
-    switchAll(
-      states.map((s) => ({ t: s.t, current: s.previous })),
-      id,
-      o.log,
-      o.slot
-    )
-  )
-  const at = now().toISOString()
-  for (const s of states) {
-    // activatedAt marks a release that was `current` (a rollback target of current); a slot's own history is its events.
-    if (!o.slot) findRelease(s.history, id)!.activatedAt = at
-    addEvent(s.history, {
-      at,
-      kind: 'deploy',
-      from: s.previous,
-      to: id,
-      run: o.context.run,
-      actor: o.context.actor,
-      ...(o.slot ? { slot: o.slot } : {})
-    })
-    await s.t.writeHistory(s.history)
-  }
-
   let switchedBack = false
-  if (o.activate) {
-    await time('activate', async () => {
-      for (const s of states) {
-        o.log(`${s.t.name}: activate: ${o.activate!.join(' ')}`)
-        const r = await s.t.activate({
-          id,
-          argv: o.activate!,
-          env: {
-            GANTRY_RELEASE_ID: id,
-            GANTRY_RELEASE_PATH: s.t.releasePath(id),
-            GANTRY_PREVIOUS_RELEASE_ID: s.previous ?? '',
-            ...(o.slot ? { GANTRY_SLOT: o.slot } : {})
-          },
-          timeoutMs: o.activateTimeoutMs
-        })
-        s.outcome.activate = r
-        if (r.code !== 0) {
-          const why = r.timedOut
-            ? `activate timed out after ${Math.round(o.activateTimeoutMs / 1000)} s`
-            : r.code === null
-              ? `activate could not run: ${r.output.trim().split('\n').pop()}`
-              : `activate exited with code ${r.code}`
-          switchedBack = await failActivation(states, id, why, o)
-          throw new DeployError(
-            `${s.t.name}: ${why}; ${switchedBack ? `${o.slot ? `slot ${o.slot} ` : ''}switched back to ${previous}` : 'no previous release to switch back to'}, release ${id} marked bad`
-          )
+  if (o.rollout) switchedBack = await time('rollout', () => rollout(o.rollout!, states, id, o, now))
+  else {
+    // Switch every host; if one fails, put the others back.
+    await time('switch', () =>
+      switchAll(
+        states.map((s) => ({ t: s.t, current: s.previous })),
+        id,
+        o.log,
+        o.slot
+      )
+    )
+    const at = now().toISOString()
+    for (const s of states) {
+      // activatedAt marks a release that was `current` (a rollback target of current); a slot's own history is its events.
+      if (!o.slot) findRelease(s.history, id)!.activatedAt = at
+      addEvent(s.history, {
+        at,
+        kind: 'deploy',
+        from: s.previous,
+        to: id,
+        run: o.context.run,
+        actor: o.context.actor,
+        ...(o.slot ? { slot: o.slot } : {})
+      })
+      await s.t.writeHistory(s.history)
+    }
+
+    if (o.activate) {
+      await time('activate', async () => {
+        for (const s of states) {
+          o.log(`${s.t.name}: activate: ${o.activate!.join(' ')}`)
+          const r = await s.t.activate({
+            id,
+            argv: o.activate!,
+            env: {
+              GANTRY_RELEASE_ID: id,
+              GANTRY_RELEASE_PATH: s.t.releasePath(id),
+              GANTRY_PREVIOUS_RELEASE_ID: s.previous ?? '',
+              ...(o.slot ? { GANTRY_SLOT: o.slot } : {})
+            },
+            timeoutMs: o.activateTimeoutMs
+          })
+          s.outcome.activate = r
+          if (r.code !== 0) {
+            const why = r.timedOut
+              ? `activate timed out after ${Math.round(o.activateTimeoutMs / 1000)} s`
+              : r.code === null
+                ? `activate could not run: ${r.output.trim().split('\n').pop()}`
+                : `activate exited with code ${r.code}`
+            switchedBack = await failActivation(states, id, why, o)
+            throw new DeployError(
+              `${s.t.name}: ${why}; ${switchedBack ? `${o.slot ? `slot ${o.slot} ` : ''}switched back to ${previous}` : 'no previous release to switch back to'}, release ${id} marked bad`
+            )
+          }
         }
-      }
-    })
+      })
+    }
   }
 
   // The release is live from here: a prune that cannot finish is a warning, never a failed
@@ -410,6 +449,127 @@ export async function switchAll(
         `${s.t.name}: switch${slot ? ` of slot ${slot}` : ''} to ${id} failed: ${(e as Error).message}${back.length ? `; switched back: ${back.join(', ')}` : ''}`
       )
     }
+  }
+}
+
+/** The activate command's failure, in words; undefined when it exited 0. */
+function activateFailure(r: ActivateResult, timeoutMs: number): string | undefined {
+  if (r.code === 0) return undefined
+  return r.timedOut
+    ? `activate timed out after ${Math.round(timeoutMs / 1000)} s`
+    : r.code === null
+      ? `activate could not run: ${r.output.trim().split('\n').pop()}`
+      : `activate exited with code ${r.code}`
+}
+
+/**
+ * A caller-ordered rollout (DeployOptions.rollout): each host's switch records
+ * its deploy event; a failure switches back what is still switched, marks the
+ * release bad and records a 'switch-back' on every host.
+ */
+async function rollout(
+  order: Rollout,
+  states: TargetState[],
+  id: string,
+  o: DeployOptions,
+  now: () => Date
+): Promise<boolean> {
+  const to = (t: Target, r: string) => (o.slot ? t.switchSlot(o.slot, r) : t.switchTo(r))
+  const switched = new Set<TargetState>()
+  const hosts: RolloutHost[] = states.map((s) => ({
+    name: s.t.name,
+    serverName: s.t.serverName ?? s.t.name,
+    hostAddress: s.t.hostAddress,
+    previous: s.previous,
+    get switched() {
+      return switched.has(s)
+    },
+    async switch() {
+      if (switched.has(s)) return
+      try {
+        await to(s.t, id)
+      } catch (e) {
+        throw new DeployError(
+          `${s.t.name}: switch${o.slot ? ` of slot ${o.slot}` : ''} to ${id} failed: ${(e as Error).message}`
+        )
+      }
+      switched.add(s)
+      const at = now().toISOString()
+      if (!o.slot) findRelease(s.history, id)!.activatedAt = at
+      addEvent(s.history, {
+        at,
+        kind: 'deploy',
+        from: s.previous,
+        to: id,
+        run: o.context.run,
+        actor: o.context.actor,
+        ...(o.slot ? { slot: o.slot } : {})
+      })
+      await s.t.writeHistory(s.history)
+      if (!o.activate) return
+      o.log(`${s.t.name}: activate: ${o.activate.join(' ')}`)
+      const r = await s.t.activate({
+        id,
+        argv: o.activate,
+        env: {
+          GANTRY_RELEASE_ID: id,
+          GANTRY_RELEASE_PATH: s.t.releasePath(id),
+          GANTRY_PREVIOUS_RELEASE_ID: s.previous ?? '',
+          ...(o.slot ? { GANTRY_SLOT: o.slot } : {})
+        },
+        timeoutMs: o.activateTimeoutMs
+      })
+      s.outcome.activate = r
+      const why = activateFailure(r, o.activateTimeoutMs)
+      if (why) throw new DeployError(`${s.t.name}: ${why}`)
+    },
+    async back() {
+      if (!switched.has(s)) return true
+      if (!s.previous) return false
+      await to(s.t, s.previous)
+      switched.delete(s)
+      return true
+    }
+  }))
+  try {
+    await order(hosts)
+    const missing = states.filter((s) => !switched.has(s))
+    if (missing.length) throw new DeployError(`the rollout left ${missing.map((s) => s.t.name).join(', ')} unswitched`)
+    return false
+  } catch (e) {
+    const why = (e as Error).message
+    // Whatever the rollout left switched goes back too: no host stays on a release marked bad.
+    const stuck: string[] = []
+    for (const h of hosts.filter((x) => x.switched).reverse()) {
+      try {
+        if (!(await h.back())) stuck.push(`${h.name} (no previous release)`)
+      } catch (e2) {
+        stuck.push(`${h.name} (${(e2 as Error).message})`)
+        o.log(`${h.name}: switching back to ${h.previous} failed: ${(e2 as Error).message}`)
+      }
+    }
+    const at = now().toISOString()
+    for (const s of states) {
+      markBad(s.history, id, { reason: why, actor: o.context.actor, run: o.context.run, at })
+      addEvent(s.history, {
+        at,
+        kind: 'switch-back',
+        from: id,
+        to: switched.has(s) ? id : s.previous,
+        reason: why,
+        run: o.context.run,
+        actor: o.context.actor,
+        ...(o.slot ? { slot: o.slot } : {})
+      })
+      try {
+        await s.t.writeHistory(s.history)
+      } catch (e2) {
+        o.log(`${s.t.name}: could not record the switch-back: ${(e2 as Error).message}`)
+      }
+    }
+    throw new DeployError(
+      `${why}; ${stuck.length ? `NOT switched back: ${stuck.join(', ')}; ` : 'every host switched back; '}release ${id} marked bad`
+    )
   }
 }
 

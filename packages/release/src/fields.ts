@@ -3,7 +3,7 @@ import { stringField, type Field } from '@gantry/core'
 import { COMMAND_FORM, CommandError, splitCommand } from './command.js'
 import { RELEASE_ID_FORM, isValidReleaseId } from './id.js'
 import { IDLE_SLOT, SLOT_FORM, isSlotName } from './layout.js'
-import { HOST_FORM, isHostSpec } from './ssh/host.js'
+import { HOST_FORM, HOST_LINE_FORM, isHostLine } from './ssh/host.js'
 
 /** A parse failure's message (a class, so a parser may itself return strings). */
 class Invalid {
@@ -19,13 +19,15 @@ function custom<T>(_form: string, parse: (s: string) => T | Invalid): Field<T> {
 
 export const releaseFields = {
   hosts: (): Field<string[]> =>
-    custom(HOST_FORM, (s) => {
+    custom(HOST_LINE_FORM, (s) => {
       const list = s
         .split(/\r?\n/)
         .map((l) => l.trim())
         .filter(Boolean)
-      const bad = list.find((h) => !isHostSpec(h))
-      return bad === undefined ? list : new Invalid(`expected ${HOST_FORM} ('${bad}' is not)`)
+      const bad = list.find((h) => !isHostLine(h))
+      if (bad === undefined) return list
+      // A line without '=' is told the form it has always been told.
+      return new Invalid(`expected ${bad.includes('=') ? HOST_LINE_FORM : HOST_FORM} ('${bad}' is not)`)
     }),
   releaseId: (): Field<string> =>
     custom(RELEASE_ID_FORM, (s) => (isValidReleaseId(s) ? s : new Invalid(`expected ${RELEASE_ID_FORM}`))),

@@ -170,6 +170,10 @@ export interface ReleaseSwitch extends Named {
 export interface Target extends StateStore, ReleaseStore, ReleaseSwitch {
   /** `<path>` as the target sees it. */
   readonly base: string
+  /** The router's server name for this host (ssh: `web1=` on its hosts line, else the host part); none for local. */
+  readonly serverName?: string
+  /** The host part of its `hosts` line (ssh), for host-health-url's `{host}`; none for local. */
+  readonly hostAddress?: string
   /** Releases connections, removes temporary keys. */
   close(): Promise<void>
 }

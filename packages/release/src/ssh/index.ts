@@ -1,6 +1,6 @@
 export { SshTarget, SshTargetError, type SshTargetOptions } from './ssh-target.js'
 export { SshSession, SessionError, INSECURE_ACCEPT, checkCredentials } from './session.js'
 export { SshSpecError, checkSshSpec, makeSshTargets } from './make.js'
-export { parseHost, HostError, type SshHost } from './host.js'
+export { parseHost, parseHostLine, isHostLine, HostError, type SshHost, type HostLine } from './host.js'
 export { shq, remoteCommand } from './quote.js'
 export { runProcess, lastLine, type RunResult } from './run.js'

@@ -2,22 +2,22 @@
 import * as core from '@actions/core'
 import { maskSecret } from '@gantry/core'
 import type { TargetSpec } from '../target-spec.js'
-import { parseHost, type SshHost } from './host.js'
+import { parseHostLine, type HostLine } from './host.js'
 import { SshSession, checkCredentials } from './session.js'
 import { SshTarget } from './ssh-target.js'
 
 export class SshSpecError extends Error {}
 
 /** Every check of the ssh inputs, before anything is written or spawned. */
-export function checkSshSpec(spec: TargetSpec): SshHost[] {
+export function checkSshSpec(spec: TargetSpec): HostLine[] {
   if (spec.hosts.length === 0) {
     throw new SshSpecError("Input 'hosts' is required when target is ssh: expected user@host[:port] lines")
   }
   const seen = new Set<string>()
   const hosts = spec.hosts.map((h) => {
-    let parsed: SshHost
+    let parsed: HostLine
     try {
-      parsed = parseHost(h)
+      parsed = parseHostLine(h)
     } catch (e) {
       throw new SshSpecError(`Input 'hosts' has invalid value ${(e as Error).message}`)
     }

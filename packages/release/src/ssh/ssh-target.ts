@@ -29,7 +29,7 @@ import { isValidReleaseId } from '../id.js'
 import { lockMatches, lockText, lockToken, parseLock, type LockInfo } from '../lock-format.js'
 import { parseManifest, sharedLinkTarget, type Manifest, type VerifyResult } from '../manifest.js'
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
-import type { SshHost } from './host.js'
+import type { HostLine, SshHost } from './host.js'
 import { remoteCommand, rsyncWord, sshPath } from './quote.js'
 import { lastLine, runProcess, type RunResult } from './run.js'
 import { parseScan, verifyScan } from './scan.js'
@@ -69,6 +69,10 @@ function checkId(id: string): string {
 export class SshTarget implements Target {
   readonly name: string
   readonly base: string
+  /** The router's server name for this host (`web1=` on its hosts line; default the host part). */
+  readonly serverName: string
+  /** The host part of the hosts line (what host-health-url's `{host}` becomes). */
+  readonly hostAddress: string
   private readonly host: SshHost
   private readonly session: SshSession
   private readonly log: (line: string) => void
@@ -86,6 +90,8 @@ export class SshTarget implements Target {
     this.host = o.host
     this.base = o.base === '/' ? '/' : o.base.replace(/\/+$/, '')
     this.name = `${o.host.label}:${this.base}`
+    this.serverName = (o.host as Partial<HostLine>).serverName ?? o.host.host
+    this.hostAddress = o.host.host
     this.session = o.session
     this.log = o.log ?? (() => undefined)
     this.opTimeoutMs = o.opTimeoutMs ?? 120_000
