@@ -30987,7 +30987,22 @@ const Names = {
             'activate',
             'environment',
             'github-deployment',
-            'token'
+            'token',
+            // strategy: rolling (issue 17): batches behind the router of `traffic`, each host gated directly.
+            'strategy',
+            'batch-size',
+            'host-health-url',
+            'expect-status',
+            'expect-body',
+            'interval',
+            'max-wait',
+            'samples',
+            // The router inputs of traffic; each router's own (router-config, -args, -socket, -state-file, -command) come from its kind.
+            'router',
+            'upstream',
+            'servers',
+            'router-host',
+            'drain-timeout'
         ],
         outputs: ['release-id', 'previous-release-id', 'release-path', 'slot', 'report'],
         state: []

@@ -31418,7 +31418,22 @@ const Names = {
             'activate',
             'environment',
             'github-deployment',
-            'token'
+            'token',
+            // strategy: rolling (issue 17): batches behind the router of `traffic`, each host gated directly.
+            'strategy',
+            'batch-size',
+            'host-health-url',
+            'expect-status',
+            'expect-body',
+            'interval',
+            'max-wait',
+            'samples',
+            // The router inputs of traffic; each router's own (router-config, -args, -socket, -state-file, -command) come from its kind.
+            'router',
+            'upstream',
+            'servers',
+            'router-host',
+            'drain-timeout'
         ],
         outputs: ['release-id', 'previous-release-id', 'release-path', 'slot', 'report'],
         state: []
@@ -39519,10 +39534,38 @@ function maskKindSecrets(reg, values) {
 class HostError extends Error {
 }
 const HOST_FORM = 'user@host[:port] lines';
+/** The form of a `hosts` line: an optional router server name, then the host. */
+const HOST_LINE_FORM = '[name=]user@host[:port] lines';
 const HOST = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?$/;
+/** A router server name (the traffic action's server names). */
+const SERVER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** The input field's first check (parseHost, run by the ssh kind's check, is the strict one). */
 function isHostSpec(s) {
     return HOST.test(s);
+}
+/** A `hosts` line's first check: `user@host[:port]`, optionally after `name=`. */
+function isHostLine(s) {
+    const eq = s.indexOf('=');
+    if (eq < 0)
+        return HOST.test(s);
+    return SERVER_NAME.test(s.slice(0, eq).trim()) && HOST.test(s.slice(eq + 1).trim());
+}
+/**
+ * `[name=]user@host[:port]`: the router's server name for rolling deploys
+ * (default: the host part). A line without `=` reads exactly as parseHost reads it.
+ */
+function parseHostLine(s) {
+    const line = s.trim();
+    const eq = line.indexOf('=');
+    if (eq < 0) {
+        const h = parseHost(line);
+        return { ...h, serverName: h.host, named: false };
+    }
+    const name = line.slice(0, eq).trim();
+    if (!SERVER_NAME.test(name))
+        throw new HostError(`'${s}' does not start with a server name: expected name=user@host[:port] with a name of letters, digits, '_', '.' or '-'`);
+    const h = parseHost(line.slice(eq + 1));
+    return { ...h, serverName: name, named: true };
 }
 // Neither part may start with '-': ssh and rsync would read it as an option.
 const FORM = /^([A-Za-z0-9_][A-Za-z0-9._-]*)@([A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d{1,5}))?$/;
@@ -41669,6 +41712,10 @@ function checkId(id) {
 class SshTarget {
     name;
     base;
+    /** The router's server name for this host (`web1=` on its hosts line; default the host part). */
+    serverName;
+    /** The host part of the hosts line (what host-health-url's `{host}` becomes). */
+    hostAddress;
     host;
     session;
     log;
@@ -41685,6 +41732,8 @@ class SshTarget {
         this.host = o.host;
         this.base = o.base === '/' ? '/' : o.base.replace(/\/+$/, '');
         this.name = `${o.host.label}:${this.base}`;
+        this.serverName = o.host.serverName ?? o.host.host;
+        this.hostAddress = o.host.host;
         this.session = o.session;
         this.log = o.log ?? (() => undefined);
         this.opTimeoutMs = o.opTimeoutMs ?? 120_000;
@@ -43649,8 +43698,14 @@ function timelineChart(changes, upstream, now) {
         let start;
         let weight = 0;
         const close = (end) => {
-            if (start !== undefined && weight > 0 && end > start)
-                bars.push(`    ${weight}% : ${second(start)}, ${second(end)}`);
+            if (start === undefined || weight === 0 || end <= start)
+                return;
+            // A stretch shorter than a second between two of the same weight is not drawn: one bar, not two.
+            const last = bars.at(-1);
+            if (last && last.weight === weight && last.end === start)
+                last.end = end;
+            else
+                bars.push({ weight, start, end });
         };
         for (const c of recent) {
             // Whole seconds: mermaid's dates have no finer unit here.
@@ -43666,7 +43721,7 @@ function timelineChart(changes, upstream, now) {
         close(Math.max(now.getTime(), (start ?? 0) + 1000));
         if (bars.length === 0)
             continue;
-        lines.push(`    section ${label(name)}`, ...bars);
+        lines.push(`    section ${label(name)}`, ...bars.map((b) => `    ${b.weight}% : ${second(b.start)}, ${second(b.end)}`));
     }
     lines.push('```');
     return lines.join('\n');

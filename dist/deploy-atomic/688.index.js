@@ -1,8 +1,8 @@
-export const id = 973;
-export const ids = [973];
+export const id = 688;
+export const ids = [688];
 export const modules = {
 
-/***/ 7973:
+/***/ 6688:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -88,8 +88,8 @@ __webpack_require__.d(__webpack_exports__, {
   webhookUrl: () => (/* reexport */ webhookUrl)
 });
 
-// EXTERNAL MODULE: ../../packages/core/src/index.ts + 26 modules
-var src = __webpack_require__(7896);
+// EXTERNAL MODULE: ../../packages/core/src/index.ts + 15 modules
+var src = __webpack_require__(5260);
 ;// CONCATENATED MODULE: ../../packages/notify/src/delivery.ts
 /**
  * Delivery policy shared by every channel: a bound on each request, retries
@@ -560,155 +560,10 @@ function message_clip(s, n) {
     return `${s.slice(0, end)}\u2026`;
 }
 
-// EXTERNAL MODULE: ../../node_modules/undici/index.js
-var undici = __webpack_require__(1684);
-;// CONCATENATED MODULE: ../../packages/probe/src/undici-client.ts
-/** The gate's transport: an undici keep-alive pool, the fastest client for sampling under load. */
-
-
-/** One request on undici, over `dispatcher` (undici's global one when undefined). */
-function undiciTransport(dispatcher) {
-    return async (r, signal) => {
-        const { url, headers } = withUserinfoAuth(r.url, r.headers);
-        const res = await (0,undici/* request */.Em)(url, {
-            dispatcher,
-            method: (r.method ?? 'GET').toUpperCase(),
-            headers,
-            body: r.body,
-            signal,
-            // The overall bound comes from the signal; these only stop undici's
-            // own (longer) defaults from firing first with a different message.
-            headersTimeout: r.timeoutMs + 1000,
-            bodyTimeout: r.timeoutMs + 1000
-        });
-        return { status: res.statusCode, headers: res.headers, body: res.body };
-    };
-}
-/**
- * undici ignores a URL's userinfo (node:http, and so smoke-test, sends it as
- * Basic): `https://user:pass@host/health` would reach the server without
- * credentials. It is sent as node:http sends it, unless the request already
- * carries an Authorization header. core's maskUrl masks that credential.
- */
-function withUserinfoAuth(target, given) {
-    const headers = Array.isArray(given) ? given.flat() : given;
-    const u = typeof target === 'string' ? new URL(target) : target;
-    if (!u.username && !u.password)
-        return { url: target, headers };
-    const names = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers ?? {});
-    const bare = new URL(u.href);
-    bare.username = '';
-    bare.password = '';
-    if (names.some((n) => n.toLowerCase() === 'authorization'))
-        return { url: bare, headers };
-    const credential = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-    const authorization = `Basic ${credential}`;
-    return {
-        url: bare,
-        headers: Array.isArray(headers) ? [...headers, 'authorization', authorization] : { ...headers, authorization }
-    };
-}
-/** A keep-alive connection pool; close() when done so no socket outlives the step. */
-class ProbeClient {
-    dispatcher;
-    transport;
-    constructor(options = {}) {
-        this.dispatcher = new Agent({
-            connections: options.connections ?? 16,
-            keepAliveTimeout: 10_000,
-            pipelining: 1
-        });
-        this.transport = undiciTransport(this.dispatcher);
-    }
-    send(req) {
-        return exchange(this.transport, req);
-    }
-    async close() {
-        await this.dispatcher.close();
-    }
-}
-
-// EXTERNAL MODULE: external "node:perf_hooks"
-var external_node_perf_hooks_ = __webpack_require__(643);
-;// CONCATENATED MODULE: ../../packages/probe/src/request.ts
-/**
- * One HTTP request with a bound on its time, measured and classified. Never
- * throws for a network failure: the result says what happened (timeout,
- * refused, reset, DNS), because the gate reports it as a reason.
- *
- * Two transports share this: `ProbeClient` (undici, for the gate's load
- * sampling, where throughput counts) and `NodeHttpClient` (node:http, for
- * smoke-test, where memory counts: its parser is native, not WebAssembly).
- */
-
-
-/** One bounded, measured exchange over a transport; failures become results. */
-async function request_exchange(send, req) {
-    const start = external_node_perf_hooks_.performance.now();
-    // A timer cleared when the exchange ends: AbortSignal.timeout's timer would stay (with its signal)
-    // until it fired, so a gate sampling for minutes would hold one per request sent in the last timeout.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
-    const timeout = deadline.signal;
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-    let ttfbMs;
-    try {
-        const res = await send(req, signal);
-        ttfbMs = external_node_perf_hooks_.performance.now() - start;
-        const body = await readBody(res.body, req.maxBodyBytes ?? 4 * 1024 * 1024);
-        return {
-            status: res.status,
-            headers: flatHeaders(res.headers),
-            body,
-            latencyMs: external_node_perf_hooks_.performance.now() - start,
-            ttfbMs
-        };
-    }
-    catch (e) {
-        const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : (0,src/* classifyNetworkError */.LW)(e);
-        const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : describe(kind, e);
-        return { headers: {}, body: '', latencyMs: external_node_perf_hooks_.performance.now() - start, ttfbMs, error: { kind, message } };
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-async function readBody(body, max) {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        const buf = chunk;
-        if (size < max)
-            chunks.push(size + buf.length > max ? buf.subarray(0, max - size) : buf);
-        size += buf.length;
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-function flatHeaders(h) {
-    const out = {};
-    for (const [k, v] of Object.entries(h))
-        if (v !== undefined)
-            out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    return out;
-}
-function describe(kind, e) {
-    const detail = e instanceof Error ? e.message : String(e);
-    switch (kind) {
-        case 'refused':
-            return 'connection refused';
-        case 'reset':
-            return 'connection reset';
-        case 'dns':
-            return `DNS lookup failed (${detail})`;
-        case 'tls':
-            return `TLS error (${detail})`;
-        case 'aborted':
-            return 'aborted';
-        default:
-            return detail;
-    }
-}
-
+// EXTERNAL MODULE: ../../packages/probe/src/undici-client.ts
+var undici_client = __webpack_require__(6316);
+// EXTERNAL MODULE: ../../packages/probe/src/request.ts
+var request = __webpack_require__(3081);
 ;// CONCATENATED MODULE: ../../packages/notify/src/http.ts
 
 
@@ -717,9 +572,9 @@ function describe(kind, e) {
 const MAX_BODY = 64 * 1024;
 async function postJson(url, body, o) {
     // The request, the bound, the timing and the capped body read are probe's; the failure wording is ours.
-    const send = undiciTransport(o.dispatcher);
+    const send = (0,undici_client/* undiciTransport */.iL)(o.dispatcher);
     let failure;
-    const res = await request_exchange((r, signal) => send(r, signal).catch((e) => {
+    const res = await (0,request/* exchange */.c)((r, signal) => send(r, signal).catch((e) => {
         failure = e;
         throw e;
     }), {
@@ -764,6 +619,10 @@ function networkMessage(e) {
     }
 }
 
+// EXTERNAL MODULE: ../../node_modules/undici/index.js
+var undici = __webpack_require__(1684);
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __webpack_require__(643);
 ;// CONCATENATED MODULE: ../../packages/notify/src/notify.ts
 /**
  * Sends one message to every configured channel in parallel. A channel's
