@@ -34,7 +34,26 @@ if (flag !== '--no-seed') {
     environment: '',
     'github-deployment': 'false',
     token: '',
-    'allow-empty': 'false'
+    'allow-empty': 'false',
+    slot: '',
+    strategy: 'switch',
+    'batch-size': '1',
+    'host-health-url': '',
+    'expect-status': '200-399',
+    'expect-body': '',
+    interval: '2s',
+    'max-wait': '2m',
+    samples: '20',
+    router: '',
+    upstream: '',
+    servers: '',
+    'router-host': '',
+    'drain-timeout': '30s',
+    'router-config': '',
+    'router-args': '',
+    'router-socket': '',
+    'router-state-file': '',
+    'router-command': ''
   }
   const env = { ...process.env }
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
