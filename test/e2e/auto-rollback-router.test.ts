@@ -4,11 +4,12 @@
 // at 0% leaves the router alone; the router inputs' mistakes are one line
 // before anything changes. The router is a router-command writing a file.
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction } from '../harness/runner.mjs'
 import { writeFiles } from '../helpers/git-tree.js'
+import { lbCommand } from '../helpers/lb-command.js'
 
 jest.setTimeout(90_000)
 
@@ -21,21 +22,11 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'gantry-e2e-rollback-router-'))
   base = join(root, 'app')
   lbFile = join(root, 'lb.json')
-  const lb = join(root, 'lb-set.mjs')
-  writeFileSync(
-    lb,
-    [
-      "import { readFileSync, writeFileSync } from 'node:fs'",
-      "const { weights } = JSON.parse(readFileSync(0, 'utf8'))",
-      'writeFileSync(process.argv[2], JSON.stringify(weights))',
-      'process.stdout.write(JSON.stringify({ weights }))'
-    ].join('\n')
-  )
   router = {
     router: 'command',
     upstream: 'app',
     servers: 'blue=blue\ngreen=green',
-    'router-command': `${process.execPath} ${lb} ${lbFile}`
+    'router-command': lbCommand(root, lbFile)
   }
 })
 afterEach(() => rmSync(root, { recursive: true, force: true }))

@@ -12,6 +12,7 @@ import { createServer, request, type Server } from 'node:http'
 import { join } from 'node:path'
 import { startSampleWorld } from '../harness/sample-app.mjs'
 import { allSteps } from '../harness/workflow.mjs'
+import { lbCommand } from '../helpers/lb-command.js'
 
 jest.setTimeout(180_000)
 
@@ -70,21 +71,11 @@ beforeEach(async () => {
   failFile = join(world.work, 'router-fail')
   writeFileSync(weightsFile, JSON.stringify({ blue: 100, green: 0 }))
   publicUrl = `http://127.0.0.1:${await startProxy()}`
-  // The router-command: the weights from stdin into the proxy's file, printed back for verify.
-  const lb = join(world.work, 'lb-set.mjs')
-  writeFileSync(
-    lb,
-    [
-      "import { readFileSync, writeFileSync } from 'node:fs'",
-      "const { weights } = JSON.parse(readFileSync(0, 'utf8'))",
-      'writeFileSync(process.argv[2], JSON.stringify(weights))',
-      'process.stdout.write(JSON.stringify({ weights }))'
-    ].join('\n')
-  )
   Object.assign(world.vars, {
     APP_URL: publicUrl,
     SLOT_URLS: `blue=http://127.0.0.1:${ports.blue}\ngreen=http://127.0.0.1:${ports.green}`,
-    LB_COMMAND: `${process.execPath} ${lb} ${weightsFile}`
+    // The router-command: the weights from stdin into the proxy's file, printed back for verify.
+    LB_COMMAND: lbCommand(world.work, weightsFile)
   })
   // What the router serves before the first blue-green deploy, recorded as a user does once
   // (the traffic action with weights: blue); blue holds nothing yet, so green is idle.

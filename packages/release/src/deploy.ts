@@ -296,20 +296,7 @@ async function locked(
       )
     )
     const at = now().toISOString()
-    for (const s of states) {
-      // activatedAt marks a release that was `current` (a rollback target of current); a slot's own history is its events.
-      if (!o.slot) findRelease(s.history, id)!.activatedAt = at
-      addEvent(s.history, {
-        at,
-        kind: 'deploy',
-        from: s.previous,
-        to: id,
-        run: o.context.run,
-        actor: o.context.actor,
-        ...(o.slot ? { slot: o.slot } : {})
-      })
-      await s.t.writeHistory(s.history)
-    }
+    for (const s of states) await recordDeploy(s, id, at, o)
 
     if (o.activate) {
       await time('activate', async () => {
@@ -393,6 +380,22 @@ async function locked(
     timings,
     switchedBack
   }
+}
+
+/** The deploy event of a host just switched to `id`, written to its history. */
+async function recordDeploy(s: TargetState, id: string, at: string, o: DeployOptions): Promise<void> {
+  // activatedAt marks a release that was `current` (a rollback target of current); a slot's own history is its events.
+  if (!o.slot) findRelease(s.history, id)!.activatedAt = at
+  addEvent(s.history, {
+    at,
+    kind: 'deploy',
+    from: s.previous,
+    to: id,
+    run: o.context.run,
+    actor: o.context.actor,
+    ...(o.slot ? { slot: o.slot } : {})
+  })
+  await s.t.writeHistory(s.history)
 }
 
 /** The release to hard-link from: current when it has a manifest, else the newest one that has. */
@@ -494,18 +497,7 @@ async function rollout(
         )
       }
       switched.add(s)
-      const at = now().toISOString()
-      if (!o.slot) findRelease(s.history, id)!.activatedAt = at
-      addEvent(s.history, {
-        at,
-        kind: 'deploy',
-        from: s.previous,
-        to: id,
-        run: o.context.run,
-        actor: o.context.actor,
-        ...(o.slot ? { slot: o.slot } : {})
-      })
-      await s.t.writeHistory(s.history)
+      await recordDeploy(s, id, now().toISOString(), o)
       if (!o.activate) return
       o.log(`${s.t.name}: activate: ${o.activate.join(' ')}`)
       const r = await s.t.activate({
