@@ -199,16 +199,28 @@ export function rollingRollout(o: RollingOptions): { rollout: Rollout; record: R
       // The hosts switched so far go back, newest first (deploy() retries any left and records it).
       const back: string[] = []
       const stuck: string[] = []
+      const out: string[] = []
       for (const h of hosts.filter((x) => x.switched).reverse()) {
         try {
           if (await h.back()) back.push(h.serverName)
           else stuck.push(`${h.serverName} (no previous release)`)
         } catch (e2) {
           stuck.push(`${h.serverName} (${(e2 as Error).message})`)
+          out.push(h.serverName)
         }
       }
       if (stuck.length) record.notSwitchedBack = stuck
-      const restored = await restore(o, before, apply)
+      // A host that could not be switched back still runs the new release: it stays out of rotation
+      // (drained, 0%) rather than serve what every other host just marked bad once it is reachable again.
+      let target = before
+      try {
+        if (out.length) target = drainWeights(before, out)
+      } catch {
+        o.log(`router: ${out.join(', ')} cannot all be left out of rotation (no server would have traffic)`)
+      }
+      const restored = await restore(o, target, apply, target === before ? [] : out)
+      if (target !== before)
+        restored.text += `; ${out.join(', ')} left out of rotation (0%, drained): ${out.length === 1 ? 'it runs' : 'they run'} the new release until a deploy or traffic puts ${out.length === 1 ? 'it' : 'them'} back`
       record.restored = restored.ok
       throw new RollingError(
         `rolling stopped at ${at}: ${why}; ${back.length ? `switched back: ${back.join(', ')}` : 'no host was switched'}${stuck.length ? `; NOT switched back: ${stuck.join(', ')}` : ''}; ${restored.text}`
@@ -224,10 +236,11 @@ export function rollingRollout(o: RollingOptions): { rollout: Rollout; record: R
 async function restore(
   o: RollingOptions,
   before: Weights,
-  apply: (w: Weights, drain: readonly string[]) => Promise<void>
+  apply: (w: Weights, drain: readonly string[]) => Promise<void>,
+  drain: readonly string[] = []
 ): Promise<{ ok: boolean | 'not-readable'; text: string }> {
   try {
-    await apply(before, [])
+    await apply(before, drain)
   } catch (e) {
     o.log(`router: restoring ${formatWeights(before)} failed: ${(e as Error).message}`)
     return { ok: false, text: `the router was NOT put back to ${formatWeights(before)}: ${(e as Error).message}` }
