@@ -114,6 +114,7 @@ function section(configs, fleetStartMs, ciAtEnd) {
   const phase = (x, k) => med(x, (r) => r.timings[k] ?? 0)
   const unattributed = (x) => med(x, (r) => r.durationMs - Object.values(r.timings).reduce((a, b) => a + b, 0))
   const ok = (b) => (b ? '**met**' : '**not met**')
+  const perHost = (st, f) => (f(c(st, 12)) - f(c(st, 2))) / 10
   const rows = configs
     .map((x) => {
       const mid = x.s === 'rolling' ? phase(x, 'rollout') : phase(x, 'switch')
@@ -133,7 +134,7 @@ function section(configs, fleetStartMs, ciAtEnd) {
   return `
 ## rolling: deploy-atomic's cost as the fleet grows
 
-The whole deploy-atomic step: the committed \`dist/deploy-atomic/index.js\`, run by the test harness as the runner runs it (process start included), \`target: ssh\` to a fleet of ${Math.max(...SIZES)} hosts made for the run by \`test/helpers/fleet.ts\` (each host a network and mount namespace of its own with its own address on a bridge, OpenSSH's sshd and an app instance; HAProxy from Debian in front, runtime API socket; fleet up in ${fmt(fleetStartMs / 1000, 1)} s). A deploy over N hosts names the first N; the backend's other servers are listed in \`servers\` and keep the traffic (that is what makes rolling over 2 hosts with \`batch-size: 2\` one batch of 2, which a fleet of only 2 would refuse). Release: ${FILES} files (~0.9 MB), one file changed per deploy (the rest linked to the previous release); every host got a first release before the timing. \`rolling\`: \`batch-size: ${BATCH}\`, \`host-health-url: http://{host}:8080/healthz\`, a small per-host gate (\`samples: ${GATE.samples}\`, \`interval: ${GATE.interval}\`, so the 3 consecutive passes take at least 2 intervals), \`router: haproxy\`, no load on the router. \`switch\`: all at once, uploads 4 hosts at a time (the bundle's fixed upload concurrency; not raised here). Median of ${ROUNDS} runs per configuration, the configurations interleaved in a rotating order within each round.
+The whole deploy-atomic step: the committed \`dist/deploy-atomic/index.js\`, run by the test harness as the runner runs it (process start included), \`target: ssh\` to a fleet of ${Math.max(...SIZES)} hosts made for the run by \`test/helpers/fleet.ts\` (each host a network and mount namespace of its own with its own address on a bridge, OpenSSH's sshd and an app instance; HAProxy from Debian in front, runtime API socket; fleet up in ${fmt(fleetStartMs / 1000, 1)} s). A deploy over N hosts names the first N; the backend's other servers are listed in \`servers\` and keep the traffic (that is what makes rolling over 2 hosts with \`batch-size: 2\` one batch of 2, which a fleet of only 2 would refuse). Release: ${FILES} files (~0.9 MB), one file changed per deploy (the rest linked to the previous release); every host got a first release before the timing. \`rolling\`: \`batch-size: ${BATCH}\`, \`host-health-url: http://{host}:8080/healthz\`, a small per-host gate (\`samples: ${GATE.samples}\`, \`interval: ${GATE.interval}\`, so the 3 consecutive passes take at least 2 intervals), \`router: haproxy\`, no load on the router. \`switch\`: all at once, uploads 4 hosts at a time (the bundle's fixed upload concurrency; not raised here). Median of ${ROUNDS} run(s) per configuration, the configurations interleaved in a rotating order within each round.
 
 Machine: load average (1/5/15 min) ${l(loadStart)} at the start, ${l(loadEnd)} at the end; another job (a CI run) was ${ciAtStart ? 'running' : 'not running'} at the start and ${ciAtEnd ? 'running' : 'not running'} at the end.
 
@@ -141,13 +142,15 @@ Machine: load average (1/5/15 min) ${l(loadStart)} at the start, ${l(loadEnd)} a
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows}
 
-(Phases: the report's \`timings\`, ms. "Not in a phase": \`durationMs\` less the phases — per host, one after another: the target's init (its ssh connection), reading its history and cleaning partials before the upload, and the history written after. "Process start, ssh teardown": the whole step less \`durationMs\`.)
+(Phases: the report's \`timings\`, ms. "Not in a phase": \`durationMs\` less the phases — per host, one after another: the target's init (its ssh connection), reading its history, cleaning partials, reading \`current\` and the releases before the upload; the history written after the switch, the lock given back. "Process start, ssh teardown": the whole step less \`durationMs\`.)
 
 Goals:
 - rolling over 12 hosts in 6 batches of 2 ≤ 6.5× one batch of 2: ${fmt(rollRatio, 2)}×, ${ok(rollRatio <= 6.5)}.
 - \`switch\` over 12 hosts ≤ 3× over 2, with the upload concurrency of 4: ${fmt(switchRatio, 2)}×, ${ok(switchRatio <= 3)}.
 
-Per batch of the roll (median over every batch of the ${ROUNDS} runs):
+Where the growth goes, per host added from 2 to 12 (medians, ms per host): \`switch\` ${fmt(perHost('switch', step))} for the whole step, of which ${fmt(perHost('switch', unattributed))} outside any phase (the per-host ssh round trips before the upload and the history write after, made one host after another), ${fmt(perHost('switch', (x) => phase(x, 'prepare')))} in prepare (uploads 4 at a time), ${fmt(perHost('switch', (x) => phase(x, 'lock')))} in lock and ${fmt(perHost('switch', (x) => phase(x, 'prune')))} in prune (both host by host); \`rolling\` ${fmt(perHost('rolling', step))} for the whole step, of which ${fmt(perHost('rolling', (x) => phase(x, 'rollout')))} in the rollout (${fmt(perHost('rolling', (x) => phase(x, 'rollout')) * BATCH)} per batch) and ${fmt(perHost('rolling', unattributed))} outside any phase. The fixed part, paid once per step whatever the fleet (process start, the source's manifest, the router read), is what keeps rolling's ratio under the number of batches; \`switch\` has almost no per-host cost in the switch itself, so the serial per-host ssh work is most of its growth.
+
+Per batch of the roll (median over every batch of the ${ROUNDS} run(s)):
 
 | hosts | batches | rollout ÷ batches | drain (weights to 0, sessions at 0) | gate p95 (the batch's worst host) | the rest: switch of 2 hosts one after the other, gate (waits for 3 passes, then ${GATE.samples} samples), back in rotation |
 | --- | --- | --- | --- | --- | --- |
