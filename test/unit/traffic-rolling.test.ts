@@ -222,6 +222,22 @@ describe('rollingRollout', () => {
     expect(d.calls.filter((c) => c.startsWith('switch'))).toEqual([])
   })
 
+  test('a host that cannot be switched back (cut off) stays out of rotation; the others share its part', async () => {
+    const s = setup({ failGate: 'web4' })
+    // web4 is unreachable by the time the roll goes back: its switch-back fails.
+    const web4 = s.hosts[3]!
+    web4.back = async () => {
+      throw new Error('ssh: connect to host 10.0.0.14 port 22: No route to host')
+    }
+    const err = await s.rollout(s.hosts).catch((e: unknown) => e as Error)
+    expect((err as Error).message).toBe(
+      'rolling stopped at batch 2/3: deploy@10.0.0.14:/srv/app: gate failed at http://10.0.0.14:8080/healthz: error rate 100% > max-error-rate 0% (20× status 503); switched back: web3, web2, web1; NOT switched back: web4 (ssh: connect to host 10.0.0.14 port 22: No route to host); router weights restored to web1=21,web2=21,web3=20,web4=0,web5=19,web6=19; web4 left out of rotation (0%, drained): it runs the new release until a deploy or traffic puts it back'
+    )
+    expect(s.calls.at(-1)).toBe('apply web1=21,web2=21,web3=20,web4=0,web5=19,web6=19 drain web4')
+    expect(s.router.weights.web4).toBe(0)
+    expect(s.record.notSwitchedBack).toEqual(['web4 (ssh: connect to host 10.0.0.14 port 22: No route to host)'])
+  })
+
   test('a restore the router refuses is said in the error', async () => {
     // apply 1 drains batch 1, apply 2 puts it back, 3 drains batch 2 ... the gate fails on web3; apply 4 is the restore.
     const { hosts, rollout, record } = setup({ failGate: 'web3', failApply: 4 })
