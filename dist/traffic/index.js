@@ -39819,13 +39819,8 @@ function parseDrain(text) {
         throw new WeightsError(`expected server names, comma-separated or one per line ('${bad}' is not)`);
     return [...new Set(list)];
 }
-function formatWeights(w) {
-    if (!w || Object.keys(w).length === 0)
-        return 'none';
-    return Object.entries(w)
-        .map(([k, n]) => `${k}=${n}`)
-        .join(',');
-}
+// One way weights read everywhere (release's traffic.json messages too).
+
 /**
  * Every server of `servers` with its percentage (a server the weights do not
  * name gets 0%), checked against `servers` and `drain`: a weight or a drain
@@ -42554,6 +42549,14 @@ async function recordTraffic(store, change) {
     await store.writeState(TRAFFIC, JSON.stringify(h, null, 2) + '\n');
     return h;
 }
+/** `blue=90,green=10`, or `none`: how weights read in messages, summaries and logs. */
+function formatWeights(w) {
+    if (!w || Object.keys(w).length === 0)
+        return 'none';
+    return Object.entries(w)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(',');
+}
 /** The weights after the most recent change; undefined when nothing was recorded. */
 function currentWeights(h) {
     return h.changes.at(-1)?.weights;
@@ -42574,9 +42577,7 @@ function idleSlot(h) {
     if (!w)
         throw new TrafficStateError(`no traffic has been recorded yet, so no slot is idle; name the slot (slot: blue) for the first deploy, or run traffic first`);
     const idle = Object.keys(w).filter((k) => w[k] === 0);
-    const shown = Object.entries(w)
-        .map(([k, n]) => `${k}=${n}`)
-        .join(',');
+    const shown = Object.keys(w).length ? formatWeights(w) : '';
     if (idle.length !== 1)
         throw new TrafficStateError(`slot: idle needs exactly one slot at 0% of the traffic, but the last traffic change has ${shown || 'no servers'}; name the slot instead`);
     return idle[0];

@@ -28,7 +28,8 @@ import {
 } from '@gantry/release'
 import { mkdirSync } from 'node:fs'
 import { inputs } from './inputs.js'
-import { prepareRolling, rollingPlanOf, type Rolling } from './rolling.js'
+import { rollingValues } from '@gantry/traffic'
+import { prepareRolling, type Rolling } from './rolling.js'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -42,7 +43,7 @@ export async function run(): Promise<void> {
       throw new InputError("Input 'token' is required when github-deployment is true: expected a GitHub token")
     }
     // strategy: rolling: every input check here, the router's (read only) once the targets exist.
-    const plan = rollingPlanOf(i)
+    const plan = rollingValues(i)
     const lock = lockSettings()
     const environment = i.environment ?? (i['github-deployment'] ? 'production' : undefined)
     const ctx = runContext()

@@ -10,12 +10,11 @@ import { runGate } from '@gantry/probe'
 import type { Target } from '@gantry/release'
 import {
   checkAgainstRouter,
+  formatWeights,
   makeHost,
   makeRouter,
   rollingRollout,
   rollingSummary,
-  rollingValues,
-  type RollingInputValues,
   type RollingPlan,
   type RollingRecord
 } from '@gantry/traffic'
@@ -35,10 +34,6 @@ export interface Rolling {
   record: RollingRecord
   summary(): Promise<void>
   close(): Promise<void>
-}
-
-export function rollingPlanOf(i: RollingInputValues): RollingPlan | undefined {
-  return rollingValues(i)
 }
 
 export async function prepareRolling(plan: RollingPlan, i: GateValues, targets: Target[]): Promise<Rolling> {
@@ -61,7 +56,9 @@ export async function prepareRolling(plan: RollingPlan, i: GateValues, targets: 
     for (const [n, t] of targets.entries())
       if (t.serverName !== plan.hosts[n]?.serverName)
         throw new InputError(`Input 'hosts' has invalid value '${plan.hosts[n]?.line}': its target has no server name`)
-    log(`rolling over ${plan.traffic.upstream} in batches of ${plan.batchSize}; router weights before: ${fmt(before)}`)
+    log(
+      `rolling over ${plan.traffic.upstream} in batches of ${plan.batchSize}; router weights before: ${formatWeights(before)}`
+    )
     const { rollout, record } = rollingRollout({
       router,
       servers: plan.servers.map((s) => s.name),
@@ -105,10 +102,4 @@ export async function prepareRolling(plan: RollingPlan, i: GateValues, targets: 
     await host.close()
     throw e
   }
-}
-
-function fmt(w: Record<string, number>): string {
-  return Object.entries(w)
-    .map(([k, n]) => `${k}=${n}`)
-    .join(',')
 }

@@ -87,6 +87,14 @@ export async function recordTraffic(store: StateStore, change: TrafficChange): P
   return h
 }
 
+/** `blue=90,green=10`, or `none`: how weights read in messages, summaries and logs. */
+export function formatWeights(w: Weights | undefined): string {
+  if (!w || Object.keys(w).length === 0) return 'none'
+  return Object.entries(w)
+    .map(([k, n]) => `${k}=${n}`)
+    .join(',')
+}
+
 /** The weights after the most recent change; undefined when nothing was recorded. */
 export function currentWeights(h: TrafficHistory): Weights | undefined {
   return h.changes.at(-1)?.weights
@@ -111,9 +119,7 @@ export function idleSlot(h: TrafficHistory): string {
       `no traffic has been recorded yet, so no slot is idle; name the slot (slot: blue) for the first deploy, or run traffic first`
     )
   const idle = Object.keys(w).filter((k) => w[k] === 0)
-  const shown = Object.entries(w)
-    .map(([k, n]) => `${k}=${n}`)
-    .join(',')
+  const shown = Object.keys(w).length ? formatWeights(w) : ''
   if (idle.length !== 1)
     throw new TrafficStateError(
       `slot: idle needs exactly one slot at 0% of the traffic, but the last traffic change has ${shown || 'no servers'}; name the slot instead`

@@ -80,12 +80,8 @@ export function parseDrain(text: string): string[] {
   return [...new Set(list)]
 }
 
-export function formatWeights(w: Weights | undefined): string {
-  if (!w || Object.keys(w).length === 0) return 'none'
-  return Object.entries(w)
-    .map(([k, n]) => `${k}=${n}`)
-    .join(',')
-}
+// One way weights read everywhere (release's traffic.json messages too).
+export { formatWeights } from '@gantry/release'
 
 /**
  * Every server of `servers` with its percentage (a server the weights do not
