@@ -1,27 +1,21 @@
 /**
- * deploy-atomic's `strategy: rolling` wiring: the plan from the inputs (every
- * check before a side effect), the router made and read once the targets
- * exist (read only), the orchestrator of @gantry/traffic with each host gated
- * by health-gate's runGate, and the summary section.
+ * deploy-atomic's `strategy: rolling` wiring: the router made and read once
+ * the targets exist (read only, before anything is written), the orchestrator
+ * (rollingRollout) with each host gated by health-gate's runGate, and the
+ * summary section. deploy-atomic's main only passes its inputs and log in.
  */
-import * as core from '@actions/core'
-import { InputError, progress, writeSummary } from '@gantry/core'
-import { runGate } from '@gantry/probe'
-import type { Target } from '@gantry/release'
-import {
-  checkAgainstRouter,
-  formatWeights,
-  makeHost,
-  makeRouter,
-  rollingRollout,
-  rollingSummary,
-  type RollingPlan,
-  type RollingRecord
-} from '@gantry/traffic'
-import type { Rollout } from '@gantry/release'
-import type { StatusSet } from '@gantry/core'
+import { InputError, progress, writeSummary, type StatusSet } from '@gantry/core'
+import { GATE_DEFAULTS, runGate } from '@gantry/probe'
+import type { Rollout, Target } from '@gantry/release'
+import type { RollingPlan } from './rolling-plan.js'
+import { checkAgainstRouter, rollingSummary } from './rolling-plan.js'
+import { rollingRollout, type RollingRecord } from './rolling.js'
+import { makeRouter } from './routers/registry.js'
+import { makeHost } from './traffic.js'
+import { formatWeights } from './weights.js'
 
-interface GateValues {
+/** The per-host gate's inputs: health-gate's names; the rest of its policy is GATE_DEFAULTS. */
+export interface RollingGateValues {
   'expect-status': StatusSet
   'expect-body'?: RegExp
   interval: number
@@ -29,17 +23,31 @@ interface GateValues {
   samples: number
 }
 
+export interface RollingIo {
+  log: (line: string) => void
+  warn: (line: string) => void
+  /** Each gate request's line (the runner's debug log). */
+  debug: (line: string) => void
+  /** Where an ssh router host's key files go (RUNNER_TEMP). */
+  tempRoot?: string
+}
+
 export interface Rolling {
   rollout: Rollout
   record: RollingRecord
+  /** Writes the rolling section of the job summary. */
   summary(): Promise<void>
   close(): Promise<void>
 }
 
-export async function prepareRolling(plan: RollingPlan, i: GateValues, targets: Target[]): Promise<Rolling> {
-  const warn = (l: string) => core.warning(l)
-  const log = (l: string) => core.info(l)
-  const host = makeHost(plan.traffic, { log, warn, progress: () => undefined, tempRoot: process.env.RUNNER_TEMP })
+export async function prepareRolling(
+  plan: RollingPlan,
+  i: RollingGateValues,
+  targets: readonly Target[],
+  io: RollingIo
+): Promise<Rolling> {
+  const { log, warn } = io
+  const host = makeHost(plan.traffic, { log, warn, progress: () => undefined, tempRoot: io.tempRoot })
   const lines = progress(log)
   try {
     const router = makeRouter(plan.traffic, {
@@ -69,23 +77,18 @@ export async function prepareRolling(plan: RollingPlan, i: GateValues, targets: 
       progress: (key, state, detail) => lines.update(key, state, detail),
       gate: async (url) => {
         const r = await runGate({
+          ...GATE_DEFAULTS,
           urls: [url],
           method: 'GET',
           headers: [],
           expect: { status: i['expect-status'], body: i['expect-body'] },
-          timeoutMs: 5_000,
           intervalMs: i.interval,
           maxWaitMs: i['max-wait'],
-          threshold: 3,
           samples: i.samples,
-          concurrency: 4,
-          maxErrorRate: 0,
-          maxLatencyRatio: 2,
-          log: (l) => core.debug(l),
+          log: io.debug,
           progress: lines
         })
-        const u = r.urls[0]
-        return { ok: r.ok, p95: r.p95, reasons: u?.reasons ?? [] }
+        return { ok: r.ok, p95: r.p95, reasons: r.urls[0]?.reasons ?? [] }
       }
     })
     return {
