@@ -61,7 +61,9 @@ export async function run(): Promise<void> {
           log: (l) => core.info(l),
           warn: (l) => core.warning(l),
           debug: (l) => core.debug(l),
-          tempRoot: process.env.RUNNER_TEMP
+          tempRoot: process.env.RUNNER_TEMP,
+          actor: ctx.actor,
+          run: ctx.run
         })
       // `slot: idle` is resolved from traffic.json (read only) before the GitHub deployment exists.
       slot = await resolveSlot(targets, i.slot)

@@ -6,7 +6,7 @@
  */
 import { InputError, progress, writeSummary, type StatusSet } from '@gantry/core'
 import { GATE_DEFAULTS, runGate } from '@gantry/probe'
-import type { Rollout, Target } from '@gantry/release'
+import { recordTraffic, type Rollout, type Target } from '@gantry/release'
 import type { RollingPlan } from './rolling-plan.js'
 import { checkAgainstRouter, rollingSummary } from './rolling-plan.js'
 import { rollingRollout, type RollingRecord } from './rolling.js'
@@ -30,6 +30,9 @@ export interface RollingIo {
   debug: (line: string) => void
   /** Where an ssh router host's key files go (RUNNER_TEMP). */
   tempRoot?: string
+  /** Who and which run, for the router side's record of a server left out. */
+  actor?: string
+  run?: string
 }
 
 export interface Rolling {
@@ -59,7 +62,9 @@ export async function prepareRolling(
       progress: (key, state, detail) => lines.update(key, state, detail)
     })
     await router.preflight()
-    const before = checkAgainstRouter(plan, await router.read(), plan.traffic.router)
+    // Saved with the weights: a failure puts back the router's own weights and states, not rounded percentages.
+    const saved = await router.save?.()
+    const before = checkAgainstRouter(plan, await router.read(), plan.traffic.router, saved?.held)
     // The targets are one per hosts line, in order: their server names are the plan's.
     for (const [n, t] of targets.entries())
       if (t.serverName !== plan.hosts[n]?.serverName)
@@ -73,7 +78,24 @@ export async function prepareRolling(
       batchSize: plan.batchSize,
       hostHealthUrl: plan.hostHealthUrl,
       before,
+      saved,
       log,
+      onLeftOut: async (left) => {
+        // The router side's record: the traffic timeline shows it, and `weights: previous` puts it back.
+        await host.prepareStore()
+        await recordTraffic(host.store, {
+          at: new Date().toISOString(),
+          router: plan.traffic.router,
+          upstream: plan.traffic.upstream,
+          weights: left.weights,
+          previous: left.previous,
+          drained: left.servers,
+          reason: left.reason,
+          ...(io.actor ? { actor: io.actor } : {}),
+          ...(io.run ? { run: io.run } : {})
+        })
+        log(`${left.servers.join(', ')} left out of rotation: recorded in ${host.store.name}'s .gantry/traffic.json`)
+      },
       progress: (key, state, detail) => lines.update(key, state, detail),
       gate: async (url) => {
         const r = await runGate({
