@@ -105,9 +105,9 @@ export function hostUrl(template: string, host: Pick<RolloutHost, 'serverName' |
   }
 }
 
-/** A message of deploy()'s about a host (`deploy@10.0.0.13:/srv/app: …`) with the host named as the router names it. */
+/** A message of deploy()'s or the target's about a host (`deploy@10.0.0.13:/srv/app: …`, also nested) with the host named as the router names it. */
 export function byServerName(message: string, h: Pick<RolloutHost, 'name' | 'serverName'>): string {
-  return message.startsWith(`${h.name}: `) ? `${h.serverName}: ${message.slice(h.name.length + 2)}` : message
+  return message.replaceAll(`${h.name}: `, `${h.serverName}: `)
 }
 
 /**
