@@ -3,7 +3,7 @@
 // the hosts server names checked against what the router reads (a fake HAProxy
 // runtime API on a unix socket: read only, never changed).
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -129,5 +129,23 @@ describe('strategy rolling: bad inputs, one line before any side effect', () => 
       /^HAProxy backend 'shop' has no server 'web3'/
     )
     expect(commands.length).toBeGreaterThan(0)
+  })
+
+  test("router nginx: a hosts name Gantry's include lacks is refused (not read as 0%), the include untouched", async () => {
+    const config = join(root, 'gantry-shop.conf')
+    // web2's line is missing: nginx would give it no traffic, which is not the server the hosts line names.
+    const text =
+      'upstream shop {\n    server 127.0.0.1:18081 weight=1; # gantry: web1\n    server 127.0.0.1:18083 weight=1; # gantry: web3\n}\n'
+    writeFileSync(config, text)
+    await expectOneLine(
+      {
+        router: 'nginx',
+        'router-socket': '',
+        'router-config': config,
+        servers: 'web1=127.0.0.1:18081\nweb2=127.0.0.1:18082\nweb3=127.0.0.1:18083'
+      },
+      /^Input 'hosts' has invalid value 'web2=deploy@127\.0\.0\.1:2202': the router has no server 'web2' in shop \(it has web1, web3\); expected name=user@host with the router's server name$/
+    )
+    expect(readFileSync(config, 'utf8')).toBe(text)
   })
 })

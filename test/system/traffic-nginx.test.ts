@@ -8,7 +8,7 @@ import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { renderUpstream } from '@gantry/traffic'
+import { makeHost, makeRouter, renderUpstream, type TrafficValues } from '@gantry/traffic'
 import { runAction } from '../harness/runner.mjs'
 import { NGINX, startNginx, type Nginx } from '../helpers/nginx.js'
 import { requests, resets, startApp, underLoad, type App } from '../helpers/traffic.js'
@@ -190,6 +190,49 @@ describe('traffic with router: nginx', () => {
     const b = await traffic('previous')
     expect(JSON.parse(b.outputs.weights)).toEqual({ blue: 30, green: 70 })
     expect(history().changes.at(-1).reason).toBe('weights: previous')
+  })
+
+  test("Router.save (the rolling roll's put-back): nginx's own weights back byte for byte, or a server left out", async () => {
+    const values = {
+      router: 'nginx',
+      upstream: 'app',
+      servers: [
+        { name: 'blue', address: blue.address },
+        { name: 'green', address: green.address }
+      ],
+      'router-config': include,
+      'router-args': `-p ${nginx.prefix} -c ${nginx.conf}`,
+      path: base
+    } as unknown as TrafficValues
+    const io = { log: () => undefined, warn: () => undefined, progress: () => undefined }
+    const host = makeHost(values, io)
+    const router = makeRouter(values, { ...io, host, timeoutMs: 10_000, drainTimeoutMs: 1000 })
+    try {
+      // Weights 1 and 2: read as 33/67, which, applied, would be written as weight=33 and weight=67.
+      writeFileSync(
+        include,
+        renderUpstream('app', values.servers, { blue: 1, green: 2 }, ['keepalive 16;']).replace(
+          'weight=1;',
+          'weight=1 max_fails=3;'
+        )
+      )
+      const text = readFileSync(include, 'utf8')
+      const saved = (await router.save!())!
+      expect(saved.held).toEqual(['blue', 'green'])
+      expect(saved.weights()).toEqual({ blue: 33, green: 67 })
+      await router.apply({ blue: 0, green: 100 }, ['blue'])
+      expect(await router.read()).toEqual({ blue: 0, green: 100 })
+      await saved.restore()
+      expect(readFileSync(include, 'utf8')).toBe(text)
+      expect(await router.read()).toEqual({ blue: 33, green: 67 })
+      await saved.restore(['green'])
+      expect(readFileSync(include, 'utf8')).toMatch(
+        /server \S+ weight=1; # gantry: blue\n\s+server \S+ down; # gantry: green/
+      )
+      for (let k = 0; k < 5; k++) expect(await freshGet(`${nginx.url}/`)).toBe('blue\n')
+    } finally {
+      await host.close()
+    }
   })
 
   test('bad input: one line naming the input, nothing changed', async () => {

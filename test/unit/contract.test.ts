@@ -5,7 +5,9 @@
 import { describe, expect, test } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ActionNames, Names } from '@gantry/core'
+import { ActionNames, Names, parseDuration, parseRate } from '@gantry/core'
+import { GATE_DEFAULTS } from '@gantry/probe'
+import { TRAFFIC_TIMEOUT_MS } from '@gantry/traffic'
 import { loadActionYml, repoRoot } from '../harness/runner.mjs'
 
 describe.each(ActionNames)('%s', (name) => {
@@ -60,5 +62,22 @@ describe.each(ActionNames)('%s', (name) => {
     const main = readFileSync(join(dir, 'src', 'main.ts'), 'utf8')
     expect(main).toMatch(/export async function run\(\): Promise<void>/)
     expect(main).toContain('runAction(')
+  })
+})
+
+// Defaults code uses without the input that carries them live once, in code, and equal the action.yml's.
+describe('defaults shared with code', () => {
+  const def = (action: string, input: string) => loadActionYml(action).inputs?.[input]?.default ?? ''
+  test("traffic's timeout is TRAFFIC_TIMEOUT_MS (auto-rollback's slot traffic, deploy-atomic's rolling)", () => {
+    expect(parseDuration(def('traffic', 'timeout'))).toBe(TRAFFIC_TIMEOUT_MS)
+  })
+  test("health-gate's fixed policy is GATE_DEFAULTS (deploy-atomic's rolling host gates)", () => {
+    expect({
+      timeoutMs: parseDuration(def('health-gate', 'timeout')),
+      threshold: Number(def('health-gate', 'healthy-threshold')),
+      concurrency: Number(def('health-gate', 'concurrency')),
+      maxErrorRate: parseRate(def('health-gate', 'max-error-rate')),
+      maxLatencyRatio: Number(def('health-gate', 'max-latency-ratio'))
+    }).toEqual(GATE_DEFAULTS)
   })
 })

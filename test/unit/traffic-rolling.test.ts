@@ -11,7 +11,10 @@ import {
   drainWeights,
   hostUrl,
   rollingRollout,
+  rollingSummary,
+  toPercent,
   type HostGate,
+  type RouterSaved,
   type Router,
   type RollingOptions
 } from '@gantry/traffic'
@@ -172,7 +175,7 @@ describe('rollingRollout', () => {
       (e: unknown) => e as Error
     )
     expect(err.message).toBe(
-      'rolling stopped at batch 2/3: deploy@10.0.0.13:/srv/app: gate failed at http://10.0.0.13:8080/healthz: error rate 100% > max-error-rate 0% (20× status 503); switched back: web4, web3, web2, web1; router weights restored to web1=30,web2=10,web3=20,web4=20,web5=0,web6=20'
+      'rolling stopped at batch 2/3: web3: gate failed at http://10.0.0.13:8080/healthz: error rate 100% > max-error-rate 0% (20× status 503); switched back: web4, web3, web2, web1; router weights restored to web1=30,web2=10,web3=20,web4=20,web5=0,web6=20'
     )
     expect(calls.slice(-6)).toEqual([
       'gate web4',
@@ -190,7 +193,7 @@ describe('rollingRollout', () => {
       [1, 'passed', 20],
       [2, 'failed', 40]
     ])
-    expect(record.batches[1].reason).toMatch(/^deploy@10.0.0.13:\/srv\/app: gate failed/)
+    expect(record.batches[1].reason).toMatch(/^web3: gate failed/)
     expect(record.restored).toBe(true)
     expect(record.after).toEqual(uneven)
   })
@@ -210,7 +213,7 @@ describe('rollingRollout', () => {
     const s = setup({ failSwitch: 'web6' })
     const err = await s.rollout(s.hosts).catch((e: unknown) => e as Error)
     expect((err as Error).message).toMatch(
-      /^rolling stopped at batch 3\/3: deploy@10.0.0.16:\/srv\/app: activate exited with code 1; switched back: web5, web4, web3, web2, web1; router weights restored/
+      /^rolling stopped at batch 3\/3: web6: activate exited with code 1; switched back: web5, web4, web3, web2, web1; router weights restored/
     )
     expect(s.router.weights).toEqual(even6)
 
@@ -231,7 +234,7 @@ describe('rollingRollout', () => {
     }
     const err = await s.rollout(s.hosts).catch((e: unknown) => e as Error)
     expect((err as Error).message).toBe(
-      'rolling stopped at batch 2/3: deploy@10.0.0.14:/srv/app: gate failed at http://10.0.0.14:8080/healthz: error rate 100% > max-error-rate 0% (20× status 503); switched back: web3, web2, web1; NOT switched back: web4 (ssh: connect to host 10.0.0.14 port 22: No route to host); router weights restored to web1=21,web2=21,web3=20,web4=0,web5=19,web6=19; web4 left out of rotation (0%, drained): it runs the new release until a deploy or traffic puts it back'
+      'rolling stopped at batch 2/3: web4: gate failed at http://10.0.0.14:8080/healthz: error rate 100% > max-error-rate 0% (20× status 503); switched back: web3, web2, web1; NOT switched back: web4 (ssh: connect to host 10.0.0.14 port 22: No route to host); router weights restored to web1=21,web2=21,web3=20,web4=0,web5=19,web6=19; web4 left out of rotation (0%, drained), on the new release until a deploy switches it'
     )
     expect(s.calls.at(-1)).toBe('apply web1=21,web2=21,web3=20,web4=0,web5=19,web6=19 drain web4')
     expect(s.router.weights.web4).toBe(0)
@@ -250,10 +253,105 @@ describe('rollingRollout', () => {
 
   test('a hosts name the router lacks fails before any change', async () => {
     const { calls, hosts, rollout } = setup({ weights: { web1: 50, web2: 50 } })
-    await expect(rollout(hosts)).rejects.toThrow(
-      "deploy@10.0.0.13:/srv/app: the router has no server 'web3' (it has web1, web2)"
-    )
+    await expect(rollout(hosts)).rejects.toThrow("web3: the router has no server 'web3' (it has web1, web2)")
     expect(calls).toEqual([])
+  })
+})
+
+/** A router holding its own weights (nginx's relative weight=N, HAProxy's 0-256), read as percentages; it can save and restore them. */
+class RawRouter extends FakeRouter {
+  constructor(public raw: Weights) {
+    super(toPercent(raw))
+  }
+  override async read() {
+    return toPercent(this.raw)
+  }
+  override async apply(w: Weights, drain: readonly string[]) {
+    await super.apply(w, drain)
+    this.raw = { ...w }
+  }
+  async save(): Promise<RouterSaved> {
+    const raw = { ...this.raw }
+    const without = (out: readonly string[]) =>
+      Object.fromEntries(Object.entries(raw).map(([k, n]) => [k, out.includes(k) ? 0 : n]))
+    return {
+      held: Object.keys(raw),
+      weights: (out = []) => toPercent(without(out)),
+      restore: async (out = []) => {
+        this.calls.push(`restore ${JSON.stringify(without(out))}`)
+        this.raw = without(out)
+      }
+    }
+  }
+}
+
+describe('the router put back exactly (its own weights, not the percentages read)', () => {
+  const ones = { web1: 1, web2: 1, web3: 1, web4: 1, web5: 1, web6: 1 }
+  const run = async (router: RawRouter, failGate?: string, cutOff?: string) => {
+    const calls: string[] = []
+    router.calls = calls
+    const hosts = fakeHosts(6, calls)
+    if (cutOff)
+      hosts.find((h) => h.serverName === cutOff)!.back = async () => {
+        throw new Error('ssh: connect to host: No route to host')
+      }
+    const left: Array<{ servers: string[]; weights: Weights; previous: Weights }> = []
+    const saved = await router.save()
+    const { rollout, record } = rollingRollout({
+      router,
+      servers: Object.keys(ones),
+      batchSize: 2,
+      hostHealthUrl: 'http://{host}/',
+      before: await router.read(),
+      saved,
+      gate: async (_url, h) => ({ ok: h.serverName !== failGate, p95: 1, reasons: ['down'] }),
+      onLeftOut: async (l) => {
+        left.push(l)
+      },
+      log: () => undefined
+    })
+    const err = await rollout(hosts).then(
+      () => undefined,
+      (e: unknown) => e as Error
+    )
+    return { calls, err, record, left }
+  }
+
+  test('six servers of weight 1 (read 17,17,17,17,16,16) are 1 each after every batch and after a failure', async () => {
+    const ok = new RawRouter({ ...ones })
+    const r = await run(ok)
+    expect(r.err).toBeUndefined()
+    expect(ok.raw).toEqual(ones)
+    expect(r.calls.filter((c) => c.startsWith('restore'))).toHaveLength(3)
+
+    const failing = new RawRouter({ ...ones, web5: 3 })
+    const f = await run(failing, 'web3')
+    expect(f.err?.message).toMatch(/^rolling stopped at batch 2\/3: web3: gate failed at http:\/\/10.0.0.13\/: down;/)
+    expect(failing.raw).toEqual({ ...ones, web5: 3 })
+    expect(f.record.restored).toBe(true)
+    expect(f.left).toEqual([])
+  })
+
+  test('a server left out: the others keep their own weights, the router side is told once, with why', async () => {
+    const router = new RawRouter({ ...ones })
+    const r = await run(router, 'web4', 'web4')
+    expect(router.raw).toEqual({ ...ones, web4: 0 })
+    expect(r.err?.message.match(/NOT switched back/g)).toHaveLength(1)
+    expect(r.err?.message).toContain('NOT switched back: web4 (ssh: connect to host: No route to host)')
+    expect(r.err?.message).toContain('router weights restored to web1=20,web2=20,web3=20,web4=0,web5=20,web6=20')
+    expect(r.record.leftOut).toEqual(['web4'])
+    expect(r.left).toEqual([
+      {
+        servers: ['web4'],
+        weights: { web1: 20, web2: 20, web3: 20, web4: 0, web5: 20, web6: 20 },
+        previous: toPercent(ones),
+        reason: r.err?.message
+      }
+    ])
+    const md = rollingSummary(r.record, 'app')
+    expect(md).toContain('| web4 | 0% | 17% | no traffic |')
+    expect(md).toMatch(/⚠️ Left out of rotation \(0%, drained\): web4, not switched back/)
+    expect(md).toContain('⚠️ Not switched back: web4 (ssh: connect to host: No route to host)')
   })
 })
 
@@ -265,10 +363,10 @@ describe('helpers', () => {
   })
   test('batchesOf and hostUrl', () => {
     expect(batchesOf([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]])
-    expect(hostUrl('http://{host}:8080/h?x={host}', { name: 'n', hostAddress: 'web1' }).href).toBe(
+    expect(hostUrl('http://{host}:8080/h?x={host}', { serverName: 'n', hostAddress: 'web1' }).href).toBe(
       'http://web1:8080/h?x=web1'
     )
-    expect(() => hostUrl('http://{host}:8080/', { name: 'local:/srv' })).toThrow(/has no host part/)
+    expect(() => hostUrl('http://{host}:8080/', { serverName: 'web1' })).toThrow(/^web1: has no host part/)
   })
 })
 
@@ -307,7 +405,7 @@ describe('through deploy() (local targets standing in for hosts)', () => {
     })
     const err = await deploy(opts({ releaseId: 'r2', rollout })).catch((e: unknown) => e as Error)
     expect((err as Error).message).toMatch(
-      /^rolling stopped at batch 2\/2: local:.*web3: gate failed at http:\/\/web3.internal\/healthz: not healthy; switched back: web4, web3, web2, web1; router weights restored to web1=25,web2=25,web3=25,web4=25; every host switched back; release r2 marked bad$/
+      /^rolling stopped at batch 2\/2: web3: gate failed at http:\/\/web3.internal\/healthz: not healthy; switched back: web4, web3, web2, web1; router weights restored to web1=25,web2=25,web3=25,web4=25; every host switched back; release r2 marked bad$/
     )
     expect(router.weights).toEqual({ web1: 25, web2: 25, web3: 25, web4: 25 })
     expect(record.batches.map((b) => b.verdict)).toEqual(['passed', 'failed'])
@@ -316,6 +414,62 @@ describe('through deploy() (local targets standing in for hosts)', () => {
       const h = JSON.parse(readFileSync(join(root, n, '.gantry', 'history.json'), 'utf8')) as History
       expect(h.releases.find((r) => r.id === 'r2')?.status).toBe('bad')
       expect(h.events.at(-1)).toMatchObject({ kind: 'switch-back', from: 'r2', to: 'r1' })
+    }
+  })
+})
+
+describe('a host deploy() cannot switch back (local targets, web4 refusing the switch back)', () => {
+  let root: string
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'gantry-rolling-out-'))
+    mkdirSync(join(root, 'src'))
+    writeFileSync(join(root, 'src', 'index.html'), 'v1')
+  })
+  afterEach(() => rmSync(root, { recursive: true, force: true }))
+
+  test('one error naming web4 once; every other host switched back, and its history names web4 left out and why', async () => {
+    const names = ['web1', 'web2', 'web3', 'web4']
+    const targets = names.map((n) => {
+      const t = new LocalTarget(join(root, n), () => undefined)
+      Object.assign(t, { serverName: n, hostAddress: `${n}.internal` })
+      return t
+    })
+    const opts = (over: object) => deployOptions({ targets, source: join(root, 'src'), tmpDir: root }, over)
+    await deploy(opts({ releaseId: 'r1' }))
+    let backs = 0
+    const web4 = targets[3]!
+    const switchTo = web4.switchTo.bind(web4)
+    web4.switchTo = async (id: string) => {
+      if (id === 'r1') {
+        backs++
+        throw new Error('ssh: connect to host web4.internal port 22: No route to host')
+      }
+      return switchTo(id)
+    }
+    const router = new FakeRouter({ web1: 25, web2: 25, web3: 25, web4: 25 })
+    const { rollout, record } = rollingRollout({
+      router,
+      servers: names,
+      batchSize: 2,
+      hostHealthUrl: 'http://{host}/healthz',
+      gate: async (url) => ({ ok: url.hostname !== 'web4.internal', p95: 5, reasons: ['not healthy'] }),
+      log: () => undefined
+    })
+    const err = await deploy(opts({ releaseId: 'r2', rollout })).catch((e: unknown) => e as Error)
+    const message = (err as Error).message
+    expect(message).toBe(
+      'rolling stopped at batch 2/2: web4: gate failed at http://web4.internal/healthz: not healthy; switched back: web3, web2, web1; NOT switched back: web4 (ssh: connect to host web4.internal port 22: No route to host); router weights restored to web1=34,web2=33,web3=33,web4=0; web4 left out of rotation (0%, drained), on the new release until a deploy switches it; release r2 marked bad'
+    )
+    // Tried once: deploy() does not try (and report) again what the roll could not switch back.
+    expect(backs).toBe(1)
+    expect(record.leftOut).toEqual(['web4'])
+    expect(readlinkSync(join(root, 'web4', 'current'))).toBe('releases/r2')
+    for (const n of ['web1', 'web2', 'web3']) {
+      expect(readlinkSync(join(root, n, 'current'))).toBe('releases/r1')
+      const h = JSON.parse(readFileSync(join(root, n, '.gantry', 'history.json'), 'utf8')) as History
+      expect(h.events.at(-1)).toMatchObject({ kind: 'switch-back', from: 'r2', to: 'r1' })
+      expect(h.events.at(-1)?.reason).toContain('NOT switched back: web4 (ssh: connect to host web4.internal')
+      expect(h.events.at(-1)?.reason).toContain('web4 left out of rotation (0%, drained)')
     }
   })
 })

@@ -28,8 +28,7 @@ import {
 } from '@gantry/release'
 import { mkdirSync } from 'node:fs'
 import { inputs } from './inputs.js'
-import { rollingValues } from '@gantry/traffic'
-import { prepareRolling, type Rolling } from './rolling.js'
+import { prepareRolling, rollingValues, type Rolling } from '@gantry/traffic'
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -57,7 +56,15 @@ export async function run(): Promise<void> {
     let rolling: Rolling | undefined
     try {
       // The router is read (never changed) before anything is written: a hosts name it lacks fails here.
-      if (plan) rolling = await prepareRolling(plan, i, targets)
+      if (plan)
+        rolling = await prepareRolling(plan, i, targets, {
+          log: (l) => core.info(l),
+          warn: (l) => core.warning(l),
+          debug: (l) => core.debug(l),
+          tempRoot: process.env.RUNNER_TEMP,
+          actor: ctx.actor,
+          run: ctx.run
+        })
       // `slot: idle` is resolved from traffic.json (read only) before the GitHub deployment exists.
       slot = await resolveSlot(targets, i.slot)
       source = await prepareSource({

@@ -59,9 +59,10 @@ export interface RolloutHost {
 /**
  * Replaces "switch every host, then activate each" with the caller's order
  * (rolling: batches behind a router). It must switch every host or throw; when
- * it throws, deploy() switches back any host still on the release, marks the
- * release bad and records a 'switch-back' on every host, then throws a
- * DeployError with the rollout's message.
+ * it throws, deploy() switches back any host still on the release (but one
+ * whose back() the rollout called: its message says why that host is not),
+ * marks the release bad and records a 'switch-back' on every host, then
+ * throws a DeployError with the rollout's message.
  */
 export type Rollout = (hosts: RolloutHost[]) => Promise<void>
 
@@ -479,6 +480,8 @@ async function rollout(
 ): Promise<boolean> {
   const to = (t: Target, r: string) => (o.slot ? t.switchSlot(o.slot, r) : t.switchTo(r))
   const switched = new Set<TargetState>()
+  // A host the rollout tried to switch back and could not: it said so, and is not tried (nor reported) again.
+  const triedBack = new Set<TargetState>()
   const hosts: RolloutHost[] = states.map((s) => ({
     name: s.t.name,
     serverName: s.t.serverName ?? s.t.name,
@@ -517,6 +520,7 @@ async function rollout(
     },
     async back() {
       if (!switched.has(s)) return true
+      triedBack.add(s)
       if (!s.previous) return false
       await to(s.t, s.previous)
       switched.delete(s)
@@ -532,7 +536,7 @@ async function rollout(
     const why = (e as Error).message
     // Whatever the rollout left switched goes back too: no host stays on a release marked bad.
     const stuck: string[] = []
-    for (const h of hosts.filter((x) => x.switched).reverse()) {
+    for (const h of hosts.filter((x, n) => x.switched && !triedBack.has(states[n])).reverse()) {
       try {
         if (!(await h.back())) stuck.push(`${h.name} (no previous release)`)
       } catch (e2) {
@@ -560,7 +564,7 @@ async function rollout(
       }
     }
     throw new DeployError(
-      `${why}; ${stuck.length ? `NOT switched back: ${stuck.join(', ')}; ` : 'every host switched back; '}release ${id} marked bad`
+      `${why}; ${stuck.length ? `NOT switched back: ${stuck.join(', ')}; ` : switched.size ? '' : 'every host switched back; '}release ${id} marked bad`
     )
   }
 }

@@ -43,6 +43,13 @@ export const trafficFields = {
     )
 }
 
+/**
+ * The bound of one router call when no `timeout` input is read (auto-rollback's
+ * slot traffic, deploy-atomic's rolling): traffic's own default, which the
+ * contract test checks against its action.yml.
+ */
+export const TRAFFIC_TIMEOUT_MS = 10_000
+
 export const trafficInputs = {
   router: fields.oneOf(routerKinds.names),
   upstream: required(fields.string('an nginx upstream or HAProxy backend name')),

@@ -15,7 +15,7 @@
  */
 import { InputError, escapeCell, fields, stringField, table, type Field } from '@gantry/core'
 import { parseHostLine, type Weights } from '@gantry/release'
-import type { TrafficValues } from './inputs.js'
+import { TRAFFIC_TIMEOUT_MS, type TrafficValues } from './inputs.js'
 import { batchesOf, drainWeights, type RollingRecord } from './rolling.js'
 import { slotRouterInputs, type SlotRouterValues } from './slot-rollback.js'
 import { checkTraffic } from './traffic.js'
@@ -169,7 +169,7 @@ export function rollingValues(v: RollingInputValues): RollingPlan | undefined {
     weights: { kind: 'set', weights: {} },
     drain: [],
     verify: false,
-    timeout: 10_000,
+    timeout: TRAFFIC_TIMEOUT_MS,
     reason: undefined
   } as unknown as TrafficValues
   checkTraffic(traffic)
@@ -180,7 +180,13 @@ export function rollingValues(v: RollingInputValues): RollingPlan | undefined {
  * What the router reads before anything changes, checked against the plan: a
  * server per host, and traffic left on some server during every batch.
  */
-export function checkAgainstRouter(plan: RollingPlan, read: Weights | undefined, router: string): Weights {
+export function checkAgainstRouter(
+  plan: RollingPlan,
+  read: Weights | undefined,
+  router: string,
+  /** The servers the router holds (Router.save): nginx reads a server its block lacks as 0%, not as missing. */
+  held?: readonly string[]
+): Weights {
   // A router-command is only heard after a change: the servers are taken to share the traffic evenly.
   const before =
     read ?? (router === 'command' ? toPercent(Object.fromEntries(plan.servers.map((s) => [s.name, 1]))) : undefined)
@@ -188,10 +194,10 @@ export function checkAgainstRouter(plan: RollingPlan, read: Weights | undefined,
     throw new InputError(
       `Input 'router' has invalid value '${router}': the router gives no weights to read before the roll (nginx: no upstream block in router-config yet), so a failure could not put it back as it was; expected a router already holding the hosts' servers`
     )
-  const missing = plan.hosts.find((h) => !(h.serverName in before))
+  const missing = plan.hosts.find((h) => !(h.serverName in before) || (held && !held.includes(h.serverName)))
   if (missing)
     throw new InputError(
-      `Input 'hosts' has invalid value '${missing.line}': the router has no server '${missing.serverName}' in ${plan.traffic.upstream} (it has ${Object.keys(before).join(', ') || 'none'}); expected name=user@host with the router's server name`
+      `Input 'hosts' has invalid value '${missing.line}': the router has no server '${missing.serverName}' in ${plan.traffic.upstream} (it has ${(held ?? Object.keys(before)).join(', ') || 'none'}); expected name=user@host with the router's server name`
     )
   for (const b of batchesOf(plan.hosts, plan.batchSize)) {
     try {
@@ -243,5 +249,10 @@ export function rollingSummary(r: RollingRecord, upstream: string): string {
         : 'Every server was put back to its weight before the deploy.'
     )
   if (r.notSwitchedBack?.length) lines.push('', `⚠️ Not switched back: ${r.notSwitchedBack.join(', ')}`)
+  if (r.leftOut?.length)
+    lines.push(
+      '',
+      `⚠️ Left out of rotation (0%, drained): ${r.leftOut.join(', ')}, not switched back, on the release the other hosts marked bad; its own history cannot say so. The router's traffic.json records it; once a deploy has switched it, \`traffic\` with \`weights: previous\` puts it back.`
+    )
   return lines.join('\n')
 }

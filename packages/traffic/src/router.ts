@@ -31,6 +31,22 @@ export interface Router {
   read(): Promise<Weights | undefined>
   /** Puts `weights` (every server of `servers`, summing to 100) in place; `drain` servers (at 0%) finish their connections. */
   apply(weights: Weights, drain: readonly string[]): Promise<void>
+  /**
+   * The router's state as it holds it (read() rounds it to percent: six servers
+   * of weight 1 read 17,17,17,17,16,16), to be put back exactly; undefined when
+   * it holds none yet. A kind without it (command) is put back with apply().
+   */
+  save?(): Promise<RouterSaved | undefined>
+}
+
+/** What save() read. */
+export interface RouterSaved {
+  /** The names of `servers` the router holds (nginx: a line in the block; HAProxy: a server of the backend). */
+  held: string[]
+  /** Percent per server of `servers` this state gives, `leaveOut` at 0% and the others keeping their ratios. */
+  weights(leaveOut?: readonly string[]): Weights
+  /** Puts the state back as it was read, `leaveOut` at 0% (drained). */
+  restore(leaveOut?: readonly string[]): Promise<void>
 }
 
 export type RouterKindOf<S extends FieldShape> = Kind<S, RouterCommon, RouterContext, Router>

@@ -17,7 +17,7 @@ import {
   type RollbackResult,
   type Weights
 } from '@gantry/release'
-import { trafficFields, type TrafficValues } from './inputs.js'
+import { TRAFFIC_TIMEOUT_MS, trafficFields, type TrafficValues } from './inputs.js'
 import { routerKinds } from './routers/registry.js'
 import { changesOf } from './summary.js'
 import { checkTraffic, makeHost, runTraffic, type TrafficOptions, type TrafficResult } from './traffic.js'
@@ -63,7 +63,7 @@ export function slotTrafficValues(v: SlotRouterValues): TrafficValues | undefine
     weights: { kind: 'previous' },
     drain: [],
     verify: true,
-    timeout: 10_000,
+    timeout: TRAFFIC_TIMEOUT_MS,
     reason: `rollback of slot ${v.slot}${v.reason ? `: ${v.reason}` : ''}`
   } as unknown as TrafficValues
   if (!t.servers.some((s) => s.name === v.slot))

@@ -172,3 +172,16 @@ export async function runGate(cfg: GateConfig, signal?: AbortSignal): Promise<Ga
     await client.close()
   }
 }
+
+/**
+ * health-gate's defaults for what a caller that gates without those inputs
+ * (deploy-atomic's rolling host gates) does not let the user set: one place,
+ * which the contract test checks against health-gate's action.yml.
+ */
+export const GATE_DEFAULTS = {
+  timeoutMs: 5_000,
+  threshold: 3,
+  concurrency: 4,
+  maxErrorRate: 0,
+  maxLatencyRatio: 2
+} as const satisfies Partial<GateConfig>

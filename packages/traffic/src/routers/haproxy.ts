@@ -16,7 +16,7 @@ import type { Weights } from '@gantry/release'
 import { existsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { RouterHost, SocketAddress } from '../host.js'
-import type { Router, RouterContext, RouterKindOf } from '../router.js'
+import type { Router, RouterContext, RouterKindOf, RouterSaved } from '../router.js'
 import { toPercent, type Server } from '../weights.js'
 
 const inputs = {
@@ -228,6 +228,43 @@ class HaproxyRouter implements Router {
     ctx.log(`haproxy: ${commands.length} runtime API command(s) accepted`)
     await this.saveState()
     if (drain.length) await this.waitDrained(this.o.servers.filter((s) => drain.includes(s.name)))
+  }
+
+  async save(): Promise<RouterSaved> {
+    const { backend, servers } = this.o
+    const states = await this.states()
+    const held = servers.filter((s) => states.some((x) => x.backend === backend && x.name === s.address))
+    const weights = (out: readonly string[] = []) =>
+      stateWeights(
+        states.map((x) => (held.some((s) => s.address === x.name && out.includes(s.name)) ? { ...x, uweight: 0 } : x)),
+        backend,
+        held
+      )
+    return {
+      held: held.map((s) => s.name),
+      weights,
+      restore: async (out = []) => {
+        // Each server's own weight and state as read (maint stays maint); those left out at weight 0, drained.
+        const kept = held.filter((s) => !out.includes(s.name))
+        const commands = [
+          ...restoreCommands(backend, kept, states),
+          ...applyCommands(
+            backend,
+            held.filter((s) => out.includes(s.name)),
+            {},
+            out
+          )
+        ]
+        const answers = await this.ask(commands, true)
+        const refused = answers.findIndex((a) => a.trim() !== '')
+        if (refused >= 0 || answers.length < commands.length)
+          throw new UserError(
+            `HAProxy refused '${commands[refused >= 0 ? refused : answers.length]}': ${refused >= 0 ? answers[refused].trim().split(/\r?\n/)[0] : 'no answer'}`
+          )
+        this.o.ctx.log(`haproxy: ${commands.length} runtime API command(s) accepted (state put back)`)
+        await this.saveState()
+      }
+    }
   }
 
   /** `show servers state` (every backend: what `load-server-state-from-file global` reads) into the state file. */

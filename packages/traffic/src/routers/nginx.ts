@@ -13,7 +13,7 @@ import type { Weights } from '@gantry/release'
 import { existsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { RouterHost } from '../host.js'
-import type { Router, RouterContext, RouterKindOf } from '../router.js'
+import type { Router, RouterContext, RouterKindOf, RouterSaved } from '../router.js'
 import { toPercent, type Server } from '../weights.js'
 
 const inputs = {
@@ -67,14 +67,24 @@ export function parseUpstream(text: string, upstream: string): UpstreamBlock | u
   return block
 }
 
+/** The block's line of each server of `servers` (by address, else by Gantry's name comment). */
+function blockLines(block: UpstreamBlock, servers: readonly Server[]) {
+  return servers.map((s) => ({
+    s,
+    line: block.servers.find((b) => b.address === s.address) ?? block.servers.find((b) => b.name === s.name)
+  }))
+}
+
+/** nginx's own weight per server of `servers` (down, or a server the block lacks, is 0). */
+export function rawBlockWeights(block: UpstreamBlock, servers: readonly Server[]): Weights {
+  const raw: Weights = {}
+  for (const { s, line } of blockLines(block, servers)) raw[s.name] = !line || line.down ? 0 : line.weight
+  return raw
+}
+
 /** The percent per server of `servers` a block gives (a server the block lacks has 0%). */
 export function blockWeights(block: UpstreamBlock, servers: readonly Server[]): Weights {
-  const raw: Weights = {}
-  for (const s of servers) {
-    const line = block.servers.find((b) => b.address === s.address) ?? block.servers.find((b) => b.name === s.name)
-    raw[s.name] = !line || line.down ? 0 : line.weight
-  }
-  return toPercent(raw)
+  return toPercent(rawBlockWeights(block, servers))
 }
 
 /** nginx's own reason: its first [emerg]/[alert]/[crit]/[error] line (warnings are not why it failed). */
@@ -166,7 +176,7 @@ class NginxRouter implements Router {
   }
 
   async apply(weights: Weights, _drain: readonly string[]): Promise<void> {
-    const { config, upstream, ctx } = this.o
+    const { config, upstream } = this.o
     const old = await this.host.readFile(config)
     let extras: string[] = []
     try {
@@ -174,7 +184,40 @@ class NginxRouter implements Router {
     } catch {
       // A block Gantry cannot read is replaced whole.
     }
-    await this.host.writeFileAtomic(config, renderUpstream(upstream, this.o.servers, weights, extras))
+    await this.install(renderUpstream(upstream, this.o.servers, weights, extras), old)
+  }
+
+  async save(): Promise<RouterSaved | undefined> {
+    const { config, upstream, servers } = this.o
+    const text = await this.host.readFile(config)
+    let block: UpstreamBlock | undefined
+    try {
+      block = text === undefined ? undefined : parseUpstream(text, upstream)
+    } catch (e) {
+      throw new UserError(`${config}: ${(e as Error).message}`)
+    }
+    if (text === undefined || !block) return undefined
+    const raw = rawBlockWeights(block, servers)
+    const without = (out: readonly string[]) =>
+      Object.fromEntries(Object.entries(raw).map(([k, n]) => [k, out.includes(k) ? 0 : n]))
+    return {
+      held: blockLines(block, servers)
+        .filter((x) => x.line)
+        .map((x) => x.s.name),
+      weights: (out = []) => toPercent(without(out)),
+      // The file as it was, byte for byte; with servers left out, its weights re-rendered.
+      restore: async (out = []) =>
+        this.install(
+          out.length ? renderUpstream(upstream, servers, without(out), block.extras) : text,
+          await this.host.readFile(config)
+        )
+    }
+  }
+
+  /** Writes the include, tests it and reloads nginx; on any failure `old` is put back. */
+  private async install(text: string, old: string | undefined): Promise<void> {
+    const { config, ctx } = this.o
+    await this.host.writeFileAtomic(config, text)
     const putBack = async () => {
       if (old === undefined) await this.host.removeFile(config)
       else await this.host.writeFileAtomic(config, old)
