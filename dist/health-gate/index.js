@@ -79180,6 +79180,18 @@ async function runGate(cfg, signal) {
         await client.close();
     }
 }
+/**
+ * health-gate's defaults for what a caller that gates without those inputs
+ * (deploy-atomic's rolling host gates) does not let the user set: one place,
+ * which the contract test checks against health-gate's action.yml.
+ */
+const GATE_DEFAULTS = {
+    timeoutMs: 5_000,
+    threshold: 3,
+    concurrency: 4,
+    maxErrorRate: 0,
+    maxLatencyRatio: 2
+};
 
 ;// CONCATENATED MODULE: ../../packages/probe/src/gate/summary.ts
 /**

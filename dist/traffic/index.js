@@ -40069,6 +40069,30 @@ class HaproxyRouter {
         if (drain.length)
             await this.waitDrained(this.o.servers.filter((s) => drain.includes(s.name)));
     }
+    async save() {
+        const { backend, servers } = this.o;
+        const states = await this.states();
+        const held = servers.filter((s) => states.some((x) => x.backend === backend && x.name === s.address));
+        const weights = (out = []) => stateWeights(states.map((x) => (held.some((s) => s.address === x.name && out.includes(s.name)) ? { ...x, uweight: 0 } : x)), backend, held);
+        return {
+            held: held.map((s) => s.name),
+            weights,
+            restore: async (out = []) => {
+                // Each server's own weight and state as read (maint stays maint); those left out at weight 0, drained.
+                const kept = held.filter((s) => !out.includes(s.name));
+                const commands = [
+                    ...restoreCommands(backend, kept, states),
+                    ...applyCommands(backend, held.filter((s) => out.includes(s.name)), {}, out)
+                ];
+                const answers = await this.ask(commands, true);
+                const refused = answers.findIndex((a) => a.trim() !== '');
+                if (refused >= 0 || answers.length < commands.length)
+                    throw new UserError(`HAProxy refused '${commands[refused >= 0 ? refused : answers.length]}': ${refused >= 0 ? answers[refused].trim().split(/\r?\n/)[0] : 'no answer'}`);
+                this.o.ctx.log(`haproxy: ${commands.length} runtime API command(s) accepted (state put back)`);
+                await this.saveState();
+            }
+        };
+    }
     /** `show servers state` (every backend: what `load-server-state-from-file global` reads) into the state file. */
     async saveState() {
         if (!this.o.stateFile)
@@ -40205,14 +40229,23 @@ function parseUpstream(text, upstream) {
     }
     return block;
 }
+/** The block's line of each server of `servers` (by address, else by Gantry's name comment). */
+function blockLines(block, servers) {
+    return servers.map((s) => ({
+        s,
+        line: block.servers.find((b) => b.address === s.address) ?? block.servers.find((b) => b.name === s.name)
+    }));
+}
+/** nginx's own weight per server of `servers` (down, or a server the block lacks, is 0). */
+function rawBlockWeights(block, servers) {
+    const raw = {};
+    for (const { s, line } of blockLines(block, servers))
+        raw[s.name] = !line || line.down ? 0 : line.weight;
+    return raw;
+}
 /** The percent per server of `servers` a block gives (a server the block lacks has 0%). */
 function blockWeights(block, servers) {
-    const raw = {};
-    for (const s of servers) {
-        const line = block.servers.find((b) => b.address === s.address) ?? block.servers.find((b) => b.name === s.name);
-        raw[s.name] = !line || line.down ? 0 : line.weight;
-    }
-    return toPercent(raw);
+    return toPercent(rawBlockWeights(block, servers));
 }
 /** nginx's own reason: its first [emerg]/[alert]/[crit]/[error] line (warnings are not why it failed). */
 function nginxMessage(stderr) {
@@ -40292,7 +40325,7 @@ class NginxRouter {
         return pid && /^\d+$/.test(pid) ? pid : undefined;
     }
     async apply(weights, _drain) {
-        const { config, upstream, ctx } = this.o;
+        const { config, upstream } = this.o;
         const old = await this.host.readFile(config);
         let extras = [];
         try {
@@ -40301,7 +40334,35 @@ class NginxRouter {
         catch {
             // A block Gantry cannot read is replaced whole.
         }
-        await this.host.writeFileAtomic(config, renderUpstream(upstream, this.o.servers, weights, extras));
+        await this.install(renderUpstream(upstream, this.o.servers, weights, extras), old);
+    }
+    async save() {
+        const { config, upstream, servers } = this.o;
+        const text = await this.host.readFile(config);
+        let block;
+        try {
+            block = text === undefined ? undefined : parseUpstream(text, upstream);
+        }
+        catch (e) {
+            throw new UserError(`${config}: ${e.message}`);
+        }
+        if (text === undefined || !block)
+            return undefined;
+        const raw = rawBlockWeights(block, servers);
+        const without = (out) => Object.fromEntries(Object.entries(raw).map(([k, n]) => [k, out.includes(k) ? 0 : n]));
+        return {
+            held: blockLines(block, servers)
+                .filter((x) => x.line)
+                .map((x) => x.s.name),
+            weights: (out = []) => toPercent(without(out)),
+            // The file as it was, byte for byte; with servers left out, its weights re-rendered.
+            restore: async (out = []) => this.install(out.length ? renderUpstream(upstream, servers, without(out), block.extras) : text, await this.host.readFile(config))
+        };
+    }
+    /** Writes the include, tests it and reloads nginx; on any failure `old` is put back. */
+    async install(text, old) {
+        const { config, ctx } = this.o;
+        await this.host.writeFileAtomic(config, text);
         const putBack = async () => {
             if (old === undefined)
                 await this.host.removeFile(config);
@@ -40426,6 +40487,12 @@ const trafficFields = {
         }
     }, () => undefined)
 };
+/**
+ * The bound of one router call when no `timeout` input is read (auto-rollback's
+ * slot traffic, deploy-atomic's rolling): traffic's own default, which the
+ * contract test checks against its action.yml.
+ */
+const TRAFFIC_TIMEOUT_MS = 10_000;
 const trafficInputs = {
     router: fields.oneOf(routerKinds.names),
     upstream: inputs_required(fields.string('an nginx upstream or HAProxy backend name')),
