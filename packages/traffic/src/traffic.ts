@@ -86,9 +86,71 @@ export function makeHost(i: TrafficValues, o: TrafficOptions): RouterHost {
 }
 
 export async function runTraffic(i: TrafficValues, o: TrafficOptions): Promise<TrafficResult> {
+  const session = await openTraffic(i, o, `traffic ${i.upstream}`)
+  try {
+    const mine = await session.history()
+    let target: Weights
+    if (i.weights.kind === 'previous') {
+      const prev = previousWeights(mine)
+      if (!prev || Object.keys(prev).length === 0)
+        throw new InputError(
+          `Input 'weights' has invalid value 'previous': ${session.host.store.name} has no recorded change of upstream '${i.upstream}' to go back from (.gantry/traffic.json ${mine.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`
+        )
+      target = resolveWeights(prev, i.servers, i.drain, {
+        input: 'weights',
+        value: `previous (${formatWeights(prev)})`
+      })
+    } else {
+      target = resolveWeights(i.weights.weights, i.servers, i.drain, {
+        input: 'weights',
+        value: formatWeights(i.weights.weights)
+      })
+    }
+    let reason = i.reason
+    if (i.weights.kind === 'previous') reason = i.reason ? `weights: previous; ${i.reason}` : 'weights: previous'
+    const applied = await session.change(target, { drain: i.drain, reason, verify: i.verify })
+    return {
+      router: i.router,
+      upstream: i.upstream,
+      host: session.host.name,
+      weights: target,
+      previous: applied.change.previous,
+      drained: i.drain,
+      verified: applied.verified,
+      change: applied.change,
+      history: applied.history,
+      store: session.host.store.name
+    }
+  } finally {
+    await session.close()
+  }
+}
+
+/** One router, held under the deploy lock of `path` for a series of changes (traffic's one, a canary's steps). */
+export interface TrafficSession {
+  readonly host: RouterHost
+  readonly router: Router
+  /** This upstream's recorded changes (one path may keep several upstreams). */
+  history(): Promise<TrafficHistory>
+  /** Reads the weights before, applies `target`, reads it back (verify), records the change. */
+  change(
+    target: Weights,
+    c: { drain?: readonly string[]; reason?: string; verify: boolean }
+  ): Promise<{ change: TrafficChange; history: TrafficHistory; verified: TrafficResult['verified'] }>
+  /** Gives the lock back and closes the router host. */
+  close(): Promise<void>
+}
+
+/**
+ * Checks, reaches the router host, runs the router's preflight and takes the
+ * deploy lock of `path` (deploy-atomic's: one change at a time on this router
+ * and its history, and none while a deploy to the same root runs).
+ */
+export async function openTraffic(i: TrafficValues, o: TrafficOptions, purpose: string): Promise<TrafficSession> {
   checkTraffic(i)
   const env = o.env ?? process.env
   const host = makeHost(i, o)
+  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined
   try {
     const router = makeRouter(i, {
       host,
@@ -99,94 +161,66 @@ export async function runTraffic(i: TrafficValues, o: TrafficOptions): Promise<T
       progress: o.progress
     })
     await router.preflight()
-    // The deploy lock of `path` (deploy-atomic's): one change at a time on this router and its
-    // history, and none while a deploy to the same root runs.
     await host.prepareStore()
-    const lock = await acquireLock([host.store], `traffic ${i.upstream}`, { ...lockSettings(env), log: o.log })
-    try {
-      return await locked(i, o, env, host, router)
-    } finally {
-      await lock.release()
+    lock = await acquireLock([host.store], purpose, { ...lockSettings(env), log: o.log })
+    const held = lock
+    const server = env.GITHUB_SERVER_URL || 'https://github.com'
+    const history = async (): Promise<TrafficHistory> => ({
+      version: 1,
+      changes: changesOf(await readTraffic(host.store), i.upstream)
+    })
+    return {
+      host,
+      router,
+      history,
+      async change(target, c) {
+        const before = (await router.read()) ?? currentWeights(await history()) ?? {}
+        o.log(`${i.router} ${i.upstream} on ${host.name}: ${formatWeights(before)} -> ${formatWeights(target)}`)
+        const drain = c.drain ?? []
+        await router.apply(target, drain)
+        let verified: TrafficResult['verified'] = false
+        if (c.verify) {
+          const after = await router.read()
+          if (after === undefined) {
+            verified = 'not-readable'
+            o.warn(
+              `verify: the ${i.router} router gave no weights to read back (a router-command can print {"weights":{…}} on stdout); the change is recorded as applied`
+            )
+          } else if (!sameWeights(after, target)) {
+            throw new UserError(
+              `verify: the router reads back ${formatWeights(after)} after the change, expected ${formatWeights(target)}; nothing was recorded`
+            )
+          } else verified = true
+        }
+        const change: TrafficChange = {
+          at: new Date().toISOString(),
+          router: i.router,
+          upstream: i.upstream,
+          weights: target,
+          previous: before,
+          ...(drain.length ? { drained: [...drain] } : {}),
+          ...(c.reason ? { reason: c.reason } : {}),
+          ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
+          ...(env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
+            ? { run: `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` }
+            : {})
+        }
+        return { change, history: await recordTraffic(host.store, change), verified }
+      },
+      async close() {
+        try {
+          await held.release()
+        } finally {
+          await host.close()
+        }
+      }
     }
-  } finally {
-    await host.close()
-  }
-}
-
-async function locked(
-  i: TrafficValues,
-  o: TrafficOptions,
-  env: NodeJS.ProcessEnv,
-  host: RouterHost,
-  router: Router
-): Promise<TrafficResult> {
-  const history = await readTraffic(host.store)
-  // `previous` and the fallback for `before` are this upstream's: one path may keep several.
-  const mine = { version: 1 as const, changes: changesOf(history, i.upstream) }
-
-  let target: Weights
-  if (i.weights.kind === 'previous') {
-    const prev = previousWeights(mine)
-    if (!prev || Object.keys(prev).length === 0)
-      throw new InputError(
-        `Input 'weights' has invalid value 'previous': ${host.store.name} has no recorded change of upstream '${i.upstream}' to go back from (.gantry/traffic.json ${mine.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`
-      )
-    target = resolveWeights(prev, i.servers, i.drain, {
-      input: 'weights',
-      value: `previous (${formatWeights(prev)})`
-    })
-  } else {
-    target = resolveWeights(i.weights.weights, i.servers, i.drain, {
-      input: 'weights',
-      value: formatWeights(i.weights.weights)
-    })
-  }
-
-  const before = (await router.read()) ?? currentWeights(mine) ?? {}
-  o.log(`${i.router} ${i.upstream} on ${host.name}: ${formatWeights(before)} -> ${formatWeights(target)}`)
-  await router.apply(target, i.drain)
-
-  let verified: TrafficResult['verified'] = false
-  if (i.verify) {
-    const after = await router.read()
-    if (after === undefined) {
-      verified = 'not-readable'
-      o.warn(
-        `verify: the ${i.router} router gave no weights to read back (a router-command can print {"weights":{…}} on stdout); the change is recorded as applied`
-      )
-    } else if (!sameWeights(after, target)) {
-      throw new UserError(
-        `verify: the router reads back ${formatWeights(after)} after the change, expected ${formatWeights(target)}; nothing was recorded`
-      )
-    } else verified = true
-  }
-
-  const server = env.GITHUB_SERVER_URL || 'https://github.com'
-  const change: TrafficChange = {
-    at: new Date().toISOString(),
-    router: i.router,
-    upstream: i.upstream,
-    weights: target,
-    previous: before,
-    ...(i.drain.length ? { drained: i.drain } : {}),
-    ...(i.reason || i.weights.kind === 'previous' ? { reason: i.reason ?? 'weights: previous' } : {}),
-    ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
-    ...(env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
-      ? { run: `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` }
-      : {})
-  }
-  if (i.weights.kind === 'previous' && i.reason) change.reason = `weights: previous; ${i.reason}`
-  const recorded = await recordTraffic(host.store, change)
-  return {
-    router: i.router,
-    upstream: i.upstream,
-    host: host.name,
-    weights: target,
-    previous: before,
-    drained: i.drain,
-    verified,
-    change,
-    history: recorded,
-    store: host.store.name
+  } catch (e) {
+    try {
+      await lock?.release()
+    } finally {
+      await host.close()
+    }
+    throw e
   }
 }
