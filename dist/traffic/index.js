@@ -42348,6 +42348,94 @@ function ssh_target_exists(p) {
     }
 }
 
+;// CONCATENATED MODULE: ../../packages/release/src/traffic-state.ts
+/**
+ * `<path>/.gantry/traffic.json`: every change the `traffic` action (and the
+ * strategies built on it) made to a router, with the weights before it, so
+ * `weights: previous` can put the state before the last change back and
+ * `slot: idle` can name the slot that has no traffic. Pure functions here; a
+ * StateStore reads and writes the file (readState/writeState).
+ */
+
+/** Changes kept in the file (the oldest are dropped), as history.json keeps its events. */
+const MAX_CHANGES = 500;
+class TrafficStateError extends Error {
+}
+function emptyTraffic() {
+    return { version: 1, changes: [] };
+}
+function isWeights(v) {
+    return (typeof v === 'object' &&
+        v !== null &&
+        !Array.isArray(v) &&
+        Object.values(v).every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100));
+}
+/** Parses traffic.json; a file Gantry cannot use is an error a person fixes, never guessed around. */
+function parseTraffic(text, where = TRAFFIC) {
+    let raw;
+    try {
+        raw = JSON.parse(text);
+    }
+    catch (e) {
+        throw new TrafficStateError(`${where} is not JSON (${e.message}); fix or remove it`);
+    }
+    const h = raw;
+    if (typeof h !== 'object' || h === null || h.version !== 1 || !Array.isArray(h.changes))
+        throw new TrafficStateError(`${where} is not a Gantry traffic history (expected {"version":1,"changes":[\u2026]})`);
+    for (const [n, c] of h.changes.entries()) {
+        if (typeof c?.at !== 'string' || !isWeights(c.weights) || !isWeights(c.previous))
+            throw new TrafficStateError(`${where}: change ${n + 1} lacks 'at', 'weights' or 'previous' (weights 0-100)`);
+    }
+    return h;
+}
+async function readTraffic(store) {
+    const text = await store.readState(TRAFFIC);
+    return text === undefined ? emptyTraffic() : parseTraffic(text, `${store.name}: .gantry/${TRAFFIC}`);
+}
+/** Appends a change, dropping the oldest beyond MAX_CHANGES. */
+function withChange(h, change) {
+    const changes = [...h.changes, change];
+    return { version: 1, changes: changes.slice(Math.max(0, changes.length - MAX_CHANGES)) };
+}
+async function recordTraffic(store, change) {
+    const h = withChange(await readTraffic(store), change);
+    await store.writeState(TRAFFIC, JSON.stringify(h, null, 2) + '\n');
+    return h;
+}
+/** `blue=90,green=10`, or `none`: how weights read in messages, summaries and logs. */
+function formatWeights(w) {
+    if (!w || Object.keys(w).length === 0)
+        return 'none';
+    return Object.entries(w)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(',');
+}
+/** The weights after the most recent change; undefined when nothing was recorded. */
+function currentWeights(h) {
+    return h.changes.at(-1)?.weights;
+}
+/**
+ * What `weights: previous` applies: the state before the most recent change.
+ * Applying it is itself recorded as a change, so applying it twice toggles back.
+ */
+function previousWeights(h) {
+    return h.changes.at(-1)?.previous;
+}
+/**
+ * The slot with 0% of the traffic (`slot: idle`): exactly one of the names the
+ * last change weighed. None or several is an error naming what the file says.
+ */
+function idleSlot(h) {
+    const w = currentWeights(h);
+    if (!w)
+        throw new TrafficStateError(`no traffic has been recorded yet, so no slot is idle; name the slot (slot: blue) for the first deploy, or run traffic first`);
+    const idle = Object.keys(w).filter((k) => w[k] === 0);
+    const shown = Object.keys(w).length ? formatWeights(w) : '';
+    if (idle.length !== 1)
+        throw new TrafficStateError(`slot: idle needs exactly one slot at 0% of the traffic, but the last traffic change has ${shown || 'no servers'}; name the slot instead`);
+    return idle[0];
+}
+
 ;// CONCATENATED MODULE: ../../packages/release/src/lock.ts
 /**
  * `<path>/.gantry/lock`: one deploy or rollback at a time per target. The lock
@@ -42560,94 +42648,6 @@ function runContext(env = process.env) {
         run: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined
     };
-}
-
-;// CONCATENATED MODULE: ../../packages/release/src/traffic-state.ts
-/**
- * `<path>/.gantry/traffic.json`: every change the `traffic` action (and the
- * strategies built on it) made to a router, with the weights before it, so
- * `weights: previous` can put the state before the last change back and
- * `slot: idle` can name the slot that has no traffic. Pure functions here; a
- * StateStore reads and writes the file (readState/writeState).
- */
-
-/** Changes kept in the file (the oldest are dropped), as history.json keeps its events. */
-const MAX_CHANGES = 500;
-class TrafficStateError extends Error {
-}
-function emptyTraffic() {
-    return { version: 1, changes: [] };
-}
-function isWeights(v) {
-    return (typeof v === 'object' &&
-        v !== null &&
-        !Array.isArray(v) &&
-        Object.values(v).every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100));
-}
-/** Parses traffic.json; a file Gantry cannot use is an error a person fixes, never guessed around. */
-function parseTraffic(text, where = TRAFFIC) {
-    let raw;
-    try {
-        raw = JSON.parse(text);
-    }
-    catch (e) {
-        throw new TrafficStateError(`${where} is not JSON (${e.message}); fix or remove it`);
-    }
-    const h = raw;
-    if (typeof h !== 'object' || h === null || h.version !== 1 || !Array.isArray(h.changes))
-        throw new TrafficStateError(`${where} is not a Gantry traffic history (expected {"version":1,"changes":[\u2026]})`);
-    for (const [n, c] of h.changes.entries()) {
-        if (typeof c?.at !== 'string' || !isWeights(c.weights) || !isWeights(c.previous))
-            throw new TrafficStateError(`${where}: change ${n + 1} lacks 'at', 'weights' or 'previous' (weights 0-100)`);
-    }
-    return h;
-}
-async function readTraffic(store) {
-    const text = await store.readState(TRAFFIC);
-    return text === undefined ? emptyTraffic() : parseTraffic(text, `${store.name}: .gantry/${TRAFFIC}`);
-}
-/** Appends a change, dropping the oldest beyond MAX_CHANGES. */
-function withChange(h, change) {
-    const changes = [...h.changes, change];
-    return { version: 1, changes: changes.slice(Math.max(0, changes.length - MAX_CHANGES)) };
-}
-async function recordTraffic(store, change) {
-    const h = withChange(await readTraffic(store), change);
-    await store.writeState(TRAFFIC, JSON.stringify(h, null, 2) + '\n');
-    return h;
-}
-/** `blue=90,green=10`, or `none`: how weights read in messages, summaries and logs. */
-function formatWeights(w) {
-    if (!w || Object.keys(w).length === 0)
-        return 'none';
-    return Object.entries(w)
-        .map(([k, n]) => `${k}=${n}`)
-        .join(',');
-}
-/** The weights after the most recent change; undefined when nothing was recorded. */
-function currentWeights(h) {
-    return h.changes.at(-1)?.weights;
-}
-/**
- * What `weights: previous` applies: the state before the most recent change.
- * Applying it is itself recorded as a change, so applying it twice toggles back.
- */
-function previousWeights(h) {
-    return h.changes.at(-1)?.previous;
-}
-/**
- * The slot with 0% of the traffic (`slot: idle`): exactly one of the names the
- * last change weighed. None or several is an error naming what the file says.
- */
-function idleSlot(h) {
-    const w = currentWeights(h);
-    if (!w)
-        throw new TrafficStateError(`no traffic has been recorded yet, so no slot is idle; name the slot (slot: blue) for the first deploy, or run traffic first`);
-    const idle = Object.keys(w).filter((k) => w[k] === 0);
-    const shown = Object.keys(w).length ? formatWeights(w) : '';
-    if (idle.length !== 1)
-        throw new TrafficStateError(`slot: idle needs exactly one slot at 0% of the traffic, but the last traffic change has ${shown || 'no servers'}; name the slot instead`);
-    return idle[0];
 }
 
 // EXTERNAL MODULE: external "node:net"
@@ -43861,9 +43861,56 @@ function makeHost(i, o) {
     return new SshHost(host.label, target);
 }
 async function runTraffic(i, o) {
+    const session = await openTraffic(i, o, `traffic ${i.upstream}`);
+    try {
+        const mine = await session.history();
+        let target;
+        if (i.weights.kind === 'previous') {
+            const prev = previousWeights(mine);
+            if (!prev || Object.keys(prev).length === 0)
+                throw new errors_InputError(`Input 'weights' has invalid value 'previous': ${session.host.store.name} has no recorded change of upstream '${i.upstream}' to go back from (.gantry/traffic.json ${mine.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`);
+            target = resolveWeights(prev, i.servers, i.drain, {
+                input: 'weights',
+                value: `previous (${formatWeights(prev)})`
+            });
+        }
+        else {
+            target = resolveWeights(i.weights.weights, i.servers, i.drain, {
+                input: 'weights',
+                value: formatWeights(i.weights.weights)
+            });
+        }
+        let reason = i.reason;
+        if (i.weights.kind === 'previous')
+            reason = i.reason ? `weights: previous; ${i.reason}` : 'weights: previous';
+        const applied = await session.change(target, { drain: i.drain, reason, verify: i.verify });
+        return {
+            router: i.router,
+            upstream: i.upstream,
+            host: session.host.name,
+            weights: target,
+            previous: applied.change.previous,
+            drained: i.drain,
+            verified: applied.verified,
+            change: applied.change,
+            history: applied.history,
+            store: session.host.store.name
+        };
+    }
+    finally {
+        await session.close();
+    }
+}
+/**
+ * Checks, reaches the router host, runs the router's preflight and takes the
+ * deploy lock of `path` (deploy-atomic's: one change at a time on this router
+ * and its history, and none while a deploy to the same root runs).
+ */
+async function openTraffic(i, o, purpose) {
     checkTraffic(i);
     const env = o.env ?? process.env;
     const host = makeHost(i, o);
+    let lock;
     try {
         const router = makeRouter(i, {
             host,
@@ -43874,86 +43921,70 @@ async function runTraffic(i, o) {
             progress: o.progress
         });
         await router.preflight();
-        // The deploy lock of `path` (deploy-atomic's): one change at a time on this router and its
-        // history, and none while a deploy to the same root runs.
         await host.prepareStore();
-        const lock = await acquireLock([host.store], `traffic ${i.upstream}`, { ...lockSettings(env), log: o.log });
+        lock = await acquireLock([host.store], purpose, { ...lockSettings(env), log: o.log });
+        const held = lock;
+        const server = env.GITHUB_SERVER_URL || 'https://github.com';
+        const history = async () => ({
+            version: 1,
+            changes: changesOf(await readTraffic(host.store), i.upstream)
+        });
+        return {
+            host,
+            router,
+            history,
+            async change(target, c) {
+                const before = (await router.read()) ?? currentWeights(await history()) ?? {};
+                o.log(`${i.router} ${i.upstream} on ${host.name}: ${formatWeights(before)} -> ${formatWeights(target)}`);
+                const drain = c.drain ?? [];
+                await router.apply(target, drain);
+                let verified = false;
+                if (c.verify) {
+                    const after = await router.read();
+                    if (after === undefined) {
+                        verified = 'not-readable';
+                        o.warn(`verify: the ${i.router} router gave no weights to read back (a router-command can print {"weights":{\u2026}} on stdout); the change is recorded as applied`);
+                    }
+                    else if (!sameWeights(after, target)) {
+                        throw new UserError(`verify: the router reads back ${formatWeights(after)} after the change, expected ${formatWeights(target)}; nothing was recorded`);
+                    }
+                    else
+                        verified = true;
+                }
+                const change = {
+                    at: new Date().toISOString(),
+                    router: i.router,
+                    upstream: i.upstream,
+                    weights: target,
+                    previous: before,
+                    ...(drain.length ? { drained: [...drain] } : {}),
+                    ...(c.reason ? { reason: c.reason } : {}),
+                    ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
+                    ...(env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
+                        ? { run: `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` }
+                        : {})
+                };
+                return { change, history: await recordTraffic(host.store, change), verified };
+            },
+            async close() {
+                try {
+                    await held.release();
+                }
+                finally {
+                    await host.close();
+                }
+            }
+        };
+    }
+    catch (e) {
         try {
-            return await locked(i, o, env, host, router);
+            await lock?.release();
         }
         finally {
-            await lock.release();
+            await host.close();
         }
+        throw e;
     }
-    finally {
-        await host.close();
-    }
-}
-async function locked(i, o, env, host, router) {
-    const history = await readTraffic(host.store);
-    // `previous` and the fallback for `before` are this upstream's: one path may keep several.
-    const mine = { version: 1, changes: changesOf(history, i.upstream) };
-    let target;
-    if (i.weights.kind === 'previous') {
-        const prev = previousWeights(mine);
-        if (!prev || Object.keys(prev).length === 0)
-            throw new errors_InputError(`Input 'weights' has invalid value 'previous': ${host.store.name} has no recorded change of upstream '${i.upstream}' to go back from (.gantry/traffic.json ${mine.changes.length ? 'records no weights before its last change' : 'is empty or absent'}); expected explicit weights such as blue=100`);
-        target = resolveWeights(prev, i.servers, i.drain, {
-            input: 'weights',
-            value: `previous (${formatWeights(prev)})`
-        });
-    }
-    else {
-        target = resolveWeights(i.weights.weights, i.servers, i.drain, {
-            input: 'weights',
-            value: formatWeights(i.weights.weights)
-        });
-    }
-    const before = (await router.read()) ?? currentWeights(mine) ?? {};
-    o.log(`${i.router} ${i.upstream} on ${host.name}: ${formatWeights(before)} -> ${formatWeights(target)}`);
-    await router.apply(target, i.drain);
-    let verified = false;
-    if (i.verify) {
-        const after = await router.read();
-        if (after === undefined) {
-            verified = 'not-readable';
-            o.warn(`verify: the ${i.router} router gave no weights to read back (a router-command can print {"weights":{\u2026}} on stdout); the change is recorded as applied`);
-        }
-        else if (!sameWeights(after, target)) {
-            throw new UserError(`verify: the router reads back ${formatWeights(after)} after the change, expected ${formatWeights(target)}; nothing was recorded`);
-        }
-        else
-            verified = true;
-    }
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    const change = {
-        at: new Date().toISOString(),
-        router: i.router,
-        upstream: i.upstream,
-        weights: target,
-        previous: before,
-        ...(i.drain.length ? { drained: i.drain } : {}),
-        ...(i.reason || i.weights.kind === 'previous' ? { reason: i.reason ?? 'weights: previous' } : {}),
-        ...(env.GITHUB_ACTOR ? { actor: env.GITHUB_ACTOR } : {}),
-        ...(env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
-            ? { run: `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` }
-            : {})
-    };
-    if (i.weights.kind === 'previous' && i.reason)
-        change.reason = `weights: previous; ${i.reason}`;
-    const recorded = await recordTraffic(host.store, change);
-    return {
-        router: i.router,
-        upstream: i.upstream,
-        host: host.name,
-        weights: target,
-        previous: before,
-        drained: i.drain,
-        verified,
-        change,
-        history: recorded,
-        store: host.store.name
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
