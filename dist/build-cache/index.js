@@ -30943,7 +30943,8 @@ const ActionNames = (/* unused pure expression or super */ null && ([
     'smoke-test',
     'auto-rollback',
     'notify',
-    'traffic'
+    'traffic',
+    'canary'
 ]));
 /** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
 const targetInputs = ['path', 'target'];
@@ -31070,6 +31071,38 @@ const Names = {
             'reason'
         ],
         outputs: ['weights', 'previous-weights', 'report'],
+        state: []
+    },
+    canary: {
+        inputs: [
+            // The router inputs of traffic; each router's own come from its kind.
+            'router',
+            'upstream',
+            'servers',
+            'router-host',
+            'ssh-key',
+            'known-hosts',
+            'timeout',
+            'baseline-server',
+            'canary-server',
+            'steps',
+            'bake',
+            // Each metric source's own inputs (probe: baseline-url, canary-url, requests) come from its kind.
+            'analysis',
+            'confidence',
+            'tolerance',
+            'min-samples',
+            'pass-score',
+            'marginal-score',
+            'on-inconclusive',
+            'max-extensions',
+            'guard-interval',
+            'guard-max-error-rate',
+            'path',
+            'reason',
+            'fail-on-abort'
+        ],
+        outputs: ['verdict', 'score', 'failed-step', 'report'],
         state: []
     },
     'build-cache': {

@@ -6,7 +6,7 @@
 // Prints the port on stdout once listening (port 0 picks a free one).
 //   /healthz      200 "ok" when the release has a HEALTHY marker, else 503
 //   /api/version  the release's version.json
-//   anything else a file under the release's public/
+//   anything else a file under the release's public/ (after SLOW_MS ms when the release has that file)
 import { createServer } from 'node:http'
 import { readFile, realpath } from 'node:fs/promises'
 import { join, normalize, sep } from 'node:path'
@@ -30,6 +30,8 @@ const server = createServer(async (req, res) => {
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'unhealthy')
       return
     }
+    const slow = Number(await readFile(join(release, 'SLOW_MS'), 'utf8').catch(() => '0'))
+    if (slow > 0) await new Promise((r) => setTimeout(r, slow))
     if (url.pathname === '/api/version') {
       const body = await readFile(join(release, 'version.json'))
       res.writeHead(200, { 'content-type': 'application/json' }).end(body)

@@ -247,7 +247,7 @@ describe('deploy.yml strategy: blue-green', () => {
     const bad = await world.run('ship-canary.yml')
     expect(bad.result).toBe('failure')
     expect(JSON.stringify(allSteps(bad))).toContain(
-      "Input 'strategy' is 'bluegreen': expected switch, blue-green or rolling"
+      "Input 'strategy' is 'bluegreen': expected switch, blue-green, rolling or canary"
     )
     const noUrl = await world.run('ship-bg.yml')
     expect(noUrl.result).toBe('failure')

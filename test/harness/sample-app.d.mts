@@ -15,7 +15,7 @@ export interface SampleWorld {
   vars: Record<string, string>
   secrets: Record<string, string>
   /** A new commit: release.json says what to build. */
-  commit(release: { version: string; broken?: boolean }): void
+  commit(release: { version: string; broken?: boolean; slow?: number }): void
   /** A workflow of the sample app (ship.yml, rollback.yml) as workflow_dispatch, or a reference owner/repo/path@ref. */
   run(file: string, options?: Partial<WorkflowRunOptions>): Promise<WorkflowRun>
   stop(): Promise<void>

@@ -25,6 +25,7 @@ function world(verdicts: Judgement['verdict'][], recent: HealthSample[][] = []) 
     apply: async (w) => void applied.push(w),
     source: {
       name: 'fake',
+      metrics: [],
       begin: (ms) => {
         windows.push(ms)
         return {

@@ -7,7 +7,7 @@
  * out of the requests sent).
  */
 import type { HealthSample, HttpClient, ProbeResponse } from '@gantry/probe'
-import type { MetricSource, Window, WindowData } from './source.js'
+import type { MetricSource, MetricSpec, Window, WindowData } from './source.js'
 
 export interface ProbeSourceOptions {
   baselineUrl: URL
@@ -22,12 +22,26 @@ export interface ProbeSourceOptions {
 
 export const PROBE_METRICS = { latency: 'latency', errors: 'error-rate' } as const
 
+/** Latency may not rise; errors may not rise either, and a failed error test scores the step 0 (users feel errors first). */
+const metrics: MetricSpec[] = [
+  {
+    name: PROBE_METRICS.latency,
+    kind: 'values',
+    direction: 'increase',
+    critical: false,
+    weight: 1,
+    allowedIncrease: 1
+  },
+  { name: PROBE_METRICS.errors, kind: 'count', direction: 'increase', critical: true, weight: 1, allowedIncrease: 1 }
+]
+
 const failed = (r: ProbeResponse) => r.status === undefined || r.status >= 500
 
 export function probeSource(o: ProbeSourceOptions): MetricSource {
   const target = (base: URL, k: number) => (o.paths?.length ? new URL(o.paths[k % o.paths.length], base) : base)
   return {
     name: 'probe',
+    metrics,
     begin(durationMs, signal): Window {
       const stop = new AbortController()
       const both = AbortSignal.any([signal, stop.signal])

@@ -31,8 +31,8 @@ export interface CanarySettings {
 }
 
 export interface CanaryDeps {
-  /** Puts the weights in place (the traffic router's apply). */
-  apply(weights: Record<string, number>): Promise<void>
+  /** Puts the weights in place (the traffic router's apply), recording why. */
+  apply(weights: Record<string, number>, reason: string): Promise<void>
   source: MetricSource
   judge(data: WindowData): Judgement
   /** Reasons the canary's recent responses are a hard failure; empty when not. */
@@ -78,7 +78,7 @@ export async function runCanary(s: CanarySettings, d: CanaryDeps): Promise<Canar
   let score = 100
   const move = async (weight: number, reason: string) => {
     const weights = stepWeights(weight, s.baseline, s.canary)
-    await d.apply(weights)
+    await d.apply(weights, reason)
     changes.push({ at: d.now(), weights, reason })
   }
   const abort = async (rec: StepRecord, verdict: 'aborted' | 'inconclusive', reason: string): Promise<CanaryResult> => {

@@ -26,9 +26,25 @@ export interface Window {
   cancel(): void
 }
 
+/** How one metric is judged (DESIGN: the judge). */
+export interface MetricSpec {
+  name: string
+  /** `values` (latencies: Mann-Whitney and Hodges-Lehmann) or `count` (events out of a total: Fisher's exact test). */
+  kind: MetricData['kind']
+  /** Which change fails: `increase` (latency, errors), `decrease` (throughput) or `either`. */
+  direction: 'increase' | 'decrease' | 'either'
+  /** A failed critical metric scores the step 0. */
+  critical: boolean
+  weight: number
+  /** The mean (or rate) ratio a change must reach to fail: 1.10 lets 10% through. */
+  allowedIncrease: number
+}
+
 export interface MetricSource {
   /** Which source, for the summary (probe, nginx-log, prometheus). */
   name: string
+  /** The metrics its windows hold, and how each is judged. */
+  metrics: MetricSpec[]
   /** Starts observing a window of `durationMs`, the step's bake. */
   begin(durationMs: number, signal: AbortSignal): Window
   close(): Promise<void>

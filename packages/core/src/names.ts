@@ -12,7 +12,8 @@ export const ActionNames = [
   'smoke-test',
   'auto-rollback',
   'notify',
-  'traffic'
+  'traffic',
+  'canary'
 ] as const
 export type ActionName = (typeof ActionNames)[number]
 
@@ -142,6 +143,38 @@ export const Names = {
       'reason'
     ],
     outputs: ['weights', 'previous-weights', 'report'],
+    state: []
+  },
+  canary: {
+    inputs: [
+      // The router inputs of traffic; each router's own come from its kind.
+      'router',
+      'upstream',
+      'servers',
+      'router-host',
+      'ssh-key',
+      'known-hosts',
+      'timeout',
+      'baseline-server',
+      'canary-server',
+      'steps',
+      'bake',
+      // Each metric source's own inputs (probe: baseline-url, canary-url, requests) come from its kind.
+      'analysis',
+      'confidence',
+      'tolerance',
+      'min-samples',
+      'pass-score',
+      'marginal-score',
+      'on-inconclusive',
+      'max-extensions',
+      'guard-interval',
+      'guard-max-error-rate',
+      'path',
+      'reason',
+      'fail-on-abort'
+    ],
+    outputs: ['verdict', 'score', 'failed-step', 'report'],
     state: []
   },
   'build-cache': {

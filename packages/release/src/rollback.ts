@@ -178,20 +178,27 @@ export async function markSlotBad(
 ): Promise<string | undefined> {
   const lock = await acquireLock(o.targets, `mark the release of slot ${o.slot} bad`, { ...o.lock, log: o.log })
   try {
-    let first: string | undefined
-    const at = new Date().toISOString()
-    for (const t of o.targets) {
-      const history = await loadHistory(t, o.warn ?? o.log)
-      const id = await t.slot(o.slot)
-      first ??= id
-      if (!id) continue
-      markBad(history, id, { reason: o.reason, actor: o.context.actor, run: o.context.run, at })
-      const ev = history.events.at(-1)
-      if (ev?.kind === 'mark-bad') ev.slot = o.slot
-      await t.writeHistory(history)
-    }
-    return first
+    return await markSlotBadHeld(o)
   } finally {
     await lock.release()
   }
+}
+
+/** markSlotBad for a caller that already holds the deploy lock of the targets (a canary's traffic session). */
+export async function markSlotBadHeld(
+  o: Pick<RollbackOptions, 'targets' | 'reason' | 'context' | 'log' | 'warn'> & { slot: string }
+): Promise<string | undefined> {
+  let first: string | undefined
+  const at = new Date().toISOString()
+  for (const t of o.targets) {
+    const history = await loadHistory(t, o.warn ?? o.log)
+    const id = await t.slot(o.slot)
+    first ??= id
+    if (!id) continue
+    markBad(history, id, { reason: o.reason, actor: o.context.actor, run: o.context.run, at })
+    const ev = history.events.at(-1)
+    if (ev?.kind === 'mark-bad') ev.slot = o.slot
+    await t.writeHistory(history)
+  }
+  return first
 }

@@ -21,7 +21,7 @@ import {
 } from 'node:fs'
 import { connect } from 'node:net'
 import { basename, dirname, join } from 'node:path'
-import { LocalTarget, SshTarget, runProcess, type StateStore } from '@gantry/release'
+import { LocalTarget, SshTarget, runProcess, type Target } from '@gantry/release'
 
 export interface RunOutput {
   code: number | null
@@ -39,8 +39,8 @@ export interface RouterHost {
   /** `local` or `user@host[:port]`, for messages. */
   readonly name: string
   readonly remote: boolean
-  /** traffic.json's store at `path`. */
-  readonly store: StateStore
+  /** traffic.json's store at `path`: the deploy target there (a canary marks its slot's release bad through it). */
+  readonly store: Target
   /** Makes `<path>/.gantry` (only that) so the store can write. */
   prepareStore(): Promise<void>
   run(argv: readonly string[], o: { input?: string; timeoutMs: number }): Promise<RunOutput>
