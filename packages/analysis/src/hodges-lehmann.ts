@@ -1,6 +1,6 @@
 import { normalQuantile } from './normal.js'
 import { assertSample, sorted, tieTerm } from './sample.js'
-import { kthDifference } from './select.js'
+import { kthDifference, kthDifferences } from './select.js'
 
 export interface HodgesLehmannResult {
   /** The median of the m·n differences x_i − y_j (canary − baseline). */
@@ -62,9 +62,9 @@ export function hodgesLehmannSorted(xs: Float64Array, ys: Float64Array, confiden
   const mn = xs.length * ys.length
   const { kLower, kUpper } = intervalRanks(xs, ys, confidence)
   const h = Math.floor(mn / 2)
-  const shift =
-    mn % 2 === 1 ? kthDifference(xs, ys, h + 1) : (kthDifference(xs, ys, h) + kthDifference(xs, ys, h + 1)) / 2
-  return { shift, lower: kthDifference(xs, ys, kLower), upper: kthDifference(xs, ys, kUpper) }
+  const mid = mn % 2 === 1 ? [h + 1, h + 1] : [h, h + 1]
+  const [a, b, lower, upper] = kthDifferences(xs, ys, [...mid, kLower, kUpper])
+  return { shift: a === b ? a : (a + b) / 2, lower, upper }
 }
 
 /** The k-th smallest (1-based) of the m·n differences x_i − y_j, by selection (never an m·n array). */
