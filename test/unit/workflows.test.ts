@@ -81,8 +81,9 @@ describe('deploy.yml', () => {
       'deploy-atomic',
       'health-gate',
       'smoke-test',
-      // blue-green only: the traffic to the new slot, then the public URL's gate.
+      // blue-green only: the traffic to the new slot; canary only: the judged steps; then the public URL's gate.
       'traffic',
+      'canary',
       'health-gate',
       'auto-rollback',
       'health-gate',
