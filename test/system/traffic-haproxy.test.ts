@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { askSocket, parseServersState, parseStat } from '@gantry/traffic'
 import { waitFor } from '../helpers/http.js'
-import { runAction } from '../harness/runner.mjs'
+import { runAction, type RunOptions } from '../harness/runner.mjs'
+import { stdoutWatcher } from '../helpers/stdout-watch.js'
 import { requests, resets, startApp, startHaproxy, underLoad, type App, type Haproxy } from '../helpers/traffic.js'
 
 jest.setTimeout(120_000)
@@ -19,8 +20,13 @@ let green: App
 let haproxy: Haproxy
 let base: string
 
-function traffic(weights: string, extra: Record<string, string> = {}) {
+function traffic(
+  weights: string,
+  extra: Record<string, string> = {},
+  options: { onSpawn?: RunOptions['onSpawn'] } = {}
+) {
   return runAction('traffic', {
+    ...options,
     inputs: {
       router: 'haproxy',
       upstream: 'app',
@@ -128,11 +134,15 @@ describe('traffic with router: haproxy', () => {
     expect((await traffic('blue')).code).toBe(0)
     const held2 = fetch(`${haproxy.url}/__hold`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.text())
     await waitFor(async () => (await stat('blue')) >= 2, 10_000, 'two held sessions on blue')
-    const step = traffic('green', { drain: 'blue', 'drain-timeout': '60s' })
+    // The sessions end only once the step says it is waiting for them: its own
+    // 'draining' line, not a guess at how long it takes to get there.
+    const watch = stdoutWatcher()
+    const step = traffic('green', { drain: 'blue', 'drain-timeout': '60s' }, { onSpawn: watch.onSpawn })
     let stepDone = false
     void step.then(() => (stepDone = true))
-    await waitFor(async () => (await state()).find((s) => s.name === 'blue')!.adminState === 8, 10_000, 'blue in drain')
+    await watch.line(/^drain blue: draining \(2 session\(s\) open/, 30_000, "the step's 'drain blue: draining' line")
     expect(stepDone).toBe(false)
+    expect((await state()).find((s) => s.name === 'blue')!.adminState).toBe(8)
     await blue.release()
     const r = await step
     expect(r.code).toBe(0)
