@@ -2,7 +2,7 @@
 // on 127.0.0.1 (runtime API on a unix socket) in front of two real app
 // instances, under autocannon load.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -211,6 +211,11 @@ describe('traffic with router: haproxy', () => {
   })
 
   test('bad input: a socket path that does not exist, a server not in the backend', async () => {
+    // As the earlier tests left them (absent when this test runs alone).
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : undefined)
+    const history = () => read(join(base, '.gantry', 'traffic.json'))
+    const recorded = history()
+    const stateFile = read(haproxy.stateFile)
     const missing = await traffic('green', { 'router-socket': join(root, 'nope.sock') })
     expect(missing.code).toBe(1)
     expect(missing.annotations.find((a) => a.level === 'error')?.message).toMatch(
@@ -223,5 +228,8 @@ describe('traffic with router: haproxy', () => {
       "HAProxy backend 'app' has no server 'purple' (servers: green=purple)"
     )
     expect(await state()).toEqual(before)
+    // Nothing recorded, and the state file not rewritten.
+    expect(history()).toBe(recorded)
+    expect(read(haproxy.stateFile)).toBe(stateFile)
   })
 })

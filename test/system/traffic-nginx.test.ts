@@ -267,6 +267,7 @@ describe('traffic with router: nginx', () => {
 
   test('bad input: one line naming the input, nothing changed', async () => {
     const before = readFileSync(include, 'utf8')
+    const recorded = readFileSync(join(base, '.gantry', 'traffic.json'), 'utf8')
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ router: 'traefik' }, /^Input 'router' has invalid value 'traefik': expected one of nginx, haproxy, command$/],
       [{ weights: 'blue=50,green=40' }, /^Input 'weights' has invalid value 'blue=50,green=40': .*sum to 90$/],
@@ -287,5 +288,7 @@ describe('traffic with router: nginx', () => {
       expect({ extra, code: r.code, errors }).toEqual({ extra, code: 1, errors: [expect.stringMatching(message)] })
     }
     expect(readFileSync(include, 'utf8')).toBe(before)
+    // Nothing recorded either: the history is as it was.
+    expect(readFileSync(join(base, '.gantry', 'traffic.json'), 'utf8')).toBe(recorded)
   })
 })
