@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // traffic (issue 16, "Measured") against the bare floor of each router, side
 // by side in one run, with nginx 1.22 and HAProxy 2.6 from Debian on
-// 127.0.0.1 in front of two app instances (slots/blue and slots/green), as
-// the system tests start them (bench/lib/traffic-routers.mjs):
+// 127.0.0.1 in front of two app instances (slots/blue and slots/green),
+// started by the system tests' own helpers (test/helpers/traffic.ts and
+// nginx.ts, through bench/lib/ts-loader.mjs); what the bench reads back and
+// the wait it copies are the package's own code (@gantry/traffic), so only
+// the floors' commands are the bench's:
 // 1. a blue-green switch (100% from blue to green, and back), confirmed by the
 //    router's read-back: the shipped bundle (dist/traffic/index.js) run as the
 //    runner runs it (INPUT_* env, test/harness/runner.mjs), in-process (the
@@ -11,11 +14,12 @@
 //      `show servers state app` read-back;
 //    - nginx: the include rewritten (temp file + rename), then
 //      `nginx -t && nginx -s reload`, without a wait, and with the wait the
-//      action does (until the master runs a new worker and every old one is
-//      shutting down);
+//      action does (the master's workers read from /proc by the router's own
+//      PROC_SCRIPT, until a new one runs and every old one is shutting down);
 // 2. failed requests during 50 switches under 16-connection autocannon load:
 //    HAProxy (goal 0), nginx against 50 bare `nginx -t && nginx -s reload` at
 //    the same load and pace.
+import './lib/ts-loader.mjs'
 import { execFile, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -23,8 +27,25 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { runAction } from '../test/harness/runner.mjs'
-import { fmt, median, writeSection } from './lib/util.mjs'
-import { HAPROXY, NGINX, SOCAT, startApp, startHaproxy, startNginx, underLoad } from './lib/traffic-routers.mjs'
+import { fmt, median, repoRoot, writeSection } from './lib/util.mjs'
+
+// TypeScript, through the loader: the system tests' routers and load, and the package itself.
+const {
+  HAPROXY,
+  startApp,
+  startHaproxy,
+  underLoad: loadWhile
+} = await import(join(repoRoot, 'test/helpers/traffic.ts'))
+const { NGINX, startNginx } = await import(join(repoRoot, 'test/helpers/nginx.ts'))
+const { PROC_SCRIPT, parseProcTable, parseServersState, renderUpstream } = await import('@gantry/traffic')
+const SOCAT = '/usr/bin/socat'
+
+/** The helpers' load, timed: from the first change to the last. */
+async function underLoad(url, connections, work) {
+  const t0 = performance.now()
+  const { load, value } = await loadWhile(url, connections, work)
+  return { value, ms: performance.now() - t0, load }
+}
 
 const ROUNDS = 7 // timing: each method switches blue → green and back in every round (14 changes each)
 const SWITCHES = 50 // under load, per run
@@ -96,6 +117,7 @@ try {
     { name: 'green', address: green.address, weight: 0 }
   ])
   stops.push(haproxy.stop)
+  haproxy.url += '/'
   const hInputs = {
     router: 'haproxy',
     upstream: 'app',
@@ -117,15 +139,15 @@ echo "show servers state app" | socat stdio "unix-connect:$s"`
       let out = ''
       c.stdout.setEncoding('utf8').on('data', (d) => (out += d))
       c.on('close', (code) => {
-        // The read-back: the columns of `show servers state`, srv_uweight per server.
-        const lines = out.split('\n')
-        const cols = (lines.find((l) => l.startsWith('# be_id')) ?? '').replace(/^#\s*/, '').split(/\s+/)
-        const w = {}
-        for (const l of lines.filter((x) => /^\d+ app /.test(x))) {
-          const f = l.split(/\s+/)
-          w[f[cols.indexOf('srv_name')]] = Number(f[cols.indexOf('srv_uweight')])
-        }
         const ms = performance.now() - t0
+        // The read-back (checked, not timed: the floor is the shell script), parsed as the router parses it.
+        const w = {}
+        try {
+          for (const st of parseServersState(out.slice(out.indexOf('1\n# be_id'))))
+            if (st.backend === 'app') w[st.name] = st.uweight
+        } catch {
+          // not an answer: the check below says so
+        }
         if (code !== 0 || w[to] !== 100 || w[from] !== 0)
           return reject(new Error(`haproxy floor to ${to}: exit ${code}, read back ${JSON.stringify(w)}: ${out}`))
         resolve({ ms })
@@ -145,17 +167,22 @@ echo "show servers state app" | socat stdio "unix-connect:$s"`
   const prefix = join(root, 'nginx')
   mkdirSync(prefix)
   const include = join(root, 'gantry-app.conf')
-  // The block as the action writes it (its `keepalive 16;` is kept by every change).
-  const upstream = (to) =>
-    `# Written by Gantry's traffic action (router: nginx); the next change replaces this file.
-upstream app {
-${['blue', 'green'].map((n) => `    server ${apps[n].address} ${n === to ? 'weight=100' : 'down'}; # gantry: ${n}`).join('\n')}
-    keepalive 16;
-}
-`
+  // The block as the action writes it, by the package's own renderer (its `keepalive 16;` is kept by every change).
+  const servers = ['blue', 'green'].map((n) => ({ name: n, address: apps[n].address }))
+  const upstream = (to) => renderUpstream('app', servers, { [to]: 100 }, ['keepalive 16;'])
   writeFileSync(include, upstream('blue'))
-  const nginx = await startNginx(prefix, include)
-  stops.push(nginx.stop)
+  // The system tests' nginx: master + one worker, its own prefix (made by the helper) and config.
+  const nginx = await startNginx(
+    `location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
+    { http: `include ${include};` }
+  )
+  stops.push(async () => {
+    await nginx.stop()
+    rmSync(nginx.prefix, { recursive: true, force: true })
+  })
+  nginx.url += '/'
+  nginx.args = ['-p', nginx.prefix, '-c', nginx.conf]
+  nginx.pid = nginx.process.pid
   const nInputs = {
     router: 'nginx',
     upstream: 'app',
@@ -170,15 +197,13 @@ ${['blue', 'green'].map((n) => `    server ${apps[n].address} ${n === to ? 'weig
     renameSync(`${include}.tmp`, include)
   }
   const testAndReload = () => run('sh', ['-c', NFLOOR, 'sh', NGINX, ...nginx.args], { timeout: 10_000 })
-  /** The master's children, pid → title (what the action lists with ps --ppid). */
+  /** The master's children, pid → title, read from /proc as the action reads them (the router's PROC_SCRIPT). */
   const workers = async () => {
-    const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(nginx.pid)]).catch((e) => e)
+    const { stdout } = await run('sh', ['-c', PROC_SCRIPT]).catch((e) => e)
     return new Map(
-      (stdout ?? '')
-        .split('\n')
-        .map((l) => l.trim().match(/^(\d+)\s+(.*)$/))
-        .filter(Boolean)
-        .map((m) => [m[1], m[2]])
+      parseProcTable(stdout ?? '')
+        .filter((p) => p.ppid === nginx.pid)
+        .map((p) => [p.pid, p.title])
     )
   }
   const nFloor = async (to) => {
@@ -241,7 +266,7 @@ ${['blue', 'green'].map((n) => `    server ${apps[n].address} ${n === to ? 'weig
         }
       })
     const b = await paced(nFloor)
-    // And with the action's wait (ps every 10 ms while the master reloads): what the wait itself costs.
+    // And with the action's wait (/proc every 10 ms while the master reloads): what the wait itself costs.
     const w = await paced(nFloorWait)
     console.log('nginx load', JSON.stringify({ gantry: g.load, bare: b.load, wait: w.load }), Math.round(pace))
     nLoad.push({ gantry: g, bare: b, wait: w })
@@ -307,15 +332,15 @@ Gantry does more than the floor: it takes the lock of \`path\`, reads \`show ser
 | method | time | vs floor without wait | vs floor with the wait |
 | --- | --- | --- | --- |
 | floor without wait: the include rewritten (temp file, rename), then \`nginx -t && nginx -s reload\` (one \`sh\`) | ${fmt(n.floor)} ms | 1.00× | ${x(n.floor, n.floorWait)} |
-| floor with the same wait: as above, then \`ps --ppid <master>\` every 10 ms until a new worker runs and every old one is shutting down | ${fmt(n.floorWait)} ms | ${x(n.floorWait, n.floor)} | 1.00× |
+| floor with the same wait: as above, then the master's workers read from \`/proc\` (the router's own script) every 10 ms until a new worker runs and every old one is shutting down | ${fmt(n.floorWait)} ms | ${x(n.floorWait, n.floor)} | 1.00× |
 | Gantry, in-process | ${fmt(n.in)} ms | ${x(n.in, n.floor)} | ${x(n.in, n.floorWait)} |
 | Gantry, whole step with Node's start | ${fmt(n.step)} ms | ${x(n.step, n.floor)} | ${x(n.step, n.floorWait)} |
 
-What each waits for: \`nginx -s reload\` only sends SIGHUP to the master and exits, so the floor without wait returns before the master has read the new configuration; at that moment the old worker still takes new connections with the old weights. The action returns when the new weights are live (README: it lists the master's workers before the signal and waits until a new one runs and every old one has retitled itself \`worker process is shutting down\`); the second floor adds that same wait, so it is the like-for-like comparison, and the first is the bare command line the goal names. Gantry also runs \`nginx -T\` (the test, with the configuration printed, to find the pid file) instead of \`-t\`, reads the include before and after, takes the lock and writes the history and report. Node's start and the bundle's load are ${fmt(n.step - n.in)} ms of the whole step.
+What each waits for: \`nginx -s reload\` only sends SIGHUP to the master and exits, so the floor without wait returns before the master has read the new configuration; at that moment the old worker still takes new connections with the old weights. The action returns when the new weights are live (README: it lists the master's workers before the signal and waits until a new one runs and every old one has retitled itself \`worker process is shutting down\`); the second floor adds that same wait, so it is the like-for-like comparison, and the first is the bare command line the goal names. Gantry also runs \`nginx -T\` (the test, with the configuration printed, to find the pid file) instead of \`-t\`, finds the master in \`/proc\` (the pid file's pid, checked), reads the include before and after, takes the lock and writes the history and report. Node's start and the bundle's load are ${fmt(n.step - n.in)} ms of the whole step.
 
 ### ${SWITCHES} switches under ${CONNECTIONS}-connection autocannon load (keep-alive), ${LOAD_RUNS} run${LOAD_RUNS > 1 ? 's' : ''}
 
-Gantry's whole steps one after another (blue → green → blue …), autocannon on the router's port from the first change to the last. nginx's bare loop (rewrite the include, \`nginx -t && nginx -s reload\`, no wait) runs right after each Gantry run at the same pace (one reload every ${nLoad.map((r) => fmt(r.gantry.ms / SWITCHES)).join(' / ')} ms, the Gantry run's time per change) and the same load, then the same loop with the action's wait (\`ps --ppid\` every 10 ms until the new worker runs, no Node process), to tell the wait's share from Node's. Failed = non-2xx + errors (autocannon's errors include its timeouts); resets = connection errors other than timeouts.
+Gantry's whole steps one after another (blue → green → blue …), autocannon on the router's port from the first change to the last. nginx's bare loop (rewrite the include, \`nginx -t && nginx -s reload\`, no wait) runs right after each Gantry run at the same pace (one reload every ${nLoad.map((r) => fmt(r.gantry.ms / SWITCHES)).join(' / ')} ms, the Gantry run's time per change) and the same load, then the same loop with the action's wait (the master's workers read from \`/proc\` every 10 ms until the new worker runs, no Node process), to tell the wait's share from Node's. Failed = non-2xx + errors (autocannon's errors include its timeouts); resets = connection errors other than timeouts.
 
 | router, run | requests (per s) | non-2xx | errors | timeouts | resets (by code) | failed per change | Gantry step under load |
 | --- | --- | --- | --- | --- | --- | --- | --- |

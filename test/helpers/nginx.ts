@@ -28,8 +28,10 @@ export function requireNginx(): void {
 /**
  * @param serverBlock the inside of the `server { }` block (listen is added).
  * @param o.http more of the `http { }` block (an include holding an upstream, say).
+ * @param o.pid the `pid` directive's path (default: nginx.pid in the prefix, absolute); a relative
+ *   one is nginx's own (under the prefix), which no reader of the configuration can locate.
  */
-export async function startNginx(serverBlock: string, o: { http?: string } = {}): Promise<Nginx> {
+export async function startNginx(serverBlock: string, o: { http?: string; pid?: string } = {}): Promise<Nginx> {
   requireNginx()
   const prefix = mkdtempSync(join(tmpdir(), 'gantry-nginx-'))
   for (const d of ['logs', 'tmp']) mkdirSync(join(prefix, d))
@@ -41,7 +43,7 @@ ${user}
 worker_processes 1;
 daemon off;
 master_process on;
-pid ${prefix}/nginx.pid;
+pid ${o.pid ?? `${prefix}/nginx.pid`};
 error_log ${prefix}/logs/error.log warn;
 events { worker_connections 1024; }
 http {

@@ -2,13 +2,14 @@
 // on 127.0.0.1 (runtime API on a unix socket) in front of two real app
 // instances, under autocannon load.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { askSocket, parseServersState, parseStat } from '@gantry/traffic'
 import { waitFor } from '../helpers/http.js'
-import { runAction } from '../harness/runner.mjs'
+import { runAction, type RunOptions } from '../harness/runner.mjs'
+import { stdoutWatcher } from '../helpers/stdout-watch.js'
 import { requests, resets, startApp, startHaproxy, underLoad, type App, type Haproxy } from '../helpers/traffic.js'
 
 jest.setTimeout(120_000)
@@ -19,8 +20,13 @@ let green: App
 let haproxy: Haproxy
 let base: string
 
-function traffic(weights: string, extra: Record<string, string> = {}) {
+function traffic(
+  weights: string,
+  extra: Record<string, string> = {},
+  options: { onSpawn?: RunOptions['onSpawn'] } = {}
+) {
   return runAction('traffic', {
+    ...options,
     inputs: {
       router: 'haproxy',
       upstream: 'app',
@@ -128,11 +134,15 @@ describe('traffic with router: haproxy', () => {
     expect((await traffic('blue')).code).toBe(0)
     const held2 = fetch(`${haproxy.url}/__hold`, { signal: AbortSignal.timeout(60_000) }).then((r) => r.text())
     await waitFor(async () => (await stat('blue')) >= 2, 10_000, 'two held sessions on blue')
-    const step = traffic('green', { drain: 'blue', 'drain-timeout': '60s' })
+    // The sessions end only once the step says it is waiting for them: its own
+    // 'draining' line, not a guess at how long it takes to get there.
+    const watch = stdoutWatcher()
+    const step = traffic('green', { drain: 'blue', 'drain-timeout': '60s' }, { onSpawn: watch.onSpawn })
     let stepDone = false
     void step.then(() => (stepDone = true))
-    await waitFor(async () => (await state()).find((s) => s.name === 'blue')!.adminState === 8, 10_000, 'blue in drain')
+    await watch.line(/^drain blue: draining \(2 session\(s\) open/, 30_000, "the step's 'drain blue: draining' line")
     expect(stepDone).toBe(false)
+    expect((await state()).find((s) => s.name === 'blue')!.adminState).toBe(8)
     await blue.release()
     const r = await step
     expect(r.code).toBe(0)
@@ -201,6 +211,11 @@ describe('traffic with router: haproxy', () => {
   })
 
   test('bad input: a socket path that does not exist, a server not in the backend', async () => {
+    // As the earlier tests left them (absent when this test runs alone).
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : undefined)
+    const history = () => read(join(base, '.gantry', 'traffic.json'))
+    const recorded = history()
+    const stateFile = read(haproxy.stateFile)
     const missing = await traffic('green', { 'router-socket': join(root, 'nope.sock') })
     expect(missing.code).toBe(1)
     expect(missing.annotations.find((a) => a.level === 'error')?.message).toMatch(
@@ -213,5 +228,8 @@ describe('traffic with router: haproxy', () => {
       "HAProxy backend 'app' has no server 'purple' (servers: green=purple)"
     )
     expect(await state()).toEqual(before)
+    // Nothing recorded, and the state file not rewritten.
+    expect(history()).toBe(recorded)
+    expect(read(haproxy.stateFile)).toBe(stateFile)
   })
 })

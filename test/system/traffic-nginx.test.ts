@@ -92,6 +92,8 @@ describe('traffic with router: nginx', () => {
     // The block's own directives are kept.
     expect(text).toContain('keepalive 16;')
     expect(r.summary).toContain('```mermaid')
+    // The master and its workers are found in /proc, here by the pid file nginx -T names.
+    expect(r.stdout).toMatch(/reloaded \(new workers of master \d+ running; the master found by pid file \//)
     // Live when the step returns: a new connection right away goes to the new weights.
     expect((await traffic('green')).code).toBe(0)
     for (let k = 0; k < 5; k++) expect(await freshGet(`${nginx.url}/`)).toBe('green\n')
@@ -235,8 +237,37 @@ describe('traffic with router: nginx', () => {
     }
   })
 
+  test('no pid file to read (a relative pid path): the master is found in /proc by router-args, and waited for', async () => {
+    const dir = mkdtempSync(join(root, 'relpid-'))
+    const own = join(dir, 'gantry-app.conf')
+    writeFileSync(own, renderUpstream('app', [{ name: 'blue', address: blue.address }], { blue: 100 }))
+    const other = await startNginx(`location / { proxy_pass http://app; }`, {
+      http: `include ${own};`,
+      pid: 'nginx.pid'
+    })
+    try {
+      for (const [w, body] of [
+        ['green', 'green\n'],
+        ['blue', 'blue\n']
+      ]) {
+        const r = await traffic(w, {
+          'router-config': own,
+          'router-args': `-p ${other.prefix} -c ${other.conf}`,
+          path: join(dir, 'app')
+        })
+        expect({ code: r.code, out: r.code ? r.stdout : '' }).toEqual({ code: 0, out: '' })
+        expect(r.stdout).toMatch(/reloaded \(new workers of master \d+ running; the master found by its command line\)/)
+        // Live when the step returns, as with the pid file.
+        for (let k = 0; k < 5; k++) expect(await freshGet(`${other.url}/`)).toBe(body)
+      }
+    } finally {
+      await other.stop()
+    }
+  })
+
   test('bad input: one line naming the input, nothing changed', async () => {
     const before = readFileSync(include, 'utf8')
+    const recorded = readFileSync(join(base, '.gantry', 'traffic.json'), 'utf8')
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ router: 'traefik' }, /^Input 'router' has invalid value 'traefik': expected one of nginx, haproxy, command$/],
       [{ weights: 'blue=50,green=40' }, /^Input 'weights' has invalid value 'blue=50,green=40': .*sum to 90$/],
@@ -257,5 +288,7 @@ describe('traffic with router: nginx', () => {
       expect({ extra, code: r.code, errors }).toEqual({ extra, code: 1, errors: [expect.stringMatching(message)] })
     }
     expect(readFileSync(include, 'utf8')).toBe(before)
+    // Nothing recorded either: the history is as it was.
+    expect(readFileSync(join(base, '.gantry', 'traffic.json'), 'utf8')).toBe(recorded)
   })
 })

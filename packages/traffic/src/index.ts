@@ -2,7 +2,18 @@ export * from './weights.js'
 export * from './host.js'
 export * from './router.js'
 export * from './routers/registry.js'
-export { nginxKind, renderUpstream, parseUpstream, blockWeights, nginxMessage, splitArgs } from './routers/nginx.js'
+export {
+  nginxKind,
+  renderUpstream,
+  parseUpstream,
+  blockWeights,
+  nginxMessage,
+  splitArgs,
+  PROC_SCRIPT,
+  parseProcTable,
+  findMasters,
+  type NginxProcess
+} from './routers/nginx.js'
 export {
   haproxyKind,
   applyCommands,

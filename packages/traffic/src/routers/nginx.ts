@@ -102,6 +102,64 @@ export function splitArgs(s: string | undefined): string[] {
   return (s ?? '').split(/\s+/).filter(Boolean)
 }
 
+export interface NginxProcess {
+  pid: number
+  ppid: number
+  /** The command line, NULs as spaces: nginx's own title (`nginx: worker process`). */
+  title: string
+}
+
+/**
+ * Lists nginx's processes from /proc with shell builtins (no `ps`, which slim
+ * images lack): `S <stat line>` for every process whose name is nginx, then
+ * `C <pid> <cmdline>`. One run per look, locally or on the router host.
+ */
+export const PROC_SCRIPT = `for d in /proc/[0-9]*; do
+  read -r s 2>/dev/null <"$d/stat" || continue
+  case "$s" in *' (nginx) '*) ;; *) continue ;; esac
+  printf 'S %s\\n' "$s"
+  printf 'C %s ' "\${d#/proc/}"
+  tr '\\000' ' ' 2>/dev/null <"$d/cmdline"
+  echo
+done`
+
+/**
+ * PROC_SCRIPT's output. The stat line is `pid (comm) state ppid …`; comm may
+ * hold spaces and parentheses, so the fields after it are taken after the last
+ * `)`. A process that ended between its two lines is left out.
+ */
+export function parseProcTable(text: string): NginxProcess[] {
+  const stat = new Map<number, number>()
+  const out: NginxProcess[] = []
+  for (const line of text.split('\n')) {
+    if (line.startsWith('S ')) {
+      const pid = Number(line.slice(2).match(/^(\d+) \(/)?.[1])
+      const after = line
+        .slice(line.lastIndexOf(')') + 1)
+        .trim()
+        .split(/\s+/)
+      const ppid = Number(after[1])
+      if (Number.isInteger(pid) && Number.isInteger(ppid)) stat.set(pid, ppid)
+    } else if (line.startsWith('C ')) {
+      const m = line.match(/^C (\d+) (.*)$/)
+      const pid = Number(m?.[1])
+      if (m && stat.has(pid)) out.push({ pid, ppid: stat.get(pid)!, title: m[2].trim() })
+    }
+  }
+  return out
+}
+
+export const isMaster = (p: NginxProcess) => /^nginx: master process\b/.test(p.title)
+
+/** nginx masters whose command line holds `args` (router-args) as written: all of them when there are none. */
+export function findMasters(procs: readonly NginxProcess[], args: readonly string[]): NginxProcess[] {
+  return procs.filter((p) => {
+    if (!isMaster(p)) return false
+    const words = p.title.split(/\s+/).slice(3)
+    return args.length === 0 || words.some((_, i) => args.every((a, j) => words[i + j] === a))
+  })
+}
+
 class NginxRouter implements Router {
   constructor(
     private readonly host: RouterHost,
@@ -152,27 +210,39 @@ class NginxRouter implements Router {
     return { ok: r.code === 0, message: nginxMessage(r.stderr) || `exit ${r.code}`, stdout: r.stdout }
   }
 
-  /**
-   * The master's children (`ps --ppid`): pid → title. A worker told to stop
-   * retitles itself `… is shutting down` as it closes its listening sockets.
-   */
-  private async children(master: string): Promise<Map<string, string> | undefined> {
-    const r = await this.host.run(['ps', '-o', 'pid=,args=', '--ppid', master], { timeoutMs: this.o.ctx.timeoutMs })
-    if (r.code !== 0 && r.code !== 1) return undefined
-    const out = new Map<string, string>()
-    for (const line of r.stdout.split(/\r?\n/)) {
-      const m = line.trim().match(/^(\d+)\s+(.*)$/)
-      if (m) out.set(m[1], m[2])
-    }
-    return out
+  /** nginx's processes on the router host, from /proc (undefined when /proc cannot be read there). */
+  private async processes(): Promise<NginxProcess[] | undefined> {
+    const r = await this.host.run(['sh', '-c', PROC_SCRIPT], { timeoutMs: this.o.ctx.timeoutMs })
+    if (r.timedOut || r.code !== 0) return undefined
+    return parseProcTable(r.stdout)
   }
 
-  /** The master's pid, from the pid file the dumped configuration names (absolute paths only). */
-  private async master(dump: string): Promise<string | undefined> {
+  /** The master's children: pid → title. A worker told to stop retitles itself `… is shutting down`. */
+  private async children(master: number): Promise<Map<number, string> | undefined> {
+    const procs = await this.processes()
+    return procs && new Map(procs.filter((p) => p.ppid === master).map((p) => [p.pid, p.title]))
+  }
+
+  /**
+   * The master this configuration belongs to: the pid file the dumped configuration names, when
+   * it holds an nginx master's pid; else the one nginx master whose command line holds router-args.
+   */
+  private async master(dump: string): Promise<{ pid: number; how: string } | undefined> {
+    const procs = await this.processes()
+    if (!procs) return undefined
     const file = dump.match(/^\s*pid\s+([^;\s]+)\s*;/m)?.[1] ?? '/run/nginx.pid'
-    if (!file.startsWith('/')) return undefined
-    const pid = (await this.host.readFile(file))?.trim()
-    return pid && /^\d+$/.test(pid) ? pid : undefined
+    if (file.startsWith('/')) {
+      let text: string | undefined
+      try {
+        text = await this.host.readFile(file)
+      } catch {
+        // unreadable: found by its command line instead
+      }
+      const pid = Number(text?.trim())
+      if (procs.some((p) => p.pid === pid && isMaster(p))) return { pid, how: `pid file ${file}` }
+    }
+    const masters = findMasters(procs, this.o.args)
+    return masters.length === 1 ? { pid: masters[0].pid, how: 'its command line' } : undefined
   }
 
   async apply(weights: Weights, _drain: readonly string[]): Promise<void> {
@@ -230,7 +300,7 @@ class NginxRouter implements Router {
       throw new UserError(`nginx -t failed, so ${config} was ${was} and traffic is unchanged: ${test.message}`)
     }
     const master = await this.master(test.stdout)
-    const before = master ? await this.children(master) : undefined
+    const before = master ? await this.children(master.pid) : undefined
     const reload = await this.nginx(['-s', 'reload'])
     if (!reload.ok) {
       // The running nginx keeps its old config: the file says so again.
@@ -239,7 +309,7 @@ class NginxRouter implements Router {
     }
     if (!master || !before) {
       ctx.log(
-        `nginx: ${config} written, nginx -t passed, reload signalled (its workers cannot be listed: not waited for)`
+        `nginx: ${config} written, nginx -t passed, reload signalled (${master ? 'its workers cannot be listed from /proc' : 'its master is not found in /proc (no pid file naming it, and not exactly one master with router-args in its command line)'}: not waited for)`
       )
       return
     }
@@ -247,7 +317,7 @@ class NginxRouter implements Router {
     // workers and every old one has stopped taking connections (or is gone).
     const deadline = performance.now() + ctx.timeoutMs
     for (;;) {
-      const now = await this.children(master)
+      const now = await this.children(master.pid)
       const started = now && [...now.keys()].some((p) => !before.has(p))
       const oldOnes = now ? [...now].filter(([p]) => before.has(p)) : []
       if (started && oldOnes.every(([, title]) => /shutting down/.test(title))) break
@@ -259,7 +329,9 @@ class NginxRouter implements Router {
       }
       await new Promise((r) => setTimeout(r, 10))
     }
-    ctx.log(`nginx: ${config} written, nginx -t passed, reloaded (new workers of master ${master} running)`)
+    ctx.log(
+      `nginx: ${config} written, nginx -t passed, reloaded (new workers of master ${master.pid} running; the master found by ${master.how})`
+    )
   }
 }
 
