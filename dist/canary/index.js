@@ -84296,6 +84296,57 @@ function nginxMessage(stderr) {
 function splitArgs(s) {
     return (s ?? '').split(/\s+/).filter(Boolean);
 }
+/**
+ * Lists nginx's processes from /proc with shell builtins (no `ps`, which slim
+ * images lack): `S <stat line>` for every process whose name is nginx, then
+ * `C <pid> <cmdline>`. One run per look, locally or on the router host.
+ */
+const PROC_SCRIPT = `for d in /proc/[0-9]*; do
+  read -r s 2>/dev/null <"$d/stat" || continue
+  case "$s" in *' (nginx) '*) ;; *) continue ;; esac
+  printf 'S %s\\n' "$s"
+  printf 'C %s ' "\${d#/proc/}"
+  tr '\\000' ' ' 2>/dev/null <"$d/cmdline"
+  echo
+done`;
+/**
+ * PROC_SCRIPT's output. The stat line is `pid (comm) state ppid \u2026`; comm may
+ * hold spaces and parentheses, so the fields after it are taken after the last
+ * `)`. A process that ended between its two lines is left out.
+ */
+function parseProcTable(text) {
+    const stat = new Map();
+    const out = [];
+    for (const line of text.split('\n')) {
+        if (line.startsWith('S ')) {
+            const pid = Number(line.slice(2).match(/^(\d+) \(/)?.[1]);
+            const after = line
+                .slice(line.lastIndexOf(')') + 1)
+                .trim()
+                .split(/\s+/);
+            const ppid = Number(after[1]);
+            if (Number.isInteger(pid) && Number.isInteger(ppid))
+                stat.set(pid, ppid);
+        }
+        else if (line.startsWith('C ')) {
+            const m = line.match(/^C (\d+) (.*)$/);
+            const pid = Number(m?.[1]);
+            if (m && stat.has(pid))
+                out.push({ pid, ppid: stat.get(pid), title: m[2].trim() });
+        }
+    }
+    return out;
+}
+const isMaster = (p) => /^nginx: master process\b/.test(p.title);
+/** nginx masters whose command line holds `args` (router-args) as written: all of them when there are none. */
+function findMasters(procs, args) {
+    return procs.filter((p) => {
+        if (!isMaster(p))
+            return false;
+        const words = p.title.split(/\s+/).slice(3);
+        return args.length === 0 || words.some((_, i) => args.every((a, j) => words[i + j] === a));
+    });
+}
 class NginxRouter {
     host;
     o;
@@ -84336,29 +84387,41 @@ class NginxRouter {
             return { ok: false, message: `nginx is not installed (or not on PATH) on ${this.host.name}`, stdout: '' };
         return { ok: r.code === 0, message: nginxMessage(r.stderr) || `exit ${r.code}`, stdout: r.stdout };
     }
-    /**
-     * The master's children (`ps --ppid`): pid \u2192 title. A worker told to stop
-     * retitles itself `\u2026 is shutting down` as it closes its listening sockets.
-     */
-    async children(master) {
-        const r = await this.host.run(['ps', '-o', 'pid=,args=', '--ppid', master], { timeoutMs: this.o.ctx.timeoutMs });
-        if (r.code !== 0 && r.code !== 1)
+    /** nginx's processes on the router host, from /proc (undefined when /proc cannot be read there). */
+    async processes() {
+        const r = await this.host.run(['sh', '-c', PROC_SCRIPT], { timeoutMs: this.o.ctx.timeoutMs });
+        if (r.timedOut || r.code !== 0)
             return undefined;
-        const out = new Map();
-        for (const line of r.stdout.split(/\r?\n/)) {
-            const m = line.trim().match(/^(\d+)\s+(.*)$/);
-            if (m)
-                out.set(m[1], m[2]);
-        }
-        return out;
+        return parseProcTable(r.stdout);
     }
-    /** The master's pid, from the pid file the dumped configuration names (absolute paths only). */
+    /** The master's children: pid \u2192 title. A worker told to stop retitles itself `\u2026 is shutting down`. */
+    async children(master) {
+        const procs = await this.processes();
+        return procs && new Map(procs.filter((p) => p.ppid === master).map((p) => [p.pid, p.title]));
+    }
+    /**
+     * The master this configuration belongs to: the pid file the dumped configuration names, when
+     * it holds an nginx master's pid; else the one nginx master whose command line holds router-args.
+     */
     async master(dump) {
-        const file = dump.match(/^\s*pid\s+([^;\s]+)\s*;/m)?.[1] ?? '/run/nginx.pid';
-        if (!file.startsWith('/'))
+        const procs = await this.processes();
+        if (!procs)
             return undefined;
-        const pid = (await this.host.readFile(file))?.trim();
-        return pid && /^\d+$/.test(pid) ? pid : undefined;
+        const file = dump.match(/^\s*pid\s+([^;\s]+)\s*;/m)?.[1] ?? '/run/nginx.pid';
+        if (file.startsWith('/')) {
+            let text;
+            try {
+                text = await this.host.readFile(file);
+            }
+            catch {
+                // unreadable: found by its command line instead
+            }
+            const pid = Number(text?.trim());
+            if (procs.some((p) => p.pid === pid && isMaster(p)))
+                return { pid, how: `pid file ${file}` };
+        }
+        const masters = findMasters(procs, this.o.args);
+        return masters.length === 1 ? { pid: masters[0].pid, how: 'its command line' } : undefined;
     }
     async apply(weights, _drain) {
         const { config, upstream } = this.o;
@@ -84413,7 +84476,7 @@ class NginxRouter {
             throw new UserError(`nginx -t failed, so ${config} was ${was} and traffic is unchanged: ${test.message}`);
         }
         const master = await this.master(test.stdout);
-        const before = master ? await this.children(master) : undefined;
+        const before = master ? await this.children(master.pid) : undefined;
         const reload = await this.nginx(['-s', 'reload']);
         if (!reload.ok) {
             // The running nginx keeps its old config: the file says so again.
@@ -84421,14 +84484,14 @@ class NginxRouter {
             throw new UserError(`nginx -s reload failed, so ${config} was ${was} and traffic is unchanged: ${reload.message}`);
         }
         if (!master || !before) {
-            ctx.log(`nginx: ${config} written, nginx -t passed, reload signalled (its workers cannot be listed: not waited for)`);
+            ctx.log(`nginx: ${config} written, nginx -t passed, reload signalled (${master ? 'its workers cannot be listed from /proc' : 'its master is not found in /proc (no pid file naming it, and not exactly one master with router-args in its command line)'}: not waited for)`);
             return;
         }
         // The signal is asynchronous: the new weights are live once the master has started new
         // workers and every old one has stopped taking connections (or is gone).
         const deadline = performance.now() + ctx.timeoutMs;
         for (;;) {
-            const now = await this.children(master);
+            const now = await this.children(master.pid);
             const started = now && [...now.keys()].some((p) => !before.has(p));
             const oldOnes = now ? [...now].filter(([p]) => before.has(p)) : [];
             if (started && oldOnes.every(([, title]) => /shutting down/.test(title)))
@@ -84439,7 +84502,7 @@ class NginxRouter {
             }
             await new Promise((r) => setTimeout(r, 10));
         }
-        ctx.log(`nginx: ${config} written, nginx -t passed, reloaded (new workers of master ${master} running)`);
+        ctx.log(`nginx: ${config} written, nginx -t passed, reloaded (new workers of master ${master.pid} running; the master found by ${master.how})`);
     }
 }
 const nginxKind = {
