@@ -42656,13 +42656,13 @@ function describeOwner(lock) {
  * Takes the lock on every target, waiting up to waitMs for live owners and
  * breaking stale ones. Refreshes the locks while held.
  *
- * First one try on every target at once (the usual, uncontended case: one round
- * trip, not one per host). If any target is held or fails, what that try took
- * is given back and the targets are taken one by one in the given order (the
- * same for every run), waiting at each. A run that waits then holds only
- * targets before the one it waits for, so two runs can never each hold a target
- * the other waits for; keeping what the first try took while waiting would allow
- * exactly that deadlock.
+ * First one try on every target, HOST_CONCURRENCY at once (the usual,
+ * uncontended case: one round trip, not one per host). If any target is held
+ * or fails, what that try took is given back and the targets are taken one by
+ * one in the given order (the same for every run), waiting at each. A run that
+ * waits then holds only targets before the one it waits for, so two runs can
+ * never each hold a target the other waits for; keeping what the first try
+ * took while waiting would allow exactly that deadlock.
  */
 async function acquireLock(targets, purpose, o) {
     const info = newLockInfo(purpose, o.ttlMs);
