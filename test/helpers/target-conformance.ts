@@ -16,7 +16,9 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  ARCHIVE_DIR,
   CURRENT,
+  isArchiveFile,
   MANIFESTS,
   RELEASES,
   SLOTS,
@@ -254,6 +256,42 @@ export function targetConformance(kind: string, make: MakeTarget): void {
       expect(existsSync(join(base, STATE, first))).toBe(true)
       expect(existsSync(join(base, STATE, second))).toBe(true)
       expect(await t.readHistory()).toEqual(emptyHistory())
+    })
+
+    test('history archive: each event appended once to its month file, a retry appends nothing, a torn line is ended', async () => {
+      await t.init()
+      const ev = (at: string, kind: 'deploy' | 'rollback' = 'deploy') => ({
+        at,
+        kind,
+        to: `r-${at}`,
+        reason: 'it\'s "odd" $(x)'
+      })
+      const h: History = {
+        version: 1,
+        releases: [],
+        events: [ev('2026-10-31T23:00:00.000Z'), ev('2026-11-01T01:00:00.000Z')]
+      }
+      await t.writeHistory(h)
+      await t.writeHistory(h)
+      const dir = join(base, STATE, ARCHIVE_DIR)
+      const lines = (f: string) =>
+        readFileSync(join(dir, f), 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+      expect(readdirSync(dir).filter(isArchiveFile).sort()).toEqual(['2026-10.jsonl', '2026-11.jsonl'])
+      expect(lines('2026-10.jsonl').map((l) => JSON.parse(l))).toEqual([h.events[0]])
+      expect(lines('2026-11.jsonl').map((l) => JSON.parse(l))).toEqual([h.events[1]])
+      // A crash mid-append: a torn line; the next write ends it and appends the new event whole.
+      writeFileSync(join(dir, '2026-11.jsonl'), readFileSync(join(dir, '2026-11.jsonl'), 'utf8') + '{"at":"2026-11-0')
+      h.events.push(ev('2026-11-02T00:00:00.000Z', 'rollback'))
+      await t.writeHistory(h)
+      await t.writeHistory(h)
+      const nov = lines('2026-11.jsonl')
+      expect(nov).toHaveLength(3)
+      expect(JSON.parse(nov[0])).toEqual(h.events[1])
+      expect(nov[1]).toBe('{"at":"2026-11-0')
+      expect(JSON.parse(nov[2])).toEqual(h.events[2])
+      expect(await t.readHistory()).toEqual(h)
     })
 
     test('state files: absent at first, written atomically and read back; a name that is not a state file is refused', async () => {

@@ -236,11 +236,13 @@ async function locked(
 
   // Record the release before it exists: a crash then leaves a record without a
   // directory (harmless) rather than a directory nobody knows about.
-  const record = (): ReleaseRecord => ({
+  const record = (s: TargetState): ReleaseRecord => ({
     id,
     createdAt: now().toISOString(),
     status: 'good',
     sha: o.context.sha,
+    // What this host ran before (insights: the commits a release first shipped are previousSha..sha).
+    ...(s.previous ? { previous: s.previous, previousSha: findRelease(s.history, s.previous)?.sha } : {}),
     ref: o.context.ref,
     run: o.context.run,
     actor: o.context.actor,
@@ -251,7 +253,7 @@ async function locked(
   })
   await time('prepare', async () => {
     const prepareHost = async (s: TargetState): Promise<void> => {
-      s.history.releases.push(record())
+      s.history.releases.push(record(s))
       await s.t.writeHistory(s.history)
       const linkFrom = await linkSource(s, s === states[0] ? cached : undefined)
       try {

@@ -21,7 +21,11 @@ export interface ReleaseRecord {
   status: ReleaseStatus
   /** Set when the release first became current: only such releases are rollback targets. */
   activatedAt?: string
+  /** The full commit sha (GITHUB_SHA). */
   sha?: string
+  /** The release the target ran when this one was made (current, or the slot's), and its sha. */
+  previous?: string
+  previousSha?: string
   ref?: string
   run?: string
   actor?: string

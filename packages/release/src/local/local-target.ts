@@ -38,6 +38,8 @@ import {
 import type { ActivateRequest, ActivateResult, CleanResult, PrepareRequest, PrepareResult, Target } from '../target.js'
 import { Semaphore } from '@gantry/core'
 import { createFileExclusive, fsyncDir, tempBeside, writeFileAtomic } from './atomic.js'
+import { appendArchive } from './archive.js'
+import { ARCHIVE_DIR } from '../history-archive.js'
 import * as L from '../layout.js'
 import { runCommand } from './spawn.js'
 import { decodeStatCache, encodeStatCache } from './stat-cache.js'
@@ -149,6 +151,12 @@ export class LocalTarget implements Target {
 
   async writeHistory(history: History): Promise<void> {
     writeFileAtomic(join(this.meta, 'history.json'), JSON.stringify(history, null, 2) + '\n')
+    try {
+      appendArchive(join(this.meta, ARCHIVE_DIR), history.events)
+    } catch (e) {
+      // history.json is written: the next write appends what is missing (history-archive.ts).
+      this.log(`${this.name}: history archive not appended (${(e as Error).message}); the next write catches up`)
+    }
   }
 
   async readState(name: string): Promise<string | undefined> {

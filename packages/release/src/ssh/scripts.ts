@@ -237,3 +237,23 @@ case $1 in
   *) if ! command -v "$1" >/dev/null 2>&1; then echo "${CANNOT_RUN} $1: command not found" >&2; exit 200; fi ;;
 esac
 exec timeout -k 5 "$t" "$@"`
+
+/** The last $3 bytes of .gantry/history/$2 (the archive's cursor, history-archive.ts); exit 3 when absent. */
+export const ARCHIVE_TAIL = `f=$1/.gantry/history/$2
+[ -f "$f" ] || exit 3
+exec tail -c "$3" -- "$f"`
+
+/**
+ * stdin (all $4 bytes of it, whole lines) appended to .gantry/history/$2 via
+ * the temp file $3, so a killed runner never appends a short line; a torn last
+ * line (a crash mid-append) is ended with a newline first (history-archive.ts).
+ */
+export const ARCHIVE_APPEND = `set -eu
+mkdir -p -- "$1/.gantry/history"
+cd -- "$1/.gantry/history"
+trap 'rm -f -- "$3"' EXIT
+cat > "$3"
+n=$(wc -c < "$3"); [ $((n)) -eq "$4" ] || { echo "stdin ended after $((n)) of $4 bytes" >&2; exit 1; }
+if [ -s "$2" ] && [ "$(tail -c 1 -- "$2" | wc -l)" -eq 0 ]; then printf '\\n' >> "$2"; fi
+cat -- "$3" >> "$2"
+sync -- "$2" .`

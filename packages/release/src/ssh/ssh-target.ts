@@ -25,6 +25,13 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { emptyHistory, parseHistory, type History } from '../history.js'
+import {
+  ARCHIVE_DIR,
+  ARCHIVE_TAIL_BYTES,
+  archiveAppends,
+  lastArchivedLine,
+  newestArchiveFile
+} from '../history-archive.js'
 import { isValidReleaseId } from '../id.js'
 import { lockMatches, lockText, lockToken, parseLock, type LockInfo } from '../lock-format.js'
 import { parseManifest, sharedLinkTarget, type Manifest, type VerifyResult } from '../manifest.js'
@@ -353,9 +360,42 @@ export class SshTarget implements Target {
   }
 
   writeHistory(history: History): Promise<void> {
-    return this.serial(() =>
-      this.writeAtomic('write history', '.gantry', 'history.json', JSON.stringify(history, null, 2) + '\n')
-    )
+    return this.serial(async () => {
+      await this.writeAtomic('write history', '.gantry', 'history.json', JSON.stringify(history, null, 2) + '\n')
+      try {
+        await this.appendArchive(history.events)
+      } catch (e) {
+        // history.json is written: the next write appends what is missing (history-archive.ts).
+        this.log(`${this.name}: history archive not appended (${(e as Error).message}); the next write catches up`)
+      }
+    })
+  }
+
+  /** The local target's appendArchive, over ssh: list, read the newest file's tail, append per file. */
+  private async appendArchive(events: History['events']): Promise<void> {
+    const file = newestArchiveFile((await this.list([`.gantry/${ARCHIVE_DIR}`]))[0])
+    let newest: { file: string; last?: string } | undefined
+    if (file !== undefined) {
+      const r = await this.expect(
+        'read history archive',
+        S.ARCHIVE_TAIL,
+        [file, String(ARCHIVE_TAIL_BYTES)],
+        [S.ABSENT]
+      )
+      const tail = r.stdout.toString('utf8')
+      // A tail that starts mid-file starts mid-line: drop that piece.
+      const whole = r.stdout.length < ARCHIVE_TAIL_BYTES ? tail : tail.slice(tail.indexOf('\n') + 1)
+      newest = { file, last: r.code === S.ABSENT ? undefined : lastArchivedLine(whole) }
+    }
+    for (const a of archiveAppends(events, newest)) {
+      await this.expect(
+        'append history archive',
+        S.ARCHIVE_APPEND,
+        [a.file, tempName(a.file), String(Buffer.byteLength(a.text))],
+        [],
+        a.text
+      )
+    }
   }
 
   readState(name: string): Promise<string | undefined> {
