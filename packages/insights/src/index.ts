@@ -1,0 +1,5 @@
+export * from './read.js'
+export * from './deployments.js'
+export * from './levels.js'
+export * from './keys.js'
+export * from './insights.js'
