@@ -13,7 +13,8 @@ export const ActionNames = [
   'auto-rollback',
   'notify',
   'traffic',
-  'canary'
+  'canary',
+  'insights'
 ] as const
 export type ActionName = (typeof ActionNames)[number]
 
@@ -175,6 +176,12 @@ export const Names = {
       'fail-on-abort'
     ],
     outputs: ['verdict', 'score', 'failed-step', 'report'],
+    state: []
+  },
+  insights: {
+    // github, token, html and record (issue 20) come later.
+    inputs: ['path', 'environments', 'window', 'repository-path'],
+    outputs: ['deployment-frequency', 'lead-time', 'change-failure-rate', 'time-to-restore', 'level', 'report'],
     state: []
   },
   'build-cache': {
