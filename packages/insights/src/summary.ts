@@ -4,17 +4,22 @@
  * Every string from history (release ids, reasons, actors) is escaped: it is
  * data from a file anyone with deploy rights wrote.
  */
-import { escapeCell, formatDuration, table } from '@gantry/core'
+import { formatDuration, showControls, table } from '@gantry/core'
 import type { Insights } from './insights.js'
 import type { Keys } from './keys.js'
 
-/** A history string made inert in Markdown: no HTML, no links, no emphasis, no table breaks. */
+/**
+ * A history string made inert in Markdown: no HTML, no links, no emphasis, one
+ * line. Entities rather than backslashes, so table()'s own cell escaping
+ * (backslashes, pipes) composes with it.
+ */
 export function inert(value: unknown): string {
-  return escapeCell(value)
+  return showControls(String(value ?? ''))
+    .replace(/\r?\n/g, ' ')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/([`*_[\]()#!~])/g, '\\$1')
+    .replace(/[`*_[\]!~|]/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 export const NA = 'n/a'
