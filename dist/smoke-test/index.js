@@ -3288,7 +3288,8 @@ const ActionNames = (/* unused pure expression or super */ null && ([
     'auto-rollback',
     'notify',
     'traffic',
-    'canary'
+    'canary',
+    'insights'
 ]));
 /** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
 const targetInputs = ['path', 'target'];
@@ -3447,6 +3448,12 @@ const Names = {
             'fail-on-abort'
         ],
         outputs: ['verdict', 'score', 'failed-step', 'report'],
+        state: []
+    },
+    insights: {
+        // github, token, html and record (issue 20) come later.
+        inputs: ['path', 'environments', 'window', 'repository-path'],
+        outputs: ['deployment-frequency', 'lead-time', 'change-failure-rate', 'time-to-restore', 'level', 'report'],
         state: []
     },
     'build-cache': {

@@ -28374,7 +28374,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5468);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(583);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5468:
+/***/ 583:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31375,7 +31375,8 @@ const ActionNames = (/* unused pure expression or super */ null && ([
     'auto-rollback',
     'notify',
     'traffic',
-    'canary'
+    'canary',
+    'insights'
 ]));
 /** The target inputs every target action reads; each kind's own (ssh's hosts, ssh-key, known-hosts) come from the release package's registry. */
 const targetInputs = ['path', 'target'];
@@ -31534,6 +31535,12 @@ const Names = {
             'fail-on-abort'
         ],
         outputs: ['verdict', 'score', 'failed-step', 'report'],
+        state: []
+    },
+    insights: {
+        // github, token, html and record (issue 20) come later.
+        inputs: ['path', 'environments', 'window', 'repository-path'],
+        outputs: ['deployment-frequency', 'lead-time', 'change-failure-rate', 'time-to-restore', 'level', 'report'],
         state: []
     },
     'build-cache': {
@@ -41202,6 +41209,83 @@ function pruneList(h, current, onDisk, keep, slots = {}) {
     return out;
 }
 
+;// CONCATENATED MODULE: ../../packages/release/src/history-archive.ts
+/** `.gantry/history`, relative to `<path>`. */
+const ARCHIVE_DIR = 'history';
+/** How many bytes of the newest file's tail the targets read to find the cursor. */
+const ARCHIVE_TAIL_BYTES = 64 * 1024;
+const MONTH_FILE = /^(\d{4}-\d{2})\.jsonl$/;
+/** Whether `name` is an archive file (`2026-11.jsonl`). */
+function isArchiveFile(name) {
+    return MONTH_FILE.test(name);
+}
+/** The newest archive file among `names` (they sort by name), or undefined. */
+function newestArchiveFile(names) {
+    return names.filter(isArchiveFile).sort().at(-1);
+}
+/** The month (`yyyy-mm`) of an event's `at`; undefined when `at` is not an ISO time. */
+function eventMonth(at) {
+    return typeof at === 'string' ? /^(\d{4}-\d{2})-\d{2}T/.exec(at)?.[1] : undefined;
+}
+/** The last whole line of a file's tail that is an event, as written (the cursor); undefined for none. */
+function lastArchivedLine(tail) {
+    const lines = tail.split('\n');
+    // The piece after the last newline is empty (a whole file) or torn (a crash mid-append).
+    lines.pop();
+    for (let i = lines.length - 1; i >= 0; i--)
+        if (parseEventLine(lines[i]))
+            return lines[i];
+    return undefined;
+}
+/** One archive line as an event, or undefined when it is not one (a torn line, a blank). */
+function parseEventLine(line) {
+    if (line.trim() === '')
+        return undefined;
+    try {
+        const e = JSON.parse(line);
+        return typeof e === 'object' && e !== null && typeof e.kind === 'string'
+            ? e
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * What to append, per file in order, given history.json's events and the
+ * archive's newest file and its last whole line (see the rule above).
+ */
+function archiveAppends(events, newest, now = new Date()) {
+    const lines = events.map((e) => JSON.stringify(e));
+    let start = 0;
+    if (newest?.last !== undefined) {
+        const at = lines.lastIndexOf(newest.last);
+        if (at >= 0)
+            start = at + 1;
+        else {
+            const after = parseEventLine(newest.last)?.at ?? '';
+            start = events.findIndex((e) => typeof e.at === 'string' && e.at > after);
+            if (start < 0)
+                start = events.length;
+        }
+    }
+    const out = [];
+    let floor = newest ? newest.file.slice(0, 7) : '';
+    for (let i = start; i < events.length; i++) {
+        let month = eventMonth(events[i].at) ?? now.toISOString().slice(0, 7);
+        if (month < floor)
+            month = floor;
+        floor = month;
+        const file = `${month}.jsonl`;
+        const last = out.at(-1);
+        if (last?.file === file)
+            last.text += lines[i] + '\n';
+        else
+            out.push({ file, text: lines[i] + '\n' });
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ../../packages/release/src/id.ts
 /** Release ids: `<UTC yyyymmddThhmmssZ>-<sha7>` by default; any safe name when given. */
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -41845,6 +41929,24 @@ case $1 in
   *) if ! command -v "$1" >/dev/null 2>&1; then echo "${CANNOT_RUN} $1: command not found" >&2; exit 200; fi ;;
 esac
 exec timeout -k 5 "$t" "$@"`;
+/** The last $3 bytes of .gantry/history/$2 (the archive's cursor, history-archive.ts); exit 3 when absent. */
+const ARCHIVE_TAIL = `f=$1/.gantry/history/$2
+[ -f "$f" ] || exit 3
+exec tail -c "$3" -- "$f"`;
+/**
+ * stdin (all $4 bytes of it, whole lines) appended to .gantry/history/$2 via
+ * the temp file $3, so a killed runner never appends a short line; a torn last
+ * line (a crash mid-append) is ended with a newline first (history-archive.ts).
+ */
+const ARCHIVE_APPEND = `set -eu
+mkdir -p -- "$1/.gantry/history"
+cd -- "$1/.gantry/history"
+trap 'rm -f -- "$3"' EXIT
+cat > "$3"
+n=$(wc -c < "$3"); [ $((n)) -eq "$4" ] || { echo "stdin ended after $((n)) of $4 bytes" >&2; exit 1; }
+if [ -s "$2" ] && [ "$(tail -c 1 -- "$2" | wc -l)" -eq 0 ]; then printf '\\n' >> "$2"; fi
+cat -- "$3" >> "$2"
+sync -- "$2" .`;
 
 ;// CONCATENATED MODULE: ../../packages/release/src/ssh/ssh-target.ts
 /**
@@ -41856,6 +41958,7 @@ exec timeout -k 5 "$t" "$@"`;
  * removes them. Calls on one host are serialised (the lock heartbeat never
  * interleaves with a removal) and share one multiplexed connection.
  */
+
 
 
 
@@ -42130,7 +42233,31 @@ class SshTarget {
         });
     }
     writeHistory(history) {
-        return this.serial(() => this.writeAtomic('write history', '.gantry', 'history.json', JSON.stringify(history, null, 2) + '\n'));
+        return this.serial(async () => {
+            await this.writeAtomic('write history', '.gantry', 'history.json', JSON.stringify(history, null, 2) + '\n');
+            try {
+                await this.appendArchive(history.events);
+            }
+            catch (e) {
+                // history.json is written: the next write appends what is missing (history-archive.ts).
+                this.log(`${this.name}: history archive not appended (${e.message}); the next write catches up`);
+            }
+        });
+    }
+    /** The local target's appendArchive, over ssh: list, read the newest file's tail, append per file. */
+    async appendArchive(events) {
+        const file = newestArchiveFile((await this.list([`.gantry/${ARCHIVE_DIR}`]))[0]);
+        let newest;
+        if (file !== undefined) {
+            const r = await this.expect('read history archive', ARCHIVE_TAIL, [file, String(ARCHIVE_TAIL_BYTES)], [ABSENT]);
+            const tail = r.stdout.toString('utf8');
+            // A tail that starts mid-file starts mid-line: drop that piece.
+            const whole = r.stdout.length < ARCHIVE_TAIL_BYTES ? tail : tail.slice(tail.indexOf('\n') + 1);
+            newest = { file, last: r.code === ABSENT ? undefined : lastArchivedLine(whole) };
+        }
+        for (const a of archiveAppends(events, newest)) {
+            await this.expect('append history archive', ARCHIVE_APPEND, [a.file, tempName(a.file), String(Buffer.byteLength(a.text))], [], a.text);
+        }
     }
     readState(name) {
         return this.serial(() => this.readRel(`read ${name}`, `.gantry/${stateName(name)}`));
@@ -42897,6 +43024,79 @@ function createFileExclusive(file, text) {
     }
 }
 
+;// CONCATENATED MODULE: ../../packages/release/src/local/archive.ts
+/** The local side of the history archive (history-archive.ts has the rule). */
+
+
+
+
+function listDir(dir) {
+    try {
+        return (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return [];
+        throw e;
+    }
+}
+function readTail(file) {
+    const fd = (0,external_node_fs_namespaceObject.openSync)(file, 'r');
+    try {
+        const size = (0,external_node_fs_namespaceObject.fstatSync)(fd).size;
+        const n = Math.min(size, ARCHIVE_TAIL_BYTES);
+        const buf = Buffer.alloc(n);
+        for (let off = 0; off < n;) {
+            const got = (0,external_node_fs_namespaceObject.readSync)(fd, buf, off, n - off, size - n + off);
+            if (got === 0)
+                break;
+            off += got;
+        }
+        const text = buf.toString('utf8');
+        // A tail that starts mid-file starts mid-line: drop that piece.
+        return n < size ? text.slice(text.indexOf('\n') + 1) : text;
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+/** Appends `a.text` to its file, first ending a torn last line; fsyncs. */
+function appendOne(dir, a) {
+    const fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(dir, a.file), 'a+', 0o644);
+    try {
+        const size = (0,external_node_fs_namespaceObject.fstatSync)(fd).size;
+        let text = a.text;
+        if (size > 0) {
+            const last = Buffer.alloc(1);
+            (0,external_node_fs_namespaceObject.readSync)(fd, last, 0, 1, size - 1);
+            if (last[0] !== 0x0a)
+                text = '\n' + text;
+        }
+        const data = Buffer.from(text, 'utf8');
+        for (let off = 0; off < data.length;)
+            off += (0,external_node_fs_namespaceObject.writeSync)(fd, data, off, data.length - off);
+        (0,external_node_fs_namespaceObject.fsyncSync)(fd);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+/** Appends the events of history.json not yet in `<dir>` (the archive directory). */
+function appendArchive(dir, events) {
+    const file = newestArchiveFile(listDir(dir));
+    const newest = file === undefined ? undefined : { file, last: lastLineOf((0,external_node_path_namespaceObject.join)(dir, file)) };
+    const appends = archiveAppends(events, newest);
+    if (appends.length === 0)
+        return;
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+    for (const a of appends)
+        appendOne(dir, a);
+    fsyncDir(dir);
+}
+function lastLineOf(file) {
+    return lastArchivedLine(readTail(file));
+}
+
 ;// CONCATENATED MODULE: ../../packages/release/src/local/spawn.ts
 /** Runs a command from an argument array (never a shell), bounded in time, keeping the output's tail. */
 
@@ -43033,6 +43233,8 @@ function decodeStatCache(text, entries) {
 
 
 
+
+
 class TargetError extends Error {
 }
 function errno(e) {
@@ -43132,6 +43334,13 @@ class LocalTarget {
     }
     async writeHistory(history) {
         writeFileAtomic((0,external_node_path_namespaceObject.join)(this.meta, 'history.json'), JSON.stringify(history, null, 2) + '\n');
+        try {
+            appendArchive((0,external_node_path_namespaceObject.join)(this.meta, ARCHIVE_DIR), history.events);
+        }
+        catch (e) {
+            // history.json is written: the next write appends what is missing (history-archive.ts).
+            this.log(`${this.name}: history archive not appended (${e.message}); the next write catches up`);
+        }
     }
     async readState(name) {
         try {
