@@ -45,7 +45,23 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
   const baseline = i['baseline-server']
   const canary = i['canary-server']
   const client = o.client ?? new ProbeClient({ connections: 16 })
-  const source = makeSource(i, { client })
+  let session
+  try {
+    session = await openTraffic(traffic, o, `canary ${canary}`)
+  } catch (e) {
+    await client.close()
+    throw e
+  }
+  // Made on the router host (a log source reads its file there), checked there before anything moves.
+  let source
+  try {
+    source = makeSource(i, { client, host: session.host })
+    await source.open?.()
+  } catch (e) {
+    await (source ? source.close() : client.close())
+    await session.close()
+    throw e
+  }
   const judge = makeJudge(source.metrics, {
     confidence: i.confidence,
     tolerance: i.tolerance,
@@ -53,13 +69,6 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
     passScore: i['pass-score'],
     marginalScore: i['marginal-score']
   })
-  let session
-  try {
-    session = await openTraffic(traffic, o, `canary ${canary}`)
-  } catch (e) {
-    await source.close()
-    throw e
-  }
   const recorded: TrafficChange[] = []
   const why = (reason: string) => (i.reason ? `${reason}; ${i.reason}` : reason)
   const apply = async (w: Weights, reason: string) => {

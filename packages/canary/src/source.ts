@@ -24,6 +24,8 @@ export interface Window {
   end(): Promise<WindowData>
   /** Stops it early (an abort): pending work is dropped. */
   cancel(): void
+  /** After end(): what the summary says of this window (points per variant, what was left out as no data). */
+  notes?(): string[]
 }
 
 /** How one metric is judged (DESIGN: the judge). */
@@ -47,6 +49,8 @@ export interface MetricSource {
   metrics: MetricSpec[]
   /** Starts observing a window of `durationMs`, the step's bake. */
   begin(durationMs: number, signal: AbortSignal): Window
+  /** Checks on the router host before anything moves (InputError: one line naming the input). */
+  open?(): Promise<void>
   close(): Promise<void>
 }
 

@@ -73,6 +73,16 @@ export function stepRows(r: CanaryOutcome): unknown[][] {
   return rows
 }
 
+/** What the source said of each window (points per variant, lines left out as no data), one item per window. */
+export function sourceNotes(r: CanaryOutcome): string[] {
+  const out: string[] = []
+  for (const s of r.steps)
+    for (const j of s.judgements)
+      if (j.notes?.length)
+        out.push(`- step ${s.step} (${s.weight}%), window ${j.window + 1}: ${j.notes.map(escapeCell).join('; ')}`)
+  return out
+}
+
 /** Weight and score at each judgement, over the seconds since the canary began. */
 export function weightScoreChart(r: CanaryOutcome): string {
   const start = r.steps[0]?.startedAt
@@ -101,6 +111,7 @@ export function weightScoreChart(r: CanaryOutcome): string {
 }
 
 export function canarySummary(r: CanaryOutcome): string {
+  const notes = sourceNotes(r)
   const lines = [
     `### canary: ${escapeCell(r.canary)} against ${escapeCell(r.baseline)}, ${escapeCell(r.router)} ${escapeCell(r.upstream)} on ${escapeCell(r.host)}`,
     '',
@@ -115,6 +126,7 @@ export function canarySummary(r: CanaryOutcome): string {
       stepRows(r)
     ),
     '',
+    ...(notes.length ? [`#### Source notes (${escapeCell(r.source)})`, '', ...notes, ''] : []),
     weightScoreChart(r),
     '',
     `#### Traffic changes (${r.recorded.length})`,
