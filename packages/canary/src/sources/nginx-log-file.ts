@@ -11,9 +11,10 @@
  *   old inode (nginx may still be writing it until it reopens), then the new
  *   file from its start; an old file not found as `.1` (compressed at once, or
  *   removed) is said in the notes and its unread lines are lost;
- * - same inode, smaller (copytruncate): the rest is read from `<access-log>.1`
- *   when it is at least as long as the offset (the copy), then the file from
- *   its start; else said in the notes;
+ * - same inode, smaller (copytruncate), or not a line end just before the
+ *   offset (truncated and written past it again): the rest is read from
+ *   `<access-log>.1` when it holds the offset at a line end (the copy), then
+ *   the file from its start; else said in the notes;
  * - the path gone: said, and read from its start when it comes back.
  * Not handled: two rotations between two reads (the older file is `.2`), and
  * lines nginx writes to the old file after the read that moved on to the new
@@ -149,8 +150,11 @@ export function logAccessOf(host: RouterHost | undefined): LogAccess {
 
 /**
  * Reads [from, to) of one file into lines; only complete lines are consumed
- * unless `final` (the rest of a rotated file). Returns the bytes consumed, or
- * undefined when the path is no longer inode `ino`.
+ * unless `final` (the rest of a rotated file). From an offset past 0 the byte
+ * before it is read too and must be a newline (the end of the last line
+ * read): a file truncated and written past the offset again between two reads
+ * fails that check. Returns the bytes consumed from `from`; undefined when the
+ * path is no longer inode `ino`, `'moved'` when the byte before is not a newline.
  */
 export async function readLines(
   access: LogAccess,
@@ -160,13 +164,26 @@ export async function readLines(
   to: number,
   onLine: (line: string) => void,
   final = false
-): Promise<number | undefined> {
+): Promise<number | undefined | 'moved'> {
   if (to <= from) return 0
-  const split = new LineSplitter(onLine)
-  const ok = await access.read(path, ino, from, to, (b) => split.push(b))
+  const boundary = from > 0
+  let moved = false
+  let first = boundary
+  const split = new LineSplitter((l) => {
+    if (first) {
+      first = false
+      moved = l !== ''
+      return
+    }
+    if (!moved) onLine(l)
+  })
+  const ok = await access.read(path, ino, boundary ? from - 1 : from, to, (b) => {
+    if (!moved) split.push(b)
+  })
   if (!ok) return undefined
+  if (first || moved) return 'moved'
   if (final) split.flush()
-  return split.consumed
+  return split.consumed - (boundary ? 1 : 0)
 }
 
 /** A position in the log: the file (inode) and the offset of the next unread line. */
@@ -200,21 +217,19 @@ export class LogCursor {
     }
     if (cur && cur.ino === this.ino && cur.size >= this.offset) {
       const n = await readLines(this.access, this.path, cur.ino, this.offset, cur.size, onLine)
-      if (n !== undefined) {
-        this.offset += n
-        return
-      }
-      // Replaced between the stat and the read: handled as a rotation at the next call.
-      return
+      // undefined: replaced between the stat and the read, handled as a rotation at the next call.
+      if (typeof n === 'number') this.offset += n
+      if (n !== 'moved') return
     }
     const rotated = `${this.path}.1`
     const old = await this.access.stat(rotated)
     if (cur && cur.ino === this.ino) {
       // Truncated in place (copytruncate): the copy, if it holds the offset, has the rest.
-      const n =
+      const got =
         old && old.size >= this.offset
           ? await readLines(this.access, rotated, old.ino, this.offset, old.size, onLine, true)
           : undefined
+      const n = typeof got === 'number' ? got : undefined
       this.notes.push(
         n !== undefined
           ? `${this.path} was truncated (copytruncate): the rest of its lines were read from ${rotated}, then the file from its start`
@@ -224,10 +239,11 @@ export class LogCursor {
       await this.fromStart(cur, onLine)
       return
     }
-    const n =
+    const got =
       old && old.ino === this.ino
         ? await readLines(this.access, rotated, old.ino, this.offset, old.size, onLine, true)
         : undefined
+    const n = typeof got === 'number' ? got : undefined
     this.notes.push(
       n !== undefined
         ? `${this.path} was rotated: the rest of the old file was read from ${rotated}${cur ? ', then the new file from its start' : ''}`
@@ -245,6 +261,6 @@ export class LogCursor {
     this.ino = cur.ino
     this.offset = 0
     const n = await readLines(this.access, this.path, cur.ino, 0, cur.size, onLine)
-    this.offset = n ?? 0
+    this.offset = typeof n === 'number' ? n : 0
   }
 }
