@@ -14,6 +14,7 @@ import {
   checkAccessLog,
   nginxLogSource,
   parseLine,
+  parseLineFast,
   splitList,
   type Variant
 } from '@gantry/canary'
@@ -81,6 +82,34 @@ describe('parseLine', () => {
       bad: 'lacks fields',
       fields: ['upstream_addr', 'status']
     })
+  })
+})
+
+describe('parseLineFast', () => {
+  test('agrees with the reference parseLine on every form', () => {
+    const lines = [
+      line(B, 200, '0.012'),
+      line(C, 503, '-'),
+      line('-', 404, '-'),
+      line(`${C}, ${B}`, 200, '0.001, 0.020'),
+      line(`${C}, ${B} : ${C}`, 200, '0.001, 0.002 : 0.3'),
+      line(` ${B}`, 200, '0.1'),
+      line(B, 'abc', '0.1'),
+      line(B, 200, ''),
+      line(B, 200, 'x'),
+      line(B, 200, ' 0.5'),
+      '{"upstream_addr":"127.0.0.1:3002","status":503,"upstream_response_time":0.5}',
+      '{"upstream_addr":7,"status":"200","upstream_response_time":"0.5"}',
+      '{"status":"200"}',
+      'null',
+      '[]',
+      '"text"',
+      '{"upstream_addr":"a"',
+      'not json'
+    ]
+    for (let i = 0; i < 200; i++)
+      lines.push(line(i % 3 ? B : C, 200 + (i % 7) * 50, i % 11 ? (i / 1000).toFixed(3) : '-'))
+    for (const l of lines) expect([l, parseLineFast(l)]).toEqual([l, parseLine(l)])
   })
 })
 

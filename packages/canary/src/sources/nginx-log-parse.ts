@@ -75,6 +75,51 @@ export function parseLine(line: string): LogRequest | BadLine {
   return requestOf(o)
 }
 
+const NONE: string[] = []
+Object.freeze(NONE)
+
+/**
+ * The fast path, as parseLine gives (a test holds them equal): JSON.parse,
+ * then the common line (one upstream, strings or numbers, no list) read
+ * without splitting or copying; anything else goes to requestOf.
+ */
+export function parseLineFast(line: string): LogRequest | BadLine {
+  let o: Record<string, unknown>
+  try {
+    o = JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return { bad: 'not JSON' }
+  }
+  if (typeof o !== 'object' || o === null) return { bad: 'not JSON' }
+  const addr = o.upstream_addr
+  const time = o.upstream_response_time
+  const st = o.status
+  if (
+    typeof addr === 'string' &&
+    typeof time === 'string' &&
+    addr !== '' &&
+    addr !== '-' &&
+    time !== '' &&
+    addr.indexOf(',') === -1 &&
+    addr.indexOf(' : ') === -1 &&
+    addr.trim() === addr &&
+    time.indexOf(',') === -1 &&
+    time.indexOf(' : ') === -1
+  ) {
+    const status = typeof st === 'string' ? Number(st) : typeof st === 'number' ? st : NaN
+    if (Number.isInteger(status) && status >= 100 && status <= 999) {
+      const seconds = time === '-' ? NaN : Number(time)
+      return {
+        addr,
+        earlier: NONE,
+        status,
+        latencyMs: Number.isFinite(seconds) && seconds >= 0 && time.trim() !== '' ? seconds * 1000 : undefined
+      }
+    }
+  }
+  return requestOf(o)
+}
+
 export type Variant = 'baseline' | 'canary'
 
 interface VariantTally {
@@ -127,7 +172,7 @@ export class LogTally {
   /** One line (without its newline); blank lines are skipped. */
   line(line: string): void {
     if (line.length === 0 || line.trim() === '') return
-    this.add(parseLine(line), line)
+    this.add(parseLineFast(line), line)
   }
 
   add(r: LogRequest | BadLine, line?: string): void {
@@ -215,41 +260,37 @@ export class LogTally {
  * hold (latin1 decoding is the cheapest, and never fails).
  */
 export class LineSplitter {
-  private rest: Buffer | undefined
+  /** The incomplete line after the last newline (latin1: one char a byte). */
+  private rest = ''
   /** Bytes consumed through the last newline. */
   consumed = 0
 
   constructor(private readonly onLine: (line: string) => void) {}
 
   push(chunk: Buffer): void {
-    let buf = chunk
-    if (this.rest) {
-      buf = Buffer.concat([this.rest, chunk])
-      this.rest = undefined
-    }
+    // One decode a chunk; lines are slices of it. latin1: offsets in chars are offsets in bytes.
+    const text = this.rest === '' ? chunk.toString('latin1') : this.rest + chunk.toString('latin1')
     let start = 0
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl
-      this.onLine(buf.toString('latin1', start, end))
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
+      this.onLine(text.slice(start, end))
       this.consumed += nl + 1 - start
       start = nl + 1
     }
-    // Copied: the caller may reuse its chunk buffer.
-    if (start < buf.length) this.rest = Buffer.from(buf.subarray(start))
+    this.rest = start < text.length ? text.slice(start) : ''
   }
 
   /** Bytes after the last newline (an incomplete line). */
   get pending(): number {
-    return this.rest?.length ?? 0
+    return this.rest.length
   }
 
   /** The last line even without its newline (the end of a rotated file, complete as it will ever be). */
   flush(): void {
-    if (this.rest) {
-      const n = this.rest.length
-      this.onLine(this.rest.toString('latin1'))
-      this.consumed += n
-      this.rest = undefined
+    if (this.rest !== '') {
+      this.onLine(this.rest)
+      this.consumed += this.rest.length
+      this.rest = ''
     }
   }
 }
