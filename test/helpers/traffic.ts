@@ -25,15 +25,29 @@ import { createServer } from 'node:http'
 const name = process.argv[2]
 let count = 0
 const held = []
+// Behaviour a test sets at run time (/__set?delay=ms&errors=share): each answer after delay ms, that share of them 500.
+let delay = 0
+let errors = 0
 const server = createServer((req, res) => {
   if (req.url === '/__count') return res.end(String(count))
+  if (req.url.startsWith('/__set?')) {
+    const q = new URLSearchParams(req.url.slice(7))
+    delay = Number(q.get('delay') ?? 0)
+    errors = Number(q.get('errors') ?? 0)
+    return res.end('ok')
+  }
   if (req.url === '/__reset') { count = 0; return res.end('0') }
   // A request that stays open until told: a session a drain must wait for.
   if (req.url === '/__hold') { held.push(res); return }
   if (req.url === '/__release') { for (const r of held.splice(0)) r.end(name + ' held\\n'); return res.end('ok') }
   count++
-  res.setHeader('content-type', 'text/plain')
-  res.end(name + '\\n')
+  const answer = () => {
+    res.statusCode = errors > 0 && Math.random() < errors ? 500 : 200
+    res.setHeader('content-type', 'text/plain')
+    res.end(name + '\\n')
+  }
+  if (delay > 0) setTimeout(answer, delay)
+  else answer()
 })
 server.keepAliveTimeout = 65_000
 server.listen(0, '127.0.0.1', () => console.log(String(server.address().port)))
@@ -48,6 +62,8 @@ export interface App {
   reset(): Promise<void>
   /** Answers the requests held open by /__hold. */
   release(): Promise<void>
+  /** From now on: each answer after `delayMs`, a share `errorRate` of them 500 (default 0, 0). */
+  behave(o: { delayMs?: number; errorRate?: number }): Promise<void>
   stop(): Promise<void>
 }
 
@@ -89,6 +105,7 @@ export async function startApp(root: string, name: string): Promise<App> {
     count: async () => Number(await get(port, '/__count')),
     reset: async () => void (await get(port, '/__reset')),
     release: async () => void (await get(port, '/__release')),
+    behave: async (o) => void (await get(port, `/__set?delay=${o.delayMs ?? 0}&errors=${o.errorRate ?? 0}`)),
     stop: () => stopChild(child)
   }
 }
