@@ -146,7 +146,7 @@ describe('canary with analysis: nginx-log (nginx from Debian, its JSON access lo
     expect(weightsNow()).toContain(`server ${blue.address} down;`)
   })
 
-  test('too little traffic: no data, the step extended, then inconclusive (release not marked bad)', async () => {
+  test('too little traffic: no data, the step extended, then inconclusive', async () => {
     await blue.behave({ delayMs: 1 })
     await green.behave({ delayMs: 1 })
     const c = canary({ 'max-extensions': '1', bake: '2s', 'min-samples': '200' })
