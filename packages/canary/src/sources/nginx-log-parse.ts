@@ -102,9 +102,11 @@ export function parseLineFast(line: string): LogRequest | BadLine {
     time !== '' &&
     addr.indexOf(',') === -1 &&
     addr.indexOf(' : ') === -1 &&
-    addr.trim() === addr &&
+    addr.charCodeAt(0) > 32 &&
+    addr.charCodeAt(addr.length - 1) > 32 &&
     time.indexOf(',') === -1 &&
-    time.indexOf(' : ') === -1
+    time.indexOf(' : ') === -1 &&
+    time.charCodeAt(0) > 32
   ) {
     const status = typeof st === 'string' ? Number(st) : typeof st === 'number' ? st : NaN
     if (Number.isInteger(status) && status >= 100 && status <= 999) {
@@ -113,7 +115,7 @@ export function parseLineFast(line: string): LogRequest | BadLine {
         addr,
         earlier: NONE,
         status,
-        latencyMs: Number.isFinite(seconds) && seconds >= 0 && time.trim() !== '' ? seconds * 1000 : undefined
+        latencyMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined
       }
     }
   }
@@ -171,7 +173,8 @@ export class LogTally {
 
   /** One line (without its newline); blank lines are skipped. */
   line(line: string): void {
-    if (line.length === 0 || line.trim() === '') return
+    // Blank lines skipped; trim() only when the line starts with whitespace (not on the hot path).
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) return
     this.add(parseLineFast(line), line)
   }
 
