@@ -3,12 +3,14 @@
 // variant, offsets across reads, rotation (rename, copytruncate, the old file
 // gone) and the check of the access-log input.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import { spawnSync } from 'node:child_process'
 import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   LineSplitter,
   LocalLogAccess,
+  SshLogAccess,
   LogCursor,
   LogTally,
   checkAccessLog,
@@ -18,6 +20,7 @@ import {
   splitList,
   type Variant
 } from '@gantry/canary'
+import type { SshTarget } from '@gantry/release'
 
 const B = '127.0.0.1:3001'
 const C = '127.0.0.1:3002'
@@ -311,5 +314,40 @@ describe('the access-log check and the source', () => {
       canary: { kind: 'count', events: 1, total: 2 }
     })
     expect(w.notes!().join()).toContain('3 log line(s)')
+  })
+})
+
+describe('SshLogAccess: its fixed scripts, run by sh here as the ssh target runs them', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gantry-nginx-log-ssh-'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+  // SshTarget.exec's convention: sh -c <script> gantry-<op> <path> <args…>, every word an argument.
+  const target = {
+    exec: async (op: string, script: string, args: readonly string[]) => {
+      const r = spawnSync('sh', ['-c', script, `gantry-${op}`, dir, ...args])
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') }
+    }
+  } as unknown as SshTarget
+
+  test('stat, chunked reads of a range, the inode checked; absent and not-a-file', async () => {
+    const p = join(dir, "it's a log.json")
+    writeFileSync(p, 'line one\nline two\nline three\n')
+    const a = new SshLogAccess('user@host', target, 4)
+    const local = await new LocalLogAccess().stat(p)
+    expect(await a.stat(p)).toEqual(local)
+    const got: Buffer[] = []
+    expect(await a.read(p, local!.ino, 5, 22, (b) => got.push(Buffer.from(b)))).toBe(true)
+    expect(Buffer.concat(got).toString()).toBe('one\nline two\nline')
+    expect(await a.read(p, '1', 0, 5, () => undefined)).toBe(false)
+    expect(await a.stat(join(dir, 'none'))).toBeUndefined()
+    await expect(a.stat(dir)).rejects.toThrow(/is not a regular file/)
+    const c = new LogCursor(a, p)
+    await c.start()
+    appendFileSync(p, 'four\nfive\n')
+    const lines: string[] = []
+    await c.advance((l) => lines.push(l))
+    expect(lines).toEqual(['four', 'five'])
   })
 })
