@@ -50,6 +50,12 @@ export interface CanaryReport {
 /** Connections of the load through the router (keep-alive), as the traffic system tests use. */
 const CONNECTIONS = 16
 
+/**
+ * The apps' latency varies as real latency does (lognormal, this σ, as the analysis bench
+ * simulates): with near-constant answers the judge would be testing the machine's scheduling noise.
+ */
+const SPREAD = 0.3
+
 /** One line per scenario, gathered for the log (abort times, the load's failures). */
 const measured: string[] = []
 
@@ -83,9 +89,10 @@ export function canaryScenarios(name: string, start: (root: string, blue: App, g
   /** The canary action's bundle, under load through the router for as long as it runs. */
   async function canary(what: string, inputs: Record<string, string>) {
     const path = join(root, `app-${++n}`)
-    const t0 = performance.now()
-    const { load, value: r } = await underLoad(`${router.url}/`, CONNECTIONS, () =>
-      runAction('canary', {
+    let ms = 0
+    const { load, value: r } = await underLoad(`${router.url}/`, CONNECTIONS, async () => {
+      const t0 = performance.now()
+      const step = await runAction('canary', {
         inputs: {
           ...router.inputs,
           'baseline-server': 'blue',
@@ -103,8 +110,9 @@ export function canaryScenarios(name: string, start: (root: string, blue: App, g
         },
         timeoutMs: 60_000
       })
-    )
-    const ms = performance.now() - t0
+      ms = performance.now() - t0
+      return step
+    })
     const rep = r.outputs.report ? (JSON.parse(readFileSync(r.outputs.report, 'utf8')) as CanaryReport) : undefined
     const line = {
       verdict: r.outputs.verdict,
@@ -135,7 +143,7 @@ export function canaryScenarios(name: string, start: (root: string, blue: App, g
 
   describe(`canary through ${name} (probe source, two real app instances, under load)`, () => {
     test('a canary 40% slower is aborted at the first or second judged step; the router back at the baseline', async () => {
-      await Promise.all([blue.behave({ delayMs: 25 }), green.behave({ delayMs: 35 })])
+      await Promise.all([blue.behave({ delayMs: 25, spread: SPREAD }), green.behave({ delayMs: 35, spread: SPREAD })])
       const { r, rep, load } = await canary('+40% latency', {})
       expect(r.code).toBe(1)
       expect(r.outputs.verdict).toBe('aborted')
@@ -155,7 +163,7 @@ export function canaryScenarios(name: string, start: (root: string, blue: App, g
     })
 
     test('a canary equal to the baseline is promoted: 10%, 50%, then 100% on the router', async () => {
-      await Promise.all([blue.behave({ delayMs: 25 }), green.behave({ delayMs: 25 })])
+      await Promise.all([blue.behave({ delayMs: 25, spread: SPREAD }), green.behave({ delayMs: 25, spread: SPREAD })])
       const { r, rep, load } = await canary('equal', {})
       expect({ code: r.code, errors: errors(r) }).toEqual({ code: 0, errors: [] })
       expect(r.outputs.verdict).toBe('promoted')
@@ -173,8 +181,8 @@ export function canaryScenarios(name: string, start: (root: string, blue: App, g
 
     test('a canary whose error rate is 3% against the baseline’s 0.1% (600 requests a step) is aborted: error-rate high', async () => {
       await Promise.all([
-        blue.behave({ delayMs: 10, errorRate: 0.001 }),
-        green.behave({ delayMs: 10, errorRate: 0.03 })
+        blue.behave({ delayMs: 10, spread: SPREAD, errorRate: 0.001 }),
+        green.behave({ delayMs: 10, spread: SPREAD, errorRate: 0.03 })
       ])
       const { r, rep, load } = await canary('0.1% → 3% errors', { bake: '2s', requests: '600', 'guard-interval': '1s' })
       expect(r.code).toBe(1)
@@ -196,7 +204,10 @@ export function canaryScenarios(name: string, start: (root: string, blue: App, g
     })
 
     test('a canary that answers 500 is aborted by the guard at its first look, before any judgement', async () => {
-      await Promise.all([blue.behave({ delayMs: 10 }), green.behave({ delayMs: 10, errorRate: 1 })])
+      await Promise.all([
+        blue.behave({ delayMs: 10, spread: SPREAD }),
+        green.behave({ delayMs: 10, spread: SPREAD, errorRate: 1 })
+      ])
       const { r, rep, load } = await canary('500s (guard)', { bake: '3s', requests: '300', 'guard-interval': '1s' })
       expect(r.code).toBe(1)
       expect(r.outputs).toMatchObject({ verdict: 'aborted', 'failed-step': '1' })
@@ -215,7 +226,7 @@ export function canaryScenarios(name: string, start: (root: string, blue: App, g
     })
 
     test('too few samples: the step is extended (inconclusive, then judged with the points added up), not failed', async () => {
-      await Promise.all([blue.behave({ delayMs: 10 }), green.behave({ delayMs: 10 })])
+      await Promise.all([blue.behave({ delayMs: 10, spread: SPREAD }), green.behave({ delayMs: 10, spread: SPREAD })])
       const { r, rep, load } = await canary('too few samples', {
         steps: '10%,100%',
         requests: '30',
