@@ -63,13 +63,13 @@ function track(child, stopSignal) {
   }
 }
 
-/** An app instance (bench/lib/traffic-app.mjs) run from <root>/slots/<name>. */
-export async function startApp(root, name) {
+/** An app instance (bench/lib/traffic-app.mjs) run from <root>/slots/<name>, answering after delayMs. */
+export async function startApp(root, name, delayMs = 0) {
   const dir = join(root, 'slots', name)
   mkdirSync(dir, { recursive: true })
   const script = join(dir, 'server.mjs')
   writeFileSync(script, readFileSync(new URL('./traffic-app.mjs', import.meta.url)))
-  const child = spawn(process.execPath, [script, name], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [script, name, String(delayMs)], { stdio: ['ignore', 'pipe', 'pipe'] })
   const t = track(child, 'SIGTERM')
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`app ${name} did not start within 10 s`)), 10_000)
