@@ -88877,6 +88877,8 @@ function hypergeometric(lowX, highX, row1, row2, col1) {
 var jstat = __nccwpck_require__(3425);
 var jstat_default = /*#__PURE__*/__nccwpck_require__.n(jstat);
 ;// CONCATENATED MODULE: ../../packages/analysis/src/normal.ts
+// ncc compiles the files it bundles without the tsconfig's include: the ambient types of jstat come by reference.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./jstat.d.ts" />
 
 /**
