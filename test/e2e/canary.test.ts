@@ -32,10 +32,17 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true })
 })
 
-/** An app instance answering after `delayMs` with `status`. */
+/** Box-Muller: a standard normal from two uniforms. */
+const normal = () => Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
+
+/**
+ * An app instance answering with `status` after a lognormal time of median `delayMs` and σ 0.3, as
+ * real latency varies: with near-constant answers the judge would be testing the machine's
+ * scheduling noise.
+ */
 async function app(delayMs: number, status = 200): Promise<string> {
   const s = await startServer(async (_req, res) => {
-    await new Promise((r) => setTimeout(r, delayMs))
+    await new Promise((r) => setTimeout(r, delayMs * Math.exp(0.3 * normal())))
     res.writeHead(status, { 'content-type': 'text/plain' }).end('ok')
   })
   servers.push(s)
