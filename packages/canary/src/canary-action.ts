@@ -29,6 +29,8 @@ export interface CanaryOutcome extends CanaryResult {
   upstream: string
   host: string
   source: string
+  /** Where and how the source read (prometheus: its URL and query step). */
+  sourceDetail?: string
   /** The router's weights before the first step. */
   before: Weights | undefined
   /** The traffic changes this canary recorded, in order. */
@@ -55,6 +57,8 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
   })
   let session
   try {
+    // What needs the network to check (prometheus-url answering), before any traffic moves.
+    await source.preflight?.()
     session = await openTraffic(traffic, o, `canary ${canary}`)
   } catch (e) {
     await source.close()
@@ -113,6 +117,7 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
       upstream: i.upstream,
       host: session.host.name,
       source: source.name,
+      sourceDetail: source.detail,
       before,
       recorded
     }

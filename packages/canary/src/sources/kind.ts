@@ -11,6 +11,10 @@ export interface SourceCommon {
   'max-extensions': number
   /** Bound of one request or query. */
   timeout: number
+  /** The servers (name=address) and the two variants among them: a source that tells variants apart by address reads these. */
+  servers: ReadonlyArray<{ name: string; address: string }>
+  'baseline-server': string
+  'canary-server': string
 }
 
 export interface SourceContext {
