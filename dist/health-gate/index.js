@@ -78254,6 +78254,21 @@ async function mapPool(items, concurrency, fn) {
     await Promise.all(Array.from({ length: width }, worker));
     return results;
 }
+/**
+ * mapPool that lets every call settle: a failure neither stops the calls not yet
+ * started nor is thrown, so the caller knows nothing is still running when it
+ * reports one. Results keep input order.
+ */
+function mapPoolSettled(items, concurrency, fn) {
+    return mapPool(items, concurrency, async (item, i) => {
+        try {
+            return { status: 'fulfilled', value: await fn(item, i) };
+        }
+        catch (reason) {
+            return { status: 'rejected', reason };
+        }
+    });
+}
 /** A counting semaphore for work that arrives over time (e.g. a dependency graph). */
 class Semaphore {
     limit;

@@ -28374,7 +28374,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4804);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5468);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4804:
+/***/ 5468:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39235,6 +39235,21 @@ async function mapPool(items, concurrency, fn) {
     await Promise.all(Array.from({ length: width }, worker));
     return results;
 }
+/**
+ * mapPool that lets every call settle: a failure neither stops the calls not yet
+ * started nor is thrown, so the caller knows nothing is still running when it
+ * reports one. Results keep input order.
+ */
+function pool_mapPoolSettled(items, concurrency, fn) {
+    return mapPool(items, concurrency, async (item, i) => {
+        try {
+            return { status: 'fulfilled', value: await fn(item, i) };
+        }
+        catch (reason) {
+            return { status: 'rejected', reason };
+        }
+    });
+}
 /** A counting semaphore for work that arrives over time (e.g. a dependency graph). */
 class Semaphore {
     limit;
@@ -42532,6 +42547,42 @@ function idleSlot(h) {
     return idle[0];
 }
 
+;// CONCATENATED MODULE: ../../packages/release/src/each-host.ts
+/**
+ * Per-host work that does not depend on the other hosts (init, reading state,
+ * cleaning, history writes, prune) runs on several hosts at once: each step
+ * is a few ssh round trips, and one host after another made a deploy's cost
+ * grow with every host added. What it logs still comes out one host after the
+ * other, in the targets' order, as when the hosts went one by one.
+ */
+
+/**
+ * Hosts worked on at once. Each is one ssh process on its own connection to
+ * its own host, so the bound is the runner's (processes, and the CPU of the
+ * ssh handshakes when the connections start), not any host's.
+ */
+const HOST_CONCURRENCY = 8;
+/**
+ * Runs fn for every item, HOST_CONCURRENCY at a time, and waits for all of
+ * them (no host is still changing when a failure is reported). Then prints
+ * each item's lines in the items' order and throws the first failure in that
+ * order; else returns the results, in order.
+ */
+async function eachHost(items, out, fn) {
+    const kept = items.map(() => []);
+    const settled = await mapPoolSettled(items, HOST_CONCURRENCY, (item, i) => fn(item, {
+        log: (line) => kept[i].push(() => out.log(line)),
+        warn: (line) => kept[i].push(() => out.warn(line))
+    }, i));
+    for (const k of kept)
+        for (const say of k)
+            say();
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return settled.map((r) => r.value);
+}
+
 ;// CONCATENATED MODULE: ../../packages/release/src/lock.ts
 /**
  * `<path>/.gantry/lock`: one deploy or rollback at a time per target. The lock
@@ -42545,6 +42596,7 @@ function idleSlot(h) {
  * another machine stops). The TTL is shorter than the 5 min wait, so a holder
  * SIGKILLed on another runner delays the next deploy, never fails it.
  */
+
 
 
 
@@ -42601,9 +42653,16 @@ function describeOwner(lock) {
     return `${run} (${lock.purpose}) on ${lock.host}, pid ${lock.pid}, since ${lock.acquiredAt}`;
 }
 /**
- * Takes the lock on every target, in the given order (the same order for every
- * run, so two runs cannot deadlock), waiting up to waitMs for live owners and
+ * Takes the lock on every target, waiting up to waitMs for live owners and
  * breaking stale ones. Refreshes the locks while held.
+ *
+ * First one try on every target, HOST_CONCURRENCY at once (the usual,
+ * uncontended case: one round trip, not one per host). If any target is held
+ * or fails, what that try took is given back and the targets are taken one by
+ * one in the given order (the same for every run), waiting at each. A run that
+ * waits then holds only targets before the one it waits for, so two runs can
+ * never each hold a target the other waits for; keeping what the first try
+ * took while waiting would allow exactly that deadlock.
  */
 async function acquireLock(targets, purpose, o) {
     const info = newLockInfo(purpose, o.ttlMs);
@@ -42612,11 +42671,23 @@ async function acquireLock(targets, purpose, o) {
     const deadline = now() + o.waitMs;
     const taken = [];
     const giveBack = async () => {
-        for (const t of taken.reverse())
-            await t.removeLock({ token: info.token }).catch(() => false);
+        await mapPool(taken.splice(0), HOST_CONCURRENCY, (t) => t.removeLock({ token: info.token }).catch(() => false));
     };
     try {
-        for (const t of targets) {
+        let oneByOne = targets;
+        if (targets.length > 1) {
+            const at = now();
+            info.acquiredAt = info.refreshedAt = new Date(at).toISOString();
+            info.expiresAt = new Date(at + o.ttlMs).toISOString();
+            const tried = await pool_mapPoolSettled(targets, HOST_CONCURRENCY, (t) => t.createLock(info));
+            // A create that failed may still have written the lock: only one that answered "held" surely did not.
+            taken.push(...targets.filter((_, i) => tried[i].status === 'rejected' || tried[i].value));
+            if (tried.every((r) => r.status === 'fulfilled' && r.value))
+                oneByOne = [];
+            else
+                await giveBack();
+        }
+        for (const t of oneByOne) {
             let announced = '';
             for (;;) {
                 const at = now();
@@ -42631,6 +42702,9 @@ async function acquireLock(targets, purpose, o) {
                 if (raw === undefined)
                     continue; // released between our two calls: try again at once
                 const lock = await t.readLock();
+                // The first try's, left there because giving it back failed: ours already.
+                if (lock && lock !== 'unreadable' && lock.token === info.token)
+                    break;
                 const why = lock === 'unreadable'
                     ? 'it is unreadable'
                     : lock === undefined

@@ -317,6 +317,92 @@ describe('lock', () => {
   })
 })
 
+describe('lock on several targets', () => {
+  const hosts = () => ['h1', 'h2', 'h3'].map((h) => new LocalTarget(join(root, h)))
+  const other = (over: Partial<LockInfo> = {}): LockInfo => ({
+    token: 'other',
+    purpose: 'deploy',
+    host: 'elsewhere',
+    pid: 999_999_999,
+    acquiredAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    ...over
+  })
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  const owners = async (ts: LocalTarget[]) =>
+    Promise.all(ts.map(async (x) => ((await x.readLock()) as LockInfo | undefined)?.token))
+
+  test('uncontended: one try on each target, every one held with the same token, every one given back', async () => {
+    const ts = hosts()
+    for (const x of ts) await x.init()
+    const calls: string[] = []
+    for (const x of ts) {
+      const create = x.createLock.bind(x)
+      x.createLock = (i) => (calls.push(x.name), create(i))
+    }
+    const held = await acquireLock(ts, 'deploy', { ttlMs: 60_000, waitMs: 1000 })
+    expect(calls.sort()).toEqual(ts.map((x) => x.name).sort())
+    expect(await owners(ts)).toEqual([held.info.token, held.info.token, held.info.token])
+    await held.release()
+    expect(await owners(ts)).toEqual([undefined, undefined, undefined])
+  })
+
+  test('one target held: the first try is given back, and the others are taken in order while it waits', async () => {
+    const ts = hosts()
+    for (const x of ts) await x.init()
+    await ts[1].createLock(other())
+    const logs: string[] = []
+    const pending = acquireLock(ts, 'deploy', { ttlMs: 60_000, waitMs: 5000, pollMs: 20, log: (l) => logs.push(l) })
+    await sleep(300)
+    // Waiting on h2 holding h1 only: h3, after it in the order, is free for a run that holds it to finish.
+    const mine = ((await ts[0].readLock()) as LockInfo).token
+    expect(await owners(ts)).toEqual([mine, 'other', undefined])
+    expect(logs).toEqual([expect.stringMatching(/h2: waiting for the lock held by a run \(deploy\) on elsewhere/)])
+    await ts[1].removeLock({ token: 'other' })
+    const held = await pending
+    expect(await owners(ts)).toEqual([held.info.token, held.info.token, held.info.token])
+    await held.release()
+  })
+
+  test('two runs at once on the same targets never deadlock: one waits for the other', async () => {
+    const ts = hosts()
+    for (const x of ts) await x.init()
+    const order: string[] = []
+    const run = async (name: string) => {
+      const held = await acquireLock(ts, name, { ttlMs: 60_000, waitMs: 5000, pollMs: 20 })
+      order.push(`${name} in`)
+      await sleep(50)
+      order.push(`${name} out`)
+      await held.release()
+    }
+    await Promise.all([run('a'), run('b')])
+    expect(order).toHaveLength(4)
+    // One in and out before the other in.
+    expect(order[0].split(' ')[0]).toBe(order[1].split(' ')[0])
+    expect(await owners(ts)).toEqual([undefined, undefined, undefined])
+  })
+
+  test('a first-try lock that could not be given back is taken as ours', async () => {
+    const ts = hosts()
+    for (const x of ts) await x.init()
+    await ts[2].createLock(other())
+    const remove = ts[0].removeLock.bind(ts[0])
+    let failOnce = true
+    ts[0].removeLock = (e) => {
+      if (!failOnce) return remove(e)
+      failOnce = false
+      return Promise.reject(new Error('connection lost'))
+    }
+    const pending = acquireLock(ts, 'deploy', { ttlMs: 60_000, waitMs: 5000, pollMs: 20 })
+    await sleep(200)
+    await ts[2].removeLock({ token: 'other' })
+    const held = await pending
+    expect(await owners(ts)).toEqual([held.info.token, held.info.token, held.info.token])
+    await held.release()
+    expect(await owners(ts)).toEqual([undefined, undefined, undefined])
+  })
+})
+
 describe('manifest', () => {
   test('verify finds changed, missing, extra files and mode changes', async () => {
     const m = buildManifest(src)

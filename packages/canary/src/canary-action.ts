@@ -29,6 +29,8 @@ export interface CanaryOutcome extends CanaryResult {
   upstream: string
   host: string
   source: string
+  /** Where and how the source read (prometheus: its URL and query step). */
+  sourceDetail?: string
   /** The router's weights before the first step. */
   before: Weights | undefined
   /** The traffic changes this canary recorded, in order. */
@@ -56,6 +58,8 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
   let source
   try {
     source = makeSource(i, { client, host: session.host })
+    // What needs the network to check (prometheus-url answering), and the log on the router host, before any traffic moves.
+    await source.preflight?.()
     await source.open?.()
   } catch (e) {
     await (source ? source.close() : client.close())
@@ -122,6 +126,7 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
       upstream: i.upstream,
       host: session.host.name,
       source: source.name,
+      sourceDetail: source.detail,
       before,
       recorded
     }

@@ -17,6 +17,25 @@ export async function mapPool<T, R>(
   return results
 }
 
+/**
+ * mapPool that lets every call settle: a failure neither stops the calls not yet
+ * started nor is thrown, so the caller knows nothing is still running when it
+ * reports one. Results keep input order.
+ */
+export function mapPoolSettled<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>
+): Promise<PromiseSettledResult<R>[]> {
+  return mapPool(items, concurrency, async (item, i): Promise<PromiseSettledResult<R>> => {
+    try {
+      return { status: 'fulfilled', value: await fn(item, i) }
+    } catch (reason) {
+      return { status: 'rejected', reason }
+    }
+  })
+}
+
 /** A counting semaphore for work that arrives over time (e.g. a dependency graph). */
 export class Semaphore {
   private waiting: Array<() => void> = []

@@ -5,7 +5,8 @@
  * serves until the switch; a crash anywhere leaves `current` on a complete,
  * verified release.
  */
-import { mapPool, type Progress } from '@gantry/core'
+import { mapPoolSettled, type Progress } from '@gantry/core'
+import { eachHost } from './each-host.js'
 import { addEvent, findRelease, markBad, pruneList, trimPruned, type History, type ReleaseRecord } from './history.js'
 import { loadHistory } from './history-load.js'
 import { defaultReleaseId, uniqueId } from './id.js'
@@ -158,7 +159,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     const manifest = withSharedParents(src.manifest)
     // Read only: `idle` that names no slot fails before anything is created.
     const slot = await resolveSlot(o.targets, o.slot)
-    for (const t of o.targets) await t.init()
+    await eachHost(o.targets, { log: o.log, warn: o.warn ?? o.log }, (t) => t.init())
     const lock = await time('lock', () =>
       acquireLock(o.targets, `deploy${o.releaseId ? ` ${o.releaseId}` : ''}`, {
         ...o.lock,
@@ -189,26 +190,27 @@ async function locked(
   timings: Record<string, number>
 ): Promise<DeployResult> {
   const warn = o.warn ?? o.log
-  // Every history first: one that cannot be used stops the deploy before any change on any host.
-  const histories: History[] = []
-  for (const t of o.targets) histories.push(await loadHistory(t, warn, now()))
-  const states: TargetState[] = []
-  for (const [i, t] of o.targets.entries()) {
+  const out = { log: o.log, warn }
+  // Every history first: one that cannot be used stops the deploy before any release is cleaned or written.
+  const histories = await eachHost(o.targets, out, (t, lines) => loadHistory(t, lines.warn, now()))
+  const states = await eachHost(o.targets, out, async (t, lines, i): Promise<TargetState> => {
     const history = histories[i]
     const clean = await t.cleanPartials()
     const cleaned = clean.partials
-    if (cleaned.length) o.log(`${t.name}: removed what an interrupted run left: ${cleaned.join(', ')}`)
+    if (cleaned.length) lines.log(`${t.name}: removed what an interrupted run left: ${cleaned.join(', ')}`)
     // Left for the next run to try again; never a reason to fail this one.
     if (clean.failed?.length)
-      warn(`${t.name}: could not remove what an interrupted run left: ${clean.failed.join(', ')}; remove it by hand`)
+      lines.warn(
+        `${t.name}: could not remove what an interrupted run left: ${clean.failed.join(', ')}; remove it by hand`
+      )
     // Recorded with the next history write (before the release is written).
     if (cleaned.length)
       addEvent(history, { at: now().toISOString(), kind: 'clean', releases: cleaned, run: o.context.run })
     const current = await t.current()
     const previous = o.slot ? await t.slot(o.slot) : current
     const onDisk = new Set(await t.listReleases())
-    states.push({ t, history, current, previous, onDisk, outcome: { target: t.name, previous, cleaned, pruned: [] } })
-  }
+    return { t, history, current, previous, onDisk, outcome: { target: t.name, previous, cleaned, pruned: [] } }
+  })
 
   // The id: never reused, on any host.
   const taken = new Set<string>()
@@ -266,22 +268,19 @@ async function locked(
     // Hosts upload in parallel (each over its own ssh connection). Every upload
     // settles before a failure is thrown, so none is still writing once the lock goes.
     const several = states.length > 1
-    const failures = await mapPool(states, UPLOAD_CONCURRENCY, (s) => {
+    const uploads = await mapPoolSettled(states, UPLOAD_CONCURRENCY, async (s) => {
       if (several) o.progress?.update(s.t.name, 'uploading', `${manifest.files} files, ${manifest.bytes} bytes`)
-      return prepareHost(s).then(
-        () => {
-          const p = s.outcome.prepared
-          if (several) o.progress?.update(s.t.name, 'uploaded', `${p?.linked ?? 0} linked, ${p?.copied ?? 0} copied`)
-          return undefined
-        },
-        (e: unknown) => {
-          if (several) o.progress?.update(s.t.name, 'upload failed', String((e as Error)?.message ?? e))
-          return e ?? new Error(`${s.t.name}: upload failed`)
-        }
-      )
+      try {
+        await prepareHost(s)
+      } catch (e) {
+        if (several) o.progress?.update(s.t.name, 'upload failed', String((e as Error)?.message ?? e))
+        throw e ?? new Error(`${s.t.name}: upload failed`)
+      }
+      const p = s.outcome.prepared
+      if (several) o.progress?.update(s.t.name, 'uploaded', `${p?.linked ?? 0} linked, ${p?.copied ?? 0} copied`)
     })
-    const failed = failures.find((e) => e !== undefined)
-    if (failed !== undefined) throw failed
+    const failed = uploads.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
   })
 
   let switchedBack = false
@@ -297,7 +296,7 @@ async function locked(
       )
     )
     const at = now().toISOString()
-    for (const s of states) await recordDeploy(s, id, at, o)
+    await eachHost(states, out, (s) => recordDeploy(s, id, at, o))
 
     if (o.activate) {
       await time('activate', async () => {
@@ -333,22 +332,24 @@ async function locked(
 
   // The release is live from here: a prune that cannot finish is a warning, never a failed
   // deploy (which deploy.yml would not roll back, and a later run would trip over).
-  await time('prune', async () => {
-    for (const s of states) {
+  await time('prune', () =>
+    eachHost(states, out, async (s, lines) => {
       const gone: string[] = []
       // What every slot links to is kept: a slot that cannot be read stops this host's prune, never the deploy.
       let slots: Record<string, string>
       try {
         slots = await s.t.slots()
       } catch (e) {
-        warn(`${s.t.name}: not pruning: cannot read the slot links (${(e as Error).message}); release ${id} is live`)
-        continue
+        lines.warn(
+          `${s.t.name}: not pruning: cannot read the slot links (${(e as Error).message}); release ${id} is live`
+        )
+        return
       }
       for (const g of pruneList(s.history, o.slot ? s.current : id, s.onDisk, o.keep, slots)) {
         try {
           await s.t.removeRelease(g)
         } catch (e) {
-          warn(
+          lines.warn(
             `${s.t.name}: could not remove release ${g} while pruning (${(e as Error).message}); release ${id} is live; remove it by hand`
           )
           // Moved aside before the removal failed: no longer a release (cleanPartials tries again).
@@ -368,8 +369,8 @@ async function locked(
         await s.t.writeHistory(s.history)
       }
       s.outcome.pruned = gone
-    }
-  })
+    })
+  )
 
   return {
     id,

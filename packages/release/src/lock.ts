@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { sleep, type Progress } from '@gantry/core'
+import { mapPool, mapPoolSettled, sleep, type Progress } from '@gantry/core'
+import { HOST_CONCURRENCY } from './each-host.js'
 import type { StateStore } from './target.js'
 import type { LockInfo } from './lock-format.js'
 
@@ -102,9 +103,16 @@ export interface HeldLock {
 }
 
 /**
- * Takes the lock on every target, in the given order (the same order for every
- * run, so two runs cannot deadlock), waiting up to waitMs for live owners and
+ * Takes the lock on every target, waiting up to waitMs for live owners and
  * breaking stale ones. Refreshes the locks while held.
+ *
+ * First one try on every target, HOST_CONCURRENCY at once (the usual,
+ * uncontended case: one round trip, not one per host). If any target is held
+ * or fails, what that try took is given back and the targets are taken one by
+ * one in the given order (the same for every run), waiting at each. A run that
+ * waits then holds only targets before the one it waits for, so two runs can
+ * never each hold a target the other waits for; keeping what the first try
+ * took while waiting would allow exactly that deadlock.
  */
 export async function acquireLock(targets: readonly StateStore[], purpose: string, o: LockOptions): Promise<HeldLock> {
   const info = newLockInfo(purpose, o.ttlMs)
@@ -113,10 +121,21 @@ export async function acquireLock(targets: readonly StateStore[], purpose: strin
   const deadline = now() + o.waitMs
   const taken: StateStore[] = []
   const giveBack = async () => {
-    for (const t of taken.reverse()) await t.removeLock({ token: info.token }).catch(() => false)
+    await mapPool(taken.splice(0), HOST_CONCURRENCY, (t) => t.removeLock({ token: info.token }).catch(() => false))
   }
   try {
-    for (const t of targets) {
+    let oneByOne = targets
+    if (targets.length > 1) {
+      const at = now()
+      info.acquiredAt = info.refreshedAt = new Date(at).toISOString()
+      info.expiresAt = new Date(at + o.ttlMs).toISOString()
+      const tried = await mapPoolSettled(targets, HOST_CONCURRENCY, (t) => t.createLock(info))
+      // A create that failed may still have written the lock: only one that answered "held" surely did not.
+      taken.push(...targets.filter((_, i) => tried[i].status === 'rejected' || tried[i].value))
+      if (tried.every((r) => r.status === 'fulfilled' && r.value)) oneByOne = []
+      else await giveBack()
+    }
+    for (const t of oneByOne) {
       let announced = ''
       for (;;) {
         const at = now()
@@ -129,6 +148,8 @@ export async function acquireLock(targets: readonly StateStore[], purpose: strin
         const raw = await t.readLockRaw()
         if (raw === undefined) continue // released between our two calls: try again at once
         const lock = await t.readLock()
+        // The first try's, left there because giving it back failed: ours already.
+        if (lock && lock !== 'unreadable' && lock.token === info.token) break
         const why =
           lock === 'unreadable'
             ? 'it is unreadable'

@@ -10,11 +10,11 @@ import type { SourceKindOf } from './kind.js'
 const inputs = {
   'baseline-url': optional(fields.url()),
   'canary-url': optional(fields.url()),
-  // Empty unless given, so another source's canary is not refused for it (checkSelected): PROBE_REQUESTS then.
+  // Not given ('' in action.yml) unless analysis is probe, so another source is not refused for it: PROBE_REQUESTS then.
   requests: optional(fields.int(1, 1_000_000))
 }
 
-/** Request pairs per window when `requests` is not given. */
+/** Requests per variant per window when `requests` is not given. */
 export const PROBE_REQUESTS = 200
 
 export const probeKind = {

@@ -7,8 +7,9 @@ import type { MetricSource } from '../source.js'
 import type { SourceCommon, SourceContext, SourceKindOf } from './kind.js'
 import { nginxLogKind } from './nginx-log.js'
 import { probeKind } from './probe.js'
+import { prometheusKind } from './prometheus.js'
 
-export const sourceKinds = registry('metric source', [probeKind, nginxLogKind] as const)
+export const sourceKinds = registry('metric source', [probeKind, nginxLogKind, prometheusKind] as const)
 
 export type SourceName = (typeof sourceKinds.names)[number]
 
