@@ -10,9 +10,6 @@ import { runAction } from '../harness/runner.mjs'
 import type { RunResult } from '../harness/runner.d.mts'
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js'
 import {
-
-// Each case spawns the bundle (Node's start included): a bound for a busy machine, not a speed test.
-jest.setTimeout(30_000)
   checkDiscordBody,
   checkSlackMessage,
   checkTeamsEnvelope,
@@ -22,6 +19,9 @@ jest.setTimeout(30_000)
   type Receiver,
   type Reply
 } from '../helpers/notify-receivers.js'
+
+// Each case spawns the bundle (Node's start included): a bound for a busy machine, not a speed test.
+jest.setTimeout(30_000)
 
 const open: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {
