@@ -72395,7 +72395,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1533);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1989);
 /** The entry point ncc bundles into dist/: the runner executes this file. */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -72405,7 +72405,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1533:
+/***/ 1989:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84676,18 +84676,18 @@ const trafficInputs = {
 const trafficSecrets = ['ssh-key', ...routerKinds.secrets];
 
 ;// CONCATENATED MODULE: ../../packages/canary/src/probe-source.ts
-const PROBE_METRICS = { latency: 'latency', errors: 'error-rate' };
+const probe_source_PROBE_METRICS = { latency: 'latency', errors: 'error-rate' };
 /** Latency may not rise; errors may not rise either, and a failed error test scores the step 0 (users feel errors first). */
 const metrics = [
     {
-        name: PROBE_METRICS.latency,
+        name: probe_source_PROBE_METRICS.latency,
         kind: 'values',
         direction: 'increase',
         critical: false,
         weight: 1,
         allowedIncrease: 1
     },
-    { name: PROBE_METRICS.errors, kind: 'count', direction: 'increase', critical: true, weight: 1, allowedIncrease: 1 }
+    { name: probe_source_PROBE_METRICS.errors, kind: 'count', direction: 'increase', critical: true, weight: 1, allowedIncrease: 1 }
 ];
 const failed = (r) => r.status === undefined || r.status >= 500;
 function probeSource(o) {
@@ -84743,11 +84743,11 @@ function probeSource(o) {
                     await done;
                     await Promise.all(pairs);
                     return {
-                        [PROBE_METRICS.latency]: {
+                        [probe_source_PROBE_METRICS.latency]: {
                             baseline: { kind: 'values', values: latencies(baseline) },
                             canary: { kind: 'values', values: latencies(canary) }
                         },
-                        [PROBE_METRICS.errors]: {
+                        [probe_source_PROBE_METRICS.errors]: {
                             baseline: { kind: 'count', events: baseline.filter(failed).length, total: baseline.length },
                             canary: { kind: 'count', events: canary.filter(failed).length, total: canary.length }
                         }
@@ -84765,854 +84765,110 @@ function probeSource(o) {
 }
 const latencies = (rs) => rs.filter((r) => r.status !== undefined).map((r) => r.latencyMs);
 
-;// CONCATENATED MODULE: ../../packages/canary/src/sources/probe.ts
+;// CONCATENATED MODULE: ../../packages/release/src/layout.ts
 /**
- * The `probe` source as a kind: equal request samples sent at the same moment
- * to `baseline-url` and `canary-url` (probe-source.ts), judged on latency and
- * on the share of 5xx and transport failures.
- */
-
-
-const probe_inputs = {
-    'baseline-url': inputs_optional(fields.url()),
-    'canary-url': inputs_optional(fields.url()),
-    // Not given ('' in action.yml) unless analysis is probe, so another source is not refused for it: PROBE_REQUESTS then.
-    requests: inputs_optional(fields.int(1, 1_000_000))
-};
-/** Requests per variant per window when `requests` is not given. */
-const PROBE_REQUESTS = 200;
-const probeKind = {
-    name: 'probe',
-    inputs: probe_inputs,
-    secrets: [],
-    check(v) {
-        for (const name of ['baseline-url', 'canary-url'])
-            if (!v[name])
-                throw new errors_InputError(`Input '${name}' is required when analysis is probe: expected the ${name === 'baseline-url' ? 'baseline' : 'canary'}'s direct http(s) URL (not through the router)`);
-        if (v['baseline-url'].href === v['canary-url'].href)
-            throw new errors_InputError(`Input 'canary-url' has invalid value '${v['canary-url'].href}': it is the baseline-url too; expected the canary's own direct URL`);
-        // Extensions add their points to the bake's: the most a step can gather.
-        const requests = v.requests ?? PROBE_REQUESTS;
-        const most = requests * (1 + v['max-extensions']);
-        if (most < v['min-samples'])
-            throw new errors_InputError(`Input 'requests' has invalid value '${requests}': ${requests} per window \u00d7 ${1 + v['max-extensions']} window(s) (max-extensions ${v['max-extensions']}) never reaches min-samples ${v['min-samples']}; expected at least ${Math.ceil(v['min-samples'] / (1 + v['max-extensions']))}`);
-    },
-    make: (v, ctx) => probeSource({
-        baselineUrl: v['baseline-url'],
-        canaryUrl: v['canary-url'],
-        requests: v.requests ?? PROBE_REQUESTS,
-        timeoutMs: v.timeout,
-        client: ctx.client
-    })
-};
-
-
-// EXTERNAL MODULE: ../../node_modules/undici/index.js
-var node_modules_undici = __nccwpck_require__(1684);
-;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/client.ts
-/**
- * A small client of Prometheus's HTTP API (prometheus.io/docs/prometheus/latest/querying/api/):
- * instant and range queries, sent as form POSTs (long PromQL never hits a URL
- * length limit), each bounded by a timeout, and the documented JSON envelope
- * read: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{\u2026},"values":[[t,"v"],\u2026]}]}}`
- * or `{"status":"error","errorType":\u2026,"error":\u2026}`. Values are strings:
- * "NaN", "+Inf" and "-Inf" included.
- */
-
-
-/** Prometheus answered, but with an error (a bad query: errorType bad_data) or a status that is not the API's. */
-class PromApiError extends Error {
-    status;
-    errorType;
-    constructor(message, status, errorType) {
-        super(message);
-        this.status = status;
-        this.errorType = errorType;
-    }
-}
-/** No answer at all: refused, reset, timed out. */
-class PromUnreachable extends Error {
-}
-const sample = tuple([schemas_number(), schemas_string()]);
-const envelope = object({
-    status: schemas_enum(['success', 'error']),
-    data: optional(unknown()),
-    errorType: optional(schemas_string()),
-    error: optional(schemas_string())
-});
-const matrix = object({
-    resultType: literal('matrix'),
-    result: array(object({ metric: record(schemas_string(), schemas_string()), values: array(sample) }))
-});
-const vector = object({
-    resultType: literal('vector'),
-    result: array(object({ metric: record(schemas_string(), schemas_string()), value: sample }))
-});
-const scalar = object({ resultType: schemas_enum(['scalar', 'string']), result: sample });
-/** Prometheus's float formatting: "NaN", "+Inf", "-Inf" or a decimal. */
-function parseValue(s) {
-    if (s === '+Inf' || s === 'Inf')
-        return Number.POSITIVE_INFINITY;
-    if (s === '-Inf')
-        return Number.NEGATIVE_INFINITY;
-    if (s === 'NaN')
-        return Number.NaN;
-    return Number(s);
-}
-/** The `data` of a successful answer, or a PromApiError with Prometheus's own words. */
-function readEnvelope(status, body) {
-    let json;
-    try {
-        json = JSON.parse(body);
-    }
-    catch {
-        throw new PromApiError(`HTTP ${status}, not the Prometheus API's JSON: ${body.slice(0, 120).trim()}`, status);
-    }
-    const e = envelope.safeParse(json);
-    if (!e.success)
-        throw new PromApiError(`HTTP ${status}, JSON without the API's status field`, status);
-    if (e.data.status === 'error')
-        throw new PromApiError(`${e.data.errorType ?? 'error'}: ${e.data.error ?? '(no message)'}`, status, e.data.errorType);
-    if (status < 200 || status >= 300)
-        throw new PromApiError(`HTTP ${status}`, status);
-    return e.data.data;
-}
-/** A query_range answer's series (a matrix). */
-function readMatrix(data) {
-    const m = matrix.safeParse(data);
-    if (!m.success)
-        throw new PromApiError('query_range answered without a matrix result', 200);
-    return m.data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, parseValue(v)]) }));
-}
-/** An instant query's answer as series of one point each (vector, scalar). */
-function readInstant(data) {
-    const v = vector.safeParse(data);
-    if (v.success)
-        return v.data.result.map((r) => ({ metric: r.metric, values: [[r.value[0], parseValue(r.value[1])]] }));
-    const s = scalar.safeParse(data);
-    if (s.success)
-        return [{ metric: {}, values: [[s.data.result[0], parseValue(s.data.result[1])]] }];
-    const m = matrix.safeParse(data);
-    if (m.success)
-        return readMatrix(data);
-    throw new PromApiError('query answered with an unknown result type', 200);
-}
-/** The base URL without its userinfo (which becomes a Basic Authorization header), for messages. */
-function shownUrl(u) {
-    const c = new URL(u);
-    c.username = '';
-    c.password = '';
-    return c.href;
-}
-function promClient(base, timeoutMs) {
-    const root = new URL(base);
-    if (!root.pathname.endsWith('/'))
-        root.pathname += '/';
-    const auth = root.username || root.password
-        ? `Basic ${Buffer.from(`${decodeURIComponent(root.username)}:${decodeURIComponent(root.password)}`).toString('base64')}`
-        : undefined;
-    root.username = '';
-    root.password = '';
-    const agent = new node_modules_undici/* Agent */.g6({ connections: 8, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    async function call(path, form, signal) {
-        const url = new URL(path, root);
-        const bound = AbortSignal.timeout(timeoutMs);
-        let res;
-        try {
-            res = await (0,node_modules_undici/* request */.Em)(url, {
-                dispatcher: agent,
-                method: form ? 'POST' : 'GET',
-                headers: {
-                    accept: 'application/json',
-                    ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-                    ...(auth ? { authorization: auth } : {})
-                },
-                body: form ? new URLSearchParams(form).toString() : undefined,
-                signal: signal ? AbortSignal.any([signal, bound]) : bound
-            });
-        }
-        catch (e) {
-            const err = e;
-            const why = bound.aborted
-                ? `no answer within ${timeoutMs} ms`
-                : (err.code ?? err.cause?.code ?? err.message.split('\n')[0]);
-            throw new PromUnreachable(why);
-        }
-        const body = await res.body.text();
-        return readEnvelope(res.statusCode, body);
-    }
-    return {
-        buildinfo: (signal) => call('api/v1/status/buildinfo', undefined, signal),
-        async query(query, timeS, signal) {
-            return readInstant(await call('api/v1/query', { query, time: String(timeS) }, signal));
-        },
-        async queryRange(query, startS, endS, stepS, signal) {
-            const data = await call('api/v1/query_range', { query, start: String(startS), end: String(endS), step: String(stepS) }, signal);
-            return readMatrix(data);
-        },
-        close: () => agent.close()
-    };
-}
-
-// EXTERNAL MODULE: ../../node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(3483);
-;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/promql.ts
-/**
- * `$variant` in a metric's PromQL: where it may stand, and its replacement by
- * a variant's label value. It may stand only inside a quoted string (a label
- * value: `{instance="$variant"}`), never in the query's code, so the value
- * replaced cannot reach beyond that string: its backslashes, quotes and line
- * breaks are escaped as PromQL's (Go's) string syntax reads them, and inside
- * a regular-expression matcher (`=~`, `!~`) its RE2 metacharacters are
- * escaped too, so `127.0.0.1:3001` matches only itself. Backtick strings take
- * no escapes, so `$variant` is refused there.
- */
-const VARIANT = '$variant';
-class TemplateError extends Error {
-}
-const IDENT = /[A-Za-z0-9_]/;
-/** Splits a query at each `$variant`, checking each stands inside a '\u2026' or "\u2026" string; throws TemplateError. */
-function parseTemplate(query) {
-    const parts = [];
-    const slots = [];
-    let from = 0;
-    let i = 0;
-    let codeEnd = 0; // where the code before the current string ended (for the matcher operator)
-    const isVariantAt = (k) => query.startsWith(VARIANT, k) && !IDENT.test(query[k + VARIANT.length] ?? '');
-    while (i < query.length) {
-        const c = query[i];
-        if (c === '#') {
-            // A comment runs to the end of the line.
-            const nl = query.indexOf('\n', i);
-            const end = nl < 0 ? query.length : nl;
-            if (query.slice(i, end).includes(VARIANT))
-                throw new TemplateError(`${VARIANT} in a comment (# \u2026): it must stand inside a label value such as "${VARIANT}"`);
-            i = end;
-            continue;
-        }
-        if (c === '"' || c === "'" || c === '`') {
-            const regex = /[=!]~\s*$/.test(query.slice(codeEnd, i));
-            let k = i + 1;
-            for (; k < query.length && query[k] !== c; k++) {
-                if (c !== '`' && query[k] === '\\') {
-                    k++;
-                    continue;
-                }
-                if (isVariantAt(k)) {
-                    if (c === '`')
-                        throw new TemplateError(`${VARIANT} in a backtick string (no escapes there); expected it inside "\u2026" such as {instance="${VARIANT}"}`);
-                    parts.push(query.slice(from, k));
-                    slots.push({ quote: c, regex });
-                    k += VARIANT.length - 1;
-                    from = k + 1;
-                }
-            }
-            if (k >= query.length)
-                throw new TemplateError(`a string opened with ${c} is not closed`);
-            i = k + 1;
-            codeEnd = i;
-            continue;
-        }
-        if (isVariantAt(i))
-            throw new TemplateError(`${VARIANT} outside a quoted label value; expected it inside one, such as {instance="${VARIANT}"}`);
-        i++;
-    }
-    parts.push(query.slice(from));
-    if (slots.length === 0)
-        throw new TemplateError(`no ${VARIANT}: each variant's series must be chosen, such as {instance="${VARIANT}"}`);
-    return { parts, slots };
-}
-const RE2_META = /[\\.+*?()|[\]{}^$]/g;
-/** The value as the body of a PromQL string quoted with `quote`. */
-function escapeString(value, quote) {
-    let out = '';
-    for (const ch of value) {
-        if (ch === '\\')
-            out += '\\\\';
-        else if (ch === quote)
-            out += `\\${quote}`;
-        else if (ch === '\n')
-            out += '\\n';
-        else if (ch === '\r')
-            out += '\\r';
-        else if (ch === '\t')
-            out += '\\t';
-        else if (ch < ' ' || ch === '\x7f')
-            out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
-        else
-            out += ch;
-    }
-    return out;
-}
-/** The query with every `$variant` replaced by `value`, escaped for where it stands. */
-function render(t, value) {
-    let out = t.parts[0];
-    t.slots.forEach((s, k) => {
-        const v = s.regex ? value.replace(RE2_META, '\\$&') : value;
-        out += escapeString(v, s.quote) + t.parts[k + 1];
-    });
-    return out;
-}
-
-;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/metrics-spec.ts
-/**
- * The `metrics` input of the prometheus source (DESIGN: canary): a YAML list,
- * each item a metric judged on the points of its PromQL over the window.
+ * The names of the deploy layout (DESIGN.md), for every filesystem target and
+ * the tests: one place says what a staging directory, a temp file and the
+ * `current` link look like, so cleanPartials() on local and ssh remove exactly
+ * what either left behind.
  *
- *   - name: p95-latency
- *     query: histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{instance="$variant"}[5s])))
- *     direction: increase        # increase (default) | decrease | either
- *     critical: false            # default false
- *     weight: 1                  # > 0, default 1
- *     allowed-increase: 10%      # a ratio: 10% = 1.10, or 1.10; default 1.0
- *
- * Every Prometheus metric is of kind `values`: its points (one per query
- * step) feed Mann-Whitney and Hodges-Lehmann, error rates included (a rate
- * of 5xx is a value per step).
+ *   <path>/releases/<id>/              complete, verified releases
+ *   <path>/releases/.partial-<id>-<hex> staging (also `.partial-removing-<id>-<hex>`)
+ *   <path>/current -> releases/<id>
+ *   <path>/shared/
+ *   <path>/slots/<name> -> ../releases/<id>   (deploy-atomic's `slot`; switched as `current` is)
+ *   <path>/.gantry/{history.json,traffic.json,lock,manifests/<id>.json,cache/<id>.json}
  */
 
-
-
-class MetricsError extends Error {
+const RELEASES = 'releases';
+const SHARED = 'shared';
+const CURRENT = 'current';
+/** State: lock, history, manifests (and the local target's stat caches). */
+const STATE = '.gantry';
+const HISTORY = 'history.json';
+const LOCK = 'lock';
+const MANIFESTS = 'manifests';
+const CACHES = 'cache';
+/** The traffic history of the `traffic` action (traffic-state.ts). */
+const TRAFFIC = 'traffic.json';
+/** Where slot links live: `<path>/slots/<name> -> ../releases/<id>`. */
+const SLOTS = 'slots';
+/** The `slot` value that means "the slot with 0% of the traffic" (traffic-state.ts idleSlot); never a slot's own name. */
+const IDLE_SLOT = 'idle';
+/** What a slot name looks like, in words (input errors). */
+const SLOT_FORM = 'a slot name (a lowercase letter, then up to 31 lowercase letters, digits or -, such as green)';
+const SLOT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** Whether `name` can be a slot (`idle` is the keyword, never a slot). */
+function isSlotName(name) {
+    return SLOT_NAME.test(name) && name !== IDLE_SLOT;
 }
-const DIRECTIONS = ['increase', 'decrease', 'either'];
-const item = strictObject({
-    name: schemas_string({ error: 'name: expected a non-empty string' })
-        .check(_minLength(1, 'name: expected a non-empty string')),
-    query: schemas_string({ error: 'query: expected the PromQL as a string' })
-        .check(_minLength(1, 'query: expected the PromQL as a string')),
-    direction: optional(schemas_string({ error: `direction: expected one of ${DIRECTIONS.join(', ')}` })),
-    critical: optional(schemas_boolean({ error: 'critical: expected true or false' })),
-    weight: optional(schemas_number({ error: 'weight: expected a number > 0' })),
-    'allowed-increase': optional(union([schemas_number(), schemas_string()], { error: 'allowed-increase: expected a ratio such as 10% or 1.10' }))
-});
-/** `10%` \u2192 1.10; `1.10` \u2192 1.10; a ratio below 1 (a decrease) is refused. */
-function parseAllowedIncrease(v) {
-    const s = String(v).trim();
-    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(s);
-    if (!m)
-        throw new MetricsError(`allowed-increase '${s}': expected a ratio such as 10% (= 1.10) or 1.10`);
-    const r = m[2] ? 1 + Number(m[1]) / 100 : Number(m[1]);
-    if (!(r >= 1))
-        throw new MetricsError(`allowed-increase '${s}': expected a ratio \u2265 1 such as 10% (= 1.10) or 1.10 (1.0: any rise)`);
-    return r;
+/** A slot name, checked: targets build paths from it. */
+function slotName(name) {
+    if (!isSlotName(name))
+        throw new Error(`'${name}' is not a slot name (expected ${SLOT_FORM})`);
+    return name;
 }
-/** Parses and checks the YAML; throws MetricsError with one line naming the metric and its field. */
-function parseMetrics(text) {
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(text);
-    }
-    catch (e) {
-        throw new MetricsError(`not YAML: ${e.message.split('\n')[0]}`);
-    }
-    if (!Array.isArray(doc) || doc.length === 0)
-        throw new MetricsError('expected a YAML list of metrics, each with name and query (PromQL with $variant)');
-    const seen = new Set();
-    return doc.map((raw, k) => {
-        const at = `metric ${k + 1}${raw && typeof raw === 'object' && typeof raw.name === 'string' ? ` (${raw.name})` : ''}`;
-        if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-            throw new MetricsError(`${at}: expected a mapping with name and query`);
-        const r = item.safeParse(raw);
-        if (!r.success) {
-            const issue = r.error.issues[0];
-            const message = issue.code === 'unrecognized_keys'
-                ? `unknown field ${issue.keys.map((x) => `'${x}'`).join(', ')}; expected name, query, direction, critical, weight, allowed-increase`
-                : issue.message;
-            throw new MetricsError(`${at}: ${message}`);
-        }
-        const m = r.data;
-        if (seen.has(m.name))
-            throw new MetricsError(`${at}: the name is given twice; expected each metric's own name`);
-        seen.add(m.name);
-        const direction = m.direction ?? 'increase';
-        if (!DIRECTIONS.includes(direction))
-            throw new MetricsError(`${at}: direction '${direction}': expected one of ${DIRECTIONS.join(', ')}`);
-        const weight = m.weight ?? 1;
-        if (!(weight > 0) || !Number.isFinite(weight))
-            throw new MetricsError(`${at}: weight ${weight}: expected a number > 0`);
-        let allowedIncrease = 1;
-        try {
-            if (m['allowed-increase'] !== undefined)
-                allowedIncrease = parseAllowedIncrease(m['allowed-increase']);
-        }
-        catch (e) {
-            throw new MetricsError(`${at}: ${e.message}`);
-        }
-        let template;
-        try {
-            template = parseTemplate(m.query);
-        }
-        catch (e) {
-            if (e instanceof TemplateError)
-                throw new MetricsError(`${at}: query: ${e.message}`);
-            throw e;
-        }
-        return {
-            name: m.name,
-            kind: 'values',
-            direction: direction,
-            critical: m.critical ?? false,
-            weight,
-            allowedIncrease,
-            query: m.query,
-            template
-        };
-    });
+/** `slots/<name>`, relative to `<path>`. */
+function slotPath(name) {
+    return `${SLOTS}/${slotName(name)}`;
+}
+/** What a slot's symlink holds for a release (relative to slots/). */
+function slotLinkTarget(id) {
+    return `../${RELEASES}/${id}`;
+}
+/** The release id a slot link names, or undefined when it names something else. */
+function parseSlotLink(target) {
+    return /^\.\.\/releases\/([^/]+)$/.exec(target.replace(/\/+$/, ''))?.[1];
+}
+/** State files other than history a caller may read and write (StateStore.readState). */
+const STATE_FILES = new Set([TRAFFIC]);
+/** A state file's name, checked: the StateStore takes names, never paths. */
+function stateName(name) {
+    if (!STATE_FILES.has(name))
+        throw new Error(`'${name}' is not a state file (have: ${[...STATE_FILES].join(', ')})`);
+    return name;
+}
+const PARTIAL = '.partial-';
+function layout_hex() {
+    return (0,external_node_crypto_.randomBytes)(4).toString('hex');
+}
+/** A staging directory's name under releases/ (a crash leaves it; cleanPartials removes it). */
+function stagingName(id) {
+    return `${PARTIAL}${id}-${layout_hex()}`;
+}
+/** Where a release is moved before it is deleted, so a crash mid-delete leaves a partial, never half a release. */
+function removingName(id) {
+    return `${PARTIAL}removing-${id}-${layout_hex()}`;
+}
+function isPartial(name) {
+    return name.startsWith(PARTIAL);
+}
+/** `.<name>.tmp-<pid>-<hex>`: a temp name beside `name` in the same directory, so rename(2) is atomic. */
+function tempName(name) {
+    return `.${name}.tmp-${process.pid}-${layout_hex()}`;
+}
+const TEMP = /^\..*\.tmp-\d+-[0-9a-f]+$/;
+function isTempName(name) {
+    return TEMP.test(name);
+}
+/** What the `current` symlink holds for a release. */
+function currentLinkTarget(id) {
+    return `${RELEASES}/${id}`;
+}
+/** The release id a `current` link names, or undefined when it names something else. */
+function parseCurrentLink(target) {
+    return /^(?:\.\/)?releases\/([^/]+)$/.exec(target.replace(/\/+$/, ''))?.[1];
+}
+function manifestName(id) {
+    return `${id}.json`;
+}
+/** A manifest's (or cache's) release id, or undefined for another file. */
+function manifestId(name) {
+    return name.endsWith('.json') ? name.slice(0, -'.json'.length) : undefined;
 }
 
-;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/source.ts
-/**
- * The `prometheus` metric source: each metric's PromQL, `$variant` replaced
- * by the baseline's and then the canary's label value, asked of Prometheus's
- * HTTP API as a range query over the window once it ends: (start, end] at the
- * stated step, so a window of `bake` gives bake \u00f7 step points per series, and
- * the first point (whose rate would reach back into the previous step) is not
- * asked for. Every finite point is a value for the judge (Mann-Whitney and
- * Hodges-Lehmann); NaN, \u00b1Inf and steps without a sample are left out and
- * counted as such. recent() gives the guard nothing: with this source the
- * guard does not look (the judge still aborts at the window's end).
- */
-
-
-
-/** What one variant's series give over `expected` steps: the finite points, and how many steps had none. */
-function pointsOf(series, expected) {
-    const values = [];
-    for (const s of series)
-        for (const [, v] of s.values)
-            if (Number.isFinite(v))
-                values.push(v);
-    return { values, missing: Math.max(0, expected * Math.max(1, series.length) - values.length) };
-}
-/** How many steps (start, end] holds at `stepMs`: the points one series can give. */
-const stepsIn = (startMs, endMs, stepMs) => Math.max(0, Math.floor((endMs - startMs) / stepMs));
-function prometheusSource(o) {
-    const now = o.now ?? (() => Date.now());
-    const stepS = o.stepMs / 1000;
-    const shown = shownUrl(o.url);
-    return {
-        name: 'prometheus',
-        detail: `${shown}, query_range step ${stepS}s`,
-        metrics: o.metrics,
-        async preflight(signal) {
-            try {
-                await o.api.buildinfo(signal);
-            }
-            catch (e) {
-                // Prometheus-compatible stores without buildinfo (404) are still asked the metrics' queries below.
-                if (!(e instanceof PromApiError && e.status === 404))
-                    throw unreachable(shown, e);
-            }
-            const t = now() / 1000;
-            for (const m of o.metrics) {
-                try {
-                    await o.api.query(render(m.template, o.variants.baseline), t, signal);
-                }
-                catch (e) {
-                    if (e instanceof PromApiError && e.errorType === 'bad_data')
-                        throw new errors_InputError(`Input 'metrics' has invalid value for metric '${m.name}': Prometheus refused its query (${e.message}); expected PromQL that ${shown} accepts`);
-                    throw unreachable(shown, e);
-                }
-            }
-        },
-        begin(durationMs, signal) {
-            const start = now();
-            const stop = new AbortController();
-            const both = AbortSignal.any([signal, stop.signal]);
-            return {
-                recent: () => [],
-                async end() {
-                    const end = Math.max(now(), start + durationMs);
-                    const first = start + o.stepMs;
-                    const expected = stepsIn(start, end, o.stepMs);
-                    const ask = async (m, value) => {
-                        try {
-                            return await o.api.queryRange(render(m.template, value), first / 1000, end / 1000, stepS, both);
-                        }
-                        catch (e) {
-                            throw new Error(`prometheus: metric '${m.name}': ${e.message}`);
-                        }
-                    };
-                    const out = {};
-                    await Promise.all(o.metrics.map(async (m) => {
-                        const [b, c] = await Promise.all([ask(m, o.variants.baseline), ask(m, o.variants.canary)]);
-                        const pb = pointsOf(b, expected);
-                        const pc = pointsOf(c, expected);
-                        const pair = {
-                            baseline: { kind: 'values', values: pb.values },
-                            canary: { kind: 'values', values: pc.values },
-                            missing: { baseline: pb.missing, canary: pc.missing }
-                        };
-                        out[m.name] = pair;
-                    }));
-                    return out;
-                },
-                cancel: () => stop.abort()
-            };
-        },
-        close: () => o.api.close()
-    };
-}
-function unreachable(shown, e) {
-    const why = e instanceof PromUnreachable
-        ? `no answer (${e.message})`
-        : e instanceof PromApiError
-            ? `not Prometheus's API (${e.message})`
-            : e.message;
-    return new errors_InputError(`Input 'prometheus-url' has invalid value '${shown}': ${why}; expected the base URL of a Prometheus server that answers /api/v1/status/buildinfo`);
-}
-
-;// CONCATENATED MODULE: ../../packages/canary/src/sources/prometheus.ts
-/**
- * The `prometheus` source as a kind: each metric of `metrics` (YAML, with
- * `$variant` in its PromQL) asked of `prometheus-url` per variant as a range
- * query over the window at `prometheus-step`; `$variant` is the variant's
- * address in `servers` (what Prometheus's `instance` label holds for a target
- * scraped at that address). Refused at input time when a window
- * (`bake` \u00f7 the step) cannot give `min-samples` points.
- */
-
-
-
-
-/** The query step when `prometheus-step` is not given: Prometheus's default scrape interval. */
-const PROMETHEUS_STEP_MS = 15_000;
-/** Prometheus refuses a range query of more points than this per series. */
-const PROMETHEUS_MAX_POINTS = 11_000;
-const metricsField = () => stringField((s, fail) => {
-    try {
-        return parseMetrics(s);
-    }
-    catch (e) {
-        if (e instanceof MetricsError)
-            return fail(e.message);
-        throw e;
-    }
-});
-const prometheus_inputs = {
-    'prometheus-url': inputs_optional(fields.url()),
-    metrics: inputs_optional(metricsField()),
-    'prometheus-step': inputs_optional(fields.duration(1, { timer: true }))
-};
-/** The label value `$variant` becomes: the server's address in `servers`. */
-function variantValue(servers, name) {
-    return servers.find((s) => s.name === name)?.address ?? name;
-}
-const prometheusKind = {
-    name: 'prometheus',
-    inputs: prometheus_inputs,
-    secrets: [],
-    check(v) {
-        if (!v['prometheus-url'])
-            throw new errors_InputError("Input 'prometheus-url' is required when analysis is prometheus: expected the Prometheus server's http(s) base URL, e.g. http://127.0.0.1:9090/");
-        if (!v.metrics)
-            throw new errors_InputError("Input 'metrics' is required when analysis is prometheus: expected a YAML list of metrics, each with name and query (PromQL with $variant)");
-        const step = v['prometheus-step'] ?? PROMETHEUS_STEP_MS;
-        const points = Math.floor(v.bake / step);
-        if (points < v['min-samples'])
-            throw new errors_InputError(`Input 'bake' has invalid value '${formatDuration(v.bake)}': at the query step ${formatDuration(step)} (prometheus-step) a window gives ${points} point(s) per variant, fewer than min-samples ${v['min-samples']}; expected a bake of at least ${formatDuration(v['min-samples'] * step)}, a shorter prometheus-step or a lower min-samples`);
-        if (points > PROMETHEUS_MAX_POINTS)
-            throw new errors_InputError(`Input 'prometheus-step' has invalid value '${formatDuration(step)}': a bake of ${formatDuration(v.bake)} would ask ${points} points per series, more than Prometheus's ${PROMETHEUS_MAX_POINTS}; expected a step of at least ${formatDuration(Math.ceil(v.bake / PROMETHEUS_MAX_POINTS))}`);
-        const b = variantValue(v.servers, v['baseline-server']);
-        const c = variantValue(v.servers, v['canary-server']);
-        if (b === c)
-            throw new errors_InputError(`Input 'servers' has invalid value for ${v['canary-server']}: its address '${c}' is the baseline's too, and with prometheus $variant is the address; expected each variant's own address`);
-    },
-    make: (v) => prometheusSource({
-        url: v['prometheus-url'],
-        api: promClient(v['prometheus-url'], v.timeout),
-        metrics: v.metrics,
-        stepMs: v['prometheus-step'] ?? PROMETHEUS_STEP_MS,
-        variants: {
-            baseline: variantValue(v.servers, v['baseline-server']),
-            canary: variantValue(v.servers, v['canary-server'])
-        }
-    })
-};
-
-;// CONCATENATED MODULE: ../../packages/canary/src/sources/registry.ts
-/**
- * The metric-source kinds, registered in one place (`analysis` chooses one):
- * a new source is its module and one line here (plus action.yml and its README).
- */
-
-
-
-const sourceKinds = kinds_registry('metric source', [probeKind, prometheusKind]);
-/** Refuses another source's inputs, then runs the chosen source's checks (one line, before any side effect). */
-function checkSource(values) {
-    checkSelected(sourceKinds, 'analysis', values);
-}
-function makeSource(values, ctx) {
-    checkSource(values);
-    return sourceKinds.get(values.analysis).make(values, ctx);
-}
-
-;// CONCATENATED MODULE: ../../packages/canary/src/steps.ts
-/**
- * The `steps` input: the canary's share of the traffic at each step, in
- * percent. Judged steps are every one before the last; the last is 100%, the
- * promotion, which is not judged (the baseline has no traffic there).
- */
-const STEPS_FORM = 'percentages that increase and end at 100%, such as 10%,25%,50%,100%';
-class StepsError extends Error {
-}
-function parseSteps(text) {
-    const items = text
-        .split(/[\n,]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-    if (items.length === 0)
-        throw new StepsError(`expected ${STEPS_FORM}`);
-    const steps = items.map((s) => {
-        const m = /^(\d{1,3})%?$/.exec(s);
-        const n = m ? Number(m[1]) : NaN;
-        if (!(n >= 1 && n <= 100))
-            throw new StepsError(`expected ${STEPS_FORM} ('${s}' is not a percentage from 1 to 100)`);
-        return n;
-    });
-    for (let i = 1; i < steps.length; i++)
-        if (steps[i] <= steps[i - 1])
-            throw new StepsError(`expected ${STEPS_FORM} (${steps[i]}% comes after ${steps[i - 1]}%)`);
-    if (steps.at(-1) !== 100)
-        throw new StepsError(`expected ${STEPS_FORM} (the last is ${steps.at(-1)}%)`);
-    return steps;
-}
-/** The weights of one step: the canary's share and the rest to the baseline. */
-function stepWeights(percent, baseline, canary) {
-    return { [baseline]: 100 - percent, [canary]: percent };
-}
-
-;// CONCATENATED MODULE: ../../packages/canary/src/inputs.ts
-/** The canary action's inputs: its own (names.ts), the router inputs of traffic, and each router's and metric source's own. */
-
-
-
-
-const steps = () => stringField((s, fail) => {
-    try {
-        return parseSteps(s);
-    }
-    catch (e) {
-        if (e instanceof StepsError)
-            return fail(e.message);
-        throw e;
-    }
-});
-/** A probability strictly between 0 and 1, as a number (0.98) or a percentage (98%). */
-const probability = () => stringField((s, fail) => {
-    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(s.trim());
-    const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
-    return v > 0 && v < 1 ? v : fail('expected a number strictly between 0 and 1, such as 0.98 (or 98%)');
-});
-const score = () => fields.int(0, 100);
-const canaryInputs = {
-    router: fields.oneOf(routerKinds.names),
-    upstream: inputs_required(fields.string('an nginx upstream or HAProxy backend name')),
-    servers: trafficFields.servers(),
-    'router-host': trafficFields.host(),
-    'ssh-key': inputs_optional(fields.string()),
-    'known-hosts': inputs_optional(fields.string()),
-    timeout: fields.duration(1, { timer: true }),
-    'baseline-server': inputs_required(fields.string('the server (slot) name that serves now')),
-    'canary-server': inputs_required(fields.string('the server (slot) name of the new release')),
-    steps: steps(),
-    bake: fields.duration(1, { timer: true }),
-    analysis: fields.oneOf(sourceKinds.names),
-    confidence: probability(),
-    tolerance: fields.number(0, 'a number \u2265 0, such as 0.25'),
-    'min-samples': fields.int(1, 10_000_000),
-    'pass-score': score(),
-    'marginal-score': score(),
-    'on-inconclusive': fields.oneOf(['extend', 'fail', 'pass']),
-    'max-extensions': fields.int(0, 100),
-    'guard-interval': fields.duration(1, { timer: true }),
-    'guard-max-error-rate': fields.rate(),
-    path: inputs_required(fields.path()),
-    reason: inputs_optional(fields.string()),
-    'fail-on-abort': fields.boolean(),
-    ...routerKinds.inputs,
-    ...sourceKinds.inputs
-};
-/** Never echoed, masked in the log and in every file written. */
-const canarySecrets = ['ssh-key', ...routerKinds.secrets, ...sourceKinds.secrets];
-/**
- * The traffic values that move the canary's steps (traffic's session), with
- * the baseline at 100% as the weights checked up front: both servers must be
- * among `servers`.
- */
-function canaryTraffic(i) {
-    return {
-        ...i,
-        weights: { kind: 'set', weights: { [i['baseline-server']]: 100 } },
-        drain: [],
-        'drain-timeout': 0,
-        verify: true
-    };
-}
-/** Every check that needs no router host and no network: one line naming the input, before anything moves. */
-function checkCanary(i) {
-    const names = i.servers.map((s) => s.name);
-    for (const input of ['baseline-server', 'canary-server'])
-        if (!names.includes(i[input]))
-            throw new errors_InputError(`Input '${input}' has invalid value '${i[input]}': it is not one of servers (${names.join(', ')}); expected a server name from servers`);
-    if (i['baseline-server'] === i['canary-server'])
-        throw new errors_InputError(`Input 'canary-server' has invalid value '${i['canary-server']}': it is the baseline-server too; expected the other server (slot), the one with the new release`);
-    if (i['marginal-score'] > i['pass-score'])
-        throw new errors_InputError(`Input 'marginal-score' has invalid value '${i['marginal-score']}': it is above pass-score ${i['pass-score']}; expected a score from 0 to ${i['pass-score']}`);
-    checkSource(i);
-}
-
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-// EXTERNAL MODULE: external "node:perf_hooks"
-var external_node_perf_hooks_ = __nccwpck_require__(643);
-;// CONCATENATED MODULE: ../../packages/probe/src/request.ts
-/**
- * One HTTP request with a bound on its time, measured and classified. Never
- * throws for a network failure: the result says what happened (timeout,
- * refused, reset, DNS), because the gate reports it as a reason.
- *
- * Two transports share this: `ProbeClient` (undici, for the gate's load
- * sampling, where throughput counts) and `NodeHttpClient` (node:http, for
- * smoke-test, where memory counts: its parser is native, not WebAssembly).
- */
-
-
-/** One bounded, measured exchange over a transport; failures become results. */
-async function exchange(send, req) {
-    const start = external_node_perf_hooks_.performance.now();
-    // A timer cleared when the exchange ends: AbortSignal.timeout's timer would stay (with its signal)
-    // until it fired, so a gate sampling for minutes would hold one per request sent in the last timeout.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
-    const timeout = deadline.signal;
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-    let ttfbMs;
-    try {
-        const res = await send(req, signal);
-        ttfbMs = external_node_perf_hooks_.performance.now() - start;
-        const body = await readBody(res.body, req.maxBodyBytes ?? 4 * 1024 * 1024);
-        return {
-            status: res.status,
-            headers: flatHeaders(res.headers),
-            body,
-            latencyMs: external_node_perf_hooks_.performance.now() - start,
-            ttfbMs
-        };
-    }
-    catch (e) {
-        const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e);
-        const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : request_describe(kind, e);
-        return { headers: {}, body: '', latencyMs: external_node_perf_hooks_.performance.now() - start, ttfbMs, error: { kind, message } };
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-async function readBody(body, max) {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        const buf = chunk;
-        if (size < max)
-            chunks.push(size + buf.length > max ? buf.subarray(0, max - size) : buf);
-        size += buf.length;
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-function flatHeaders(h) {
-    const out = {};
-    for (const [k, v] of Object.entries(h))
-        if (v !== undefined)
-            out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-    return out;
-}
-function request_describe(kind, e) {
-    const detail = e instanceof Error ? e.message : String(e);
-    switch (kind) {
-        case 'refused':
-            return 'connection refused';
-        case 'reset':
-            return 'connection reset';
-        case 'dns':
-            return `DNS lookup failed (${detail})`;
-        case 'tls':
-            return `TLS error (${detail})`;
-        case 'aborted':
-            return 'aborted';
-        default:
-            return detail;
-    }
-}
-
-;// CONCATENATED MODULE: ../../packages/probe/src/undici-client.ts
-/** The gate's transport: an undici keep-alive pool, the fastest client for sampling under load. */
-
-
-/** One request on undici, over `dispatcher` (undici's global one when undefined). */
-function undiciTransport(dispatcher) {
-    return async (r, signal) => {
-        const { url, headers } = withUserinfoAuth(r.url, r.headers);
-        const res = await (0,node_modules_undici/* request */.Em)(url, {
-            dispatcher,
-            method: (r.method ?? 'GET').toUpperCase(),
-            headers,
-            body: r.body,
-            signal,
-            // The overall bound comes from the signal; these only stop undici's
-            // own (longer) defaults from firing first with a different message.
-            headersTimeout: r.timeoutMs + 1000,
-            bodyTimeout: r.timeoutMs + 1000
-        });
-        return { status: res.statusCode, headers: res.headers, body: res.body };
-    };
-}
-/**
- * undici ignores a URL's userinfo (node:http, and so smoke-test, sends it as
- * Basic): `https://user:pass@host/health` would reach the server without
- * credentials. It is sent as node:http sends it, unless the request already
- * carries an Authorization header. core's maskUrl masks that credential.
- */
-function withUserinfoAuth(target, given) {
-    const headers = Array.isArray(given) ? given.flat() : given;
-    const u = typeof target === 'string' ? new URL(target) : target;
-    if (!u.username && !u.password)
-        return { url: target, headers };
-    const names = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers ?? {});
-    const bare = new URL(u.href);
-    bare.username = '';
-    bare.password = '';
-    if (names.some((n) => n.toLowerCase() === 'authorization'))
-        return { url: bare, headers };
-    const credential = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
-    const authorization = `Basic ${credential}`;
-    return {
-        url: bare,
-        headers: Array.isArray(headers) ? [...headers, 'authorization', authorization] : { ...headers, authorization }
-    };
-}
-/** A keep-alive connection pool; close() when done so no socket outlives the step. */
-class ProbeClient {
-    dispatcher;
-    transport;
-    constructor(options = {}) {
-        this.dispatcher = new node_modules_undici/* Agent */.g6({
-            connections: options.connections ?? 16,
-            keepAliveTimeout: 10_000,
-            pipelining: 1
-        });
-        this.transport = undiciTransport(this.dispatcher);
-    }
-    send(req) {
-        return exchange(this.transport, req);
-    }
-    async close() {
-        await this.dispatcher.close();
-    }
-}
-
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ../../packages/release/src/history.ts
 /**
  * `<path>/.gantry/history.json`: the releases a target has had, in the order
@@ -85817,647 +85073,6 @@ function uniqueId(base, taken) {
     for (let n = 2;; n++)
         if (!taken.has(`${base}-${n}`))
             return `${base}-${n}`;
-}
-
-;// CONCATENATED MODULE: ../../packages/release/src/history-load.ts
-/**
- * Reading history.json under the lock, the same for every target. A file that
- * is not JSON (a short write on a full disk, another tool's crash) must not stop
- * every later deploy and rollback: it is kept aside for a person to read, and a
- * minimal history is rebuilt from the release directories and `current`, with
- * one warning. A file that is JSON but wrong (a bad hand edit) is named, not
- * guessed at: the releases' good/bad marks may still be in it.
- */
-
-
-class HistoryStateError extends Error {
-}
-async function history_load_loadHistory(t, warn, now = new Date()) {
-    try {
-        return await t.readHistory();
-    }
-    catch (e) {
-        if (e instanceof HistoryUnparseable) {
-            const aside = await t.keepHistoryAside(`history.json.corrupt-${compactStamp(now)}`);
-            const onDisk = await t.listReleases();
-            const h = rebuildHistory(onDisk, await t.current(), now.toISOString());
-            await t.writeHistory(h);
-            warn(`${t.name}: .gantry/history.json could not be parsed (${e.reason}); kept it as .gantry/${aside} and rebuilt a minimal history from ${onDisk.length} release directories and current (good/bad marks unknown)`);
-            return h;
-        }
-        if (e instanceof HistoryError) {
-            throw new HistoryStateError(`${t.name}: .gantry/history.json: ${e.message.replace(/^history\.json /, '')}; fix or remove that entry; nothing changed`);
-        }
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ../../packages/release/src/rollback.ts
-/**
- * A rollback: switch every host back to `to` (or the newest good release older
- * than current), mark the release it leaves bad with who and why, record it.
- * Never onto a bad release; with nothing to go back to, a clear failure and
- * nothing changed.
- */
-
-
-
-
-
-class NothingToRollBack extends (/* unused pure expression or super */ null && (Error)) {
-}
-/**
- * Fails, before any change, when a target's `<path>` holds no releases: a
- * mistyped path must be named as such, not met as a missing lock directory.
- */
-async function checkDeployed(targets) {
-    for (const t of targets) {
-        if (!(await t.hasLayout())) {
-            throw new InputError(`Input 'path' has invalid value '${t.base}': ${t.name} holds no releases (no .gantry/ or releases/ there); expected the path deploy-atomic deployed to; nothing changed`);
-        }
-    }
-}
-async function rollback(o) {
-    await checkDeployed(o.targets);
-    const slot = o.slot;
-    const link = slot ? `slot ${slot}` : 'current';
-    const lock = await acquireLock(o.targets, `rollback${slot ? ` of slot ${slot}` : ''}${o.to ? ` to ${o.to}` : ''}`, {
-        ...o.lock,
-        log: o.log
-    });
-    try {
-        const states = [];
-        for (const t of o.targets) {
-            const history = await loadHistory(t, o.warn ?? o.log);
-            // With a slot, "current" below is what that slot links to.
-            const current = slot ? await t.slot(slot) : await t.current();
-            const onDisk = new Set(await t.listReleases());
-            states.push({ t, history, current, onDisk });
-        }
-        const first = states[0];
-        const from = first.current;
-        const skew = states.filter((s) => s.current !== from);
-        if (skew.length) {
-            o.log(`hosts disagree on ${link}: ${states.map((s) => `${s.t.name}=${s.current ?? 'none'}`).join(', ')}`);
-        }
-        if (o.expectFrom !== undefined && from !== o.expectFrom) {
-            throw new NothingToRollBack(`${link} changed during the watch (${o.expectFrom} -> ${from ?? 'none'}); not rolling back a release that was not watched; nothing changed`);
-        }
-        let to;
-        if (o.to) {
-            for (const s of states) {
-                if (!s.onDisk.has(o.to)) {
-                    throw new NothingToRollBack(`release '${o.to}' does not exist on ${s.t.name} (it has: ${[...s.onDisk].sort().join(', ') || 'none'}); nothing changed`);
-                }
-                const r = findRelease(s.history, o.to);
-                if (r?.status === 'bad') {
-                    throw new NothingToRollBack(`release '${o.to}' is marked bad on ${s.t.name} (${r.bad?.reason ?? 'no reason recorded'}); refusing to roll back onto it; nothing changed`);
-                }
-            }
-            if (o.to === from && skew.length === 0) {
-                throw new NothingToRollBack(`release '${o.to}' is already ${slot ? `in slot ${slot}` : 'current'} on every host; nothing changed`);
-            }
-            to = o.to;
-        }
-        else {
-            if (slot && from === undefined)
-                throw new NothingToRollBack(`nothing to roll back on ${first.t.name}: slot ${slot} links no release (no ${first.t.base}/slots/${slot}); nothing changed`);
-            const pick = slot
-                ? slotRollbackTarget(first.history, slot, from, first.onDisk)
-                : rollbackTarget(first.history, from, first.onDisk);
-            if (!pick) {
-                throw new NothingToRollBack(slot
-                    ? `nothing to roll back to on ${first.t.name}: slot ${slot} held no good release before ${from ?? '(the slot links no release)'} that is still on disk; nothing changed`
-                    : `nothing to roll back to on ${first.t.name}: no good release older than ${from ?? '(no current release)'}; nothing changed`);
-            }
-            for (const s of states.slice(1)) {
-                if (!s.onDisk.has(pick))
-                    throw new NothingToRollBack(`release '${pick}' is missing on ${s.t.name}; nothing changed`);
-            }
-            to = pick;
-        }
-        const t0 = performance.now();
-        for (const s of states) {
-            const v = await s.t.verify(to, false);
-            if (!v.ok) {
-                throw new DeployError(`release '${to}' on ${s.t.name} is damaged (${v.problems.slice(0, 3).join('; ')}); nothing changed`);
-            }
-        }
-        const s0 = performance.now();
-        await switchAll(states, to, o.log, slot);
-        const switchMs = performance.now() - s0;
-        const durationMs = performance.now() - t0;
-        const at = new Date().toISOString();
-        for (const s of states) {
-            if (s.current && s.current !== to) {
-                markBad(s.history, s.current, { reason: o.reason, actor: o.context.actor, run: o.context.run, at });
-            }
-            const rec = findRelease(s.history, to);
-            if (rec && !rec.activatedAt && !slot)
-                rec.activatedAt = at;
-            addEvent(s.history, {
-                at,
-                kind: 'rollback',
-                from: s.current,
-                to,
-                reason: o.reason,
-                actor: o.context.actor,
-                run: o.context.run,
-                ...(slot ? { slot } : {})
-            });
-            await s.t.writeHistory(s.history);
-        }
-        return { ...(slot ? { slot } : {}), from, to, durationMs, switchMs };
-    }
-    finally {
-        await lock.release();
-    }
-}
-/**
- * A slot whose traffic was moved back (blue-green) but that held no good
- * release before this one: nothing to relink, so the release it links is
- * marked bad, with who and why, and stays there without traffic until the
- * next deploy to that slot replaces it. Returns that release.
- */
-async function markSlotBad(o) {
-    const lock = await acquireLock(o.targets, `mark the release of slot ${o.slot} bad`, { ...o.lock, log: o.log });
-    try {
-        return await markSlotBadHeld(o);
-    }
-    finally {
-        await lock.release();
-    }
-}
-/** markSlotBad for a caller that already holds the deploy lock of the targets (a canary's traffic session). */
-async function markSlotBadHeld(o) {
-    let first;
-    const at = new Date().toISOString();
-    for (const t of o.targets) {
-        const history = await history_load_loadHistory(t, o.warn ?? o.log);
-        const id = await t.slot(o.slot);
-        first ??= id;
-        if (!id)
-            continue;
-        history_markBad(history, id, { reason: o.reason, actor: o.context.actor, run: o.context.run, at });
-        const ev = history.events.at(-1);
-        if (ev?.kind === 'mark-bad')
-            ev.slot = o.slot;
-        await t.writeHistory(history);
-    }
-    return first;
-}
-
-;// CONCATENATED MODULE: ../../packages/release/src/settings.ts
-/**
- * Bounds with no input of their own (DESIGN.md names none): how long a lock
- * lives without a refresh, how long to wait for another run's lock, how long
- * `activate` may run. The environment can override them (GANTRY_LOCK_WAIT,
- * GANTRY_LOCK_TTL, GANTRY_ACTIVATE_TIMEOUT: durations such as 90s or 5m).
- */
-
-const DEFAULT_LOCK_WAIT_MS = 5 * 60_000;
-/** A lock not refreshed for this long is stale: shorter than the wait, so a dead holder only delays the next run. */
-const DEFAULT_LOCK_TTL_MS = 2 * 60_000;
-/** The holder's refresh period: four chances within the TTL (a slow ssh call or a busy runner may miss one). */
-const LOCK_REFRESH_MS = 30_000;
-const DEFAULT_ACTIVATE_TIMEOUT_MS = (/* unused pure expression or super */ null && (10 * 60_000));
-function envDuration(name, fallback, env) {
-    const v = env[name];
-    if (v === undefined || v.trim() === '')
-        return fallback;
-    let ms;
-    try {
-        ms = parseDuration(v);
-    }
-    catch {
-        throw new errors_InputError(`Environment variable ${name} has invalid value '${v}': expected ${DURATION_FORM}`);
-    }
-    // Each becomes a timer: past the bound Node.js would fire it after 1 ms.
-    if (ms > MAX_TIMER_MS)
-        throw new errors_InputError(`Environment variable ${name} has invalid value '${v}': expected ${MAX_TIMER_FORM}`);
-    return ms;
-}
-function lockSettings(env = process.env) {
-    const ttlMs = Math.max(3000, envDuration('GANTRY_LOCK_TTL', DEFAULT_LOCK_TTL_MS, env));
-    return {
-        waitMs: envDuration('GANTRY_LOCK_WAIT', DEFAULT_LOCK_WAIT_MS, env),
-        ttlMs,
-        refreshMs: Math.min(LOCK_REFRESH_MS, Math.floor(ttlMs / 4))
-    };
-}
-function activateTimeout(env = process.env) {
-    return envDuration('GANTRY_ACTIVATE_TIMEOUT', DEFAULT_ACTIVATE_TIMEOUT_MS, env);
-}
-/** Who and what, from the runner's environment. */
-function runContext(env = process.env) {
-    return {
-        sha: env.GITHUB_SHA || undefined,
-        ref: env.GITHUB_REF || undefined,
-        run: env.GITHUB_RUN_ID || undefined,
-        actor: env.GITHUB_ACTOR || undefined
-    };
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ../../packages/release/src/ssh/quote.ts
-/**
- * Quoting for the two places a string meets a command line we do not spawn
- * ourselves: the remote user's shell (ssh joins its arguments into one command
- * line that sshd hands to `$SHELL -c`) and rsync's own `-e` splitter.
- */
-class QuoteError extends Error {
-}
-/**
- * POSIX single-quote escaping: `'` + s with every `'` as `'\''` + `'`. Inside
- * single quotes a POSIX shell (sh, dash, bash, ksh, zsh) takes every byte
- * literally, so the result is one word whatever s holds. NUL cannot travel in
- * a command line at all.
- */
-function shq(s) {
-    if (s.includes('\0'))
-        throw new QuoteError('a NUL byte cannot be passed in a command line');
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-/** The remote command line `sh -c '<script>' <name> '<arg>'\u2026`: every word quoted. */
-function remoteCommand(script, name, args) {
-    return ['sh', '-c', script, name, ...args].map(shq).join(' ');
-}
-/**
- * One word of rsync's `-e` command: rsync splits it on spaces and honours
- * single and double quotes, but no backslash escapes, so a word holding both
- * quote kinds cannot be expressed.
- */
-function rsyncWord(s) {
-    if (/^[A-Za-z0-9._/=:@%+,-]+$/.test(s))
-        return s;
-    if (!s.includes("'"))
-        return `'${s}'`;
-    if (!s.includes('"'))
-        return `"${s}"`;
-    throw new QuoteError(`cannot pass '${s}' to rsync -e (it holds both quote characters)`);
-}
-/** A path in an ssh option: `%` starts a token there (IdentityFile, ControlPath, UserKnownHostsFile). */
-function sshPath(p) {
-    if (/[\s"'\\]/.test(p))
-        throw new QuoteError(`path '${p}' holds whitespace, a quote or a backslash; ssh options cannot carry it`);
-    return p.replace(/%/g, '%%');
-}
-
-;// CONCATENATED MODULE: ../../packages/release/src/ssh/run.ts
-/**
- * Runs ssh/rsync from an argument array (never a local shell), bounded in
- * time: killed when the bound passes (rsync's own ssh child then sees its pipe
- * close and ends; rsync --timeout bounds a stall too). Running children are
- * tracked so a cancelled job can end them before it exits.
- */
-
-const MAX_STDERR = 64 * 1024;
-const running = new Set();
-/** Ends every ssh/rsync still running (a cancelled job: nothing outlives the step). */
-function killRunning() {
-    for (const c of running)
-        c.kill('SIGKILL');
-}
-function runProcess(cmd, args, o) {
-    return new Promise((resolve) => {
-        const t0 = performance.now();
-        const out = [];
-        let stderr = '';
-        let timedOut = false;
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, {
-            stdio: ['pipe', 'pipe', 'pipe'],
-            shell: false,
-            env: o.env ?? process.env
-        });
-        running.add(child);
-        const lines = (d) => {
-            if (o.onLine)
-                for (const l of d.toString('utf8').split(/\r?\n/))
-                    if (l !== '')
-                        o.onLine(l);
-        };
-        const timer = setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL');
-        }, o.timeoutMs);
-        child.stdout.on('data', (d) => {
-            out.push(d);
-            lines(d);
-        });
-        child.stderr.on('data', (d) => {
-            stderr = (stderr + d.toString('utf8')).slice(-MAX_STDERR);
-            lines(d);
-        });
-        // The remote side may exit before reading all of stdin; that is its answer, not ours to crash on.
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(o.input ?? '');
-        const done = (code, signal, extra = '') => {
-            clearTimeout(timer);
-            running.delete(child);
-            resolve({
-                code,
-                signal,
-                stdout: Buffer.concat(out),
-                stderr: stderr + extra,
-                timedOut,
-                ms: performance.now() - t0
-            });
-        };
-        child.on('error', (e) => done(null, null, e.message));
-        child.on('close', (code, signal) => done(code, signal));
-    });
-}
-/** The last meaningful line of a tool's stderr, for an error message. */
-function lastLine(text) {
-    const lines = text
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    return lines[lines.length - 1] ?? '';
-}
-
-;// CONCATENATED MODULE: ../../packages/release/src/ssh/session.ts
-/**
- * What every ssh/rsync call of one run shares: the private key written 0600
- * under RUNNER_TEMP, the known_hosts file (or the explicit insecure-accept),
- * and the ssh options that keep a call from ever waiting on a person or a dead
- * peer. close() removes the directory; exit and signal hooks remove it too when
- * the process ends without close() (an uncaught error, a cancelled job), and
- * first end the connections still open (a master would otherwise stay logged
- * in for its ControlPersist time). Only SIGKILL leaves them, and the key inside
- * RUNNER_TEMP, which the runner empties after the job.
- */
-
-
-
-
-
-
-const INSECURE_ACCEPT = 'insecure-accept';
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-/** The sessions whose files a signal must remove. */
-const session_live = new Set();
-/**
- * A cancelled job (SIGINT/SIGTERM): when other code handles the signal too (the
- * lock gives itself back over ssh, which needs the key), let it work and come
- * back when it re-raises the signal; then remove every session's files and die
- * of the signal as Node would have.
- */
-function onSignal(signal) {
-    if (process.listeners(signal).some((l) => l !== onSignal)) {
-        process.once(signal, onSignal);
-        return;
-    }
-    killRunning();
-    for (const s of [...session_live])
-        s.removeFiles();
-    process.kill(process.pid, signal);
-}
-function track(s, on) {
-    if (on) {
-        if (session_live.size === 0)
-            for (const sig of SIGNALS)
-                process.once(sig, onSignal);
-        session_live.add(s);
-    }
-    else if (session_live.delete(s) && session_live.size === 0) {
-        for (const sig of SIGNALS)
-            process.removeListener(sig, onSignal);
-    }
-}
-class SessionError extends Error {
-}
-/** Checks the credential inputs without writing anything (an error names the input, never the key). */
-function checkCredentials(key, knownHosts) {
-    if (!key || key.trim() === '') {
-        throw new SessionError("Input 'ssh-key' is required when target is ssh: expected an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- \u2026)");
-    }
-    if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(key) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(key)) {
-        throw new SessionError("Input 'ssh-key' has an invalid value (not shown): expected an unencrypted private key in PEM/OpenSSH form (-----BEGIN \u2026 PRIVATE KEY-----)");
-    }
-    const kh = knownHosts?.trim() ?? '';
-    if (kh === '') {
-        throw new SessionError(`Input 'known-hosts' is required when target is ssh: expected known_hosts lines (e.g. the output of ssh-keyscan -p PORT HOST), or '${INSECURE_ACCEPT}' to accept any host key`);
-    }
-    if (kh !== INSECURE_ACCEPT) {
-        const bad = kh
-            .split(/\r?\n/)
-            .map((l) => l.trim())
-            .find((l) => l !== '' && !l.startsWith('#') && l.split(/\s+/).length < 3);
-        if (bad !== undefined) {
-            throw new SessionError(`Input 'known-hosts' has invalid value '${bad}': expected known_hosts lines '<host> <key-type> <base64 key>' (ssh-keyscan output), or '${INSECURE_ACCEPT}'`);
-        }
-    }
-}
-class SshSession {
-    dir;
-    keyFile;
-    insecure;
-    /** Where the ControlMaster sockets live (private: whoever reaches a socket uses the connection). */
-    socketDir = '';
-    knownHostsFile;
-    connectTimeoutS;
-    users = 0;
-    closed = false;
-    /** Open shared connections: control socket \u2192 the `ssh -O exit` command line that ends it. */
-    masters = new Map();
-    onExit = () => this.removeFiles();
-    constructor(o) {
-        checkCredentials(o.key, o.knownHosts);
-        // Short names: ControlPath sockets live here and a unix socket path is at most ~104 bytes.
-        this.dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)(o.tempRoot ?? (0,external_node_os_namespaceObject.tmpdir)(), 'gantry-ssh-'));
-        process.once('exit', this.onExit);
-        track(this, true);
-        try {
-            sshPath(this.dir);
-            (0,external_node_fs_namespaceObject.chmodSync)(this.dir, 0o700);
-            this.keyFile = (0,external_node_path_.join)(this.dir, 'id');
-            // OpenSSH refuses a key without its final newline, and CRLF from a pasted secret.
-            const key = o.key.replace(/\r\n?/g, '\n').trim() + '\n';
-            (0,external_node_fs_namespaceObject.writeFileSync)(this.keyFile, key, { mode: 0o600 });
-            (0,external_node_fs_namespaceObject.chmodSync)(this.keyFile, 0o600);
-            this.insecure = o.knownHosts.trim() === INSECURE_ACCEPT;
-            this.knownHostsFile = (0,external_node_path_.join)(this.dir, 'known_hosts');
-            if (!this.insecure) {
-                (0,external_node_fs_namespaceObject.writeFileSync)(this.knownHostsFile, o.knownHosts.replace(/\r\n?/g, '\n').trim() + '\n', { mode: 0o600 });
-            }
-            else {
-                o.warn("known-hosts is 'insecure-accept': host keys are not checked, so a man in the middle could receive the release; pass the hosts' keys (ssh-keyscan output) in known-hosts instead");
-            }
-            this.connectTimeoutS = o.connectTimeoutS ?? 15;
-            // A unix socket path holds ~104 bytes and ssh adds a 17-byte suffix while it
-            // binds: when RUNNER_TEMP is deep, the control sockets go to a short private dir.
-            this.socketDir = Buffer.byteLength(this.dir) <= 72 ? this.dir : (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'gantry-cm-'));
-            (0,external_node_fs_namespaceObject.chmodSync)(this.socketDir, 0o700);
-            sshPath(this.socketDir);
-        }
-        catch (e) {
-            this.removeFiles();
-            throw e;
-        }
-    }
-    /** ssh options every call uses (no config file is read: the runner's ~/.ssh plays no part). */
-    options() {
-        const o = (kv) => ['-o', kv];
-        return [
-            '-F',
-            '/dev/null',
-            ...o(`IdentityFile=${sshPath(this.keyFile)}`),
-            ...o('IdentitiesOnly=yes'),
-            ...o('IdentityAgent=none'),
-            ...o('PasswordAuthentication=no'),
-            ...o('KbdInteractiveAuthentication=no'),
-            ...o('BatchMode=yes'),
-            ...o(`ConnectTimeout=${this.connectTimeoutS}`),
-            ...o('ServerAliveInterval=10'),
-            ...o('ServerAliveCountMax=3'),
-            ...o('LogLevel=ERROR'),
-            ...o('ForwardAgent=no'),
-            ...o('ForwardX11=no'),
-            ...o('RequestTTY=no'),
-            ...o('UpdateHostKeys=no'),
-            ...o('GlobalKnownHostsFile=/dev/null'),
-            ...(this.insecure
-                ? [...o('StrictHostKeyChecking=no'), ...o('UserKnownHostsFile=/dev/null')]
-                : [...o('StrictHostKeyChecking=yes'), ...o(`UserKnownHostsFile=${sshPath(this.knownHostsFile)}`)])
-        ];
-    }
-    /** A target takes a share; the last one to release removes the key. */
-    acquire() {
-        this.users++;
-    }
-    release() {
-        this.users = Math.max(0, this.users - 1);
-        if (this.users === 0)
-            this.removeFiles();
-    }
-    /** A target's shared connection is up; `exitArgs` is the ssh command line that ends it. */
-    masterStarted(controlPath, exitArgs) {
-        this.masters.set(controlPath, exitArgs);
-    }
-    masterEnded(controlPath) {
-        this.masters.delete(controlPath);
-    }
-    /** Ends the connections still open, then removes the key, known_hosts and sockets (idempotent). */
-    removeFiles() {
-        if (this.closed)
-            return;
-        this.closed = true;
-        process.removeListener('exit', this.onExit);
-        track(this, false);
-        // Synchronous: this also runs in the exit hook and on a signal, with no event loop turn left.
-        for (const [socket, args] of this.masters) {
-            if ((0,external_node_fs_namespaceObject.existsSync)(socket))
-                (0,external_node_child_process_namespaceObject.spawnSync)(args[0], args.slice(1), { stdio: 'ignore', timeout: 5_000 });
-        }
-        this.masters.clear();
-        (0,external_node_fs_namespaceObject.rmSync)(this.dir, { recursive: true, force: true });
-        if (this.socketDir && this.socketDir !== this.dir)
-            (0,external_node_fs_namespaceObject.rmSync)(this.socketDir, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ../../packages/release/src/layout.ts
-/**
- * The names of the deploy layout (DESIGN.md), for every filesystem target and
- * the tests: one place says what a staging directory, a temp file and the
- * `current` link look like, so cleanPartials() on local and ssh remove exactly
- * what either left behind.
- *
- *   <path>/releases/<id>/              complete, verified releases
- *   <path>/releases/.partial-<id>-<hex> staging (also `.partial-removing-<id>-<hex>`)
- *   <path>/current -> releases/<id>
- *   <path>/shared/
- *   <path>/slots/<name> -> ../releases/<id>   (deploy-atomic's `slot`; switched as `current` is)
- *   <path>/.gantry/{history.json,traffic.json,lock,manifests/<id>.json,cache/<id>.json}
- */
-
-const RELEASES = 'releases';
-const SHARED = 'shared';
-const CURRENT = 'current';
-/** State: lock, history, manifests (and the local target's stat caches). */
-const STATE = '.gantry';
-const HISTORY = 'history.json';
-const LOCK = 'lock';
-const MANIFESTS = 'manifests';
-const CACHES = 'cache';
-/** The traffic history of the `traffic` action (traffic-state.ts). */
-const TRAFFIC = 'traffic.json';
-/** Where slot links live: `<path>/slots/<name> -> ../releases/<id>`. */
-const SLOTS = 'slots';
-/** The `slot` value that means "the slot with 0% of the traffic" (traffic-state.ts idleSlot); never a slot's own name. */
-const IDLE_SLOT = 'idle';
-/** What a slot name looks like, in words (input errors). */
-const SLOT_FORM = 'a slot name (a lowercase letter, then up to 31 lowercase letters, digits or -, such as green)';
-const SLOT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-/** Whether `name` can be a slot (`idle` is the keyword, never a slot). */
-function isSlotName(name) {
-    return SLOT_NAME.test(name) && name !== IDLE_SLOT;
-}
-/** A slot name, checked: targets build paths from it. */
-function slotName(name) {
-    if (!isSlotName(name))
-        throw new Error(`'${name}' is not a slot name (expected ${SLOT_FORM})`);
-    return name;
-}
-/** `slots/<name>`, relative to `<path>`. */
-function slotPath(name) {
-    return `${SLOTS}/${slotName(name)}`;
-}
-/** What a slot's symlink holds for a release (relative to slots/). */
-function slotLinkTarget(id) {
-    return `../${RELEASES}/${id}`;
-}
-/** The release id a slot link names, or undefined when it names something else. */
-function parseSlotLink(target) {
-    return /^\.\.\/releases\/([^/]+)$/.exec(target.replace(/\/+$/, ''))?.[1];
-}
-/** State files other than history a caller may read and write (StateStore.readState). */
-const STATE_FILES = new Set([TRAFFIC]);
-/** A state file's name, checked: the StateStore takes names, never paths. */
-function stateName(name) {
-    if (!STATE_FILES.has(name))
-        throw new Error(`'${name}' is not a state file (have: ${[...STATE_FILES].join(', ')})`);
-    return name;
-}
-const PARTIAL = '.partial-';
-function layout_hex() {
-    return (0,external_node_crypto_.randomBytes)(4).toString('hex');
-}
-/** A staging directory's name under releases/ (a crash leaves it; cleanPartials removes it). */
-function stagingName(id) {
-    return `${PARTIAL}${id}-${layout_hex()}`;
-}
-/** Where a release is moved before it is deleted, so a crash mid-delete leaves a partial, never half a release. */
-function removingName(id) {
-    return `${PARTIAL}removing-${id}-${layout_hex()}`;
-}
-function isPartial(name) {
-    return name.startsWith(PARTIAL);
-}
-/** `.<name>.tmp-<pid>-<hex>`: a temp name beside `name` in the same directory, so rename(2) is atomic. */
-function tempName(name) {
-    return `.${name}.tmp-${process.pid}-${layout_hex()}`;
-}
-const TEMP = /^\..*\.tmp-\d+-[0-9a-f]+$/;
-function isTempName(name) {
-    return TEMP.test(name);
-}
-/** What the `current` symlink holds for a release. */
-function currentLinkTarget(id) {
-    return `${RELEASES}/${id}`;
-}
-/** The release id a `current` link names, or undefined when it names something else. */
-function parseCurrentLink(target) {
-    return /^(?:\.\/)?releases\/([^/]+)$/.exec(target.replace(/\/+$/, ''))?.[1];
-}
-function manifestName(id) {
-    return `${id}.json`;
-}
-/** A manifest's (or cache's) release id, or undefined for another file. */
-function manifestId(name) {
-    return name.endsWith('.json') ? name.slice(0, -'.json'.length) : undefined;
 }
 
 ;// CONCATENATED MODULE: ../../packages/release/src/lock-format.ts
@@ -86753,6 +85368,123 @@ function parseManifest(text) {
         // fall through
     }
     return undefined;
+}
+
+;// CONCATENATED MODULE: ../../packages/release/src/ssh/quote.ts
+/**
+ * Quoting for the two places a string meets a command line we do not spawn
+ * ourselves: the remote user's shell (ssh joins its arguments into one command
+ * line that sshd hands to `$SHELL -c`) and rsync's own `-e` splitter.
+ */
+class QuoteError extends Error {
+}
+/**
+ * POSIX single-quote escaping: `'` + s with every `'` as `'\''` + `'`. Inside
+ * single quotes a POSIX shell (sh, dash, bash, ksh, zsh) takes every byte
+ * literally, so the result is one word whatever s holds. NUL cannot travel in
+ * a command line at all.
+ */
+function shq(s) {
+    if (s.includes('\0'))
+        throw new QuoteError('a NUL byte cannot be passed in a command line');
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** The remote command line `sh -c '<script>' <name> '<arg>'\u2026`: every word quoted. */
+function remoteCommand(script, name, args) {
+    return ['sh', '-c', script, name, ...args].map(shq).join(' ');
+}
+/**
+ * One word of rsync's `-e` command: rsync splits it on spaces and honours
+ * single and double quotes, but no backslash escapes, so a word holding both
+ * quote kinds cannot be expressed.
+ */
+function rsyncWord(s) {
+    if (/^[A-Za-z0-9._/=:@%+,-]+$/.test(s))
+        return s;
+    if (!s.includes("'"))
+        return `'${s}'`;
+    if (!s.includes('"'))
+        return `"${s}"`;
+    throw new QuoteError(`cannot pass '${s}' to rsync -e (it holds both quote characters)`);
+}
+/** A path in an ssh option: `%` starts a token there (IdentityFile, ControlPath, UserKnownHostsFile). */
+function sshPath(p) {
+    if (/[\s"'\\]/.test(p))
+        throw new QuoteError(`path '${p}' holds whitespace, a quote or a backslash; ssh options cannot carry it`);
+    return p.replace(/%/g, '%%');
+}
+
+;// CONCATENATED MODULE: ../../packages/release/src/ssh/run.ts
+/**
+ * Runs ssh/rsync from an argument array (never a local shell), bounded in
+ * time: killed when the bound passes (rsync's own ssh child then sees its pipe
+ * close and ends; rsync --timeout bounds a stall too). Running children are
+ * tracked so a cancelled job can end them before it exits.
+ */
+
+const MAX_STDERR = 64 * 1024;
+const running = new Set();
+/** Ends every ssh/rsync still running (a cancelled job: nothing outlives the step). */
+function killRunning() {
+    for (const c of running)
+        c.kill('SIGKILL');
+}
+function runProcess(cmd, args, o) {
+    return new Promise((resolve) => {
+        const t0 = performance.now();
+        const out = [];
+        let stderr = '';
+        let timedOut = false;
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, {
+            stdio: ['pipe', 'pipe', 'pipe'],
+            shell: false,
+            env: o.env ?? process.env
+        });
+        running.add(child);
+        const lines = (d) => {
+            if (o.onLine)
+                for (const l of d.toString('utf8').split(/\r?\n/))
+                    if (l !== '')
+                        o.onLine(l);
+        };
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+        }, o.timeoutMs);
+        child.stdout.on('data', (d) => {
+            out.push(d);
+            lines(d);
+        });
+        child.stderr.on('data', (d) => {
+            stderr = (stderr + d.toString('utf8')).slice(-MAX_STDERR);
+            lines(d);
+        });
+        // The remote side may exit before reading all of stdin; that is its answer, not ours to crash on.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(o.input ?? '');
+        const done = (code, signal, extra = '') => {
+            clearTimeout(timer);
+            running.delete(child);
+            resolve({
+                code,
+                signal,
+                stdout: Buffer.concat(out),
+                stderr: stderr + extra,
+                timedOut,
+                ms: performance.now() - t0
+            });
+        };
+        child.on('error', (e) => done(null, null, e.message));
+        child.on('close', (code, signal) => done(code, signal));
+    });
+}
+/** The last meaningful line of a tool's stderr, for an error message. */
+function lastLine(text) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    return lines[lines.length - 1] ?? '';
 }
 
 ;// CONCATENATED MODULE: ../../packages/release/src/ssh/scan.ts
@@ -87685,6 +86417,1925 @@ function ssh_target_exists(p) {
     }
     catch {
         return false;
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/sources/nginx-log-parse.ts
+/** The fields a line must have (README: the log_format). */
+const REQUIRED_FIELDS = ['upstream_addr', 'status', 'upstream_response_time'];
+/** `a, b : c` \u2192 [a, b, c] (nginx's separators: ", " between attempts, " : " between upstream groups). */
+function splitList(v) {
+    return v
+        .split(/, | : /)
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+}
+const nginx_log_parse_text = (v) => typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+/** One parsed JSON object (a line) \u2192 the request, or what it lacks. */
+function requestOf(o) {
+    if (typeof o !== 'object' || o === null || Array.isArray(o))
+        return { bad: 'not JSON' };
+    const r = o;
+    const addr = nginx_log_parse_text(r.upstream_addr);
+    const status = Number(nginx_log_parse_text(r.status));
+    const time = nginx_log_parse_text(r.upstream_response_time);
+    const lacking = [];
+    if (addr === undefined || addr === '')
+        lacking.push('upstream_addr');
+    if (!Number.isInteger(status) || status < 100 || status > 999)
+        lacking.push('status');
+    if (time === undefined || time === '')
+        lacking.push('upstream_response_time');
+    if (lacking.length > 0)
+        return { bad: 'lacks fields', fields: lacking };
+    const addrs = splitList(addr);
+    const last = addrs.at(-1);
+    const lastTime = splitList(time).at(-1);
+    const seconds = lastTime === undefined || lastTime === '-' ? NaN : Number(lastTime);
+    return {
+        addr: last === undefined || last === '-' ? undefined : last,
+        earlier: addrs.slice(0, -1).filter((a) => a !== '-'),
+        status,
+        latencyMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined
+    };
+}
+/** The reference: one line of text \u2192 the request, or why it is left out. */
+function parseLine(line) {
+    let o;
+    try {
+        o = JSON.parse(line);
+    }
+    catch {
+        return { bad: 'not JSON' };
+    }
+    return requestOf(o);
+}
+const NONE = [];
+Object.freeze(NONE);
+/**
+ * The fast path, as parseLine gives (a test holds them equal): JSON.parse,
+ * then the common line (one upstream, strings or numbers, no list) read
+ * without splitting or copying; anything else goes to requestOf.
+ */
+function parseLineFast(line) {
+    let o;
+    try {
+        o = JSON.parse(line);
+    }
+    catch {
+        return { bad: 'not JSON' };
+    }
+    if (typeof o !== 'object' || o === null)
+        return { bad: 'not JSON' };
+    const addr = o.upstream_addr;
+    const time = o.upstream_response_time;
+    const st = o.status;
+    if (typeof addr === 'string' &&
+        typeof time === 'string' &&
+        addr !== '' &&
+        addr !== '-' &&
+        time !== '' &&
+        addr.indexOf(',') === -1 &&
+        addr.indexOf(' : ') === -1 &&
+        addr.charCodeAt(0) > 32 &&
+        addr.charCodeAt(addr.length - 1) > 32 &&
+        time.indexOf(',') === -1 &&
+        time.indexOf(' : ') === -1 &&
+        time.charCodeAt(0) > 32) {
+        const status = typeof st === 'string' ? Number(st) : typeof st === 'number' ? st : NaN;
+        if (Number.isInteger(status) && status >= 100 && status <= 999) {
+            const seconds = time === '-' ? NaN : Number(time);
+            return {
+                addr,
+                earlier: NONE,
+                status,
+                latencyMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined
+            };
+        }
+    }
+    return requestOf(o);
+}
+/**
+ * A window's lines, per variant: latencies (ms), errors (`$status` \u2265 500, and
+ * each failed earlier attempt) out of requests. `canaryRecent` holds the
+ * canary's requests since the last take, for the guard.
+ */
+class LogTally {
+    variants;
+    baseline = { latencies: [], errors: 0, requests: 0 };
+    canary = { latencies: [], errors: 0, requests: 0 };
+    counts = {
+        lines: 0,
+        notJson: 0,
+        lackingFields: 0,
+        noUpstream: 0,
+        other: 0,
+        otherAddrs: new Map(),
+        noLatency: 0,
+        retried: 0
+    };
+    recent = [];
+    /** The first line left out, for the notes (clipped). */
+    firstBad;
+    /** @param variants upstream address \u2192 variant (the servers input's addresses of baseline-server and canary-server). */
+    constructor(variants) {
+        this.variants = variants;
+    }
+    /** One line (without its newline); blank lines are skipped. */
+    line(line) {
+        // Blank lines skipped; trim() only when the line starts with whitespace (not on the hot path).
+        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === ''))
+            return;
+        this.add(parseLineFast(line), line);
+    }
+    add(r, line) {
+        const c = this.counts;
+        c.lines++;
+        if ('bad' in r) {
+            if (r.bad === 'not JSON')
+                c.notJson++;
+            else
+                c.lackingFields++;
+            if (this.firstBad === undefined && line !== undefined)
+                this.firstBad = line.slice(0, 120);
+            return;
+        }
+        for (const a of r.earlier) {
+            const v = this.variants.get(a);
+            if (!v)
+                continue;
+            this[v].errors++;
+            this[v].requests++;
+            c.retried++;
+            if (v === 'canary')
+                this.recent.push({ status: 502, latencyMs: 0 });
+        }
+        if (r.addr === undefined) {
+            c.noUpstream++;
+            return;
+        }
+        const v = this.variants.get(r.addr);
+        if (!v) {
+            c.other++;
+            if (c.otherAddrs.has(r.addr) || c.otherAddrs.size < 20)
+                c.otherAddrs.set(r.addr, (c.otherAddrs.get(r.addr) ?? 0) + 1);
+            return;
+        }
+        const t = this[v];
+        t.requests++;
+        if (r.status >= 500)
+            t.errors++;
+        if (r.latencyMs === undefined)
+            c.noLatency++;
+        else
+            t.latencies.push(r.latencyMs);
+        if (v === 'canary')
+            this.recent.push({ status: r.status, latencyMs: r.latencyMs ?? 0 });
+    }
+    /** The canary's requests since the last call. */
+    takeRecent() {
+        const out = this.recent;
+        this.recent = [];
+        return out;
+    }
+    /** The metrics' data: latency (values, ms) and error-rate (count). */
+    data(latency, errors) {
+        const values = (t) => ({ kind: 'values', values: t.latencies });
+        const count = (t) => ({ kind: 'count', events: t.errors, total: t.requests });
+        return {
+            [latency]: { baseline: values(this.baseline), canary: values(this.canary) },
+            [errors]: { baseline: count(this.baseline), canary: count(this.canary) }
+        };
+    }
+    /** What the summary says about this window: the points per variant and every line left out, by why. */
+    notes() {
+        const c = this.counts;
+        const out = [
+            `${c.lines} log line(s): baseline ${this.baseline.requests} request(s) (${this.baseline.latencies.length} latencies), canary ${this.canary.requests} request(s) (${this.canary.latencies.length} latencies)`
+        ];
+        const left = [];
+        if (c.notJson)
+            left.push(`${c.notJson} not JSON`);
+        if (c.lackingFields)
+            left.push(`${c.lackingFields} lacking ${REQUIRED_FIELDS.join('/')}`);
+        if (c.noUpstream)
+            left.push(`${c.noUpstream} without an upstream (upstream_addr -)`);
+        if (c.other)
+            left.push(`${c.other} from other upstreams (${[...c.otherAddrs].map(([a, n]) => `${a} \u00d7${n}`).join(', ')}${c.otherAddrs.size >= 20 ? ', \u2026' : ''})`);
+        if (left.length)
+            out.push(`left out as no data: ${left.join('; ')}${this.firstBad ? `; first bad line: ${JSON.stringify(this.firstBad)}` : ''}`);
+        if (c.noLatency)
+            out.push(`${c.noLatency} request(s) without upstream_response_time (-): in error-rate only`);
+        if (c.retried)
+            out.push(`${c.retried} earlier attempt(s) of retried requests counted as errors of their upstream`);
+        return out;
+    }
+}
+/**
+ * Splits a byte stream into lines and feeds a tally: only complete lines (up to
+ * a newline) are consumed; what follows the last newline is left for the next
+ * read (nginx may be writing it). Lines are decoded as latin1: every field
+ * read is ASCII, and JSON.parse sees the same structure whatever other fields
+ * hold (latin1 decoding is the cheapest, and never fails).
+ */
+class LineSplitter {
+    onLine;
+    /** The incomplete line after the last newline (latin1: one char a byte). */
+    rest = '';
+    /** Bytes consumed through the last newline. */
+    consumed = 0;
+    constructor(onLine) {
+        this.onLine = onLine;
+    }
+    push(chunk) {
+        // One decode a chunk; lines are slices of it. latin1: offsets in chars are offsets in bytes.
+        const text = this.rest === '' ? chunk.toString('latin1') : this.rest + chunk.toString('latin1');
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+            const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+            this.onLine(text.slice(start, end));
+            this.consumed += nl + 1 - start;
+            start = nl + 1;
+        }
+        this.rest = start < text.length ? text.slice(start) : '';
+    }
+    /** Bytes after the last newline (an incomplete line). */
+    get pending() {
+        return this.rest.length;
+    }
+    /** The last line even without its newline (the end of a rotated file, complete as it will ever be). */
+    flush() {
+        if (this.rest !== '') {
+            this.onLine(this.rest);
+            this.consumed += this.rest.length;
+            this.rest = '';
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/sources/nginx-log-file.ts
+/**
+ * Reading an access log from an offset, streamed (bounded memory), on the
+ * router host: locally through the file system, over ssh in chunks of
+ * CHUNK bytes, each one `sh -c` call of a fixed script on the shared
+ * connection with the path, inode and range as quoted arguments.
+ *
+ * Rotation, between two reads (LogCursor.advance):
+ * - same inode, size \u2265 the offset: the bytes from the offset to the end;
+ * - a new inode at the path (logrotate's rename, then nginx reopens on USR1):
+ *   the rest of the old file is read from `<access-log>.1` when that is the
+ *   old inode (nginx may still be writing it until it reopens), then the new
+ *   file from its start; an old file not found as `.1` (compressed at once, or
+ *   removed) is said in the notes and its unread lines are lost;
+ * - same inode, smaller (copytruncate), or not a line end just before the
+ *   offset (truncated and written past it again): the rest is read from
+ *   `<access-log>.1` when it holds the offset at a line end (the copy), then
+ *   the file from its start; else said in the notes;
+ * - the path gone: said, and read from its start when it comes back.
+ * Not handled: two rotations between two reads (the older file is `.2`), and
+ * lines nginx writes to the old file after the read that moved on to the new
+ * one (before it reopened): both are lost, and only the first is said.
+ */
+
+
+
+class LogFileError extends Error {
+}
+/** The runner's own files: fs, one 1 MiB buffer reused. */
+class LocalLogAccess {
+    chunk;
+    where = 'local';
+    constructor(chunk = 1 << 20) {
+        this.chunk = chunk;
+    }
+    async stat(path) {
+        try {
+            const s = await (0,promises_.stat)(path, { bigint: true });
+            if (!s.isFile())
+                throw new LogFileError(`${path} is not a regular file`);
+            return { ino: String(s.ino), size: Number(s.size) };
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return undefined;
+            if (e instanceof LogFileError)
+                throw e;
+            throw new LogFileError(`cannot read ${path}: ${e.message}`);
+        }
+    }
+    async read(path, ino, from, to, onChunk) {
+        let fh;
+        try {
+            fh = await (0,promises_.open)(path, 'r');
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return false;
+            throw new LogFileError(`cannot read ${path}: ${e.message}`);
+        }
+        try {
+            // The inode of what was opened: a rename after this point does not matter.
+            if (String((await fh.stat({ bigint: true })).ino) !== ino)
+                return false;
+            const buf = Buffer.allocUnsafe(Math.min(this.chunk, Math.max(1, to - from)));
+            for (let pos = from; pos < to;) {
+                const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - pos), pos);
+                if (bytesRead === 0)
+                    break;
+                onChunk(buf.subarray(0, bytesRead));
+                pos += bytesRead;
+            }
+            return true;
+        }
+        finally {
+            await fh.close();
+        }
+    }
+}
+/** 8 MiB per ssh call: few round trips, bounded memory. */
+const CHUNK = 8 << 20;
+// $1 is the deploy root (SshTarget's convention, unused); values are $2\u2026.
+const STAT = `if [ ! -e "$2" ]; then exit 3; fi
+if [ ! -f "$2" ]; then echo "$2 is not a regular file" >&2; exit 4; fi
+exec stat -L -c '%i %s' -- "$2"`;
+/** Opens the file once, checks the opened file's inode, then reads [from, from+len) through that descriptor. */
+const nginx_log_file_READ = `exec 3< "$2" 2>/dev/null || exit 3
+i=$(stat -L -c %i /dev/fd/3) || exit 1
+[ "$i" = "$3" ] || exit 6
+tail -c +"$(($4 + 1))" <&3 | head -c "$5"`;
+/** The router host over ssh (traffic's SshHost): stat and chunked reads. */
+class SshLogAccess {
+    where;
+    target;
+    chunk;
+    constructor(where, target, chunk = CHUNK) {
+        this.where = where;
+        this.target = target;
+        this.chunk = chunk;
+    }
+    async stat(path) {
+        const r = await this.target.exec('log-stat', STAT, [path]);
+        if (r.code === 3)
+            return undefined;
+        if (r.code !== 0)
+            throw new LogFileError(`${this.where}: cannot read ${path}: ${nginx_log_file_lastLine(r.stderr)}`);
+        const m = /^(\d+) (\d+)\s*$/.exec(r.stdout.toString('utf8'));
+        if (!m)
+            throw new LogFileError(`${this.where}: stat of ${path} printed '${r.stdout.toString('utf8').trim()}'`);
+        return { ino: m[1], size: Number(m[2]) };
+    }
+    async read(path, ino, from, to, onChunk) {
+        for (let pos = from; pos < to;) {
+            const len = Math.min(this.chunk, to - pos);
+            const r = await this.target.exec('log-read', nginx_log_file_READ, [path, ino, String(pos), String(len)]);
+            if (r.code === 3 || r.code === 6)
+                return pos !== from;
+            if (r.code !== 0)
+                throw new LogFileError(`${this.where}: cannot read ${path}: ${nginx_log_file_lastLine(r.stderr)}`);
+            if (r.stdout.length === 0)
+                break;
+            onChunk(r.stdout);
+            pos += r.stdout.length;
+        }
+        return true;
+    }
+}
+function nginx_log_file_lastLine(s) {
+    return (s
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .at(-1) ?? 'failed');
+}
+/** The access to a router host's files: ssh when it is remote. */
+function logAccessOf(host) {
+    if (host?.remote && host.store instanceof SshTarget)
+        return new SshLogAccess(host.name, host.store);
+    return new LocalLogAccess();
+}
+/**
+ * Reads [from, to) of one file into lines; only complete lines are consumed
+ * unless `final` (the rest of a rotated file). From an offset past 0 the byte
+ * before it is read too and must be a newline (the end of the last line
+ * read): a file truncated and written past the offset again between two reads
+ * fails that check. Returns the bytes consumed from `from`; undefined when the
+ * path is no longer inode `ino`, `'moved'` when the byte before is not a newline.
+ */
+async function readLines(access, path, ino, from, to, onLine, final = false) {
+    if (to <= from)
+        return 0;
+    const boundary = from > 0;
+    let moved = false;
+    let first = boundary;
+    const split = new LineSplitter((l) => {
+        if (first) {
+            first = false;
+            moved = l !== '';
+            return;
+        }
+        if (!moved)
+            onLine(l);
+    });
+    const ok = await access.read(path, ino, boundary ? from - 1 : from, to, (b) => {
+        if (!moved)
+            split.push(b);
+    });
+    if (!ok)
+        return undefined;
+    if (first || moved)
+        return 'moved';
+    if (final)
+        split.flush();
+    return split.consumed - (boundary ? 1 : 0);
+}
+/** A position in the log: the file (inode) and the offset of the next unread line. */
+class LogCursor {
+    access;
+    path;
+    ino;
+    offset = 0;
+    /** Rotations and losses seen, for the notes. */
+    notes = [];
+    constructor(access, path) {
+        this.access = access;
+        this.path = path;
+    }
+    /** Starts at the file's current end (the step's start): what is there already is not this window's. */
+    async start() {
+        const s = await this.access.stat(this.path);
+        this.ino = s?.ino;
+        this.offset = s?.size ?? 0;
+    }
+    /** Reads every complete line appended since the last call (or the start), across a rotation. */
+    async advance(onLine) {
+        const cur = await this.access.stat(this.path);
+        if (this.ino === undefined) {
+            if (cur) {
+                this.notes.push(`${this.path} appeared: read from its start`);
+                await this.fromStart(cur, onLine);
+            }
+            return;
+        }
+        if (cur && cur.ino === this.ino && cur.size >= this.offset) {
+            const n = await readLines(this.access, this.path, cur.ino, this.offset, cur.size, onLine);
+            // undefined: replaced between the stat and the read, handled as a rotation at the next call.
+            if (typeof n === 'number')
+                this.offset += n;
+            if (n !== 'moved')
+                return;
+        }
+        const rotated = `${this.path}.1`;
+        const old = await this.access.stat(rotated);
+        if (cur && cur.ino === this.ino) {
+            // Truncated in place (copytruncate): the copy, if it holds the offset, has the rest.
+            const got = old && old.size >= this.offset
+                ? await readLines(this.access, rotated, old.ino, this.offset, old.size, onLine, true)
+                : undefined;
+            const n = typeof got === 'number' ? got : undefined;
+            this.notes.push(n !== undefined
+                ? `${this.path} was truncated (copytruncate): the rest of its lines were read from ${rotated}, then the file from its start`
+                : `${this.path} was truncated and ${rotated} does not hold its old lines: the lines after byte ${this.offset} are lost`);
+            this.offset = 0;
+            await this.fromStart(cur, onLine);
+            return;
+        }
+        const got = old && old.ino === this.ino
+            ? await readLines(this.access, rotated, old.ino, this.offset, old.size, onLine, true)
+            : undefined;
+        const n = typeof got === 'number' ? got : undefined;
+        this.notes.push(n !== undefined
+            ? `${this.path} was rotated: the rest of the old file was read from ${rotated}${cur ? ', then the new file from its start' : ''}`
+            : `${this.path} was rotated and the old file is not ${rotated} (compressed or removed): its lines after byte ${this.offset} are lost`);
+        if (cur)
+            await this.fromStart(cur, onLine);
+        else {
+            this.notes.push(`${this.path} is gone: read from its start when it comes back`);
+            this.ino = undefined;
+            this.offset = 0;
+        }
+    }
+    async fromStart(cur, onLine) {
+        this.ino = cur.ino;
+        this.offset = 0;
+        const n = await readLines(this.access, this.path, cur.ino, 0, cur.size, onLine);
+        this.offset = typeof n === 'number' ? n : 0;
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/sources/nginx-log.ts
+/**
+ * The `nginx-log` source: the router's real traffic, from nginx's JSON access
+ * log on the router host (README: the log_format). Each window starts at the
+ * log's end when it begins and reads what is appended, every POLL_MS and at
+ * its end (streamed: bounded memory whatever the size); each line goes to the
+ * variant whose `servers` address is the last `$upstream_addr`
+ * (nginx-log-parse.ts). Metrics as the probe's: `latency` (ms,
+ * `$upstream_response_time`) and `error-rate` (`$status` \u2265 500 out of the
+ * requests, critical).
+ */
+
+
+
+
+const NGINX_LOG_METRICS = (/* unused pure expression or super */ null && (PROBE_METRICS));
+const nginx_log_metrics = [
+    {
+        name: probe_source_PROBE_METRICS.latency,
+        kind: 'values',
+        direction: 'increase',
+        critical: false,
+        weight: 1,
+        allowedIncrease: 1
+    },
+    { name: probe_source_PROBE_METRICS.errors, kind: 'count', direction: 'increase', critical: true, weight: 1, allowedIncrease: 1 }
+];
+/** How often a window reads what was appended (the guard sees the canary's lines at most this late). */
+const POLL_MS = 1000;
+/** The head read to check the log: its first non-empty line must be in the log_format. */
+const HEAD_BYTES = 64 * 1024;
+const INPUT = 'access-log';
+/**
+ * The check on the router host, before anything moves: the log exists, is a
+ * file, and (if not empty) its first non-empty line is JSON with the fields.
+ */
+async function checkAccessLog(access, path) {
+    const fail = (why) => new errors_InputError(`Input '${INPUT}' has invalid value '${path}': ${why}; expected nginx's JSON access log (log_format \u2026 escape=json with ${REQUIRED_FIELDS.join(', ')}: see the canary README)`);
+    let s;
+    try {
+        s = await access.stat(path);
+    }
+    catch (e) {
+        throw fail(e.message);
+    }
+    if (!s)
+        throw fail(`no such file on ${access.where}`);
+    if (s.size === 0)
+        return;
+    const chunks = [];
+    await access.read(path, s.ino, 0, Math.min(s.size, HEAD_BYTES), (b) => chunks.push(Buffer.from(b)));
+    const head = Buffer.concat(chunks).toString('utf8');
+    const lines = head.split('\n');
+    // The last piece may be cut at HEAD_BYTES: only complete lines are judged.
+    const complete = s.size > HEAD_BYTES ? lines.slice(0, -1) : lines;
+    const first = complete.map((l) => l.trim()).find((l) => l !== '');
+    if (first === undefined) {
+        if (s.size > HEAD_BYTES)
+            throw fail(`its first line is longer than ${HEAD_BYTES} bytes`);
+        return;
+    }
+    const r = parseLine(first);
+    if ('bad' in r)
+        throw fail(r.bad === 'not JSON'
+            ? `its first line is not JSON (${JSON.stringify(first.slice(0, 80))})`
+            : `its first line lacks ${r.fields.join(', ')}`);
+}
+function nginxLogSource(o) {
+    const pollMs = o.pollMs ?? POLL_MS;
+    return {
+        name: 'nginx-log',
+        metrics: nginx_log_metrics,
+        open: () => checkAccessLog(o.access, o.path),
+        begin(_durationMs, signal) {
+            const tally = new LogTally(o.variants);
+            const cursor = new LogCursor(o.access, o.path);
+            const onLine = (l) => tally.line(l);
+            const failures = [];
+            let stopped = false;
+            // One read at a time: the start, then every pollMs, then the end's.
+            let chain = cursor.start();
+            const poll = () => {
+                chain = chain
+                    .then(() => (stopped ? undefined : cursor.advance(onLine)))
+                    .catch((e) => {
+                    // A failed read is tried again at the next poll; the end's read must succeed.
+                    if (failures.length < 3)
+                        failures.push(`a read failed and was tried again: ${e.message}`);
+                });
+            };
+            const timer = setInterval(poll, pollMs);
+            const stop = () => {
+                stopped = true;
+                clearInterval(timer);
+            };
+            signal.addEventListener('abort', stop, { once: true });
+            return {
+                recent: () => tally.takeRecent(),
+                async end() {
+                    clearInterval(timer);
+                    signal.removeEventListener('abort', stop);
+                    await chain;
+                    stopped = true;
+                    await cursor.advance(onLine);
+                    return tally.data(probe_source_PROBE_METRICS.latency, probe_source_PROBE_METRICS.errors);
+                },
+                notes: () => [...tally.notes(), ...cursor.notes, ...failures],
+                cancel: stop
+            };
+        },
+        close: async () => {
+            await o.close?.();
+        }
+    };
+}
+const nginx_log_inputs = {
+    [INPUT]: inputs_optional(fields.path())
+};
+const nginxLogKind = {
+    name: 'nginx-log',
+    inputs: nginx_log_inputs,
+    secrets: [],
+    check(v) {
+        if (!v[INPUT])
+            throw new errors_InputError(`Input '${INPUT}' is required when analysis is nginx-log: expected the path of nginx's JSON access log on the router host`);
+        const addr = (name) => v.servers.find((s) => s.name === name)?.address;
+        const b = addr(v['baseline-server']);
+        const c = addr(v['canary-server']);
+        if (b !== undefined && b === c)
+            throw new errors_InputError(`Input 'servers' has invalid value '${b}': baseline-server and canary-server have the same address, so the access log cannot tell them apart; expected each its own address`);
+    },
+    make(v, ctx) {
+        const variants = new Map();
+        for (const s of v.servers) {
+            if (s.name === v['baseline-server'])
+                variants.set(s.address, 'baseline');
+            if (s.name === v['canary-server'])
+                variants.set(s.address, 'canary');
+        }
+        return nginxLogSource({
+            path: v[INPUT],
+            access: logAccessOf(ctx.host),
+            variants,
+            close: () => ctx.client.close()
+        });
+    }
+};
+
+;// CONCATENATED MODULE: ../../packages/canary/src/sources/probe.ts
+/**
+ * The `probe` source as a kind: equal request samples sent at the same moment
+ * to `baseline-url` and `canary-url` (probe-source.ts), judged on latency and
+ * on the share of 5xx and transport failures.
+ */
+
+
+const probe_inputs = {
+    'baseline-url': inputs_optional(fields.url()),
+    'canary-url': inputs_optional(fields.url()),
+    // Not given ('' in action.yml) unless analysis is probe, so another source is not refused for it: PROBE_REQUESTS then.
+    requests: inputs_optional(fields.int(1, 1_000_000))
+};
+/** Requests per variant per window when `requests` is not given. */
+const PROBE_REQUESTS = 200;
+const probeKind = {
+    name: 'probe',
+    inputs: probe_inputs,
+    secrets: [],
+    check(v) {
+        for (const name of ['baseline-url', 'canary-url'])
+            if (!v[name])
+                throw new errors_InputError(`Input '${name}' is required when analysis is probe: expected the ${name === 'baseline-url' ? 'baseline' : 'canary'}'s direct http(s) URL (not through the router)`);
+        if (v['baseline-url'].href === v['canary-url'].href)
+            throw new errors_InputError(`Input 'canary-url' has invalid value '${v['canary-url'].href}': it is the baseline-url too; expected the canary's own direct URL`);
+        // Extensions add their points to the bake's: the most a step can gather.
+        const requests = v.requests ?? PROBE_REQUESTS;
+        const most = requests * (1 + v['max-extensions']);
+        if (most < v['min-samples'])
+            throw new errors_InputError(`Input 'requests' has invalid value '${requests}': ${requests} per window \u00d7 ${1 + v['max-extensions']} window(s) (max-extensions ${v['max-extensions']}) never reaches min-samples ${v['min-samples']}; expected at least ${Math.ceil(v['min-samples'] / (1 + v['max-extensions']))}`);
+    },
+    make: (v, ctx) => probeSource({
+        baselineUrl: v['baseline-url'],
+        canaryUrl: v['canary-url'],
+        requests: v.requests ?? PROBE_REQUESTS,
+        timeoutMs: v.timeout,
+        client: ctx.client
+    })
+};
+
+
+// EXTERNAL MODULE: ../../node_modules/undici/index.js
+var node_modules_undici = __nccwpck_require__(1684);
+;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/client.ts
+/**
+ * A small client of Prometheus's HTTP API (prometheus.io/docs/prometheus/latest/querying/api/):
+ * instant and range queries, sent as form POSTs (long PromQL never hits a URL
+ * length limit), each bounded by a timeout, and the documented JSON envelope
+ * read: `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{\u2026},"values":[[t,"v"],\u2026]}]}}`
+ * or `{"status":"error","errorType":\u2026,"error":\u2026}`. Values are strings:
+ * "NaN", "+Inf" and "-Inf" included.
+ */
+
+
+/** Prometheus answered, but with an error (a bad query: errorType bad_data) or a status that is not the API's. */
+class PromApiError extends Error {
+    status;
+    errorType;
+    constructor(message, status, errorType) {
+        super(message);
+        this.status = status;
+        this.errorType = errorType;
+    }
+}
+/** No answer at all: refused, reset, timed out. */
+class PromUnreachable extends Error {
+}
+const sample = tuple([schemas_number(), schemas_string()]);
+const envelope = object({
+    status: schemas_enum(['success', 'error']),
+    data: optional(unknown()),
+    errorType: optional(schemas_string()),
+    error: optional(schemas_string())
+});
+const matrix = object({
+    resultType: literal('matrix'),
+    result: array(object({ metric: record(schemas_string(), schemas_string()), values: array(sample) }))
+});
+const vector = object({
+    resultType: literal('vector'),
+    result: array(object({ metric: record(schemas_string(), schemas_string()), value: sample }))
+});
+const scalar = object({ resultType: schemas_enum(['scalar', 'string']), result: sample });
+/** Prometheus's float formatting: "NaN", "+Inf", "-Inf" or a decimal. */
+function parseValue(s) {
+    if (s === '+Inf' || s === 'Inf')
+        return Number.POSITIVE_INFINITY;
+    if (s === '-Inf')
+        return Number.NEGATIVE_INFINITY;
+    if (s === 'NaN')
+        return Number.NaN;
+    return Number(s);
+}
+/** The `data` of a successful answer, or a PromApiError with Prometheus's own words. */
+function readEnvelope(status, body) {
+    let json;
+    try {
+        json = JSON.parse(body);
+    }
+    catch {
+        throw new PromApiError(`HTTP ${status}, not the Prometheus API's JSON: ${body.slice(0, 120).trim()}`, status);
+    }
+    const e = envelope.safeParse(json);
+    if (!e.success)
+        throw new PromApiError(`HTTP ${status}, JSON without the API's status field`, status);
+    if (e.data.status === 'error')
+        throw new PromApiError(`${e.data.errorType ?? 'error'}: ${e.data.error ?? '(no message)'}`, status, e.data.errorType);
+    if (status < 200 || status >= 300)
+        throw new PromApiError(`HTTP ${status}`, status);
+    return e.data.data;
+}
+/** A query_range answer's series (a matrix). */
+function readMatrix(data) {
+    const m = matrix.safeParse(data);
+    if (!m.success)
+        throw new PromApiError('query_range answered without a matrix result', 200);
+    return m.data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, parseValue(v)]) }));
+}
+/** An instant query's answer as series of one point each (vector, scalar). */
+function readInstant(data) {
+    const v = vector.safeParse(data);
+    if (v.success)
+        return v.data.result.map((r) => ({ metric: r.metric, values: [[r.value[0], parseValue(r.value[1])]] }));
+    const s = scalar.safeParse(data);
+    if (s.success)
+        return [{ metric: {}, values: [[s.data.result[0], parseValue(s.data.result[1])]] }];
+    const m = matrix.safeParse(data);
+    if (m.success)
+        return readMatrix(data);
+    throw new PromApiError('query answered with an unknown result type', 200);
+}
+/** The base URL without its userinfo (which becomes a Basic Authorization header), for messages. */
+function shownUrl(u) {
+    const c = new URL(u);
+    c.username = '';
+    c.password = '';
+    return c.href;
+}
+function promClient(base, timeoutMs) {
+    const root = new URL(base);
+    if (!root.pathname.endsWith('/'))
+        root.pathname += '/';
+    const auth = root.username || root.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(root.username)}:${decodeURIComponent(root.password)}`).toString('base64')}`
+        : undefined;
+    root.username = '';
+    root.password = '';
+    const agent = new node_modules_undici/* Agent */.g6({ connections: 8, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    async function call(path, form, signal) {
+        const url = new URL(path, root);
+        const bound = AbortSignal.timeout(timeoutMs);
+        let res;
+        try {
+            res = await (0,node_modules_undici/* request */.Em)(url, {
+                dispatcher: agent,
+                method: form ? 'POST' : 'GET',
+                headers: {
+                    accept: 'application/json',
+                    ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+                    ...(auth ? { authorization: auth } : {})
+                },
+                body: form ? new URLSearchParams(form).toString() : undefined,
+                signal: signal ? AbortSignal.any([signal, bound]) : bound
+            });
+        }
+        catch (e) {
+            const err = e;
+            const why = bound.aborted
+                ? `no answer within ${timeoutMs} ms`
+                : (err.code ?? err.cause?.code ?? err.message.split('\n')[0]);
+            throw new PromUnreachable(why);
+        }
+        const body = await res.body.text();
+        return readEnvelope(res.statusCode, body);
+    }
+    return {
+        buildinfo: (signal) => call('api/v1/status/buildinfo', undefined, signal),
+        async query(query, timeS, signal) {
+            return readInstant(await call('api/v1/query', { query, time: String(timeS) }, signal));
+        },
+        async queryRange(query, startS, endS, stepS, signal) {
+            const data = await call('api/v1/query_range', { query, start: String(startS), end: String(endS), step: String(stepS) }, signal);
+            return readMatrix(data);
+        },
+        close: () => agent.close()
+    };
+}
+
+// EXTERNAL MODULE: ../../node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(3483);
+;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/promql.ts
+/**
+ * `$variant` in a metric's PromQL: where it may stand, and its replacement by
+ * a variant's label value. It may stand only inside a quoted string (a label
+ * value: `{instance="$variant"}`), never in the query's code, so the value
+ * replaced cannot reach beyond that string: its backslashes, quotes and line
+ * breaks are escaped as PromQL's (Go's) string syntax reads them, and inside
+ * a regular-expression matcher (`=~`, `!~`) its RE2 metacharacters are
+ * escaped too, so `127.0.0.1:3001` matches only itself. Backtick strings take
+ * no escapes, so `$variant` is refused there.
+ */
+const VARIANT = '$variant';
+class TemplateError extends Error {
+}
+const IDENT = /[A-Za-z0-9_]/;
+/** Splits a query at each `$variant`, checking each stands inside a '\u2026' or "\u2026" string; throws TemplateError. */
+function parseTemplate(query) {
+    const parts = [];
+    const slots = [];
+    let from = 0;
+    let i = 0;
+    let codeEnd = 0; // where the code before the current string ended (for the matcher operator)
+    const isVariantAt = (k) => query.startsWith(VARIANT, k) && !IDENT.test(query[k + VARIANT.length] ?? '');
+    while (i < query.length) {
+        const c = query[i];
+        if (c === '#') {
+            // A comment runs to the end of the line.
+            const nl = query.indexOf('\n', i);
+            const end = nl < 0 ? query.length : nl;
+            if (query.slice(i, end).includes(VARIANT))
+                throw new TemplateError(`${VARIANT} in a comment (# \u2026): it must stand inside a label value such as "${VARIANT}"`);
+            i = end;
+            continue;
+        }
+        if (c === '"' || c === "'" || c === '`') {
+            const regex = /[=!]~\s*$/.test(query.slice(codeEnd, i));
+            let k = i + 1;
+            for (; k < query.length && query[k] !== c; k++) {
+                if (c !== '`' && query[k] === '\\') {
+                    k++;
+                    continue;
+                }
+                if (isVariantAt(k)) {
+                    if (c === '`')
+                        throw new TemplateError(`${VARIANT} in a backtick string (no escapes there); expected it inside "\u2026" such as {instance="${VARIANT}"}`);
+                    parts.push(query.slice(from, k));
+                    slots.push({ quote: c, regex });
+                    k += VARIANT.length - 1;
+                    from = k + 1;
+                }
+            }
+            if (k >= query.length)
+                throw new TemplateError(`a string opened with ${c} is not closed`);
+            i = k + 1;
+            codeEnd = i;
+            continue;
+        }
+        if (isVariantAt(i))
+            throw new TemplateError(`${VARIANT} outside a quoted label value; expected it inside one, such as {instance="${VARIANT}"}`);
+        i++;
+    }
+    parts.push(query.slice(from));
+    if (slots.length === 0)
+        throw new TemplateError(`no ${VARIANT}: each variant's series must be chosen, such as {instance="${VARIANT}"}`);
+    return { parts, slots };
+}
+const RE2_META = /[\\.+*?()|[\]{}^$]/g;
+/** The value as the body of a PromQL string quoted with `quote`. */
+function escapeString(value, quote) {
+    let out = '';
+    for (const ch of value) {
+        if (ch === '\\')
+            out += '\\\\';
+        else if (ch === quote)
+            out += `\\${quote}`;
+        else if (ch === '\n')
+            out += '\\n';
+        else if (ch === '\r')
+            out += '\\r';
+        else if (ch === '\t')
+            out += '\\t';
+        else if (ch < ' ' || ch === '\x7f')
+            out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+        else
+            out += ch;
+    }
+    return out;
+}
+/** The query with every `$variant` replaced by `value`, escaped for where it stands. */
+function render(t, value) {
+    let out = t.parts[0];
+    t.slots.forEach((s, k) => {
+        const v = s.regex ? value.replace(RE2_META, '\\$&') : value;
+        out += escapeString(v, s.quote) + t.parts[k + 1];
+    });
+    return out;
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/metrics-spec.ts
+/**
+ * The `metrics` input of the prometheus source (DESIGN: canary): a YAML list,
+ * each item a metric judged on the points of its PromQL over the window.
+ *
+ *   - name: p95-latency
+ *     query: histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{instance="$variant"}[5s])))
+ *     direction: increase        # increase (default) | decrease | either
+ *     critical: false            # default false
+ *     weight: 1                  # > 0, default 1
+ *     allowed-increase: 10%      # a ratio: 10% = 1.10, or 1.10; default 1.0
+ *
+ * Every Prometheus metric is of kind `values`: its points (one per query
+ * step) feed Mann-Whitney and Hodges-Lehmann, error rates included (a rate
+ * of 5xx is a value per step).
+ */
+
+
+
+class MetricsError extends Error {
+}
+const DIRECTIONS = ['increase', 'decrease', 'either'];
+const item = strictObject({
+    name: schemas_string({ error: 'name: expected a non-empty string' })
+        .check(_minLength(1, 'name: expected a non-empty string')),
+    query: schemas_string({ error: 'query: expected the PromQL as a string' })
+        .check(_minLength(1, 'query: expected the PromQL as a string')),
+    direction: optional(schemas_string({ error: `direction: expected one of ${DIRECTIONS.join(', ')}` })),
+    critical: optional(schemas_boolean({ error: 'critical: expected true or false' })),
+    weight: optional(schemas_number({ error: 'weight: expected a number > 0' })),
+    'allowed-increase': optional(union([schemas_number(), schemas_string()], { error: 'allowed-increase: expected a ratio such as 10% or 1.10' }))
+});
+/** `10%` \u2192 1.10; `1.10` \u2192 1.10; a ratio below 1 (a decrease) is refused. */
+function parseAllowedIncrease(v) {
+    const s = String(v).trim();
+    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(s);
+    if (!m)
+        throw new MetricsError(`allowed-increase '${s}': expected a ratio such as 10% (= 1.10) or 1.10`);
+    const r = m[2] ? 1 + Number(m[1]) / 100 : Number(m[1]);
+    if (!(r >= 1))
+        throw new MetricsError(`allowed-increase '${s}': expected a ratio \u2265 1 such as 10% (= 1.10) or 1.10 (1.0: any rise)`);
+    return r;
+}
+/** Parses and checks the YAML; throws MetricsError with one line naming the metric and its field. */
+function parseMetrics(text) {
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(text);
+    }
+    catch (e) {
+        throw new MetricsError(`not YAML: ${e.message.split('\n')[0]}`);
+    }
+    if (!Array.isArray(doc) || doc.length === 0)
+        throw new MetricsError('expected a YAML list of metrics, each with name and query (PromQL with $variant)');
+    const seen = new Set();
+    return doc.map((raw, k) => {
+        const at = `metric ${k + 1}${raw && typeof raw === 'object' && typeof raw.name === 'string' ? ` (${raw.name})` : ''}`;
+        if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+            throw new MetricsError(`${at}: expected a mapping with name and query`);
+        const r = item.safeParse(raw);
+        if (!r.success) {
+            const issue = r.error.issues[0];
+            const message = issue.code === 'unrecognized_keys'
+                ? `unknown field ${issue.keys.map((x) => `'${x}'`).join(', ')}; expected name, query, direction, critical, weight, allowed-increase`
+                : issue.message;
+            throw new MetricsError(`${at}: ${message}`);
+        }
+        const m = r.data;
+        if (seen.has(m.name))
+            throw new MetricsError(`${at}: the name is given twice; expected each metric's own name`);
+        seen.add(m.name);
+        const direction = m.direction ?? 'increase';
+        if (!DIRECTIONS.includes(direction))
+            throw new MetricsError(`${at}: direction '${direction}': expected one of ${DIRECTIONS.join(', ')}`);
+        const weight = m.weight ?? 1;
+        if (!(weight > 0) || !Number.isFinite(weight))
+            throw new MetricsError(`${at}: weight ${weight}: expected a number > 0`);
+        let allowedIncrease = 1;
+        try {
+            if (m['allowed-increase'] !== undefined)
+                allowedIncrease = parseAllowedIncrease(m['allowed-increase']);
+        }
+        catch (e) {
+            throw new MetricsError(`${at}: ${e.message}`);
+        }
+        let template;
+        try {
+            template = parseTemplate(m.query);
+        }
+        catch (e) {
+            if (e instanceof TemplateError)
+                throw new MetricsError(`${at}: query: ${e.message}`);
+            throw e;
+        }
+        return {
+            name: m.name,
+            kind: 'values',
+            direction: direction,
+            critical: m.critical ?? false,
+            weight,
+            allowedIncrease,
+            query: m.query,
+            template
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/prometheus/source.ts
+/**
+ * The `prometheus` metric source: each metric's PromQL, `$variant` replaced
+ * by the baseline's and then the canary's label value, asked of Prometheus's
+ * HTTP API as a range query over the window once it ends: (start, end] at the
+ * stated step, so a window of `bake` gives bake \u00f7 step points per series, and
+ * the first point (whose rate would reach back into the previous step) is not
+ * asked for. Every finite point is a value for the judge (Mann-Whitney and
+ * Hodges-Lehmann); NaN, \u00b1Inf and steps without a sample are left out and
+ * counted as such. recent() gives the guard nothing: with this source the
+ * guard does not look (the judge still aborts at the window's end).
+ */
+
+
+
+/** What one variant's series give over `expected` steps: the finite points, and how many steps had none. */
+function pointsOf(series, expected) {
+    const values = [];
+    for (const s of series)
+        for (const [, v] of s.values)
+            if (Number.isFinite(v))
+                values.push(v);
+    return { values, missing: Math.max(0, expected * Math.max(1, series.length) - values.length) };
+}
+/** How many steps (start, end] holds at `stepMs`: the points one series can give. */
+const stepsIn = (startMs, endMs, stepMs) => Math.max(0, Math.floor((endMs - startMs) / stepMs));
+function prometheusSource(o) {
+    const now = o.now ?? (() => Date.now());
+    const stepS = o.stepMs / 1000;
+    const shown = shownUrl(o.url);
+    return {
+        name: 'prometheus',
+        detail: `${shown}, query_range step ${stepS}s`,
+        metrics: o.metrics,
+        async preflight(signal) {
+            try {
+                await o.api.buildinfo(signal);
+            }
+            catch (e) {
+                // Prometheus-compatible stores without buildinfo (404) are still asked the metrics' queries below.
+                if (!(e instanceof PromApiError && e.status === 404))
+                    throw unreachable(shown, e);
+            }
+            const t = now() / 1000;
+            for (const m of o.metrics) {
+                try {
+                    await o.api.query(render(m.template, o.variants.baseline), t, signal);
+                }
+                catch (e) {
+                    if (e instanceof PromApiError && e.errorType === 'bad_data')
+                        throw new errors_InputError(`Input 'metrics' has invalid value for metric '${m.name}': Prometheus refused its query (${e.message}); expected PromQL that ${shown} accepts`);
+                    throw unreachable(shown, e);
+                }
+            }
+        },
+        begin(durationMs, signal) {
+            const start = now();
+            const stop = new AbortController();
+            const both = AbortSignal.any([signal, stop.signal]);
+            return {
+                recent: () => [],
+                async end() {
+                    const end = Math.max(now(), start + durationMs);
+                    const first = start + o.stepMs;
+                    const expected = stepsIn(start, end, o.stepMs);
+                    const ask = async (m, value) => {
+                        try {
+                            return await o.api.queryRange(render(m.template, value), first / 1000, end / 1000, stepS, both);
+                        }
+                        catch (e) {
+                            throw new Error(`prometheus: metric '${m.name}': ${e.message}`);
+                        }
+                    };
+                    const out = {};
+                    await Promise.all(o.metrics.map(async (m) => {
+                        const [b, c] = await Promise.all([ask(m, o.variants.baseline), ask(m, o.variants.canary)]);
+                        const pb = pointsOf(b, expected);
+                        const pc = pointsOf(c, expected);
+                        const pair = {
+                            baseline: { kind: 'values', values: pb.values },
+                            canary: { kind: 'values', values: pc.values },
+                            missing: { baseline: pb.missing, canary: pc.missing }
+                        };
+                        out[m.name] = pair;
+                    }));
+                    return out;
+                },
+                cancel: () => stop.abort()
+            };
+        },
+        close: () => o.api.close()
+    };
+}
+function unreachable(shown, e) {
+    const why = e instanceof PromUnreachable
+        ? `no answer (${e.message})`
+        : e instanceof PromApiError
+            ? `not Prometheus's API (${e.message})`
+            : e.message;
+    return new errors_InputError(`Input 'prometheus-url' has invalid value '${shown}': ${why}; expected the base URL of a Prometheus server that answers /api/v1/status/buildinfo`);
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/sources/prometheus.ts
+/**
+ * The `prometheus` source as a kind: each metric of `metrics` (YAML, with
+ * `$variant` in its PromQL) asked of `prometheus-url` per variant as a range
+ * query over the window at `prometheus-step`; `$variant` is the variant's
+ * address in `servers` (what Prometheus's `instance` label holds for a target
+ * scraped at that address). Refused at input time when a window
+ * (`bake` \u00f7 the step) cannot give `min-samples` points.
+ */
+
+
+
+
+/** The query step when `prometheus-step` is not given: Prometheus's default scrape interval. */
+const PROMETHEUS_STEP_MS = 15_000;
+/** Prometheus refuses a range query of more points than this per series. */
+const PROMETHEUS_MAX_POINTS = 11_000;
+const metricsField = () => stringField((s, fail) => {
+    try {
+        return parseMetrics(s);
+    }
+    catch (e) {
+        if (e instanceof MetricsError)
+            return fail(e.message);
+        throw e;
+    }
+});
+const prometheus_inputs = {
+    'prometheus-url': inputs_optional(fields.url()),
+    metrics: inputs_optional(metricsField()),
+    'prometheus-step': inputs_optional(fields.duration(1, { timer: true }))
+};
+/** The label value `$variant` becomes: the server's address in `servers`. */
+function variantValue(servers, name) {
+    return servers.find((s) => s.name === name)?.address ?? name;
+}
+const prometheusKind = {
+    name: 'prometheus',
+    inputs: prometheus_inputs,
+    secrets: [],
+    check(v) {
+        if (!v['prometheus-url'])
+            throw new errors_InputError("Input 'prometheus-url' is required when analysis is prometheus: expected the Prometheus server's http(s) base URL, e.g. http://127.0.0.1:9090/");
+        if (!v.metrics)
+            throw new errors_InputError("Input 'metrics' is required when analysis is prometheus: expected a YAML list of metrics, each with name and query (PromQL with $variant)");
+        const step = v['prometheus-step'] ?? PROMETHEUS_STEP_MS;
+        const points = Math.floor(v.bake / step);
+        if (points < v['min-samples'])
+            throw new errors_InputError(`Input 'bake' has invalid value '${formatDuration(v.bake)}': at the query step ${formatDuration(step)} (prometheus-step) a window gives ${points} point(s) per variant, fewer than min-samples ${v['min-samples']}; expected a bake of at least ${formatDuration(v['min-samples'] * step)}, a shorter prometheus-step or a lower min-samples`);
+        if (points > PROMETHEUS_MAX_POINTS)
+            throw new errors_InputError(`Input 'prometheus-step' has invalid value '${formatDuration(step)}': a bake of ${formatDuration(v.bake)} would ask ${points} points per series, more than Prometheus's ${PROMETHEUS_MAX_POINTS}; expected a step of at least ${formatDuration(Math.ceil(v.bake / PROMETHEUS_MAX_POINTS))}`);
+        const b = variantValue(v.servers, v['baseline-server']);
+        const c = variantValue(v.servers, v['canary-server']);
+        if (b === c)
+            throw new errors_InputError(`Input 'servers' has invalid value for ${v['canary-server']}: its address '${c}' is the baseline's too, and with prometheus $variant is the address; expected each variant's own address`);
+    },
+    make: (v) => prometheusSource({
+        url: v['prometheus-url'],
+        api: promClient(v['prometheus-url'], v.timeout),
+        metrics: v.metrics,
+        stepMs: v['prometheus-step'] ?? PROMETHEUS_STEP_MS,
+        variants: {
+            baseline: variantValue(v.servers, v['baseline-server']),
+            canary: variantValue(v.servers, v['canary-server'])
+        }
+    })
+};
+
+;// CONCATENATED MODULE: ../../packages/canary/src/sources/registry.ts
+/**
+ * The metric-source kinds, registered in one place (`analysis` chooses one):
+ * a new source is its module and one line here (plus action.yml and its README).
+ */
+
+
+
+
+const sourceKinds = kinds_registry('metric source', [probeKind, nginxLogKind, prometheusKind]);
+/** Refuses another source's inputs, then runs the chosen source's checks (one line, before any side effect). */
+function checkSource(values) {
+    checkSelected(sourceKinds, 'analysis', values);
+}
+function makeSource(values, ctx) {
+    checkSource(values);
+    return sourceKinds.get(values.analysis).make(values, ctx);
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/steps.ts
+/**
+ * The `steps` input: the canary's share of the traffic at each step, in
+ * percent. Judged steps are every one before the last; the last is 100%, the
+ * promotion, which is not judged (the baseline has no traffic there).
+ */
+const STEPS_FORM = 'percentages that increase and end at 100%, such as 10%,25%,50%,100%';
+class StepsError extends Error {
+}
+function parseSteps(text) {
+    const items = text
+        .split(/[\n,]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+    if (items.length === 0)
+        throw new StepsError(`expected ${STEPS_FORM}`);
+    const steps = items.map((s) => {
+        const m = /^(\d{1,3})%?$/.exec(s);
+        const n = m ? Number(m[1]) : NaN;
+        if (!(n >= 1 && n <= 100))
+            throw new StepsError(`expected ${STEPS_FORM} ('${s}' is not a percentage from 1 to 100)`);
+        return n;
+    });
+    for (let i = 1; i < steps.length; i++)
+        if (steps[i] <= steps[i - 1])
+            throw new StepsError(`expected ${STEPS_FORM} (${steps[i]}% comes after ${steps[i - 1]}%)`);
+    if (steps.at(-1) !== 100)
+        throw new StepsError(`expected ${STEPS_FORM} (the last is ${steps.at(-1)}%)`);
+    return steps;
+}
+/** The weights of one step: the canary's share and the rest to the baseline. */
+function stepWeights(percent, baseline, canary) {
+    return { [baseline]: 100 - percent, [canary]: percent };
+}
+
+;// CONCATENATED MODULE: ../../packages/canary/src/inputs.ts
+/** The canary action's inputs: its own (names.ts), the router inputs of traffic, and each router's and metric source's own. */
+
+
+
+
+const steps = () => stringField((s, fail) => {
+    try {
+        return parseSteps(s);
+    }
+    catch (e) {
+        if (e instanceof StepsError)
+            return fail(e.message);
+        throw e;
+    }
+});
+/** A probability strictly between 0 and 1, as a number (0.98) or a percentage (98%). */
+const probability = () => stringField((s, fail) => {
+    const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(s.trim());
+    const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+    return v > 0 && v < 1 ? v : fail('expected a number strictly between 0 and 1, such as 0.98 (or 98%)');
+});
+const score = () => fields.int(0, 100);
+const canaryInputs = {
+    router: fields.oneOf(routerKinds.names),
+    upstream: inputs_required(fields.string('an nginx upstream or HAProxy backend name')),
+    servers: trafficFields.servers(),
+    'router-host': trafficFields.host(),
+    'ssh-key': inputs_optional(fields.string()),
+    'known-hosts': inputs_optional(fields.string()),
+    timeout: fields.duration(1, { timer: true }),
+    'baseline-server': inputs_required(fields.string('the server (slot) name that serves now')),
+    'canary-server': inputs_required(fields.string('the server (slot) name of the new release')),
+    steps: steps(),
+    bake: fields.duration(1, { timer: true }),
+    analysis: fields.oneOf(sourceKinds.names),
+    confidence: probability(),
+    tolerance: fields.number(0, 'a number \u2265 0, such as 0.25'),
+    'min-samples': fields.int(1, 10_000_000),
+    'pass-score': score(),
+    'marginal-score': score(),
+    'on-inconclusive': fields.oneOf(['extend', 'fail', 'pass']),
+    'max-extensions': fields.int(0, 100),
+    'guard-interval': fields.duration(1, { timer: true }),
+    'guard-max-error-rate': fields.rate(),
+    path: inputs_required(fields.path()),
+    reason: inputs_optional(fields.string()),
+    'fail-on-abort': fields.boolean(),
+    ...routerKinds.inputs,
+    ...sourceKinds.inputs
+};
+/** Never echoed, masked in the log and in every file written. */
+const canarySecrets = ['ssh-key', ...routerKinds.secrets, ...sourceKinds.secrets];
+/**
+ * The traffic values that move the canary's steps (traffic's session), with
+ * the baseline at 100% as the weights checked up front: both servers must be
+ * among `servers`.
+ */
+function canaryTraffic(i) {
+    return {
+        ...i,
+        weights: { kind: 'set', weights: { [i['baseline-server']]: 100 } },
+        drain: [],
+        'drain-timeout': 0,
+        verify: true
+    };
+}
+/** Every check that needs no router host and no network: one line naming the input, before anything moves. */
+function checkCanary(i) {
+    const names = i.servers.map((s) => s.name);
+    for (const input of ['baseline-server', 'canary-server'])
+        if (!names.includes(i[input]))
+            throw new errors_InputError(`Input '${input}' has invalid value '${i[input]}': it is not one of servers (${names.join(', ')}); expected a server name from servers`);
+    if (i['baseline-server'] === i['canary-server'])
+        throw new errors_InputError(`Input 'canary-server' has invalid value '${i['canary-server']}': it is the baseline-server too; expected the other server (slot), the one with the new release`);
+    if (i['marginal-score'] > i['pass-score'])
+        throw new errors_InputError(`Input 'marginal-score' has invalid value '${i['marginal-score']}': it is above pass-score ${i['pass-score']}; expected a score from 0 to ${i['pass-score']}`);
+    checkSource(i);
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
+;// CONCATENATED MODULE: ../../packages/probe/src/request.ts
+/**
+ * One HTTP request with a bound on its time, measured and classified. Never
+ * throws for a network failure: the result says what happened (timeout,
+ * refused, reset, DNS), because the gate reports it as a reason.
+ *
+ * Two transports share this: `ProbeClient` (undici, for the gate's load
+ * sampling, where throughput counts) and `NodeHttpClient` (node:http, for
+ * smoke-test, where memory counts: its parser is native, not WebAssembly).
+ */
+
+
+/** One bounded, measured exchange over a transport; failures become results. */
+async function exchange(send, req) {
+    const start = external_node_perf_hooks_.performance.now();
+    // A timer cleared when the exchange ends: AbortSignal.timeout's timer would stay (with its signal)
+    // until it fired, so a gate sampling for minutes would hold one per request sent in the last timeout.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+    const timeout = deadline.signal;
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    let ttfbMs;
+    try {
+        const res = await send(req, signal);
+        ttfbMs = external_node_perf_hooks_.performance.now() - start;
+        const body = await readBody(res.body, req.maxBodyBytes ?? 4 * 1024 * 1024);
+        return {
+            status: res.status,
+            headers: flatHeaders(res.headers),
+            body,
+            latencyMs: external_node_perf_hooks_.performance.now() - start,
+            ttfbMs
+        };
+    }
+    catch (e) {
+        const kind = timeout.aborted ? 'timeout' : req.signal?.aborted ? 'aborted' : classifyNetworkError(e);
+        const message = kind === 'timeout' ? `timed out after ${req.timeoutMs} ms` : request_describe(kind, e);
+        return { headers: {}, body: '', latencyMs: external_node_perf_hooks_.performance.now() - start, ttfbMs, error: { kind, message } };
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+async function readBody(body, max) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        const buf = chunk;
+        if (size < max)
+            chunks.push(size + buf.length > max ? buf.subarray(0, max - size) : buf);
+        size += buf.length;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+function flatHeaders(h) {
+    const out = {};
+    for (const [k, v] of Object.entries(h))
+        if (v !== undefined)
+            out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    return out;
+}
+function request_describe(kind, e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    switch (kind) {
+        case 'refused':
+            return 'connection refused';
+        case 'reset':
+            return 'connection reset';
+        case 'dns':
+            return `DNS lookup failed (${detail})`;
+        case 'tls':
+            return `TLS error (${detail})`;
+        case 'aborted':
+            return 'aborted';
+        default:
+            return detail;
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/probe/src/undici-client.ts
+/** The gate's transport: an undici keep-alive pool, the fastest client for sampling under load. */
+
+
+/** One request on undici, over `dispatcher` (undici's global one when undefined). */
+function undiciTransport(dispatcher) {
+    return async (r, signal) => {
+        const { url, headers } = withUserinfoAuth(r.url, r.headers);
+        const res = await (0,node_modules_undici/* request */.Em)(url, {
+            dispatcher,
+            method: (r.method ?? 'GET').toUpperCase(),
+            headers,
+            body: r.body,
+            signal,
+            // The overall bound comes from the signal; these only stop undici's
+            // own (longer) defaults from firing first with a different message.
+            headersTimeout: r.timeoutMs + 1000,
+            bodyTimeout: r.timeoutMs + 1000
+        });
+        return { status: res.statusCode, headers: res.headers, body: res.body };
+    };
+}
+/**
+ * undici ignores a URL's userinfo (node:http, and so smoke-test, sends it as
+ * Basic): `https://user:pass@host/health` would reach the server without
+ * credentials. It is sent as node:http sends it, unless the request already
+ * carries an Authorization header. core's maskUrl masks that credential.
+ */
+function withUserinfoAuth(target, given) {
+    const headers = Array.isArray(given) ? given.flat() : given;
+    const u = typeof target === 'string' ? new URL(target) : target;
+    if (!u.username && !u.password)
+        return { url: target, headers };
+    const names = Array.isArray(headers) ? headers.filter((_, i) => i % 2 === 0) : Object.keys(headers ?? {});
+    const bare = new URL(u.href);
+    bare.username = '';
+    bare.password = '';
+    if (names.some((n) => n.toLowerCase() === 'authorization'))
+        return { url: bare, headers };
+    const credential = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+    const authorization = `Basic ${credential}`;
+    return {
+        url: bare,
+        headers: Array.isArray(headers) ? [...headers, 'authorization', authorization] : { ...headers, authorization }
+    };
+}
+/** A keep-alive connection pool; close() when done so no socket outlives the step. */
+class ProbeClient {
+    dispatcher;
+    transport;
+    constructor(options = {}) {
+        this.dispatcher = new node_modules_undici/* Agent */.g6({
+            connections: options.connections ?? 16,
+            keepAliveTimeout: 10_000,
+            pipelining: 1
+        });
+        this.transport = undiciTransport(this.dispatcher);
+    }
+    send(req) {
+        return exchange(this.transport, req);
+    }
+    async close() {
+        await this.dispatcher.close();
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/release/src/history-load.ts
+/**
+ * Reading history.json under the lock, the same for every target. A file that
+ * is not JSON (a short write on a full disk, another tool's crash) must not stop
+ * every later deploy and rollback: it is kept aside for a person to read, and a
+ * minimal history is rebuilt from the release directories and `current`, with
+ * one warning. A file that is JSON but wrong (a bad hand edit) is named, not
+ * guessed at: the releases' good/bad marks may still be in it.
+ */
+
+
+class HistoryStateError extends Error {
+}
+async function history_load_loadHistory(t, warn, now = new Date()) {
+    try {
+        return await t.readHistory();
+    }
+    catch (e) {
+        if (e instanceof HistoryUnparseable) {
+            const aside = await t.keepHistoryAside(`history.json.corrupt-${compactStamp(now)}`);
+            const onDisk = await t.listReleases();
+            const h = rebuildHistory(onDisk, await t.current(), now.toISOString());
+            await t.writeHistory(h);
+            warn(`${t.name}: .gantry/history.json could not be parsed (${e.reason}); kept it as .gantry/${aside} and rebuilt a minimal history from ${onDisk.length} release directories and current (good/bad marks unknown)`);
+            return h;
+        }
+        if (e instanceof HistoryError) {
+            throw new HistoryStateError(`${t.name}: .gantry/history.json: ${e.message.replace(/^history\.json /, '')}; fix or remove that entry; nothing changed`);
+        }
+        throw e;
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/release/src/rollback.ts
+/**
+ * A rollback: switch every host back to `to` (or the newest good release older
+ * than current), mark the release it leaves bad with who and why, record it.
+ * Never onto a bad release; with nothing to go back to, a clear failure and
+ * nothing changed.
+ */
+
+
+
+
+
+class NothingToRollBack extends (/* unused pure expression or super */ null && (Error)) {
+}
+/**
+ * Fails, before any change, when a target's `<path>` holds no releases: a
+ * mistyped path must be named as such, not met as a missing lock directory.
+ */
+async function checkDeployed(targets) {
+    for (const t of targets) {
+        if (!(await t.hasLayout())) {
+            throw new InputError(`Input 'path' has invalid value '${t.base}': ${t.name} holds no releases (no .gantry/ or releases/ there); expected the path deploy-atomic deployed to; nothing changed`);
+        }
+    }
+}
+async function rollback(o) {
+    await checkDeployed(o.targets);
+    const slot = o.slot;
+    const link = slot ? `slot ${slot}` : 'current';
+    const lock = await acquireLock(o.targets, `rollback${slot ? ` of slot ${slot}` : ''}${o.to ? ` to ${o.to}` : ''}`, {
+        ...o.lock,
+        log: o.log
+    });
+    try {
+        const states = [];
+        for (const t of o.targets) {
+            const history = await loadHistory(t, o.warn ?? o.log);
+            // With a slot, "current" below is what that slot links to.
+            const current = slot ? await t.slot(slot) : await t.current();
+            const onDisk = new Set(await t.listReleases());
+            states.push({ t, history, current, onDisk });
+        }
+        const first = states[0];
+        const from = first.current;
+        const skew = states.filter((s) => s.current !== from);
+        if (skew.length) {
+            o.log(`hosts disagree on ${link}: ${states.map((s) => `${s.t.name}=${s.current ?? 'none'}`).join(', ')}`);
+        }
+        if (o.expectFrom !== undefined && from !== o.expectFrom) {
+            throw new NothingToRollBack(`${link} changed during the watch (${o.expectFrom} -> ${from ?? 'none'}); not rolling back a release that was not watched; nothing changed`);
+        }
+        let to;
+        if (o.to) {
+            for (const s of states) {
+                if (!s.onDisk.has(o.to)) {
+                    throw new NothingToRollBack(`release '${o.to}' does not exist on ${s.t.name} (it has: ${[...s.onDisk].sort().join(', ') || 'none'}); nothing changed`);
+                }
+                const r = findRelease(s.history, o.to);
+                if (r?.status === 'bad') {
+                    throw new NothingToRollBack(`release '${o.to}' is marked bad on ${s.t.name} (${r.bad?.reason ?? 'no reason recorded'}); refusing to roll back onto it; nothing changed`);
+                }
+            }
+            if (o.to === from && skew.length === 0) {
+                throw new NothingToRollBack(`release '${o.to}' is already ${slot ? `in slot ${slot}` : 'current'} on every host; nothing changed`);
+            }
+            to = o.to;
+        }
+        else {
+            if (slot && from === undefined)
+                throw new NothingToRollBack(`nothing to roll back on ${first.t.name}: slot ${slot} links no release (no ${first.t.base}/slots/${slot}); nothing changed`);
+            const pick = slot
+                ? slotRollbackTarget(first.history, slot, from, first.onDisk)
+                : rollbackTarget(first.history, from, first.onDisk);
+            if (!pick) {
+                throw new NothingToRollBack(slot
+                    ? `nothing to roll back to on ${first.t.name}: slot ${slot} held no good release before ${from ?? '(the slot links no release)'} that is still on disk; nothing changed`
+                    : `nothing to roll back to on ${first.t.name}: no good release older than ${from ?? '(no current release)'}; nothing changed`);
+            }
+            for (const s of states.slice(1)) {
+                if (!s.onDisk.has(pick))
+                    throw new NothingToRollBack(`release '${pick}' is missing on ${s.t.name}; nothing changed`);
+            }
+            to = pick;
+        }
+        const t0 = performance.now();
+        for (const s of states) {
+            const v = await s.t.verify(to, false);
+            if (!v.ok) {
+                throw new DeployError(`release '${to}' on ${s.t.name} is damaged (${v.problems.slice(0, 3).join('; ')}); nothing changed`);
+            }
+        }
+        const s0 = performance.now();
+        await switchAll(states, to, o.log, slot);
+        const switchMs = performance.now() - s0;
+        const durationMs = performance.now() - t0;
+        const at = new Date().toISOString();
+        for (const s of states) {
+            if (s.current && s.current !== to) {
+                markBad(s.history, s.current, { reason: o.reason, actor: o.context.actor, run: o.context.run, at });
+            }
+            const rec = findRelease(s.history, to);
+            if (rec && !rec.activatedAt && !slot)
+                rec.activatedAt = at;
+            addEvent(s.history, {
+                at,
+                kind: 'rollback',
+                from: s.current,
+                to,
+                reason: o.reason,
+                actor: o.context.actor,
+                run: o.context.run,
+                ...(slot ? { slot } : {})
+            });
+            await s.t.writeHistory(s.history);
+        }
+        return { ...(slot ? { slot } : {}), from, to, durationMs, switchMs };
+    }
+    finally {
+        await lock.release();
+    }
+}
+/**
+ * A slot whose traffic was moved back (blue-green) but that held no good
+ * release before this one: nothing to relink, so the release it links is
+ * marked bad, with who and why, and stays there without traffic until the
+ * next deploy to that slot replaces it. Returns that release.
+ */
+async function markSlotBad(o) {
+    const lock = await acquireLock(o.targets, `mark the release of slot ${o.slot} bad`, { ...o.lock, log: o.log });
+    try {
+        return await markSlotBadHeld(o);
+    }
+    finally {
+        await lock.release();
+    }
+}
+/** markSlotBad for a caller that already holds the deploy lock of the targets (a canary's traffic session). */
+async function markSlotBadHeld(o) {
+    let first;
+    const at = new Date().toISOString();
+    for (const t of o.targets) {
+        const history = await history_load_loadHistory(t, o.warn ?? o.log);
+        const id = await t.slot(o.slot);
+        first ??= id;
+        if (!id)
+            continue;
+        history_markBad(history, id, { reason: o.reason, actor: o.context.actor, run: o.context.run, at });
+        const ev = history.events.at(-1);
+        if (ev?.kind === 'mark-bad')
+            ev.slot = o.slot;
+        await t.writeHistory(history);
+    }
+    return first;
+}
+
+;// CONCATENATED MODULE: ../../packages/release/src/settings.ts
+/**
+ * Bounds with no input of their own (DESIGN.md names none): how long a lock
+ * lives without a refresh, how long to wait for another run's lock, how long
+ * `activate` may run. The environment can override them (GANTRY_LOCK_WAIT,
+ * GANTRY_LOCK_TTL, GANTRY_ACTIVATE_TIMEOUT: durations such as 90s or 5m).
+ */
+
+const DEFAULT_LOCK_WAIT_MS = 5 * 60_000;
+/** A lock not refreshed for this long is stale: shorter than the wait, so a dead holder only delays the next run. */
+const DEFAULT_LOCK_TTL_MS = 2 * 60_000;
+/** The holder's refresh period: four chances within the TTL (a slow ssh call or a busy runner may miss one). */
+const LOCK_REFRESH_MS = 30_000;
+const DEFAULT_ACTIVATE_TIMEOUT_MS = (/* unused pure expression or super */ null && (10 * 60_000));
+function envDuration(name, fallback, env) {
+    const v = env[name];
+    if (v === undefined || v.trim() === '')
+        return fallback;
+    let ms;
+    try {
+        ms = parseDuration(v);
+    }
+    catch {
+        throw new errors_InputError(`Environment variable ${name} has invalid value '${v}': expected ${DURATION_FORM}`);
+    }
+    // Each becomes a timer: past the bound Node.js would fire it after 1 ms.
+    if (ms > MAX_TIMER_MS)
+        throw new errors_InputError(`Environment variable ${name} has invalid value '${v}': expected ${MAX_TIMER_FORM}`);
+    return ms;
+}
+function lockSettings(env = process.env) {
+    const ttlMs = Math.max(3000, envDuration('GANTRY_LOCK_TTL', DEFAULT_LOCK_TTL_MS, env));
+    return {
+        waitMs: envDuration('GANTRY_LOCK_WAIT', DEFAULT_LOCK_WAIT_MS, env),
+        ttlMs,
+        refreshMs: Math.min(LOCK_REFRESH_MS, Math.floor(ttlMs / 4))
+    };
+}
+function activateTimeout(env = process.env) {
+    return envDuration('GANTRY_ACTIVATE_TIMEOUT', DEFAULT_ACTIVATE_TIMEOUT_MS, env);
+}
+/** Who and what, from the runner's environment. */
+function runContext(env = process.env) {
+    return {
+        sha: env.GITHUB_SHA || undefined,
+        ref: env.GITHUB_REF || undefined,
+        run: env.GITHUB_RUN_ID || undefined,
+        actor: env.GITHUB_ACTOR || undefined
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/release/src/ssh/session.ts
+/**
+ * What every ssh/rsync call of one run shares: the private key written 0600
+ * under RUNNER_TEMP, the known_hosts file (or the explicit insecure-accept),
+ * and the ssh options that keep a call from ever waiting on a person or a dead
+ * peer. close() removes the directory; exit and signal hooks remove it too when
+ * the process ends without close() (an uncaught error, a cancelled job), and
+ * first end the connections still open (a master would otherwise stay logged
+ * in for its ControlPersist time). Only SIGKILL leaves them, and the key inside
+ * RUNNER_TEMP, which the runner empties after the job.
+ */
+
+
+
+
+
+
+const INSECURE_ACCEPT = 'insecure-accept';
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** The sessions whose files a signal must remove. */
+const session_live = new Set();
+/**
+ * A cancelled job (SIGINT/SIGTERM): when other code handles the signal too (the
+ * lock gives itself back over ssh, which needs the key), let it work and come
+ * back when it re-raises the signal; then remove every session's files and die
+ * of the signal as Node would have.
+ */
+function onSignal(signal) {
+    if (process.listeners(signal).some((l) => l !== onSignal)) {
+        process.once(signal, onSignal);
+        return;
+    }
+    killRunning();
+    for (const s of [...session_live])
+        s.removeFiles();
+    process.kill(process.pid, signal);
+}
+function track(s, on) {
+    if (on) {
+        if (session_live.size === 0)
+            for (const sig of SIGNALS)
+                process.once(sig, onSignal);
+        session_live.add(s);
+    }
+    else if (session_live.delete(s) && session_live.size === 0) {
+        for (const sig of SIGNALS)
+            process.removeListener(sig, onSignal);
+    }
+}
+class SessionError extends Error {
+}
+/** Checks the credential inputs without writing anything (an error names the input, never the key). */
+function checkCredentials(key, knownHosts) {
+    if (!key || key.trim() === '') {
+        throw new SessionError("Input 'ssh-key' is required when target is ssh: expected an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY----- \u2026)");
+    }
+    if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(key) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(key)) {
+        throw new SessionError("Input 'ssh-key' has an invalid value (not shown): expected an unencrypted private key in PEM/OpenSSH form (-----BEGIN \u2026 PRIVATE KEY-----)");
+    }
+    const kh = knownHosts?.trim() ?? '';
+    if (kh === '') {
+        throw new SessionError(`Input 'known-hosts' is required when target is ssh: expected known_hosts lines (e.g. the output of ssh-keyscan -p PORT HOST), or '${INSECURE_ACCEPT}' to accept any host key`);
+    }
+    if (kh !== INSECURE_ACCEPT) {
+        const bad = kh
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .find((l) => l !== '' && !l.startsWith('#') && l.split(/\s+/).length < 3);
+        if (bad !== undefined) {
+            throw new SessionError(`Input 'known-hosts' has invalid value '${bad}': expected known_hosts lines '<host> <key-type> <base64 key>' (ssh-keyscan output), or '${INSECURE_ACCEPT}'`);
+        }
+    }
+}
+class SshSession {
+    dir;
+    keyFile;
+    insecure;
+    /** Where the ControlMaster sockets live (private: whoever reaches a socket uses the connection). */
+    socketDir = '';
+    knownHostsFile;
+    connectTimeoutS;
+    users = 0;
+    closed = false;
+    /** Open shared connections: control socket \u2192 the `ssh -O exit` command line that ends it. */
+    masters = new Map();
+    onExit = () => this.removeFiles();
+    constructor(o) {
+        checkCredentials(o.key, o.knownHosts);
+        // Short names: ControlPath sockets live here and a unix socket path is at most ~104 bytes.
+        this.dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)(o.tempRoot ?? (0,external_node_os_namespaceObject.tmpdir)(), 'gantry-ssh-'));
+        process.once('exit', this.onExit);
+        track(this, true);
+        try {
+            sshPath(this.dir);
+            (0,external_node_fs_namespaceObject.chmodSync)(this.dir, 0o700);
+            this.keyFile = (0,external_node_path_.join)(this.dir, 'id');
+            // OpenSSH refuses a key without its final newline, and CRLF from a pasted secret.
+            const key = o.key.replace(/\r\n?/g, '\n').trim() + '\n';
+            (0,external_node_fs_namespaceObject.writeFileSync)(this.keyFile, key, { mode: 0o600 });
+            (0,external_node_fs_namespaceObject.chmodSync)(this.keyFile, 0o600);
+            this.insecure = o.knownHosts.trim() === INSECURE_ACCEPT;
+            this.knownHostsFile = (0,external_node_path_.join)(this.dir, 'known_hosts');
+            if (!this.insecure) {
+                (0,external_node_fs_namespaceObject.writeFileSync)(this.knownHostsFile, o.knownHosts.replace(/\r\n?/g, '\n').trim() + '\n', { mode: 0o600 });
+            }
+            else {
+                o.warn("known-hosts is 'insecure-accept': host keys are not checked, so a man in the middle could receive the release; pass the hosts' keys (ssh-keyscan output) in known-hosts instead");
+            }
+            this.connectTimeoutS = o.connectTimeoutS ?? 15;
+            // A unix socket path holds ~104 bytes and ssh adds a 17-byte suffix while it
+            // binds: when RUNNER_TEMP is deep, the control sockets go to a short private dir.
+            this.socketDir = Buffer.byteLength(this.dir) <= 72 ? this.dir : (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'gantry-cm-'));
+            (0,external_node_fs_namespaceObject.chmodSync)(this.socketDir, 0o700);
+            sshPath(this.socketDir);
+        }
+        catch (e) {
+            this.removeFiles();
+            throw e;
+        }
+    }
+    /** ssh options every call uses (no config file is read: the runner's ~/.ssh plays no part). */
+    options() {
+        const o = (kv) => ['-o', kv];
+        return [
+            '-F',
+            '/dev/null',
+            ...o(`IdentityFile=${sshPath(this.keyFile)}`),
+            ...o('IdentitiesOnly=yes'),
+            ...o('IdentityAgent=none'),
+            ...o('PasswordAuthentication=no'),
+            ...o('KbdInteractiveAuthentication=no'),
+            ...o('BatchMode=yes'),
+            ...o(`ConnectTimeout=${this.connectTimeoutS}`),
+            ...o('ServerAliveInterval=10'),
+            ...o('ServerAliveCountMax=3'),
+            ...o('LogLevel=ERROR'),
+            ...o('ForwardAgent=no'),
+            ...o('ForwardX11=no'),
+            ...o('RequestTTY=no'),
+            ...o('UpdateHostKeys=no'),
+            ...o('GlobalKnownHostsFile=/dev/null'),
+            ...(this.insecure
+                ? [...o('StrictHostKeyChecking=no'), ...o('UserKnownHostsFile=/dev/null')]
+                : [...o('StrictHostKeyChecking=yes'), ...o(`UserKnownHostsFile=${sshPath(this.knownHostsFile)}`)])
+        ];
+    }
+    /** A target takes a share; the last one to release removes the key. */
+    acquire() {
+        this.users++;
+    }
+    release() {
+        this.users = Math.max(0, this.users - 1);
+        if (this.users === 0)
+            this.removeFiles();
+    }
+    /** A target's shared connection is up; `exitArgs` is the ssh command line that ends it. */
+    masterStarted(controlPath, exitArgs) {
+        this.masters.set(controlPath, exitArgs);
+    }
+    masterEnded(controlPath) {
+        this.masters.delete(controlPath);
+    }
+    /** Ends the connections still open, then removes the key, known_hosts and sockets (idempotent). */
+    removeFiles() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        process.removeListener('exit', this.onExit);
+        track(this, false);
+        // Synchronous: this also runs in the exit hook and on a signal, with no event loop turn left.
+        for (const [socket, args] of this.masters) {
+            if ((0,external_node_fs_namespaceObject.existsSync)(socket))
+                (0,external_node_child_process_namespaceObject.spawnSync)(args[0], args.slice(1), { stdio: 'ignore', timeout: 5_000 });
+        }
+        this.masters.clear();
+        (0,external_node_fs_namespaceObject.rmSync)(this.dir, { recursive: true, force: true });
+        if (this.socketDir && this.socketDir !== this.dir)
+            (0,external_node_fs_namespaceObject.rmSync)(this.socketDir, { recursive: true, force: true });
     }
 }
 
@@ -89430,7 +90081,12 @@ function makeGuard(maxErrorRate) {
         pending = pending.concat(recent);
         if (pending.length < GUARD_MIN_SAMPLES)
             return [];
-        const reasons = evaluate(pending, { maxErrorRate, maxLatencyRatio: Number.POSITIVE_INFINITY }).map((r) => `the canary's last ${pending.length} responses: ${r}`);
+        const reasons = evaluate(pending, {
+            maxErrorRate,
+            maxLatencyRatio: Number.POSITIVE_INFINITY,
+            // The canary's failures are 5xx and no response: a 404 of real traffic is not one.
+            expectStatus: (s) => s < 500
+        }).map((r) => `the canary's last ${pending.length} responses: ${r}`);
         pending = [];
         return reasons;
     };
@@ -90256,7 +90912,7 @@ async function runCanary(s, d) {
             }
             data = mergeWindows(data, await w.end());
             const j = d.judge(data);
-            rec.judgements.push({ ...j, at: d.now(), window });
+            rec.judgements.push({ ...j, at: d.now(), window, ...(w.notes ? { notes: w.notes() } : {}) });
             rec.data = data;
             score = j.score;
             d.log(`step ${rec.step}: window ${window + 1}: ${j.verdict}, score ${j.score}`);
@@ -90308,7 +90964,27 @@ async function runCanaryAction(i, o) {
     const baseline = i['baseline-server'];
     const canary = i['canary-server'];
     const client = o.client ?? new ProbeClient({ connections: 16 });
-    const source = makeSource(i, { client });
+    let session;
+    try {
+        session = await openTraffic(traffic, o, `canary ${canary}`);
+    }
+    catch (e) {
+        await client.close();
+        throw e;
+    }
+    // Made on the router host (a log source reads its file there), checked there before anything moves.
+    let source;
+    try {
+        source = makeSource(i, { client, host: session.host });
+        // What needs the network to check (prometheus-url answering), and the log on the router host, before any traffic moves.
+        await source.preflight?.();
+        await source.open?.();
+    }
+    catch (e) {
+        await (source ? source.close() : client.close());
+        await session.close();
+        throw e;
+    }
     const judge = makeJudge(source.metrics, {
         confidence: i.confidence,
         tolerance: i.tolerance,
@@ -90316,16 +90992,6 @@ async function runCanaryAction(i, o) {
         passScore: i['pass-score'],
         marginalScore: i['marginal-score']
     });
-    let session;
-    try {
-        // What needs the network to check (prometheus-url answering), before any traffic moves.
-        await source.preflight?.();
-        session = await openTraffic(traffic, o, `canary ${canary}`);
-    }
-    catch (e) {
-        await source.close();
-        throw e;
-    }
     const recorded = [];
     const why = (reason) => (i.reason ? `${reason}; ${i.reason}` : reason);
     const apply = async (w, reason) => {
@@ -90480,6 +91146,15 @@ function stepRows(r) {
     }
     return rows;
 }
+/** What the source said of each window (points per variant, lines left out as no data), one item per window. */
+function sourceNotes(r) {
+    const out = [];
+    for (const s of r.steps)
+        for (const j of s.judgements)
+            if (j.notes?.length)
+                out.push(`- step ${s.step} (${s.weight}%), window ${j.window + 1}: ${j.notes.map(markdown_escapeCell).join('; ')}`);
+    return out;
+}
 /**
  * For a source that asks for points and may get none (prometheus): per step and metric, the points
  * each variant had and those left out as no data (NaN, \u00b1Inf, a step without a sample).
@@ -90544,6 +91219,7 @@ function dataSection(r) {
     ];
 }
 function canarySummary(r) {
+    const notes = sourceNotes(r);
     const lines = [
         `### canary: ${markdown_escapeCell(r.canary)} against ${markdown_escapeCell(r.baseline)}, ${markdown_escapeCell(r.router)} ${markdown_escapeCell(r.upstream)} on ${markdown_escapeCell(r.host)}`,
         '',
@@ -90555,6 +91231,7 @@ function canarySummary(r) {
         '',
         table(['Step', 'Weight', 'Window', 'Metric', 'Baseline', 'Canary', 'U', 'p', 'HL shift [interval]', 'Class', 'Score'], stepRows(r)),
         '',
+        ...(notes.length ? [`#### Source notes (${markdown_escapeCell(r.source)})`, '', ...notes, ''] : []),
         ...dataSection(r),
         weightScoreChart(r),
         '',
