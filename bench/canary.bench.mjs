@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // canary (issue 18, "Measured": abort) against the bare floor of each router, side by side in one
 // run, with HAProxy 2.6 and nginx 1.22 from Debian on 127.0.0.1 in front of two app instances
-// (slots/blue, the baseline, answering after 20 ms; slots/green, the canary, after 40 ms), as the
-// system tests start them (bench/lib/traffic-routers.mjs):
+// (slots/blue, the baseline, answering after 20 ms; slots/green, the canary, after 40 ms), started
+// by the system tests' own helpers (test/helpers/traffic.ts and nginx.ts, through
+// bench/lib/ts-loader.mjs); the include, what the bench reads back and the wait it copies are the
+// package's own code (@gantry/traffic), so only the floors' commands are the bench's:
 // - Gantry: the shipped bundle (dist/canary/index.js) run as the runner runs it (INPUT_* env,
 //   test/harness/runner.mjs), steps 50%,100%, a 1 s bake with the probe source; the canary fails
 //   its first judgement (latency high) and is aborted. The time is the report's `abortMs`, measured
@@ -11,9 +13,10 @@
 // - the floor: the same move (50/50 → baseline 100%) as a script does it without Gantry:
 //   HAProxy, `set server app/blue weight 100` and `set server app/green weight 0`, one socat call
 //   each; nginx, the include rewritten (temp file, rename) and `nginx -s reload`, without a wait,
-//   and with the wait the action does (until the master runs a new worker and every old one is
-//   shutting down);
+//   and with the wait the action does (the master's workers read from /proc by the router's own
+//   PROC_SCRIPT, until a new one runs and every old one is shutting down);
 // each router idle, then under 16-connection autocannon keep-alive load through it.
+import './lib/ts-loader.mjs'
 import { execFile, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -21,8 +24,14 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { runAction } from '../test/harness/runner.mjs'
-import { fmt, median, writeSection } from './lib/util.mjs'
-import { HAPROXY, NGINX, SOCAT, startApp, startHaproxy, startNginx, underLoad } from './lib/traffic-routers.mjs'
+import { fmt, median, repoRoot, writeSection } from './lib/util.mjs'
+
+// TypeScript, through the loader: the system tests' apps, routers and load, and the package itself.
+const { HAPROXY, startApp, startHaproxy, underLoad } = await import(join(repoRoot, 'test/helpers/traffic.ts'))
+const { NGINX, startNginx } = await import(join(repoRoot, 'test/helpers/nginx.ts'))
+const { PROC_SCRIPT, blockWeights, parseProcTable, parseServersState, parseUpstream, renderUpstream, stateWeights } =
+  await import('@gantry/traffic')
+const SOCAT = '/usr/bin/socat'
 
 const RUNS = 7 // canary runs per router and condition (idle, under load); two floor moves after each
 const CONNECTIONS = 16
@@ -120,10 +129,12 @@ const sh = (script, args) =>
 
 let section
 try {
-  const blue = await startApp(root, 'blue', BASELINE_MS)
+  const blue = await startApp(root, 'blue')
   stops.push(blue.stop)
-  const green = await startApp(root, 'green', CANARY_MS)
+  await blue.behave({ delayMs: BASELINE_MS })
+  const green = await startApp(root, 'green')
   stops.push(green.stop)
+  await green.behave({ delayMs: CANARY_MS })
   const apps = { blue, green }
 
   // --- HAProxy -------------------------------------------------------------------
@@ -134,6 +145,7 @@ try {
     { name: 'green', address: green.address, weight: 0 }
   ])
   stops.push(haproxy.stop)
+  haproxy.url += '/'
   const hInputs = {
     router: 'haproxy',
     upstream: 'app',
@@ -143,18 +155,9 @@ try {
   }
   const SET = `s=$1; shift; for c in "$@"; do echo "$c" | socat stdio "unix-connect:$s"; done`
   const hSet = (...commands) => sh(SET, [haproxy.socket, ...commands])
-  const hRead = async () => {
-    const { out } = await hSet('show servers state app')
-    const lines = out.split('\n')
-    const cols = (lines.find((l) => l.startsWith('# be_id')) ?? '').replace(/^#\s*/, '').split(/\s+/)
-    const raw = {}
-    for (const l of lines.filter((x) => /^\d+ app /.test(x))) {
-      const f = l.split(/\s+/)
-      raw[f[cols.indexOf('srv_name')]] = Number(f[cols.indexOf('srv_uweight')])
-    }
-    const sum = raw.blue + raw.green
-    return { blue: Math.round((raw.blue * 100) / sum), green: Math.round((raw.green * 100) / sum) }
-  }
+  // The read-back, parsed and turned into percentages as the router does it.
+  const hServers = ['blue', 'green'].map((n) => ({ name: n, address: n }))
+  const hRead = async () => stateWeights(parseServersState((await hSet('show servers state app')).out), 'app', hServers)
   const hMethods = {
     gantry: () => canary(hInputs, apps, hRead),
     half: () => hSet('set server app/blue weight 50', 'set server app/green weight 50'),
@@ -169,19 +172,23 @@ try {
   await haproxy.stop()
 
   // --- nginx ---------------------------------------------------------------------
-  const prefix = join(root, 'nginx')
-  mkdirSync(prefix)
   const include = join(root, 'gantry-app.conf')
-  const upstream = (w) =>
-    `# Written by Gantry's traffic action (router: nginx); the next change replaces this file.
-upstream app {
-${['blue', 'green'].map((n) => `    server ${apps[n].address} ${w[n] > 0 ? `weight=${w[n]}` : 'down'}; # gantry: ${n}`).join('\n')}
-    keepalive 16;
-}
-`
+  // The block as the action writes it, by the package's own renderer (its `keepalive 16;` is kept by every change).
+  const nServers = ['blue', 'green'].map((n) => ({ name: n, address: apps[n].address }))
+  const upstream = (w) => renderUpstream('app', nServers, w, ['keepalive 16;'])
   writeFileSync(include, upstream({ blue: 100, green: 0 }))
-  const nginx = await startNginx(prefix, include)
-  stops.push(nginx.stop)
+  // The system tests' nginx: master + one worker, its own prefix (made by the helper) and config.
+  const nginx = await startNginx(
+    `location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
+    { http: `include ${include};` }
+  )
+  stops.push(async () => {
+    await nginx.stop()
+    rmSync(nginx.prefix, { recursive: true, force: true })
+  })
+  nginx.url += '/'
+  nginx.args = ['-p', nginx.prefix, '-c', nginx.conf]
+  nginx.pid = nginx.process.pid
   const nInputs = {
     router: 'nginx',
     upstream: 'app',
@@ -189,29 +196,20 @@ ${['blue', 'green'].map((n) => `    server ${apps[n].address} ${w[n] > 0 ? `weig
     'router-config': include,
     'router-args': nginx.args.join(' ')
   }
-  const nRead = async () => {
-    const text = readFileSync(include, 'utf8')
-    const w = {}
-    for (const n of ['blue', 'green']) {
-      const m = text.match(new RegExp(`server \\S+ (?:weight=(\\d+)|down); # gantry: ${n}`))
-      w[n] = m?.[1] ? Number(m[1]) : 0
-    }
-    return w
-  }
+  // The include read back, parsed and turned into percentages as the router does it.
+  const nRead = async () => blockWeights(parseUpstream(readFileSync(include, 'utf8'), 'app'), nServers)
   const rewrite = (w) => {
     writeFileSync(`${include}.tmp`, upstream(w))
     renameSync(`${include}.tmp`, include)
   }
   const reload = () => run(NGINX, [...nginx.args, '-s', 'reload'], { timeout: 10_000 })
-  /** The master's children, pid → title (what the action lists with ps --ppid). */
+  /** The master's children, pid → title, read from /proc as the action reads them (the router's PROC_SCRIPT). */
   const workers = async () => {
-    const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(nginx.pid)]).catch((e) => e)
+    const { stdout } = await run('sh', ['-c', PROC_SCRIPT]).catch((e) => e)
     return new Map(
-      (stdout ?? '')
-        .split('\n')
-        .map((l) => l.trim().match(/^(\d+)\s+(.*)$/))
-        .filter(Boolean)
-        .map((m) => [m[1], m[2]])
+      parseProcTable(stdout ?? '')
+        .filter((p) => p.ppid === nginx.pid)
+        .map((p) => [p.pid, p.title])
     )
   }
   /** The action's wait: a new worker runs and every old one is shutting down (10 ms polls). */
@@ -261,7 +259,7 @@ ${['blue', 'green'].map((n) => `    server ${apps[n].address} ${w[n] > 0 ? `weig
   const all = (r) => [...r.idle.gantry, ...r.load.gantry]
   section = `## canary — abort time through HAProxy and nginx
 
-From the failing judgement to all traffic back on the baseline: the report's \`abortMs\`, measured in-process by runCanary around the one router change of the abort (applied, read back from the router — \`verify\` — and recorded in \`.gantry/traffic.json\`). Gantry is the committed bundle \`dist/canary/index.js\` run as the runner runs it (\`INPUT_*\` environment, test/harness/runner.mjs) with \`steps: 50%,100%\`, a 1 s bake and the probe source (60 request pairs) against two app instances on 127.0.0.1 (the baseline answering after ${BASELINE_MS} ms, the canary after ${CANARY_MS} ms): every run fails its first judgement (latency high) and the bench checks the report (aborted at step 1, the last change \`blue=100, green=0\`) and the router itself (HAProxy's \`show servers state app\`, nginx's include). The floor is the same move (50/50 → the baseline at 100%) without Gantry, after each canary run, twice: HAProxy (2.6 from Debian, runtime API on a unix socket), \`set server app/blue weight 100\` and \`set server app/green weight 0\`, one \`socat\` call each, in one \`sh\`; nginx (1.22 from Debian, one worker), the include rewritten (temp file, rename) and \`nginx -s reload\`, which only signals the master and returns before the new weights are live, and the same with the wait the action does (\`ps --ppid\` every 10 ms until a new worker runs and every old one is shutting down) — the like-for-like floor. ${RUNS} canary runs and ${2 * RUNS} floor moves per router, idle, then the same under ${CONNECTIONS}-connection autocannon keep-alive load through the router. ${machine}
+From the failing judgement to all traffic back on the baseline: the report's \`abortMs\`, measured in-process by runCanary around the one router change of the abort (applied, read back from the router — \`verify\` — and recorded in \`.gantry/traffic.json\`). Gantry is the committed bundle \`dist/canary/index.js\` run as the runner runs it (\`INPUT_*\` environment, test/harness/runner.mjs) with \`steps: 50%,100%\`, a 1 s bake and the probe source (60 request pairs) against two app instances on 127.0.0.1 (the system tests' own, run from \`slots/blue\` and \`slots/green\`; the baseline answering after ${BASELINE_MS} ms, the canary after ${CANARY_MS} ms): every run fails its first judgement (latency high) and the bench checks the report (aborted at step 1, the last change \`blue=100, green=0\`) and the router itself (HAProxy's \`show servers state app\`, nginx's include). The floor is the same move (50/50 → the baseline at 100%) without Gantry, after each canary run, twice: HAProxy (2.6 from Debian, runtime API on a unix socket), \`set server app/blue weight 100\` and \`set server app/green weight 0\`, one \`socat\` call each, in one \`sh\`; nginx (1.22 from Debian, one worker), the include rewritten (temp file, rename) and \`nginx -s reload\`, which only signals the master and returns before the new weights are live, and the same with the wait the action does (the master's workers read from \`/proc\` by the router's own script every 10 ms until a new worker runs and every old one is shutting down) — the like-for-like floor. ${RUNS} canary runs and ${2 * RUNS} floor moves per router, idle, then the same under ${CONNECTIONS}-connection autocannon keep-alive load through the router. ${machine}
 
 ### HAProxy (${RUNS} aborts per condition)
 
