@@ -1,5 +1,5 @@
 // Three projects: unit and e2e make `npm test` (Node only); system needs the
-// Debian packages nginx, openssh-server, rsync, haproxy and socat (`npm run test:system`).
+// Debian packages nginx, openssh-server, rsync, haproxy, socat and prometheus (`npm run test:system`).
 const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

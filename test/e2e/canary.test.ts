@@ -32,10 +32,17 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true })
 })
 
-/** An app instance answering after `delayMs` with `status`. */
+/** Box-Muller: a standard normal from two uniforms. */
+const normal = () => Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
+
+/**
+ * An app instance answering with `status` after a lognormal time of median `delayMs` and σ 0.3, as
+ * real latency varies: with near-constant answers the judge would be testing the machine's
+ * scheduling noise.
+ */
 async function app(delayMs: number, status = 200): Promise<string> {
   const s = await startServer(async (_req, res) => {
-    await new Promise((r) => setTimeout(r, delayMs))
+    await new Promise((r) => setTimeout(r, delayMs * Math.exp(0.3 * normal())))
     res.writeHead(status, { 'content-type': 'text/plain' }).end('ok')
   })
   servers.push(s)
@@ -118,7 +125,7 @@ describe('canary (probe source, command router)', () => {
 
   test('a canary 40% slower is aborted at the first or second judged step: traffic back, its release marked bad', async () => {
     await deploySlots()
-    const r = await canary({ 'baseline-url': await app(10), 'canary-url': await app(14) })
+    const r = await canary({ 'baseline-url': await app(25), 'canary-url': await app(35) })
     expect(r.code).toBe(1)
     const step = Number(r.outputs['failed-step'])
     expect([1, 2]).toContain(step)

@@ -2,7 +2,7 @@
 // runs it, against receivers on 127.0.0.1 that check each payload against the
 // provider's documented format, a Slack Web API stand-in, and a GitHub REST
 // API stand-in that validates against GitHub's OpenAPI description.
-import { afterEach, describe, expect, test } from '@jest/globals'
+import { afterEach, describe, expect, jest, test } from '@jest/globals'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +19,9 @@ import {
   type Receiver,
   type Reply
 } from '../helpers/notify-receivers.js'
+
+// Each case spawns the bundle (Node's start included): a bound for a busy machine, not a speed test.
+jest.setTimeout(30_000)
 
 const open: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {

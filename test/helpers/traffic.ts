@@ -25,15 +25,43 @@ import { createServer } from 'node:http'
 const name = process.argv[2]
 let count = 0
 const held = []
+// The behaviour a canary test sets (/__behave?delay=<ms>&spread=<σ>&errors=<share>): every other
+// request is answered after a lognormal time with median delay ms and σ spread (as real latency
+// varies; 0: exactly delay ms), and exactly that share of them (spread evenly: request n fails
+// when floor(n × share) grows) with a 500.
+let delay = 0
+let spread = 0
+let errors = 0
+// Box-Muller: a standard normal from two uniforms.
+const normal = () => Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
+const lognormal = () => delay * Math.exp(spread * normal())
+let served = 0
+let failed = 0
 const server = createServer((req, res) => {
   if (req.url === '/__count') return res.end(String(count))
   if (req.url === '/__reset') { count = 0; return res.end('0') }
   // A request that stays open until told: a session a drain must wait for.
   if (req.url === '/__hold') { held.push(res); return }
   if (req.url === '/__release') { for (const r of held.splice(0)) r.end(name + ' held\\n'); return res.end('ok') }
+  if (req.url.startsWith('/__behave')) {
+    const q = new URL(req.url, 'http://app').searchParams
+    delay = Number(q.get('delay') ?? 0)
+    spread = Number(q.get('spread') ?? 0)
+    errors = Number(q.get('errors') ?? 0)
+    served = 0
+    failed = 0
+    return res.end('ok')
+  }
   count++
-  res.setHeader('content-type', 'text/plain')
-  res.end(name + '\\n')
+  const fail = Math.floor(++served * errors) > failed
+  if (fail) failed++
+  const answer = () => {
+    res.statusCode = fail ? 500 : 200
+    res.setHeader('content-type', 'text/plain')
+    res.end(name + '\\n')
+  }
+  if (delay > 0) setTimeout(answer, spread > 0 ? lognormal() : delay)
+  else answer()
 })
 server.keepAliveTimeout = 65_000
 server.listen(0, '127.0.0.1', () => console.log(String(server.address().port)))
@@ -48,6 +76,11 @@ export interface App {
   reset(): Promise<void>
   /** Answers the requests held open by /__hold. */
   release(): Promise<void>
+  /**
+   * From now on: every request answered after delayMs (the median of a lognormal with σ `spread`
+   * when given), and exactly errorRate of them (spread evenly) with a 500.
+   */
+  behave(o: { delayMs?: number; spread?: number; errorRate?: number }): Promise<void>
   stop(): Promise<void>
 }
 
@@ -89,6 +122,8 @@ export async function startApp(root: string, name: string): Promise<App> {
     count: async () => Number(await get(port, '/__count')),
     reset: async () => void (await get(port, '/__reset')),
     release: async () => void (await get(port, '/__release')),
+    behave: async (o) =>
+      void (await get(port, `/__behave?delay=${o.delayMs ?? 0}&spread=${o.spread ?? 0}&errors=${o.errorRate ?? 0}`)),
     stop: () => stopChild(child)
   }
 }

@@ -1,3 +1,5 @@
+// ncc compiles the files it bundles without the tsconfig's include: the ambient types of jstat come by reference.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./jstat.d.ts" />
 import jStat from 'jstat'
 

@@ -29,6 +29,8 @@ export interface CanaryOutcome extends CanaryResult {
   upstream: string
   host: string
   source: string
+  /** Where and how the source read (prometheus: its URL and query step). */
+  sourceDetail?: string
   /** The router's weights before the first step. */
   before: Weights | undefined
   /** The traffic changes this canary recorded, in order. */
@@ -45,7 +47,25 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
   const baseline = i['baseline-server']
   const canary = i['canary-server']
   const client = o.client ?? new ProbeClient({ connections: 16 })
-  const source = makeSource(i, { client })
+  let session
+  try {
+    session = await openTraffic(traffic, o, `canary ${canary}`)
+  } catch (e) {
+    await client.close()
+    throw e
+  }
+  // Made on the router host (a log source reads its file there), checked there before anything moves.
+  let source
+  try {
+    source = makeSource(i, { client, host: session.host })
+    // What needs the network to check (prometheus-url answering), and the log on the router host, before any traffic moves.
+    await source.preflight?.()
+    await source.open?.()
+  } catch (e) {
+    await (source ? source.close() : client.close())
+    await session.close()
+    throw e
+  }
   const judge = makeJudge(source.metrics, {
     confidence: i.confidence,
     tolerance: i.tolerance,
@@ -53,13 +73,6 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
     passScore: i['pass-score'],
     marginalScore: i['marginal-score']
   })
-  let session
-  try {
-    session = await openTraffic(traffic, o, `canary ${canary}`)
-  } catch (e) {
-    await source.close()
-    throw e
-  }
   const recorded: TrafficChange[] = []
   const why = (reason: string) => (i.reason ? `${reason}; ${i.reason}` : reason)
   const apply = async (w: Weights, reason: string) => {
@@ -113,6 +126,7 @@ export async function runCanaryAction(i: CanaryValues, o: CanaryOptions): Promis
       upstream: i.upstream,
       host: session.host.name,
       source: source.name,
+      sourceDetail: source.detail,
       before,
       recorded
     }

@@ -13,9 +13,12 @@ export function makeGuard(maxErrorRate: number): (recent: HealthSample[]) => str
   return (recent) => {
     pending = pending.concat(recent)
     if (pending.length < GUARD_MIN_SAMPLES) return []
-    const reasons = evaluate(pending, { maxErrorRate, maxLatencyRatio: Number.POSITIVE_INFINITY }).map(
-      (r) => `the canary's last ${pending.length} responses: ${r}`
-    )
+    const reasons = evaluate(pending, {
+      maxErrorRate,
+      maxLatencyRatio: Number.POSITIVE_INFINITY,
+      // The canary's failures are 5xx and no response: a 404 of real traffic is not one.
+      expectStatus: (s) => s < 500
+    }).map((r) => `the canary's last ${pending.length} responses: ${r}`)
     pending = []
     return reasons
   }

@@ -61,8 +61,15 @@ export function probeSource(o: ProbeSourceOptions): MetricSource {
         const next = () => {
           if (both.aborted || k >= o.requests) return resolve()
           const i = k++
+          // Which variant goes first alternates pair by pair: the second request's clock starts after
+          // the first one is handed to the pool, and its answer is read after the first's, a bias of
+          // its own (the second measured ~0.1 ms faster at 2 ms here) that alternation evens out.
+          const pair =
+            i % 2 === 0
+              ? Promise.all([send(target(o.baselineUrl, i)), send(target(o.canaryUrl, i))])
+              : Promise.all([send(target(o.canaryUrl, i)), send(target(o.baselineUrl, i))]).then(([c, b]) => [b, c])
           pairs.push(
-            Promise.all([send(target(o.baselineUrl, i)), send(target(o.canaryUrl, i))]).then(([b, c]) => {
+            pair.then(([b, c]) => {
               baseline.push(b)
               canary.push(c)
             })

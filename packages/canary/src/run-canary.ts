@@ -49,7 +49,7 @@ export interface StepRecord {
   weight: number
   startedAt: number
   /** One judgement per window: the bake, then each extension. */
-  judgements: Array<Judgement & { at: number; window: number }>
+  judgements: Array<Judgement & { at: number; window: number; notes?: string[] }>
   data?: WindowData
   outcome: 'passed' | 'failed' | 'inconclusive' | 'passed-inconclusive' | 'guard' | 'promoted'
   guard?: string[]
@@ -124,7 +124,7 @@ export async function runCanary(s: CanarySettings, d: CanaryDeps): Promise<Canar
       }
       data = mergeWindows(data, await w.end())
       const j = d.judge(data)
-      rec.judgements.push({ ...j, at: d.now(), window })
+      rec.judgements.push({ ...j, at: d.now(), window, ...(w.notes ? { notes: w.notes() } : {}) })
       rec.data = data
       score = j.score
       d.log(`step ${rec.step}: window ${window + 1}: ${j.verdict}, score ${j.score}`)

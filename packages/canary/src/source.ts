@@ -12,6 +12,8 @@ export type MetricData = { kind: 'values'; values: number[] } | { kind: 'count';
 export interface VariantPair {
   baseline: MetricData
   canary: MetricData
+  /** Points the source asked for but got no value (prometheus: NaN, ±Inf, a step without a sample), per variant: left out as no data. */
+  missing?: { baseline: number; canary: number }
 }
 
 /** Every metric's data for one window (a bake, or an extension of it). */
@@ -24,6 +26,8 @@ export interface Window {
   end(): Promise<WindowData>
   /** Stops it early (an abort): pending work is dropped. */
   cancel(): void
+  /** After end(): what the summary says of this window (points per variant, what was left out as no data). */
+  notes?(): string[]
 }
 
 /** How one metric is judged (DESIGN: the judge). */
@@ -43,10 +47,16 @@ export interface MetricSpec {
 export interface MetricSource {
   /** Which source, for the summary (probe, nginx-log, prometheus). */
   name: string
+  /** Where and how it reads (for the summary), e.g. the Prometheus URL and the query step. */
+  detail?: string
+  /** Checks needing the network, before any traffic moves (an unreachable prometheus-url): InputError, one line. */
+  preflight?(signal?: AbortSignal): Promise<void>
   /** The metrics its windows hold, and how each is judged. */
   metrics: MetricSpec[]
   /** Starts observing a window of `durationMs`, the step's bake. */
   begin(durationMs: number, signal: AbortSignal): Window
+  /** Checks on the router host before anything moves (InputError: one line naming the input). */
+  open?(): Promise<void>
   close(): Promise<void>
 }
 
@@ -55,9 +65,20 @@ export function mergeWindows(a: WindowData, b: WindowData): WindowData {
   const out: WindowData = { ...a }
   for (const [name, pair] of Object.entries(b)) {
     const prev = out[name]
-    out[name] = prev
-      ? { baseline: mergeData(prev.baseline, pair.baseline), canary: mergeData(prev.canary, pair.canary) }
-      : pair
+    if (!prev) {
+      out[name] = pair
+      continue
+    }
+    const merged: VariantPair = {
+      baseline: mergeData(prev.baseline, pair.baseline),
+      canary: mergeData(prev.canary, pair.canary)
+    }
+    if (prev.missing || pair.missing)
+      merged.missing = {
+        baseline: (prev.missing?.baseline ?? 0) + (pair.missing?.baseline ?? 0),
+        canary: (prev.missing?.canary ?? 0) + (pair.missing?.canary ?? 0)
+      }
+    out[name] = merged
   }
   return out
 }

@@ -8,6 +8,7 @@ import { escapeCell, formatDuration, percent, table } from '@gantry/core'
 import { timelineTable } from '@gantry/traffic'
 import type { CanaryOutcome } from './canary-action.js'
 import type { MetricVerdict, StepJudgement } from './judge.js'
+import { points } from './source.js'
 
 const num = (v: number | undefined, digits = 2): string =>
   v === undefined || Number.isNaN(v) ? '–' : Number.isFinite(v) ? v.toFixed(digits) : v > 0 ? '∞' : '−∞'
@@ -73,6 +74,37 @@ export function stepRows(r: CanaryOutcome): unknown[][] {
   return rows
 }
 
+/** What the source said of each window (points per variant, lines left out as no data), one item per window. */
+export function sourceNotes(r: CanaryOutcome): string[] {
+  const out: string[] = []
+  for (const s of r.steps)
+    for (const j of s.judgements)
+      if (j.notes?.length)
+        out.push(`- step ${s.step} (${s.weight}%), window ${j.window + 1}: ${j.notes.map(escapeCell).join('; ')}`)
+  return out
+}
+
+/**
+ * For a source that asks for points and may get none (prometheus): per step and metric, the points
+ * each variant had and those left out as no data (NaN, ±Inf, a step without a sample).
+ */
+export function dataRows(r: CanaryOutcome): unknown[][] {
+  const rows: unknown[][] = []
+  for (const s of r.steps)
+    for (const [name, pair] of Object.entries(s.data ?? {}))
+      if (pair.missing)
+        rows.push([
+          s.step,
+          `${s.weight}%`,
+          name,
+          points(pair.baseline),
+          points(pair.canary),
+          pair.missing.baseline,
+          pair.missing.canary
+        ])
+  return rows
+}
+
 /** Weight and score at each judgement, over the seconds since the canary began. */
 export function weightScoreChart(r: CanaryOutcome): string {
   const start = r.steps[0]?.startedAt
@@ -100,13 +132,30 @@ export function weightScoreChart(r: CanaryOutcome): string {
   ].join('\n')
 }
 
+function dataSection(r: CanaryOutcome): string[] {
+  const rows = dataRows(r)
+  if (rows.length === 0) return []
+  return [
+    `#### Points per variant (${escapeCell(r.source)})`,
+    '',
+    table(
+      ['Step', 'Weight', 'Metric', 'Baseline points', 'Canary points', 'Baseline: no data', 'Canary: no data'],
+      rows
+    ),
+    '',
+    'Points with no data (NaN, ±Inf, or a step without a sample) are left out of the tests.',
+    ''
+  ]
+}
+
 export function canarySummary(r: CanaryOutcome): string {
+  const notes = sourceNotes(r)
   const lines = [
     `### canary: ${escapeCell(r.canary)} against ${escapeCell(r.baseline)}, ${escapeCell(r.router)} ${escapeCell(r.upstream)} on ${escapeCell(r.host)}`,
     '',
     headline(r),
     '',
-    `Source: ${escapeCell(r.source)}; score ${r.score}.${r.abortMs !== undefined ? ` All traffic was back on the baseline ${formatDuration(r.abortMs)} after the decision.` : ''}${r.marked ? ` ${escapeCell(r.marked.note)}.` : ''}`,
+    `Source: ${escapeCell(r.source)}${r.sourceDetail ? ` (${escapeCell(r.sourceDetail)})` : ''}; score ${r.score}.${r.abortMs !== undefined ? ` All traffic was back on the baseline ${formatDuration(r.abortMs)} after the decision.` : ''}${r.marked ? ` ${escapeCell(r.marked.note)}.` : ''}`,
     '',
     '#### Steps',
     '',
@@ -115,6 +164,8 @@ export function canarySummary(r: CanaryOutcome): string {
       stepRows(r)
     ),
     '',
+    ...(notes.length ? [`#### Source notes (${escapeCell(r.source)})`, '', ...notes, ''] : []),
+    ...dataSection(r),
     weightScoreChart(r),
     '',
     `#### Traffic changes (${r.recorded.length})`,

@@ -10,8 +10,12 @@ import type { SourceKindOf } from './kind.js'
 const inputs = {
   'baseline-url': optional(fields.url()),
   'canary-url': optional(fields.url()),
-  requests: fields.int(1, 1_000_000)
+  // Not given ('' in action.yml) unless analysis is probe, so another source is not refused for it: PROBE_REQUESTS then.
+  requests: optional(fields.int(1, 1_000_000))
 }
+
+/** Requests per variant per window when `requests` is not given. */
+export const PROBE_REQUESTS = 200
 
 export const probeKind = {
   name: 'probe' as const,
@@ -28,17 +32,18 @@ export const probeKind = {
         `Input 'canary-url' has invalid value '${v['canary-url']!.href}': it is the baseline-url too; expected the canary's own direct URL`
       )
     // Extensions add their points to the bake's: the most a step can gather.
-    const most = v.requests * (1 + v['max-extensions'])
+    const requests = v.requests ?? PROBE_REQUESTS
+    const most = requests * (1 + v['max-extensions'])
     if (most < v['min-samples'])
       throw new InputError(
-        `Input 'requests' has invalid value '${v.requests}': ${v.requests} per window × ${1 + v['max-extensions']} window(s) (max-extensions ${v['max-extensions']}) never reaches min-samples ${v['min-samples']}; expected at least ${Math.ceil(v['min-samples'] / (1 + v['max-extensions']))}`
+        `Input 'requests' has invalid value '${requests}': ${requests} per window × ${1 + v['max-extensions']} window(s) (max-extensions ${v['max-extensions']}) never reaches min-samples ${v['min-samples']}; expected at least ${Math.ceil(v['min-samples'] / (1 + v['max-extensions']))}`
       )
   },
   make: (v, ctx) =>
     probeSource({
       baselineUrl: v['baseline-url']!,
       canaryUrl: v['canary-url']!,
-      requests: v.requests,
+      requests: v.requests ?? PROBE_REQUESTS,
       timeoutMs: v.timeout,
       client: ctx.client
     })

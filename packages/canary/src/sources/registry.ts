@@ -5,9 +5,11 @@
 import { checkSelected, registry } from '@gantry/core'
 import type { MetricSource } from '../source.js'
 import type { SourceCommon, SourceContext, SourceKindOf } from './kind.js'
+import { nginxLogKind } from './nginx-log.js'
 import { probeKind } from './probe.js'
+import { prometheusKind } from './prometheus.js'
 
-export const sourceKinds = registry('metric source', [probeKind] as const)
+export const sourceKinds = registry('metric source', [probeKind, nginxLogKind, prometheusKind] as const)
 
 export type SourceName = (typeof sourceKinds.names)[number]
 
