@@ -3,7 +3,9 @@
 // of two real app instances (slots/blue, slots/green) under autocannon load
 // through nginx: a canary 40% slower is aborted, an erroring one is aborted,
 // an equal one is promoted, too little traffic is extended then inconclusive;
-// an access log that is missing or not JSON is one line and nothing moves.
+// an access log that is missing or not JSON is one line and nothing moves;
+// with router-host (sshd from Debian on 127.0.0.1 as the router's machine) the
+// log is read on that host over ssh and judged the same.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +13,7 @@ import { join } from 'node:path'
 import { renderUpstream } from '@gantry/traffic'
 import { runAction } from '../harness/runner.mjs'
 import { startNginx, type Nginx } from '../helpers/nginx.js'
+import { startSshd, type Sshd } from '../helpers/sshd.js'
 import { startApp, underLoad, type App } from '../helpers/traffic.js'
 
 jest.setTimeout(120_000)
@@ -19,6 +22,7 @@ let root: string
 let blue: App
 let green: App
 let nginx: Nginx
+let sshd: Sshd
 let include: string
 let accessLog: string
 let runs = 0
@@ -89,9 +93,11 @@ beforeAll(async () => {
     { http: `${LOG_FORMAT}\n  include ${include};` }
   )
   accessLog = join(root, 'access.json')
-}, 30_000)
+  sshd = await startSshd()
+}, 60_000)
 
 afterAll(async () => {
+  await sshd?.stop()
   await nginx?.stop()
   await blue?.stop()
   await green?.stop()
@@ -121,6 +127,28 @@ describe('canary with analysis: nginx-log (nginx from Debian, its JSON access lo
     expect(weightsNow()).toContain(`server ${green.address} down;`)
     expect(r.summary).toContain('#### Source notes (nginx-log)')
     expect(r.summary).toMatch(/log line\(s\): baseline \d+ request\(s\)/)
+  })
+
+  test('over ssh (router-host): the log is read on the router host, and a slower canary is aborted there too', async () => {
+    const ssh = { 'router-host': sshd.host, 'ssh-key': sshd.clientKey, 'known-hosts': sshd.knownHosts }
+    const { r } = await scenario({ blue: 10, green: 14 }, ssh)
+    expect(r.outputs.verdict).toBe('aborted')
+    const rep = report(r) as Report & { host: string }
+    expect(rep.host).not.toBe('local')
+    expect(rep.host).toContain('127.0.0.1')
+    const latency = rep.steps[0].judgements[0].metrics.find((m) => m.name === 'latency')!
+    expect(latency.classification).toBe('high')
+    expect(latency.canary.n).toBeGreaterThanOrEqual(50)
+    expect(weightsNow()).toContain(`server ${green.address} down;`)
+    // The key is never printed (::add-mask:: is how the runner is told what to mask; it never prints it).
+    const key = sshd.clientKey.split('\n')[1]
+    const shown = r.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n')
+    expect(shown).not.toContain(key)
+    expect(r.summary).not.toContain(key)
+    expect(readFileSync(r.outputs.report, 'utf8')).not.toContain(key)
   })
 
   test('a canary answering 500 to a share of requests is aborted (the judge or the guard)', async () => {
