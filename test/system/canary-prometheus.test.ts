@@ -235,16 +235,32 @@ const METRICS = [
   '  critical: true'
 ].join('\n')
 
+/** Until Prometheus, scraped after `since`, sees no request at all on either instance over its rate window: bounded. */
+async function noRates(since: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const q = encodeURIComponent(
+        'timestamp(up) and on (instance) (sum by (instance) (rate(http_requests_total[3s])) == 0)'
+      )
+      const r = (await promGet(`api/v1/query?query=${q}`)).data as { result: Array<{ value: [number, string] }> }
+      return r.result.filter((x) => Number(x.value[1]) >= since / 1000 + 1).length === 2
+    },
+    30_000,
+    'no request rate on either instance in Prometheus'
+  )
+}
+
 let n = 0
-async function canary(what: string, inputs: Record<string, string>) {
+async function canary(what: string, inputs: Record<string, string>, o: { traffic?: boolean } = {}) {
   const dir = join(root, `run-${++n}`)
   mkdirSync(dir)
   const lbFile = join(dir, 'lb.json')
   const since = Date.now()
-  const l = load()
+  const traffic = o.traffic ?? true
+  const l = traffic ? load() : { sent: () => 0, stop: async () => undefined }
   const t0 = performance.now()
   try {
-    await freshRates(since)
+    await (traffic ? freshRates(since) : noRates(since))
     const r = await runAction('canary', {
       inputs: {
         router: 'command',
@@ -333,6 +349,20 @@ describe('canary with the prometheus source (Prometheus from Debian scraping two
     })
     expect(report!.steps.map((s) => s.outcome)).toEqual(['passed', 'promoted'])
     expect(JSON.parse(readFileSync(lbFile, 'utf8'))).toEqual({ blue: 0, green: 100 })
+  })
+
+  test('no traffic at all: every point is no data, so the step is inconclusive, not a pass or a failure', async () => {
+    await Promise.all([blue.behave({ delayMs: 15 }), green.behave({ delayMs: 15 })])
+    const { r, report, lbFile } = await canary('no traffic', {}, { traffic: false })
+    expect(r.outputs.verdict).toBe('inconclusive')
+    expect(r.code).toBe(1)
+    const step = report!.steps[0]
+    expect(step.outcome).toBe('inconclusive')
+    expect(step.judgements[0].metrics.map((m) => m.classification)).toEqual(['nodata', 'nodata'])
+    // Every step of the window was left out as no data, for both variants, and the summary says so.
+    for (const m of Object.values(step.data ?? {})) expect(m.missing?.canary).toBeGreaterThanOrEqual(10)
+    expect(r.summary).toMatch(/no data/i)
+    expect(JSON.parse(readFileSync(lbFile, 'utf8'))).toEqual({ blue: 100, green: 0 })
   })
 
   test('PromQL without $variant: one line naming metrics, nothing moved', async () => {
