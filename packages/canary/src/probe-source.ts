@@ -22,8 +22,11 @@ export interface ProbeSourceOptions {
 
 export const PROBE_METRICS = { latency: 'latency', errors: 'error-rate' } as const
 
-/** Latency may not rise; errors may not rise either, and a failed error test scores the step 0 (users feel errors first). */
-const metrics: MetricSpec[] = [
+/**
+ * How a source of responses (the probe, the nginx access log) judges them. Latency may not rise;
+ * errors may not rise either, and a failed error test scores the step 0 (users feel errors first).
+ */
+export const RESPONSE_METRICS: readonly MetricSpec[] = [
   {
     name: PROBE_METRICS.latency,
     kind: 'values',
@@ -41,7 +44,7 @@ export function probeSource(o: ProbeSourceOptions): MetricSource {
   const target = (base: URL, k: number) => (o.paths?.length ? new URL(o.paths[k % o.paths.length], base) : base)
   return {
     name: 'probe',
-    metrics,
+    metrics: [...RESPONSE_METRICS],
     begin(durationMs, signal): Window {
       const stop = new AbortController()
       const both = AbortSignal.any([signal, stop.signal])

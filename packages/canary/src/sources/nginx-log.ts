@@ -9,25 +9,13 @@
  * requests, critical).
  */
 import { InputError, fields, optional } from '@gantry/core'
-import { PROBE_METRICS } from '../probe-source.js'
-import type { MetricSource, MetricSpec, Window, WindowData } from '../source.js'
+import { PROBE_METRICS, RESPONSE_METRICS } from '../probe-source.js'
+import type { MetricSource, Window, WindowData } from '../source.js'
 import { LogCursor, logAccessOf, type LogAccess } from './nginx-log-file.js'
 import { LogTally, parseLine, REQUIRED_FIELDS, type Variant } from './nginx-log-parse.js'
 import type { SourceKindOf } from './kind.js'
 
 export const NGINX_LOG_METRICS = PROBE_METRICS
-
-const metrics: MetricSpec[] = [
-  {
-    name: PROBE_METRICS.latency,
-    kind: 'values',
-    direction: 'increase',
-    critical: false,
-    weight: 1,
-    allowedIncrease: 1
-  },
-  { name: PROBE_METRICS.errors, kind: 'count', direction: 'increase', critical: true, weight: 1, allowedIncrease: 1 }
-]
 
 /** How often a window reads what was appended (the guard sees the canary's lines at most this late). */
 export const POLL_MS = 1000
@@ -88,7 +76,7 @@ export function nginxLogSource(o: NginxLogOptions): MetricSource & { open(): Pro
   const pollMs = o.pollMs ?? POLL_MS
   return {
     name: 'nginx-log',
-    metrics,
+    metrics: [...RESPONSE_METRICS],
     open: () => checkAccessLog(o.access, o.path),
     begin(_durationMs, signal): Window {
       const tally = new LogTally(o.variants)
