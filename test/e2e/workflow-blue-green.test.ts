@@ -6,13 +6,14 @@
 // smoke-test on the slot's own URL, traffic, the public gate and auto-rollback
 // with the router inputs all run from their committed bundles.
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, request, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { startSampleWorld } from '../harness/sample-app.mjs'
 import { allSteps } from '../harness/workflow.mjs'
 import { lbCommand } from '../helpers/lb-command.js'
+import { startProxy, startSlot } from '../helpers/slot-proxy.js'
 
 jest.setTimeout(180_000)
 
@@ -25,52 +26,18 @@ let weightsFile: string
 let failFile: string
 let publicUrl: string
 
-function startSlot(name: string): Promise<number> {
-  const app = spawn(process.execPath, [join(world.project, 'serve.mjs'), world.base, '0', `slots/${name}`], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  slots.push(app)
-  return new Promise((resolve, reject) => {
-    app.stdout!.setEncoding('utf8').once('data', (d) => resolve(Number(String(d).trim())))
-    app.once('exit', (c) => reject(new Error(`slot ${name} exited ${c}`)))
-  })
-}
-
-/** The router: each request to the slot the weights give it; a slot named in failFile answers 503 through it. */
-function startProxy(): Promise<number> {
-  proxy = createServer((req, res) => {
-    const weights = JSON.parse(readFileSync(weightsFile, 'utf8')) as Record<string, number>
-    const failing = existsSync(failFile) ? readFileSync(failFile, 'utf8').trim() : ''
-    let r = Math.random() * 100
-    const slot = Object.keys(weights).find((k) => (r -= weights[k]) < 0) ?? Object.keys(weights)[0]
-    if (slot === failing) return void res.writeHead(503).end('router: upstream misconfigured')
-    const up = request({
-      host: '127.0.0.1',
-      port: ports[slot],
-      path: req.url,
-      method: req.method,
-      headers: req.headers
-    })
-    up.on('response', (u) => {
-      res.writeHead(u.statusCode ?? 502, u.headers)
-      u.pipe(res)
-    })
-    up.on('error', () => res.writeHead(502).end())
-    req.pipe(up)
-  })
-  return new Promise((resolve) =>
-    proxy.listen(0, '127.0.0.1', () => resolve((proxy.address() as { port: number }).port))
-  )
-}
-
 beforeEach(async () => {
   world = await startSampleWorld()
   slots = []
-  ports = { blue: await startSlot('blue'), green: await startSlot('green') }
+  const slot = (name: string) => startSlot(world.project, world.base, name, slots)
+  ports = { blue: await slot('blue'), green: await slot('green') }
   weightsFile = join(world.work, 'router-weights.json')
   failFile = join(world.work, 'router-fail')
   writeFileSync(weightsFile, JSON.stringify({ blue: 100, green: 0 }))
-  publicUrl = `http://127.0.0.1:${await startProxy()}`
+  const failing = () => (existsSync(failFile) ? readFileSync(failFile, 'utf8').trim() : '')
+  const started = await startProxy(weightsFile, ports, failing)
+  proxy = started.server
+  publicUrl = `http://127.0.0.1:${started.port}`
   Object.assign(world.vars, {
     APP_URL: publicUrl,
     SLOT_URLS: `blue=http://127.0.0.1:${ports.blue}\ngreen=http://127.0.0.1:${ports.green}`,

@@ -7,13 +7,14 @@
 // release marked bad, notify told rolled-back. Every action runs from its
 // committed bundle.
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createServer, request, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { startSampleWorld } from '../harness/sample-app.mjs'
 import { allSteps } from '../harness/workflow.mjs'
 import { lbCommand } from '../helpers/lb-command.js'
+import { startProxy, startSlot } from '../helpers/slot-proxy.js'
 
 jest.setTimeout(180_000)
 
@@ -24,42 +25,6 @@ let proxy: Server
 let ports: Record<string, number>
 let weightsFile: string
 let publicUrl: string
-
-function startSlot(name: string): Promise<number> {
-  const app = spawn(process.execPath, [join(world.project, 'serve.mjs'), world.base, '0', `slots/${name}`], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  slots.push(app)
-  return new Promise((resolve, reject) => {
-    app.stdout!.setEncoding('utf8').once('data', (d) => resolve(Number(String(d).trim())))
-    app.once('exit', (c) => reject(new Error(`slot ${name} exited ${c}`)))
-  })
-}
-
-/** The router: each request to a slot drawn by the weights the router-command wrote. */
-function startProxy(): Promise<number> {
-  proxy = createServer((req, res) => {
-    const weights = JSON.parse(readFileSync(weightsFile, 'utf8')) as Record<string, number>
-    let r = Math.random() * 100
-    const slot = Object.keys(weights).find((k) => (r -= weights[k]) < 0) ?? Object.keys(weights)[0]
-    const up = request({
-      host: '127.0.0.1',
-      port: ports[slot],
-      path: req.url,
-      method: req.method,
-      headers: req.headers
-    })
-    up.on('response', (u) => {
-      res.writeHead(u.statusCode ?? 502, u.headers)
-      u.pipe(res)
-    })
-    up.on('error', () => res.writeHead(502).end())
-    req.pipe(up)
-  })
-  return new Promise((resolve) =>
-    proxy.listen(0, '127.0.0.1', () => resolve((proxy.address() as { port: number }).port))
-  )
-}
 
 const ROUTER = [
   '      router: command',
@@ -73,10 +38,13 @@ const ROUTER = [
 beforeEach(async () => {
   world = await startSampleWorld()
   slots = []
-  ports = { blue: await startSlot('blue'), green: await startSlot('green') }
+  const slot = (name: string) => startSlot(world.project, world.base, name, slots)
+  ports = { blue: await slot('blue'), green: await slot('green') }
   weightsFile = join(world.work, 'router-weights.json')
   writeFileSync(weightsFile, JSON.stringify({ blue: 100, green: 0 }))
-  publicUrl = `http://127.0.0.1:${await startProxy()}`
+  const started = await startProxy(weightsFile, ports)
+  proxy = started.server
+  publicUrl = `http://127.0.0.1:${started.port}`
   Object.assign(world.vars, {
     APP_URL: publicUrl,
     SLOT_URLS: `blue=http://127.0.0.1:${ports.blue}\ngreen=http://127.0.0.1:${ports.green}`,
