@@ -84684,8 +84684,11 @@ const trafficSecrets = ['ssh-key', ...routerKinds.secrets];
 
 ;// CONCATENATED MODULE: ../../packages/canary/src/probe-source.ts
 const probe_source_PROBE_METRICS = { latency: 'latency', errors: 'error-rate' };
-/** Latency may not rise; errors may not rise either, and a failed error test scores the step 0 (users feel errors first). */
-const metrics = [
+/**
+ * How a source of responses (the probe, the nginx access log) judges them. Latency may not rise;
+ * errors may not rise either, and a failed error test scores the step 0 (users feel errors first).
+ */
+const RESPONSE_METRICS = [
     {
         name: probe_source_PROBE_METRICS.latency,
         kind: 'values',
@@ -84701,7 +84704,7 @@ function probeSource(o) {
     const target = (base, k) => (o.paths?.length ? new URL(o.paths[k % o.paths.length], base) : base);
     return {
         name: 'probe',
-        metrics,
+        metrics: [...RESPONSE_METRICS],
         begin(durationMs, signal) {
             const stop = new AbortController();
             const both = AbortSignal.any([signal, stop.signal]);
@@ -87065,17 +87068,6 @@ class LogCursor {
 
 
 const NGINX_LOG_METRICS = (/* unused pure expression or super */ null && (PROBE_METRICS));
-const nginx_log_metrics = [
-    {
-        name: probe_source_PROBE_METRICS.latency,
-        kind: 'values',
-        direction: 'increase',
-        critical: false,
-        weight: 1,
-        allowedIncrease: 1
-    },
-    { name: probe_source_PROBE_METRICS.errors, kind: 'count', direction: 'increase', critical: true, weight: 1, allowedIncrease: 1 }
-];
 /** How often a window reads what was appended (the guard sees the canary's lines at most this late). */
 const POLL_MS = 1000;
 /** The head read to check the log: its first non-empty line must be in the log_format. */
@@ -87120,7 +87112,7 @@ function nginxLogSource(o) {
     const pollMs = o.pollMs ?? POLL_MS;
     return {
         name: 'nginx-log',
-        metrics: nginx_log_metrics,
+        metrics: [...RESPONSE_METRICS],
         open: () => checkAccessLog(o.access, o.path),
         begin(_durationMs, signal) {
             const tally = new LogTally(o.variants);
